@@ -1,0 +1,33 @@
+// Addresses to accounts (PRODUCT.md §5): alias domains mirror every address of their primary
+// domain, extra aliases, plus-addressing. Blocking: call through net::offload from sessions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+#include "store/store.hpp"
+
+namespace tegami::account {
+
+inline constexpr int kMaxAliases = 3;
+
+// Splits "local@domain"; false when there is no '@' or either side is empty.
+bool split_address(std::string_view address, std::string& local, std::string& domain);
+
+// True when the domain is one we host (primary or alias domain).
+bool is_local_domain(store::Store& store, std::string_view domain);
+
+// The account that receives mail for `address`: lower-cased, "+tag" stripped from the local
+// part, alias domains mapped to their primary. kNotFound when the domain is ours but no
+// account has the address; kPerm when the domain is not ours.
+Result<store::Account> resolve_recipient(store::Store& store, std::string_view address);
+
+// Every address that may appear as the sender of the account: primary, aliases, and each of
+// them on every alias domain of its domain.
+Result<std::vector<std::string>> sendable_addresses(store::Store& store, const store::Account& a);
+
+// Adds an extra alias (at most kMaxAliases; the domain must be ours; kExists if taken).
+Status add_alias(store::Store& store, const store::Account& a, std::string_view alias);
+
+}  // namespace tegami::account

@@ -1,0 +1,24 @@
+// Small string helpers shared by every module (ASCII only; Unicode lives in mime/).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tegami {
+
+std::string ascii_lower(std::string_view s);
+std::string ascii_upper(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view s, std::string_view prefix);
+std::string_view trim(std::string_view s);
+std::vector<std::string_view> split(std::string_view s, char sep);
+std::optional<uint64_t> parse_u64(std::string_view s);
+bool is_valid_utf8(std::string_view s);
+std::string hex_encode(std::string_view bytes);
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);  // strict: nullopt on bad input
+
+}  // namespace tegami

@@ -1,0 +1,28 @@
+#include "base/strings.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tegami {
+
+TEST(Strings, Utf8Validation) {
+  EXPECT_TRUE(is_valid_utf8("hello"));
+  EXPECT_TRUE(is_valid_utf8("\xe6\x89\x8b\xe7\xb4\x99"));  // 手紙
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));                 // overlong
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));             // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xe6\x89"));                 // truncated
+}
+
+TEST(Strings, Base64RoundTripAndRejectsGarbage) {
+  EXPECT_EQ(base64_encode(std::string_view("\0user\0pass", 10)), "AHVzZXIAcGFzcw==");
+  EXPECT_EQ(*base64_decode("AHVzZXIAcGFzcw=="), std::string("\0user\0pass", 10));
+  EXPECT_FALSE(base64_decode("!!!").has_value());
+}
+
+TEST(Strings, ParseU64RejectsOverflow) {
+  EXPECT_EQ(parse_u64("42"), 42u);
+  EXPECT_FALSE(parse_u64("99999999999999999999999").has_value());
+  EXPECT_FALSE(parse_u64("1a").has_value());
+  EXPECT_FALSE(parse_u64("").has_value());
+}
+
+}  // namespace tegami

@@ -1,0 +1,224 @@
+// The store interface (DESIGN.md §4): it speaks the domain, not SQL. Every backend
+// (store/sqlite, later store/postgres) implements Store and passes tests/conformance.
+//
+// Threading: every method may block (disk I/O, fsync). Network threads never call it directly;
+// sessions run store calls on the worker pool (net/offload.hpp). Methods are thread-safe.
+// Durability: a write method returns only after its transaction is committed and on stable
+// storage (group commit: concurrent writers share one commit and one fsync).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+#include "index/message_index.hpp"
+
+namespace tegami::store {
+
+using Id = int64_t;
+
+// ---------------------------------------------------------------- domains and accounts
+
+struct Domain {
+  Id id = 0;
+  std::string name;    // lower case, IDNA A-label form
+  Id alias_of = 0;     // 0 for a primary domain; else the id of the domain it mirrors
+};
+
+struct Account {
+  Id id = 0;
+  std::string address;        // primary address, lower case "local@domain"
+  std::string password_hash;  // Argon2id string (crypto_pwhash_str)
+  bool two_factor = true;     // two-factor sign-in on: mail clients need app passwords
+  int64_t quota_bytes = 0;    // storage limit for mail, 0 = unlimited
+  int64_t used_bytes = 0;     // all stored mail of the account (sum of message sizes)
+  int64_t created = 0;        // Unix seconds
+};
+
+struct AppPassword {
+  Id id = 0;
+  Id account_id = 0;
+  std::string label;
+  std::string hash;           // Argon2id string of the password without hyphens
+  int64_t created = 0;
+  int64_t last_used = 0;      // 0 = never
+  std::string last_ip;
+  std::string last_client;    // IMAP ID name / SMTP EHLO name, when known
+  int64_t revoked = 0;        // 0 = active
+  std::string revoked_reason; // "revoked by the owner", "account password changed", ...
+};
+
+// One sign-in attempt or account event, shown to the owner in the portal's history.
+struct Event {
+  Id id = 0;
+  Id account_id = 0;
+  int64_t time = 0;
+  std::string kind;    // "login_ok", "login_failed", "app_password_created", ...
+  std::string detail;  // plain sentence for the owner
+  std::string remote;  // remote address, "" when none
+};
+
+// ---------------------------------------------------------------- mailboxes and messages
+
+// System flags as bits; keywords are kept as strings.
+enum Flag : uint32_t {
+  kSeen = 1,
+  kAnswered = 2,
+  kFlagged = 4,
+  kDeleted = 8,
+  kDraft = 16,
+};
+
+struct Mailbox {
+  Id id = 0;
+  Id account_id = 0;
+  std::string name;          // UTF-8, hierarchy separator '/', "INBOX" for the inbox
+  std::string special_use;   // "\\Drafts", "\\Sent", "\\Junk", "\\Trash", "\\Archive" or ""
+  bool subscribed = true;
+  uint32_t uid_validity = 0;
+  uint32_t uid_next = 1;
+  uint64_t highest_modseq = 1;
+  // Counts, filled by get_mailbox / list_mailboxes:
+  uint32_t messages = 0;
+  uint32_t unseen = 0;
+  int64_t size = 0;          // sum of message sizes
+};
+
+struct MessageMeta {
+  uint32_t uid = 0;
+  uint64_t modseq = 0;
+  uint32_t flags = 0;                 // Flag bits
+  std::vector<std::string> keywords;  // as given, e.g. "$Junk", "$Forwarded"
+  int64_t internal_date = 0;          // Unix seconds
+  int64_t size = 0;                   // RFC822.SIZE (bytes, CRLF form as stored)
+  Id blob_id = 0;                     // the content; bodies are shared between recipients
+  int64_t save_date = 0;              // when it entered this mailbox
+};
+
+// One target of a delivery: the same bytes go to every target, stored once.
+struct DeliveryTarget {
+  Id account_id = 0;
+  Id mailbox_id = 0;                  // must belong to account_id
+  uint32_t flags = 0;
+  std::vector<std::string> keywords;
+  bool enforce_quota = true;          // false: always accept (e.g. a bounce, or moving to Trash)
+};
+
+struct Delivered {
+  Id account_id = 0;
+  Id mailbox_id = 0;
+  uint32_t uid = 0;
+  uint64_t modseq = 0;
+};
+
+enum class FlagOp { kSet, kAdd, kRemove };
+
+struct FlagUpdate {
+  uint32_t uid = 0;
+  uint64_t modseq = 0;
+  uint32_t flags = 0;
+  std::vector<std::string> keywords;
+};
+
+struct CopyResult {
+  uint32_t uid_validity = 0;  // of the destination
+  std::vector<std::pair<uint32_t, uint32_t>> uids;  // (source uid, destination uid)
+};
+
+// What changed in a mailbox since a modseq: for a session to bring its view up to date.
+struct Changes {
+  std::vector<MessageMeta> changed;   // modseq > since (new messages and flag changes), by uid
+  std::vector<uint32_t> expunged;     // uids expunged with modseq > since, ascending
+  uint64_t highest_modseq = 0;
+  uint32_t uid_next = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Domains. Names are compared case-insensitively and stored lower case.
+  virtual Result<Domain> add_domain(std::string_view name) = 0;
+  virtual Result<Domain> add_alias_domain(std::string_view primary, std::string_view alias) = 0;
+  virtual Result<Domain> find_domain(std::string_view name) = 0;
+  virtual Result<std::vector<Domain>> list_domains() = 0;
+
+  // Accounts. add_account creates INBOX, Drafts, Sent Messages, Junk, Deleted Messages, Archive
+  // with their SPECIAL-USE attributes in the same transaction.
+  virtual Result<Account> add_account(std::string_view address, std::string_view password_hash,
+                                      int64_t quota_bytes) = 0;
+  virtual Result<Account> get_account(Id id) = 0;
+  // Exact address (primary or alias, any domain), case-insensitive. Does not strip "+tag"
+  // and does not expand alias domains: account/ does that.
+  virtual Result<Account> find_account_by_address(std::string_view address) = 0;
+  virtual Result<std::vector<Account>> list_accounts() = 0;
+  // Also revokes every active app password with reason "account password changed".
+  virtual Status set_password(Id account, std::string_view password_hash) = 0;
+  virtual Status set_two_factor(Id account, bool on) = 0;
+  virtual Status set_quota(Id account, int64_t quota_bytes) = 0;
+  virtual Status add_alias(Id account, std::string_view address) = 0;  // kExists if taken
+  virtual Status remove_alias(Id account, std::string_view address) = 0;
+  virtual Result<std::vector<std::string>> list_aliases(Id account) = 0;
+
+  // App passwords (labels are unique among the active ones of an account).
+  virtual Result<AppPassword> add_app_password(Id account, std::string_view label,
+                                               std::string_view hash) = 0;
+  virtual Result<std::vector<AppPassword>> list_app_passwords(Id account, bool include_revoked) = 0;
+  virtual Status revoke_app_password(Id account, Id app_password, std::string_view reason) = 0;
+  virtual Status revoke_all_app_passwords(Id account, std::string_view reason) = 0;
+  virtual Status note_app_password_use(Id app_password, int64_t time, std::string_view ip,
+                                       std::string_view client) = 0;
+
+  virtual Status add_event(const Event& e) = 0;
+  virtual Result<std::vector<Event>> list_events(Id account, size_t limit) = 0;
+
+  // Mailboxes. Names are UTF-8 with '/' as separator; "INBOX" is case-insensitive.
+  virtual Result<std::vector<Mailbox>> list_mailboxes(Id account) = 0;
+  virtual Result<Mailbox> get_mailbox(Id account, std::string_view name) = 0;
+  virtual Result<Mailbox> get_mailbox_by_id(Id mailbox) = 0;
+  virtual Result<Mailbox> create_mailbox(Id account, std::string_view name,
+                                         std::string_view special_use) = 0;
+  // Deletes the mailbox and its messages (quota is given back). kPerm for INBOX.
+  virtual Status delete_mailbox(Id mailbox) = 0;
+  // Renames the mailbox and its children ("a" -> "b" moves "a/x" to "b/x"). Renaming INBOX
+  // moves its messages to the new mailbox and leaves INBOX empty (RFC 9051 §6.3.6).
+  virtual Status rename_mailbox(Id account, std::string_view from, std::string_view to) = 0;
+  virtual Status set_subscribed(Id mailbox, bool on) = 0;
+
+  // Messages. `raw` is stored once (content-addressed) however many targets there are;
+  // quota usage of each account is updated in the same transaction. kOverQuota when a target
+  // with enforce_quota would exceed its account's quota (nothing is stored then).
+  virtual Result<std::vector<Delivered>> deliver(std::string_view raw,
+                                                 const index::MessageIndex& idx,
+                                                 const std::vector<DeliveryTarget>& targets,
+                                                 int64_t internal_date) = 0;
+
+  // All messages of a mailbox in UID order (the session's view at SELECT).
+  virtual Result<std::vector<MessageMeta>> list_messages(Id mailbox) = 0;
+  virtual Result<std::vector<MessageMeta>> get_messages(Id mailbox,
+                                                        const std::vector<uint32_t>& uids) = 0;
+  virtual Result<Changes> changes_since(Id mailbox, uint64_t modseq) = 0;
+
+  virtual Result<std::string> read_blob(Id blob) = 0;                  // the raw message
+  virtual Result<index::MessageIndex> read_index(Id blob) = 0;
+
+  // Flags: only messages still present are changed; every change gets a new modseq.
+  // unchanged_since (CONDSTORE) = 0 means no condition; uids failing it are in *failed.
+  virtual Result<std::vector<FlagUpdate>> store_flags(Id mailbox, const std::vector<uint32_t>& uids,
+                                                      FlagOp op, uint32_t flags,
+                                                      const std::vector<std::string>& keywords,
+                                                      uint64_t unchanged_since,
+                                                      std::vector<uint32_t>* failed) = 0;
+  virtual Result<CopyResult> copy_messages(Id from, const std::vector<uint32_t>& uids, Id to,
+                                           bool enforce_quota) = 0;
+  // Copy then expunge from the source in one transaction.
+  virtual Result<CopyResult> move_messages(Id from, const std::vector<uint32_t>& uids, Id to) = 0;
+  // Removes the given uids (only those present); returns the ones removed, ascending.
+  virtual Result<std::vector<uint32_t>> expunge(Id mailbox, const std::vector<uint32_t>& uids) = 0;
+};
+
+}  // namespace tegami::store

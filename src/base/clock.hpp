@@ -9,8 +9,8 @@ namespace tegami {
 class Clock {
  public:
   virtual ~Clock() = default;
-  virtual int64_t now_unix() const = 0;       // seconds
-  virtual int64_t now_unix_ms() const = 0;    // milliseconds
+  virtual int64_t now_unix() const = 0;     // seconds
+  virtual int64_t now_unix_ms() const = 0;  // milliseconds
 };
 
 // The real wall clock.

@@ -41,7 +41,7 @@ auto offload(F f) -> asio::awaitable<std::invoke_result_t<F&>> {
     });
   };
   co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(initiate,
-                                                                         asio::use_awaitable);
+                                                                        asio::use_awaitable);
   if (error) std::rethrow_exception(error);
   if constexpr (!std::is_void_v<T>) co_return std::move(*result);
 }

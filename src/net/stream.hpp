@@ -26,7 +26,7 @@ class Stream {
   // Server-side TLS handshake on this connection (STARTTLS). False on failure; the session
   // must then close.
   virtual asio::awaitable<bool> start_tls() = 0;
-  virtual bool can_start_tls() const = 0;   // a certificate is configured and TLS not yet on
+  virtual bool can_start_tls() const = 0;  // a certificate is configured and TLS not yet on
   virtual bool tls_active() const = 0;
   virtual std::string tls_version() const = 0;  // "TLSv1.3", "" without TLS
   virtual void set_read_timeout(std::chrono::seconds t) = 0;

@@ -1,0 +1,91 @@
+#include <boost/asio/awaitable.hpp>
+
+#include "net/stream.hpp"
+
+namespace tegami::net {
+
+Conn::Conn(std::unique_ptr<Stream> s) : stream_(std::move(s)) {}
+Conn::~Conn() = default;
+
+asio::awaitable<bool> Conn::fill() {
+  if (pos_ > 0 && pos_ == in_.size()) {
+    in_.clear();
+    pos_ = 0;
+  } else if (pos_ > 16 * 1024) {
+    in_.erase(0, pos_);
+    pos_ = 0;
+  }
+  char buf[8192];
+  std::size_t n = co_await stream_->read_some(std::span<char>(buf, sizeof buf));
+  if (n == 0) co_return false;
+  in_.append(buf, n);
+  co_return true;
+}
+
+asio::awaitable<Conn::Line> Conn::read_line(std::string& line, std::size_t max) {
+  line.clear();
+  bool too_long = false;
+  for (;;) {
+    std::size_t nl = in_.find('\n', pos_);
+    if (nl != std::string::npos) {
+      if (!too_long) {
+        std::size_t end = nl;
+        if (end > pos_ && in_[end - 1] == '\r') --end;
+        if (end - pos_ > max) {
+          too_long = true;
+        } else {
+          line.assign(in_, pos_, end - pos_);
+        }
+      }
+      pos_ = nl + 1;
+      co_return too_long ? Line::kTooLong : Line::kOk;
+    }
+    if (in_.size() - pos_ > max + 1) {
+      // Over the limit without an end of line: drop what we have and keep discarding.
+      too_long = true;
+      pos_ = in_.size();
+    }
+    if (!co_await fill()) co_return Line::kClosed;
+  }
+}
+
+asio::awaitable<bool> Conn::read_exact(std::string& out, std::size_t n) {
+  while (n > 0) {
+    if (pos_ == in_.size() && !co_await fill()) co_return false;
+    std::size_t take = std::min(n, in_.size() - pos_);
+    out.append(in_, pos_, take);
+    pos_ += take;
+    n -= take;
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> Conn::skip(std::size_t n) {
+  while (n > 0) {
+    if (pos_ == in_.size() && !co_await fill()) co_return false;
+    std::size_t take = std::min(n, in_.size() - pos_);
+    pos_ += take;
+    n -= take;
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> Conn::flush() {
+  if (out_.empty()) co_return true;
+  std::string data;
+  data.swap(out_);
+  bool ok = co_await stream_->write_all(data);
+  if (data.capacity() <= 64 * 1024) {  // keep a modest buffer, release large ones
+    data.clear();
+    out_.swap(data);
+  }
+  co_return ok;
+}
+
+asio::awaitable<bool> Conn::start_tls() {
+  in_.clear();
+  pos_ = 0;
+  co_return co_await stream_->start_tls();
+}
+
+}  // namespace tegami::net

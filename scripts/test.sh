@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds everything, and runs every test: unit and transcript
+# tests, end-to-end tests with real clients, and short fuzz runs of every parser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+export TEGAMI_TEST_CHEAP_HASH=1
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build
+
+# Parsers under libFuzzer (clang), briefly: a crash here fails the run.
+if [[ "${TEGAMI_SKIP_FUZZ:-}" != 1 ]]; then
+  cmake -S . -B build-fuzz -G Ninja -DTEGAMI_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  ninja -C build-fuzz
+  for f in $(find build-fuzz/src -type f -name '*_fuzz' -perm -u+x | sort); do
+    name=$(basename "$f" _fuzz)
+    corpus=fuzz/corpus/${name%%_*}
+    mkdir -p "$corpus"
+    work=$(mktemp -d)
+    echo "fuzz: $name (${TEGAMI_FUZZ_SECONDS:-20} s)"
+    "$f" -max_total_time="${TEGAMI_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -print_final_stats=0 \
+      "$work" "$corpus" >"$work.log" 2>&1 || { tail -40 "$work.log"; exit 1; }
+    rm -rf "$work" "$work.log"
+  done
+fi
+
+ctest --test-dir build --output-on-failure -j2

@@ -1,0 +1,178 @@
+#include "config/config.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "config/toml.hpp"
+
+namespace tegami::config {
+namespace {
+
+struct Key {
+  const char* name;
+  std::function<Status(Config&, const Value&)> set;
+};
+
+Status type_error(const char* key, const Value& v, const char* want) {
+  return make_error(Errc::kInvalidData, fmt::format("line {}: key '{}' must be {}, not {}", v.line,
+                                                    key, want, v.type_name()));
+}
+
+Key str(const char* name, std::string Config::*m) {
+  return {name, [name, m](Config& c, const Value& v) -> Status {
+            if (v.v.index() != 0) return type_error(name, v, "a string");
+            c.*m = std::get<std::string>(v.v);
+            return {};
+          }};
+}
+
+Key boolean(const char* name, bool Config::*m) {
+  return {name, [name, m](Config& c, const Value& v) -> Status {
+            if (v.v.index() != 2) return type_error(name, v, "true or false");
+            c.*m = std::get<bool>(v.v);
+            return {};
+          }};
+}
+
+Key integer(const char* name, int64_t Config::*m, int64_t lo, int64_t hi) {
+  return {name, [=](Config& c, const Value& v) -> Status {
+            if (v.v.index() != 1) return type_error(name, v, "an integer");
+            int64_t n = std::get<int64_t>(v.v);
+            if (n < lo || n > hi)
+              return make_error(Errc::kInvalidData,
+                                fmt::format("line {}: key '{}' must be between {} and {}", v.line,
+                                            name, lo, hi));
+            c.*m = n;
+            return {};
+          }};
+}
+
+Key port(const char* name, uint16_t Ports::*m) {
+  return {name, [=](Config& c, const Value& v) -> Status {
+            if (v.v.index() != 1) return type_error(name, v, "a port number");
+            int64_t n = std::get<int64_t>(v.v);
+            if (n < 1 || n > 65535)
+              return make_error(Errc::kInvalidData,
+                                fmt::format("line {}: key '{}' must be a port number 1-65535",
+                                            v.line, name));
+            c.ports.*m = static_cast<uint16_t>(n);
+            return {};
+          }};
+}
+
+const std::vector<Key>& schema() {
+  static const std::vector<Key> keys = {
+      str("server.hostname", &Config::hostname),
+      str("server.data_dir", &Config::data_dir),
+      {"server.listen",
+       [](Config& c, const Value& v) -> Status {
+         if (v.v.index() != 3) return type_error("server.listen", v, "an array of addresses");
+         c.listen.clear();
+         for (const auto& item : std::get<Array>(v.v)) {
+           if (item.v.index() != 0) return type_error("server.listen", item, "a string");
+           c.listen.push_back(std::get<std::string>(item.v));
+         }
+         if (c.listen.empty())
+           return make_error(Errc::kInvalidData,
+                             fmt::format("line {}: key 'server.listen' needs at least one address",
+                                         v.line));
+         return {};
+       }},
+      {"server.threads",
+       [](Config& c, const Value& v) -> Status {
+         if (v.v.index() != 1) return type_error("server.threads", v, "an integer");
+         int64_t n = std::get<int64_t>(v.v);
+         if (n < 0 || n > 256)
+           return make_error(Errc::kInvalidData,
+                             fmt::format("line {}: key 'server.threads' must be 0-256", v.line));
+         c.threads = static_cast<int>(n);
+         return {};
+       }},
+      boolean("server.dev", &Config::dev),
+      port("ports.smtp", &Ports::smtp),
+      port("ports.submission", &Ports::submission),
+      port("ports.submissions", &Ports::submissions),
+      port("ports.imap", &Ports::imap),
+      port("ports.imaps", &Ports::imaps),
+      port("ports.https", &Ports::https),
+      str("tls.cert", &Config::tls_cert),
+      str("tls.key", &Config::tls_key),
+      boolean("auth.allow_account_password", &Config::allow_account_password),
+      str("auth.default_domain", &Config::default_domain),
+      integer("limits.message_size", &Config::message_size, 1024, 1LL << 40),
+      integer("limits.recipients_per_message", &Config::recipients_per_message, 1, 100000),
+      integer("limits.messages_per_day", &Config::messages_per_day, 1, 100000000),
+      integer("limits.recipients_per_day", &Config::recipients_per_day, 1, 100000000),
+      integer("quota.default", &Config::default_quota, 0, 1LL << 50),
+      {"log.level",
+       [](Config& c, const Value& v) -> Status {
+         if (v.v.index() != 0) return type_error("log.level", v, "a string");
+         const auto& s = std::get<std::string>(v.v);
+         if (s != "debug" && s != "info" && s != "warn" && s != "error")
+           return make_error(Errc::kInvalidData,
+                             fmt::format("line {}: key 'log.level' must be one of debug, info, "
+                                         "warn, error",
+                                         v.line));
+         c.log_level = s;
+         return {};
+       }},
+  };
+  return keys;
+}
+
+}  // namespace
+
+Result<Config> load_text(std::string_view text, const std::string& origin) {
+  auto table = parse_toml(text);
+  if (!table.ok()) return make_error(Errc::kInvalidData, origin + " " + table.error().message);
+  Config c;
+  for (const auto& [key, value] : *table) {
+    const Key* k = nullptr;
+    for (const auto& s : schema())
+      if (key == s.name) k = &s;
+    if (!k)
+      return make_error(Errc::kInvalidData,
+                        fmt::format("{} line {}: unknown key '{}' (see docs/configuration.md)",
+                                    origin, value.line, key));
+    if (auto st = k->set(c, value); !st.ok())
+      return make_error(Errc::kInvalidData, origin + " " + st.error().message);
+  }
+  if (c.dev) {
+    Config d = dev_config(c.data_dir);
+    // Keys given explicitly still win; dev mode only moves the defaults.
+    if (!table->count("server.listen")) c.listen = d.listen;
+    for (auto [name, member] : {std::pair{"ports.smtp", &Ports::smtp},
+                                {"ports.submission", &Ports::submission},
+                                {"ports.submissions", &Ports::submissions},
+                                {"ports.imap", &Ports::imap},
+                                {"ports.imaps", &Ports::imaps},
+                                {"ports.https", &Ports::https}})
+      if (!table->count(name)) c.ports.*member = d.ports.*member;
+  }
+  return c;
+}
+
+Result<Config> load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::kNotFound, "cannot read config file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return load_text(ss.str(), path);
+}
+
+Config dev_config(const std::string& data_dir) {
+  Config c;
+  c.dev = true;
+  c.hostname = "localhost";
+  c.data_dir = data_dir;
+  c.listen = {"127.0.0.1"};
+  c.ports = Ports{10025, 10587, 10465, 10143, 10993, 10443};
+  c.default_domain = "tegami.test";
+  c.default_quota = 5LL * 1024 * 1024 * 1024;
+  return c;
+}
+
+}  // namespace tegami::config

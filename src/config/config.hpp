@@ -1,0 +1,56 @@
+// Tegami's configuration: one TOML file, every key documented in docs/configuration.md with its
+// default. `tegami check-config` loads it and names the bad key and its line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace tegami::config {
+
+struct Ports {
+  uint16_t smtp = 25;
+  uint16_t submission = 587;
+  uint16_t submissions = 465;
+  uint16_t imap = 143;
+  uint16_t imaps = 993;
+  uint16_t https = 443;
+};
+
+struct Config {
+  // [server]
+  std::string hostname = "localhost";          // our host name (greeting, Received, certs)
+  std::string data_dir = "/var/lib/tegami";    // store, message files, keys
+  std::vector<std::string> listen = {"0.0.0.0"};
+  int threads = 0;                              // network threads; 0 = one per core
+  bool dev = false;                             // development mode (loopback, high ports)
+  // [ports]
+  Ports ports;
+  // [tls]
+  std::string tls_cert;                         // PEM chain; dev mode: generated in data_dir
+  std::string tls_key;
+  // [auth]
+  bool allow_account_password = false;          // let mail clients use the account password
+  std::string default_domain;                   // for bare local-part user names
+  // [limits]
+  int64_t message_size = 20 * 1024 * 1024;      // bytes, in and out
+  int64_t recipients_per_message = 500;
+  int64_t messages_per_day = 1000;
+  int64_t recipients_per_day = 1000;
+  // [quota]
+  int64_t default_quota = 5LL * 1024 * 1024 * 1024;  // bytes for new accounts (free plan)
+  // [log]
+  std::string log_level = "info";
+};
+
+// Reads and validates a config file. Errors look like "FILE line N: key 'x': ...".
+Result<Config> load_file(const std::string& path);
+// Same, from text (for tests); `origin` prefixes error messages.
+Result<Config> load_text(std::string_view text, const std::string& origin);
+
+// The development configuration: loopback, each standard port + 10000, data in `data_dir`.
+Config dev_config(const std::string& data_dir);
+
+}  // namespace tegami::config

@@ -1,0 +1,33 @@
+// A TOML subset reader that keeps line numbers, so `tegami check-config` can name the bad key
+// and its line. Supports: comments, [table] and [a.b] headers, bare and quoted keys, basic and
+// literal strings, integers (with _ separators), booleans, and arrays (of those, multi-line).
+// Not supported (rejected with a clear error): inline tables, arrays of tables, dates, floats.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace tegami::config {
+
+struct Value;
+using Array = std::vector<Value>;
+
+struct Value {
+  std::variant<std::string, int64_t, bool, Array> v;
+  int line = 0;
+  const char* type_name() const;
+};
+
+// Keys are flattened with dots: "limits.message_size".
+using Table = std::map<std::string, Value>;
+
+// Parse error messages have the form "line N: ...".
+Result<Table> parse_toml(std::string_view text);
+
+}  // namespace tegami::config

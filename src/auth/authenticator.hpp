@@ -25,10 +25,19 @@ struct Policy {
   int slow_after = 5;
   int block_after = 20;
   int block_seconds = 15 * 60;
+  // One counted failure of an address is forgotten every decay_seconds (so a client retrying
+  // now and then with an old password never reaches the limits).
+  int decay_seconds = 60;
+  // Refuse sign-in over TLS 1.0 / 1.1 (the history tells the owner to update the mail app).
+  bool refuse_old_tls = true;
+  // Identical history entries (same account, result and sentence, which names the client and
+  // address) within this many seconds are recorded once, so a phone polling every few minutes
+  // does not bury the rest of the history. 0 records every attempt.
+  int history_quiet_seconds = 15 * 60;
 };
 
 struct LoginContext {
-  std::string protocol;     // "imap" or "smtp"
+  std::string protocol;  // "imap" or "smtp"
   std::string remote_ip;
   bool tls = false;
   std::string tls_version;  // "TLSv1.3"...
@@ -39,9 +48,12 @@ enum class LoginStatus { kOk, kFailed, kThrottled };
 
 struct LoginResult {
   LoginStatus status = LoginStatus::kFailed;
-  store::Account account;          // when kOk
-  store::Id app_password_id = 0;   // 0 when the account password was used
-  int delay_ms = 0;                // a failure the caller should answer only after this pause
+  store::Account account;         // when kOk
+  store::Id app_password_id = 0;  // 0 when the account password was used
+  int delay_ms = 0;               // a failure the caller should answer only after this pause
+  // Non-empty when a store error (not the user) made the sign-in fail: log it. The wire reply
+  // is still the usual failure (or a temporary-failure reply, at the caller's choice).
+  std::string internal_error;
 };
 
 // The wire text for any failed sign-in: it never says which part was wrong, and it tells the
@@ -55,8 +67,7 @@ class Authenticator {
   Authenticator(store::Store& store, Policy policy, Clock& clock = system_clock());
   ~Authenticator();
 
-  LoginResult login(std::string_view username, std::string_view password,
-                    const LoginContext& ctx);
+  LoginResult login(std::string_view username, std::string_view password, const LoginContext& ctx);
 
   // Resolves any accepted user-name form (full address, local part, alias, alias-domain twin;
   // case-insensitive) to the account. kNotFound when none.
@@ -64,10 +75,12 @@ class Authenticator {
 
  private:
   struct Throttle;
+  struct Cache;
   store::Store& store_;
   Policy policy_;
   Clock& clock_;
   std::unique_ptr<Throttle> throttle_;
+  std::unique_ptr<Cache> cache_;
 };
 
 // Argon2id (libsodium crypto_pwhash_str) with interactive limits.

@@ -1,0 +1,84 @@
+// Password hashing (Argon2id through libsodium's crypto_pwhash_str) and app-specific password
+// generation and normalisation (PRODUCT.md §3).
+//
+// TEGAMI_TEST_CHEAP_HASH=1 in the environment selects the minimum Argon2id cost (for test
+// suites only: never set it on a server). Hashes record their own parameters, so a hash made
+// with either cost verifies with either setting.
+#include <sodium.h>
+
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "auth/authenticator.hpp"
+#include "auth/password_internal.hpp"
+
+namespace tegami::auth {
+
+void ensure_sodium() {
+  static const bool ok = [] {
+    if (sodium_init() < 0) std::abort();
+    return true;
+  }();
+  (void)ok;
+}
+
+bool cheap_hash_enabled() {
+  const char* v = std::getenv("TEGAMI_TEST_CHEAP_HASH");
+  return v != nullptr && v[0] == '1';
+}
+
+std::string hash_password(std::string_view password) {
+  ensure_sodium();
+  unsigned long long ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+  size_t mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+  if (cheap_hash_enabled()) {
+    ops = crypto_pwhash_OPSLIMIT_MIN;
+    mem = crypto_pwhash_MEMLIMIT_MIN;
+  }
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(), ops, mem,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    std::abort();  // out of memory: nothing sensible to return
+  }
+  return std::string(out);
+}
+
+bool verify_password(std::string_view hash, std::string_view password) {
+  ensure_sodium();
+  if (hash.empty() || hash.size() >= crypto_pwhash_STRBYTES) return false;
+  char buf[crypto_pwhash_STRBYTES] = {};
+  hash.copy(buf, hash.size());
+  return crypto_pwhash_str_verify(buf, password.data(), password.size()) == 0;
+}
+
+std::string generate_app_password() {
+  ensure_sodium();
+  std::string out;
+  out.reserve(19);
+  for (int i = 0; i < 16; ++i) {
+    if (i > 0 && i % 4 == 0) out.push_back('-');
+    out.push_back(static_cast<char>('a' + randombytes_uniform(26)));
+  }
+  return out;
+}
+
+std::string normalize_app_password(std::string_view typed) {
+  std::string out;
+  out.reserve(typed.size());
+  for (char c : typed) {
+    if (c == '-' || c == ' ') continue;
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    out.push_back(c);
+  }
+  return out;
+}
+
+bool looks_like_app_password(std::string_view normalized) {
+  if (normalized.size() != 16) return false;
+  for (char c : normalized)
+    if (c < 'a' || c > 'z') return false;
+  return true;
+}
+
+}  // namespace tegami::auth

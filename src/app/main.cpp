@@ -1,1 +1,52 @@
-int main() { return 0; }
+// The tegami binary: `tegami <command> ...`. See `tegami help`.
+#include <iostream>
+#include <string>
+
+#include "app/app.hpp"
+
+namespace {
+
+const char* kHelp = R"(usage: tegami <command> [options]
+
+  serve --dev [--data DIR]            development mode on 127.0.0.1 (ports + 10000)
+  serve --config FILE                 production
+  check-config --config FILE          validate a configuration file
+  domain add DOMAIN
+  domain add-alias DOMAIN ALIAS_DOMAIN
+  domain list
+  account add ADDRESS [--password-stdin] [--quota BYTES]
+  account list | show ADDRESS
+  account alias-add ADDRESS ALIAS | alias-remove ADDRESS ALIAS
+  account passwd ADDRESS [--password-stdin]
+  account two-factor ADDRESS on|off
+  app-password create ADDRESS --label LABEL   (prints the password once)
+  app-password list ADDRESS [--all]
+  app-password revoke ADDRESS LABEL|--all
+
+Every command takes --config FILE, or --data DIR for a development data folder
+(default ./dev-data).
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tegami::app;
+  if (argc < 2 || std::string(argv[1]) == "help" || std::string(argv[1]) == "--help") {
+    std::cout << kHelp;
+    return argc < 2 ? 2 : 0;
+  }
+  std::string cmd = argv[1];
+  std::string error;
+  auto args = parse_args(argc, argv, 2, kCommonOptions, error);
+  if (!args) {
+    std::cerr << "tegami: " << error << "\n";
+    return 2;
+  }
+  if (cmd == "serve") return cmd_serve(*args);
+  if (cmd == "check-config") return cmd_check_config(*args);
+  if (cmd == "domain") return cmd_domain(*args);
+  if (cmd == "account") return cmd_account(*args);
+  if (cmd == "app-password") return cmd_app_password(*args);
+  std::cerr << "tegami: unknown command '" << cmd << "' (see tegami help)\n";
+  return 2;
+}

@@ -42,9 +42,9 @@ Key integer(const char* name, int64_t Config::*m, int64_t lo, int64_t hi) {
             if (v.v.index() != 1) return type_error(name, v, "an integer");
             int64_t n = std::get<int64_t>(v.v);
             if (n < lo || n > hi)
-              return make_error(Errc::kInvalidData,
-                                fmt::format("line {}: key '{}' must be between {} and {}", v.line,
-                                            name, lo, hi));
+              return make_error(
+                  Errc::kInvalidData,
+                  fmt::format("line {}: key '{}' must be between {} and {}", v.line, name, lo, hi));
             c.*m = n;
             return {};
           }};
@@ -55,9 +55,9 @@ Key port(const char* name, uint16_t Ports::*m) {
             if (v.v.index() != 1) return type_error(name, v, "a port number");
             int64_t n = std::get<int64_t>(v.v);
             if (n < 1 || n > 65535)
-              return make_error(Errc::kInvalidData,
-                                fmt::format("line {}: key '{}' must be a port number 1-65535",
-                                            v.line, name));
+              return make_error(
+                  Errc::kInvalidData,
+                  fmt::format("line {}: key '{}' must be a port number 1-65535", v.line, name));
             c.ports.*m = static_cast<uint16_t>(n);
             return {};
           }};
@@ -76,9 +76,9 @@ const std::vector<Key>& schema() {
            c.listen.push_back(std::get<std::string>(item.v));
          }
          if (c.listen.empty())
-           return make_error(Errc::kInvalidData,
-                             fmt::format("line {}: key 'server.listen' needs at least one address",
-                                         v.line));
+           return make_error(
+               Errc::kInvalidData,
+               fmt::format("line {}: key 'server.listen' needs at least one address", v.line));
          return {};
        }},
       {"server.threads",

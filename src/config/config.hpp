@@ -21,21 +21,21 @@ struct Ports {
 
 struct Config {
   // [server]
-  std::string hostname = "localhost";          // our host name (greeting, Received, certs)
-  std::string data_dir = "/var/lib/tegami";    // store, message files, keys
+  std::string hostname = "localhost";        // our host name (greeting, Received, certs)
+  std::string data_dir = "/var/lib/tegami";  // store, message files, keys
   std::vector<std::string> listen = {"0.0.0.0"};
-  int threads = 0;                              // network threads; 0 = one per core
-  bool dev = false;                             // development mode (loopback, high ports)
+  int threads = 0;   // network threads; 0 = one per core
+  bool dev = false;  // development mode (loopback, high ports)
   // [ports]
   Ports ports;
   // [tls]
-  std::string tls_cert;                         // PEM chain; dev mode: generated in data_dir
+  std::string tls_cert;  // PEM chain; dev mode: generated in data_dir
   std::string tls_key;
   // [auth]
-  bool allow_account_password = false;          // let mail clients use the account password
-  std::string default_domain;                   // for bare local-part user names
+  bool allow_account_password = false;  // let mail clients use the account password
+  std::string default_domain;           // for bare local-part user names
   // [limits]
-  int64_t message_size = 20 * 1024 * 1024;      // bytes, in and out
+  int64_t message_size = 20 * 1024 * 1024;  // bytes, in and out
   int64_t recipients_per_message = 500;
   int64_t messages_per_day = 1000;
   int64_t recipients_per_day = 1000;

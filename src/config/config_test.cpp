@@ -48,7 +48,8 @@ TEST(Config, NamesUnknownKeyAndLine) {
 TEST(Config, NamesWrongTypeAndLine) {
   auto c = load_text("[ports]\nimaps = \"993\"\n", "t.toml");
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().message, "t.toml line 2: key 'ports.imaps' must be a port number, not string");
+  EXPECT_EQ(c.error().message,
+            "t.toml line 2: key 'ports.imaps' must be a port number, not string");
   auto d = load_text("[ports]\nimaps = 99999\n", "t.toml");
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.error().message.find("1-65535"), std::string::npos);

@@ -6,10 +6,14 @@ namespace tegami::config {
 
 const char* Value::type_name() const {
   switch (v.index()) {
-    case 0: return "string";
-    case 1: return "integer";
-    case 2: return "boolean";
-    default: return "array";
+    case 0:
+      return "string";
+    case 1:
+      return "integer";
+    case 2:
+      return "boolean";
+    default:
+      return "array";
   }
 }
 
@@ -133,12 +137,23 @@ class Parser {
       char e = peek();
       ++p_;
       switch (e) {
-        case 'n': s += '\n'; break;
-        case 't': s += '\t'; break;
-        case 'r': s += '\r'; break;
-        case '"': s += '"'; break;
-        case '\\': s += '\\'; break;
-        default: return err(fmt::format("unknown escape '\\{}' in a string", e));
+        case 'n':
+          s += '\n';
+          break;
+        case 't':
+          s += '\t';
+          break;
+        case 'r':
+          s += '\r';
+          break;
+        case '"':
+          s += '"';
+          break;
+        case '\\':
+          s += '\\';
+          break;
+        default:
+          return err(fmt::format("unknown escape '\\{}' in a string", e));
       }
     }
     if (eof()) return err("unterminated string");

@@ -123,19 +123,16 @@ class CoreTest(harness.ServerTest):
         self.assertIn(b"INBOX", listing)
 
     def test_07_swaks_delivers_with_and_without_starttls(self):
-        for extra in [[], ["--tls"]]:
+        for i, extra in enumerate([[], ["--tls"]]):
             r = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(self.server.ports["smtp"]),
                                 "--from", "swaks@example.org", "--to", "demo@tegami.test",
-                                "--header", f"Subject: swaks {len(extra)}", "--helo", "swaks.example.org",
-                                "--body", "sent by swaks", "--tls-verify-none" if extra else "--no-tls", *extra],
+                                "--header", f"Subject: swaks {i}", "--helo", "swaks.example.org",
+                                "--body", "sent by swaks", *extra],
                                capture_output=True, text=True, timeout=60)
-            if not extra:
-                r = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(self.server.ports["smtp"]),
-                                    "--from", "swaks@example.org", "--to", "demo@tegami.test",
-                                    "--header", "Subject: swaks 0", "--helo", "swaks.example.org",
-                                    "--body", "sent by swaks"], capture_output=True, text=True, timeout=60)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            self.assertRegex(r.stdout, r"<~ 250 ")
+            self.assertRegex(r.stdout, r"<~? +250 ")
+            if extra:
+                self.assertIn("STARTTLS", r.stdout)
         m = self.imap()
         m.select("INBOX")
         typ, data = m.search(None, "SUBJECT", '"swaks"')

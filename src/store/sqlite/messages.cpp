@@ -1,0 +1,351 @@
+// Message methods of SqliteStore: delivery with content-addressed bodies, listing, changes
+// since a modseq (RFC 7162 CONDSTORE/QRESYNC), flags, copy, move (RFC 6851), expunge.
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/sqlite/sqlite_store_impl.hpp"
+
+namespace tegami::store::sqlite {
+namespace {
+
+constexpr uint32_t kAllFlags = kSeen | kAnswered | kFlagged | kDeleted | kDraft;
+
+constexpr const char* kMetaCols =
+    "SELECT uid, modseq, flags, keywords, internal_date, size, blob_id, save_date FROM messages ";
+
+MessageMeta meta_from(const Stmt& s) {
+  MessageMeta m;
+  m.uid = static_cast<uint32_t>(s.i64(0));
+  m.modseq = static_cast<uint64_t>(s.i64(1));
+  m.flags = static_cast<uint32_t>(s.i64(2));
+  m.keywords = split_keywords(s.view(3));
+  m.internal_date = s.i64(4);
+  m.size = s.i64(5);
+  m.blob_id = s.i64(6);
+  m.save_date = s.i64(7);
+  return m;
+}
+
+bool same_keyword(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && lower_ascii(a) == lower_ascii(b);
+}
+
+bool has_keyword(const std::vector<std::string>& v, std::string_view k) {
+  return std::any_of(v.begin(), v.end(), [&](const std::string& x) { return same_keyword(x, k); });
+}
+
+// Keywords are atoms: drop empty ones, ones with spaces or controls, and case-insensitive
+// duplicates (keeping the first spelling).
+std::vector<std::string> clean_keywords(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const auto& k : in) {
+    if (k.empty() || has_keyword(out, k)) continue;
+    bool ok = std::none_of(k.begin(), k.end(), [](char c) {
+      return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+    });
+    if (ok) out.push_back(k);
+  }
+  return out;
+}
+
+std::vector<uint32_t> sorted_unique(std::vector<uint32_t> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+}  // namespace
+
+Result<std::vector<Delivered>> SqliteStore::deliver(std::string_view raw,
+                                                    const index::MessageIndex& idx,
+                                                    const std::vector<DeliveryTarget>& targets,
+                                                    int64_t internal_date) {
+  if (targets.empty()) return make_error(Errc::kInvalidData, "a delivery needs a recipient");
+  const std::string hash = sha256_hex(raw);
+  const bool in_file = raw.size() > kInlineMax;
+  // The file is written (durably) before the transaction that references it is queued, outside
+  // the writer so that concurrent deliveries write their files in parallel.
+  if (in_file && !files_.exists(hash)) TG_TRY(files_.write(hash, raw));
+  const int64_t size = static_cast<int64_t>(raw.size());
+
+  return write<std::vector<Delivered>>([&](WriteCtx& ctx) -> Result<std::vector<Delivered>> {
+    // Unlinked after the commit unless a committed row names it (this op may fail).
+    if (in_file) ctx.file_checks.push_back(hash);
+    for (const auto& t : targets) {
+      TG_ASSIGN(Mailbox m, load_mailbox(ctx.db, t.mailbox_id));
+      if (m.account_id != t.account_id) {
+        return make_error(Errc::kNotFound, "the mailbox does not belong to the account");
+      }
+    }
+    Id blob_id = 0;
+    {
+      TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT id FROM blobs WHERE hash = ?"));
+      s.bind(1, hash);
+      TG_ASSIGN(bool row, s.step());
+      if (row) blob_id = s.i64(0);
+    }
+    if (blob_id == 0) {
+      // A previous batch may have unlinked a file of the same content after this caller wrote
+      // it (its last reference went away): write it again, here, before the commit.
+      if (in_file && !files_.exists(hash)) TG_TRY(files_.write(hash, raw));
+      TG_ASSIGN(Stmt ins,
+                ctx.db.prepare("INSERT INTO blobs (hash, size, in_file, envelope, body_structure, "
+                               "body, parts, search_headers, search_body, sent_date, subject, "
+                               "from_addr, message_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+      ins.bind_all(hash, size, in_file, idx.envelope, idx.body_structure, idx.body);
+      ins.bind_blob(7, idx.parts);
+      ins.bind(8, idx.search_headers)
+          .bind(9, idx.search_body)
+          .bind(10, idx.sent_date)
+          .bind(11, idx.subject)
+          .bind(12, idx.from)
+          .bind(13, idx.message_id);
+      TG_TRY(ins.run());
+      blob_id = ctx.db.last_insert_rowid();
+      if (!in_file) {
+        TG_ASSIGN(Stmt d, ctx.db.prepare("INSERT INTO blob_data (blob_id, data) VALUES (?, ?)"));
+        d.bind(1, blob_id).bind_blob(2, raw);
+        TG_TRY(d.run());
+      }
+    }
+    std::vector<Delivered> out;
+    for (const auto& t : targets) {
+      uint32_t uid = 0;
+      uint64_t modseq = 0;
+      {
+        TG_ASSIGN(Stmt s,
+                  ctx.db.prepare("UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = "
+                                 "highest_modseq + 1 WHERE id = ? RETURNING uid_next - 1, "
+                                 "highest_modseq"));
+        s.bind(1, t.mailbox_id);
+        TG_ASSIGN(bool row, s.step());
+        if (!row) return make_error(Errc::kNotFound, "no such mailbox");
+        if (s.i64(0) >= 0xffffffffLL) {
+          return make_error(Errc::kLimit, "the mailbox has used up its UIDs; recreate it");
+        }
+        uid = static_cast<uint32_t>(s.i64(0));
+        modseq = static_cast<uint64_t>(s.i64(1));
+      }
+      std::string kw = join_keywords(clean_keywords(t.keywords));
+      TG_TRY(
+          ctx.db.run("INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, "
+                     "internal_date, size, blob_id, save_date) VALUES (?,?,?,?,?,?,?,?,?)",
+                     t.mailbox_id, uid, modseq, t.flags & kAllFlags, kw, internal_date, size,
+                     blob_id, ctx.now));
+      if (t.enforce_quota) {
+        TG_ASSIGN(Account a, load_account(ctx.db, t.account_id));
+        if (a.quota_bytes > 0 && a.used_bytes > a.quota_bytes) {
+          return make_error(Errc::kOverQuota, "the mailbox of " + a.address + " is full");
+        }
+      }
+      out.push_back(Delivered{t.account_id, t.mailbox_id, uid, modseq});
+    }
+    return out;
+  });
+}
+
+Result<std::vector<MessageMeta>> SqliteStore::list_messages(Id mailbox) {
+  return read<std::vector<MessageMeta>>([&](Db& db) -> Result<std::vector<MessageMeta>> {
+    TG_ASSIGN(Mailbox m, load_mailbox(db, mailbox));
+    static const std::string sql = std::string(kMetaCols) + "WHERE mailbox_id = ? ORDER BY uid";
+    TG_ASSIGN(Stmt s, db.prepare(sql.c_str()));
+    s.bind(1, mailbox);
+    std::vector<MessageMeta> out;
+    out.reserve(m.messages);
+    while (true) {
+      TG_ASSIGN(bool row, s.step());
+      if (!row) break;
+      out.push_back(meta_from(s));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<MessageMeta>> SqliteStore::get_messages(Id mailbox,
+                                                           const std::vector<uint32_t>& uids) {
+  return read<std::vector<MessageMeta>>([&](Db& db) -> Result<std::vector<MessageMeta>> {
+    TG_TRY(load_mailbox(db, mailbox));
+    static const std::string sql = std::string(kMetaCols) + "WHERE mailbox_id = ? AND uid = ?";
+    std::vector<MessageMeta> out;
+    for (uint32_t uid : sorted_unique(uids)) {
+      TG_ASSIGN(Stmt s, db.prepare(sql.c_str()));
+      s.bind(1, mailbox).bind(2, uid);
+      TG_ASSIGN(bool row, s.step());
+      if (row) out.push_back(meta_from(s));
+    }
+    return out;
+  });
+}
+
+Result<Changes> SqliteStore::changes_since(Id mailbox, uint64_t modseq) {
+  return read<Changes>([&](Db& db) -> Result<Changes> {
+    TG_ASSIGN(Mailbox m, load_mailbox(db, mailbox));
+    Changes c;
+    c.highest_modseq = m.highest_modseq;
+    c.uid_next = m.uid_next;
+    {
+      static const std::string sql =
+          std::string(kMetaCols) + "WHERE mailbox_id = ? AND modseq > ? ORDER BY uid";
+      TG_ASSIGN(Stmt s, db.prepare(sql.c_str()));
+      s.bind(1, mailbox).bind(2, modseq);
+      while (true) {
+        TG_ASSIGN(bool row, s.step());
+        if (!row) break;
+        c.changed.push_back(meta_from(s));
+      }
+    }
+    {
+      TG_ASSIGN(Stmt s, db.prepare("SELECT uid FROM expunged WHERE mailbox_id = ? AND "
+                                   "modseq > ? ORDER BY uid"));
+      s.bind(1, mailbox).bind(2, modseq);
+      while (true) {
+        TG_ASSIGN(bool row, s.step());
+        if (!row) break;
+        c.expunged.push_back(static_cast<uint32_t>(s.i64(0)));
+      }
+    }
+    return c;
+  });
+}
+
+Result<std::string> SqliteStore::read_blob(Id blob) {
+  return read<std::string>([&](Db& db) -> Result<std::string> {
+    TG_ASSIGN(Stmt s, db.prepare("SELECT hash, size, in_file FROM blobs WHERE id = ?"));
+    s.bind(1, blob);
+    TG_ASSIGN(bool row, s.step());
+    if (!row) return make_error(Errc::kNotFound, "no such message content");
+    if (s.i64(2) != 0) return files_.read(s.view(0), s.i64(1));
+    TG_ASSIGN(Stmt d, db.prepare("SELECT data FROM blob_data WHERE blob_id = ?"));
+    d.bind(1, blob);
+    TG_ASSIGN(bool drow, d.step());
+    if (!drow) return make_error(Errc::kInternal, "message content is missing");
+    return d.text(0);
+  });
+}
+
+Result<index::MessageIndex> SqliteStore::read_index(Id blob) {
+  return read<index::MessageIndex>([&](Db& db) -> Result<index::MessageIndex> {
+    TG_ASSIGN(Stmt s, db.prepare("SELECT envelope, body_structure, body, parts, search_headers, "
+                                 "search_body, sent_date, subject, from_addr, message_id "
+                                 "FROM blobs WHERE id = ?"));
+    s.bind(1, blob);
+    TG_ASSIGN(bool row, s.step());
+    if (!row) return make_error(Errc::kNotFound, "no such message content");
+    index::MessageIndex x;
+    x.envelope = s.text(0);
+    x.body_structure = s.text(1);
+    x.body = s.text(2);
+    x.parts = s.text(3);
+    x.search_headers = s.text(4);
+    x.search_body = s.text(5);
+    x.sent_date = s.i64(6);
+    x.subject = s.text(7);
+    x.from = s.text(8);
+    x.message_id = s.text(9);
+    return x;
+  });
+}
+
+Result<std::vector<FlagUpdate>> SqliteStore::store_flags(Id mailbox,
+                                                         const std::vector<uint32_t>& uids,
+                                                         FlagOp op, uint32_t flags,
+                                                         const std::vector<std::string>& keywords,
+                                                         uint64_t unchanged_since,
+                                                         std::vector<uint32_t>* failed) {
+  flags &= kAllFlags;
+  const std::vector<std::string> kws = clean_keywords(keywords);
+  using Out = std::pair<std::vector<FlagUpdate>, std::vector<uint32_t>>;
+  auto r = write<Out>([&](WriteCtx& ctx) -> Result<Out> {
+    TG_TRY(load_mailbox(ctx.db, mailbox));
+    Out out;
+    uint64_t modseq = 0;  // allocated at the first actual change, shared by this STORE
+    for (uint32_t uid : sorted_unique(uids)) {
+      FlagUpdate u;
+      u.uid = uid;
+      std::vector<std::string> old_kw;
+      uint32_t old_flags = 0;
+      {
+        TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT modseq, flags, keywords FROM messages "
+                                         "WHERE mailbox_id = ? AND uid = ?"));
+        s.bind(1, mailbox).bind(2, uid);
+        TG_ASSIGN(bool row, s.step());
+        if (!row) continue;  // expunged meanwhile: nothing to change
+        u.modseq = static_cast<uint64_t>(s.i64(0));
+        old_flags = static_cast<uint32_t>(s.i64(1));
+        old_kw = split_keywords(s.view(2));
+      }
+      if (unchanged_since != 0 && u.modseq > unchanged_since) {
+        out.second.push_back(uid);
+        continue;
+      }
+      std::vector<std::string> kw;
+      switch (op) {
+        case FlagOp::kSet:
+          u.flags = flags;
+          kw = kws;
+          break;
+        case FlagOp::kAdd:
+          u.flags = old_flags | flags;
+          kw = old_kw;
+          for (const auto& k : kws) {
+            if (!has_keyword(kw, k)) kw.push_back(k);
+          }
+          break;
+        case FlagOp::kRemove:
+          u.flags = old_flags & ~flags;
+          for (const auto& k : old_kw) {
+            if (!has_keyword(kws, k)) kw.push_back(k);
+          }
+          break;
+      }
+      // A change is a different flag set or keyword set; keyword order alone is not one.
+      bool changed = u.flags != old_flags || kw.size() != old_kw.size() ||
+                     std::any_of(kw.begin(), kw.end(),
+                                 [&](const std::string& k) { return !has_keyword(old_kw, k); });
+      if (changed) {
+        if (modseq == 0) {
+          TG_ASSIGN(modseq, next_modseq(ctx, mailbox));
+        }
+        u.modseq = modseq;
+        TG_TRY(
+            ctx.db.run("UPDATE messages SET flags = ?, keywords = ?, modseq = ? "
+                       "WHERE mailbox_id = ? AND uid = ?",
+                       u.flags, join_keywords(kw), modseq, mailbox, uid));
+        u.keywords = std::move(kw);
+      } else {
+        u.keywords = std::move(old_kw);
+      }
+      out.first.push_back(std::move(u));
+    }
+    return out;
+  });
+  if (!r.ok()) return r.error();
+  if (failed != nullptr) *failed = std::move(r->second);
+  return std::move(r->first);
+}
+
+Result<CopyResult> SqliteStore::copy_messages(Id from, const std::vector<uint32_t>& uids, Id to,
+                                              bool enforce_quota) {
+  return write<CopyResult>(
+      [&](WriteCtx& ctx) { return copy_in_txn(ctx, from, uids, to, enforce_quota); });
+}
+
+Result<CopyResult> SqliteStore::move_messages(Id from, const std::vector<uint32_t>& uids, Id to) {
+  return write<CopyResult>([&](WriteCtx& ctx) -> Result<CopyResult> {
+    TG_ASSIGN(CopyResult c, copy_in_txn(ctx, from, uids, to, /*enforce_quota=*/false));
+    std::vector<uint32_t> moved;
+    moved.reserve(c.uids.size());
+    for (const auto& p : c.uids) moved.push_back(p.first);
+    TG_TRY(expunge_in_txn(ctx, from, moved));
+    return c;
+  });
+}
+
+Result<std::vector<uint32_t>> SqliteStore::expunge(Id mailbox, const std::vector<uint32_t>& uids) {
+  return write<std::vector<uint32_t>>(
+      [&](WriteCtx& ctx) { return expunge_in_txn(ctx, mailbox, uids); });
+}
+
+}  // namespace tegami::store::sqlite

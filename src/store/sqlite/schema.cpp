@@ -1,0 +1,201 @@
+#include "store/sqlite/schema.hpp"
+
+#include <string>
+
+namespace tegami::store::sqlite {
+namespace {
+
+// kMigrations[i] brings the schema from version i to version i + 1. Never edit a migration
+// that has shipped: append a new one.
+constexpr const char* kMigrations[] = {
+    // 0 -> 1: the initial schema.
+    R"sql(
+CREATE TABLE domains (
+  id       INTEGER PRIMARY KEY,
+  name     TEXT NOT NULL UNIQUE,
+  alias_of INTEGER REFERENCES domains(id) ON DELETE CASCADE
+) STRICT;
+
+CREATE TABLE accounts (
+  id                INTEGER PRIMARY KEY,
+  address           TEXT NOT NULL UNIQUE,
+  password_hash     TEXT NOT NULL,
+  two_factor        INTEGER NOT NULL DEFAULT 1,
+  quota_bytes       INTEGER NOT NULL DEFAULT 0,
+  used_bytes        INTEGER NOT NULL DEFAULT 0,
+  created           INTEGER NOT NULL,
+  last_uid_validity INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+-- Primary addresses and aliases, lower case; one owner per address.
+CREATE TABLE addresses (
+  address    TEXT PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  is_primary INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX addresses_account ON addresses(account_id);
+
+CREATE TABLE app_passwords (
+  id             INTEGER PRIMARY KEY,
+  account_id     INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  label          TEXT NOT NULL,
+  hash           TEXT NOT NULL,
+  created        INTEGER NOT NULL,
+  last_used      INTEGER NOT NULL DEFAULT 0,
+  last_ip        TEXT NOT NULL DEFAULT '',
+  last_client    TEXT NOT NULL DEFAULT '',
+  revoked        INTEGER NOT NULL DEFAULT 0,
+  revoked_reason TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX app_passwords_account ON app_passwords(account_id);
+CREATE UNIQUE INDEX app_passwords_active_label ON app_passwords(account_id, label)
+  WHERE revoked = 0;
+
+CREATE TABLE events (
+  id         INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  time       INTEGER NOT NULL,
+  kind       TEXT NOT NULL,
+  detail     TEXT NOT NULL,
+  remote     TEXT NOT NULL
+) STRICT;
+CREATE INDEX events_account_time ON events(account_id, time, id);
+
+-- msg_count, unseen_count, total_size are maintained by the triggers on messages.
+CREATE TABLE mailboxes (
+  id             INTEGER PRIMARY KEY,
+  account_id     INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name           TEXT NOT NULL,
+  special_use    TEXT NOT NULL DEFAULT '',
+  subscribed     INTEGER NOT NULL DEFAULT 1,
+  uid_validity   INTEGER NOT NULL,
+  uid_next       INTEGER NOT NULL DEFAULT 1,
+  highest_modseq INTEGER NOT NULL DEFAULT 1,
+  msg_count      INTEGER NOT NULL DEFAULT 0,
+  unseen_count   INTEGER NOT NULL DEFAULT 0,
+  total_size     INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (account_id, name)
+) STRICT;
+
+-- Message content, content-addressed by SHA-256 (hex), with its MessageIndex. refcount is the
+-- number of messages rows that reference it (maintained by triggers). in_file = 1: the bytes
+-- are in blobs/<hash[0:2]>/<hash>; else in blob_data.
+CREATE TABLE blobs (
+  id             INTEGER PRIMARY KEY,
+  hash           TEXT NOT NULL UNIQUE,
+  size           INTEGER NOT NULL,
+  refcount       INTEGER NOT NULL DEFAULT 0,
+  in_file        INTEGER NOT NULL,
+  envelope       TEXT NOT NULL,
+  body_structure TEXT NOT NULL,
+  body           TEXT NOT NULL,
+  parts          BLOB NOT NULL,
+  search_headers TEXT NOT NULL,
+  search_body    TEXT NOT NULL,
+  sent_date      INTEGER NOT NULL,
+  subject        TEXT NOT NULL,
+  from_addr      TEXT NOT NULL,
+  message_id     TEXT NOT NULL
+) STRICT;
+CREATE INDEX blobs_unreferenced ON blobs(id) WHERE refcount = 0;
+
+CREATE TABLE blob_data (
+  blob_id INTEGER PRIMARY KEY REFERENCES blobs(id) ON DELETE CASCADE,
+  data    BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE messages (
+  mailbox_id    INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  uid           INTEGER NOT NULL,
+  modseq        INTEGER NOT NULL,
+  flags         INTEGER NOT NULL,
+  keywords      TEXT NOT NULL DEFAULT '',
+  internal_date INTEGER NOT NULL,
+  size          INTEGER NOT NULL,
+  blob_id       INTEGER NOT NULL REFERENCES blobs(id),
+  save_date     INTEGER NOT NULL,
+  PRIMARY KEY (mailbox_id, uid)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+CREATE INDEX messages_blob ON messages(blob_id);
+
+-- Expunged uids with the modseq of their expunge (QRESYNC VANISHED, changes_since).
+CREATE TABLE expunged (
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  uid        INTEGER NOT NULL,
+  modseq     INTEGER NOT NULL,
+  PRIMARY KEY (mailbox_id, uid)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);
+
+CREATE TRIGGER messages_insert AFTER INSERT ON messages BEGIN
+  UPDATE mailboxes SET msg_count = msg_count + 1, total_size = total_size + NEW.size,
+    unseen_count = unseen_count + ((NEW.flags & 1) = 0)
+    WHERE id = NEW.mailbox_id;
+  UPDATE accounts SET used_bytes = used_bytes + NEW.size
+    WHERE id = (SELECT account_id FROM mailboxes WHERE id = NEW.mailbox_id);
+  UPDATE blobs SET refcount = refcount + 1 WHERE id = NEW.blob_id;
+END;
+
+CREATE TRIGGER messages_delete AFTER DELETE ON messages BEGIN
+  UPDATE mailboxes SET msg_count = msg_count - 1, total_size = total_size - OLD.size,
+    unseen_count = unseen_count - ((OLD.flags & 1) = 0)
+    WHERE id = OLD.mailbox_id;
+  UPDATE accounts SET used_bytes = used_bytes - OLD.size
+    WHERE id = (SELECT account_id FROM mailboxes WHERE id = OLD.mailbox_id);
+  UPDATE blobs SET refcount = refcount - 1 WHERE id = OLD.blob_id;
+END;
+
+CREATE TRIGGER messages_flags AFTER UPDATE OF flags ON messages
+  WHEN (OLD.flags & 1) != (NEW.flags & 1) BEGIN
+  UPDATE mailboxes SET unseen_count = unseen_count + ((NEW.flags & 1) = 0) - ((OLD.flags & 1) = 0)
+    WHERE id = NEW.mailbox_id;
+END;
+)sql",
+};
+
+constexpr int kKnown = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+
+Result<int> user_version(Db& db) {
+  TG_ASSIGN(Stmt s, db.prepare("PRAGMA user_version"));
+  TG_ASSIGN(bool row, s.step());
+  if (!row) return make_error(Errc::kInternal, "database: no user_version");
+  return static_cast<int>(s.i64(0));
+}
+
+}  // namespace
+
+int schema_version_known() { return kKnown; }
+
+Status migrate(Db& db) {
+  TG_ASSIGN(int v, user_version(db));
+  if (v > kKnown) {
+    return make_error(Errc::kInvalidData, "data folder was written by a newer Tegami (schema " +
+                                              std::to_string(v) + "); this binary knows up to " +
+                                              std::to_string(kKnown));
+  }
+  for (int i = v; i < kKnown; ++i) {
+    TG_TRY(db.exec("BEGIN IMMEDIATE"));
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    auto cur = user_version(db);
+    if (!cur.ok()) {
+      (void)db.exec("ROLLBACK");
+      return cur.error();
+    }
+    if (*cur != i) {
+      (void)db.exec("ROLLBACK");
+      return migrate(db);
+    }
+    Status st = db.exec(kMigrations[i]);
+    if (st.ok()) st = db.exec(("PRAGMA user_version = " + std::to_string(i + 1)).c_str());
+    if (st.ok()) st = db.exec("COMMIT");
+    if (!st.ok()) {
+      (void)db.exec("ROLLBACK");
+      return make_error(st.code(), "schema migration to version " + std::to_string(i + 1) +
+                                       " failed: " + st.error().message);
+    }
+  }
+  return {};
+}
+
+}  // namespace tegami::store::sqlite

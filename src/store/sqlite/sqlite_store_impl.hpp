@@ -1,0 +1,173 @@
+// The SQLite implementation of store::Store (private to store/sqlite; see README.md).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/blob_files.hpp"
+#include "store/sqlite/db.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/writer.hpp"
+#include "store/store.hpp"
+
+namespace tegami::store::sqlite {
+
+// Bodies up to this size live in blob_data; larger ones in files.
+constexpr size_t kInlineMax = 64 * 1024;
+
+// Read-only connections, handed out one per concurrent reader and returned after use.
+class ReadPool {
+ public:
+  explicit ReadPool(std::string path) : path_(std::move(path)) {}
+  class Lease {
+   public:
+    Lease(ReadPool* pool, std::unique_ptr<Db> db) : pool_(pool), db_(std::move(db)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (db_) pool_->release(std::move(db_));
+    }
+    Db& db() { return *db_; }
+
+   private:
+    ReadPool* pool_;
+    std::unique_ptr<Db> db_;
+  };
+  Result<Lease> acquire();
+  void clear();
+
+ private:
+  void release(std::unique_ptr<Db> db);
+  std::string path_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Db>> free_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string data_dir, int lock_fd);
+  ~SqliteStore() override;
+  Status start();  // migrations, blob cleanup, writer thread
+  SqliteStats stats() const;
+
+  Result<Domain> add_domain(std::string_view name) override;
+  Result<Domain> add_alias_domain(std::string_view primary, std::string_view alias) override;
+  Result<Domain> find_domain(std::string_view name) override;
+  Result<std::vector<Domain>> list_domains() override;
+
+  Result<Account> add_account(std::string_view address, std::string_view password_hash,
+                              int64_t quota_bytes) override;
+  Result<Account> get_account(Id id) override;
+  Result<Account> find_account_by_address(std::string_view address) override;
+  Result<std::vector<Account>> list_accounts() override;
+  Status set_password(Id account, std::string_view password_hash) override;
+  Status set_two_factor(Id account, bool on) override;
+  Status set_quota(Id account, int64_t quota_bytes) override;
+  Status add_alias(Id account, std::string_view address) override;
+  Status remove_alias(Id account, std::string_view address) override;
+  Result<std::vector<std::string>> list_aliases(Id account) override;
+
+  Result<AppPassword> add_app_password(Id account, std::string_view label,
+                                       std::string_view hash) override;
+  Result<std::vector<AppPassword>> list_app_passwords(Id account, bool include_revoked) override;
+  Status revoke_app_password(Id account, Id app_password, std::string_view reason) override;
+  Status revoke_all_app_passwords(Id account, std::string_view reason) override;
+  Status note_app_password_use(Id app_password, int64_t time, std::string_view ip,
+                               std::string_view client) override;
+
+  Status add_event(const Event& e) override;
+  Result<std::vector<Event>> list_events(Id account, size_t limit) override;
+
+  Result<std::vector<Mailbox>> list_mailboxes(Id account) override;
+  Result<Mailbox> get_mailbox(Id account, std::string_view name) override;
+  Result<Mailbox> get_mailbox_by_id(Id mailbox) override;
+  Result<Mailbox> create_mailbox(Id account, std::string_view name,
+                                 std::string_view special_use) override;
+  Status delete_mailbox(Id mailbox) override;
+  Status rename_mailbox(Id account, std::string_view from, std::string_view to) override;
+  Status set_subscribed(Id mailbox, bool on) override;
+
+  Result<std::vector<Delivered>> deliver(std::string_view raw, const index::MessageIndex& idx,
+                                         const std::vector<DeliveryTarget>& targets,
+                                         int64_t internal_date) override;
+  Result<std::vector<MessageMeta>> list_messages(Id mailbox) override;
+  Result<std::vector<MessageMeta>> get_messages(Id mailbox,
+                                                const std::vector<uint32_t>& uids) override;
+  Result<Changes> changes_since(Id mailbox, uint64_t modseq) override;
+  Result<std::string> read_blob(Id blob) override;
+  Result<index::MessageIndex> read_index(Id blob) override;
+  Result<std::vector<FlagUpdate>> store_flags(Id mailbox, const std::vector<uint32_t>& uids,
+                                              FlagOp op, uint32_t flags,
+                                              const std::vector<std::string>& keywords,
+                                              uint64_t unchanged_since,
+                                              std::vector<uint32_t>* failed) override;
+  Result<CopyResult> copy_messages(Id from, const std::vector<uint32_t>& uids, Id to,
+                                   bool enforce_quota) override;
+  Result<CopyResult> move_messages(Id from, const std::vector<uint32_t>& uids, Id to) override;
+  Result<std::vector<uint32_t>> expunge(Id mailbox, const std::vector<uint32_t>& uids) override;
+
+ private:
+  // Runs `fn(db)` on a pooled read-only connection inside one read transaction.
+  template <class T, class F>
+  Result<T> read(F&& fn) {
+    auto lease = pool_.acquire();
+    if (!lease.ok()) return lease.error();
+    ReadTxn txn(lease->db());
+    if (!txn.status().ok()) return txn.status().error();
+    return fn(lease->db());
+  }
+  // Runs `fn(ctx)` -> Result<T> through group commit; the value is returned once durable.
+  template <class T, class F>
+  Result<T> write(F&& fn) {
+    std::optional<T> out;
+    Status st = writer_->submit([&](WriteCtx& ctx) -> Status {
+      Result<T> r = fn(ctx);
+      if (!r.ok()) return r.error();
+      out = std::move(*r);
+      return {};
+    });
+    if (!st.ok()) return st.error();
+    return std::move(*out);
+  }
+  Status write_status(const std::function<Status(WriteCtx&)>& fn) { return writer_->submit(fn); }
+
+  std::string data_dir_;
+  int lock_fd_;
+  BlobFiles files_;
+  ReadPool pool_;
+  std::unique_ptr<Writer> writer_;
+};
+
+// ---- shared helpers (ops.cpp) used by the Store methods on the write connection
+
+std::string lower_ascii(std::string_view s);
+// "INBOX" in any case -> "INBOX"; "inbox/x" -> "INBOX/x"; otherwise unchanged.
+std::string normalize_mailbox_name(std::string_view name);
+// kInvalidData for an empty name, a leading/trailing/double '/', or control characters.
+Status check_mailbox_name(std::string_view name);
+std::string join_keywords(const std::vector<std::string>& kw);
+std::vector<std::string> split_keywords(std::string_view s);
+
+Result<Account> load_account(Db& db, Id id);
+Result<Mailbox> load_mailbox(Db& db, Id id);
+Result<Mailbox> load_mailbox_by_name(Db& db, Id account, std::string_view name);
+// INBOX first, then by name.
+Result<std::vector<Mailbox>> load_mailboxes(Db& db, Id account);
+// Creates a mailbox (fresh UIDVALIDITY from the account's counter); kExists when present.
+Result<Mailbox> insert_mailbox(WriteCtx& ctx, Id account, std::string_view name,
+                               std::string_view special_use);
+// Creates every missing superior of `name` ("a/b/c" -> "a", "a/b").
+Status create_parents(WriteCtx& ctx, Id account, std::string_view name);
+// Allocates the next modseq of a mailbox.
+Result<uint64_t> next_modseq(WriteCtx& ctx, Id mailbox);
+// Deletes blobs no message references; schedules their files for unlinking after commit.
+Status collect_garbage(WriteCtx& ctx);
+// Copies present `uids` of `from` to `to` with new uids (ascending source order).
+Result<CopyResult> copy_in_txn(WriteCtx& ctx, Id from, const std::vector<uint32_t>& uids, Id to,
+                               bool enforce_quota);
+Result<std::vector<uint32_t>> expunge_in_txn(WriteCtx& ctx, Id mailbox,
+                                             const std::vector<uint32_t>& uids);
+
+}  // namespace tegami::store::sqlite

@@ -1,0 +1,114 @@
+#include "store/sqlite/writer.hpp"
+
+#include <exception>
+
+#include "base/clock.hpp"
+
+namespace tegami::store::sqlite {
+namespace {
+
+// Bounds one transaction so a flood of writers cannot grow it without limit.
+constexpr size_t kMaxBatch = 512;
+
+}  // namespace
+
+Writer::Writer(std::unique_ptr<Db> db, BlobFiles* files)
+    : db_(std::move(db)), files_(files), thread_([this] { run(); }) {}
+
+Writer::~Writer() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  thread_.join();
+}
+
+Status Writer::submit(Fn fn) {
+  Op op;
+  op.fn = std::move(fn);
+  std::unique_lock lk(mu_);
+  if (stop_) return make_error(Errc::kTemporary, "the store is shutting down");
+  queue_.push_back(&op);
+  work_cv_.notify_one();
+  done_cv_.wait(lk, [&] { return op.done; });
+  return std::move(op.result);
+}
+
+void Writer::run() {
+  std::vector<Op*> batch;
+  while (true) {
+    {
+      std::unique_lock lk(mu_);
+      work_cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stop_ and drained
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    run_batch(batch);
+    {
+      std::lock_guard lk(mu_);
+      for (Op* op : batch) op->done = true;
+    }
+    done_cv_.notify_all();
+    batch.clear();
+  }
+}
+
+void Writer::run_batch(std::vector<Op*>& batch) {
+  WriteCtx ctx{*db_, *files_, system_clock().now_unix(), {}};
+  Status begin = db_->exec("BEGIN IMMEDIATE");
+  if (!begin.ok()) {
+    for (Op* op : batch) op->result = begin;
+    return;
+  }
+  bool any_ok = false;
+  for (Op* op : batch) {
+    Status st = db_->exec("SAVEPOINT op");
+    if (st.ok()) {
+      try {
+        st = op->fn(ctx);
+      } catch (const std::exception& e) {
+        st = make_error(Errc::kInternal, std::string("store operation failed: ") + e.what());
+      } catch (...) {
+        st = make_error(Errc::kInternal, "store operation failed");
+      }
+      if (st.ok()) {
+        st = db_->exec("RELEASE op");
+      } else {
+        (void)db_->exec("ROLLBACK TO op");
+        (void)db_->exec("RELEASE op");
+      }
+    }
+    any_ok = any_ok || st.ok();
+    op->result = std::move(st);
+  }
+  Status commit = db_->exec("COMMIT");
+  if (!commit.ok()) {
+    (void)db_->exec("ROLLBACK");
+    for (Op* op : batch) {
+      if (op->result.ok()) op->result = commit;
+    }
+  }
+  if (commit.ok()) {
+    commits_.fetch_add(1);
+    operations_.fetch_add(batch.size());
+    uint64_t n = batch.size();
+    uint64_t prev = largest_batch_.load();
+    while (n > prev && !largest_batch_.compare_exchange_weak(prev, n)) {
+    }
+  }
+  (void)any_ok;
+  // After the commit (or rollback): unlink files that no committed row names.
+  for (const auto& hash : ctx.file_checks) {
+    auto s = db_->prepare("SELECT 1 FROM blobs WHERE hash = ?");
+    if (!s.ok()) continue;
+    s->bind(1, hash);
+    auto row = s->step();
+    if (row.ok() && !*row) files_->remove(hash);
+  }
+}
+
+}  // namespace tegami::store::sqlite

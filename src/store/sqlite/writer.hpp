@@ -1,0 +1,73 @@
+// Group commit (DESIGN.md §3): one thread owns the write connection. Callers submit write
+// operations and block; the writer takes every queued operation, runs each inside its own
+// SAVEPOINT of ONE transaction (a failing operation rolls back only itself), commits once (one
+// fsync with synchronous=FULL), then completes every waiting caller.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/result.hpp"
+#include "store/sqlite/blob_files.hpp"
+#include "store/sqlite/db.hpp"
+
+namespace tegami::store::sqlite {
+
+// What a write operation sees: the write connection inside the batch transaction.
+struct WriteCtx {
+  Db& db;
+  BlobFiles& files;
+  int64_t now = 0;  // Unix seconds, taken once per batch
+  // Hashes of file blobs whose file must be unlinked after the commit if no blobs row names
+  // them any more (checked on the write connection after COMMIT or ROLLBACK).
+  std::vector<std::string> file_checks;
+};
+
+class Writer {
+ public:
+  using Fn = std::function<Status(WriteCtx&)>;
+
+  Writer(std::unique_ptr<Db> db, BlobFiles* files);
+  ~Writer();  // completes every queued operation, then stops
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Runs `fn` in the next batch; returns its Status once the batch is committed (or the
+  // commit's error). `fn` runs on the writer thread and must not call submit().
+  Status submit(Fn fn);
+
+  uint64_t commits() const { return commits_.load(); }
+  uint64_t operations() const { return operations_.load(); }
+  uint64_t largest_batch() const { return largest_batch_.load(); }
+
+ private:
+  struct Op {
+    Fn fn;
+    Status result;
+    bool done = false;
+  };
+  void run();
+  void run_batch(std::vector<Op*>& batch);
+
+  std::unique_ptr<Db> db_;
+  BlobFiles* files_;
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  std::deque<Op*> queue_;
+  bool stop_ = false;
+  std::atomic<uint64_t> commits_{0};
+  std::atomic<uint64_t> operations_{0};
+  std::atomic<uint64_t> largest_batch_{0};
+  std::thread thread_;
+};
+
+}  // namespace tegami::store::sqlite

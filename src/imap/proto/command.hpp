@@ -93,12 +93,12 @@ struct DateTime {  // "17-Jul-1996 02:44:25 -0700"
 struct Value {
   enum class Type { kAtom, kString, kNil, kList };
   Type type = Type::kNil;
-  std::string text;           // kAtom / kString (number is an atom)
-  std::vector<Value> items;   // kList
+  std::string text;          // kAtom / kString (number is an atom)
+  std::vector<Value> items;  // kList
 };
 
-struct Parameter {  // NAME [value]
-  std::string name;           // upper-cased
+struct Parameter {   // NAME [value]
+  std::string name;  // upper-cased
   std::optional<Value> value;
 };
 
@@ -184,9 +184,9 @@ struct SearchArgs {
 
 struct Section {
   enum class Text { kNone, kHeader, kHeaderFields, kHeaderFieldsNot, kText, kMime };
-  std::vector<uint32_t> part;        // "1.2" -> {1, 2}; empty = whole message
+  std::vector<uint32_t> part;  // "1.2" -> {1, 2}; empty = whole message
   Text text = Text::kNone;
-  std::vector<std::string> fields;   // HEADER.FIELDS[.NOT] names as written
+  std::vector<std::string> fields;  // HEADER.FIELDS[.NOT] names as written
 };
 
 struct Partial {  // <origin.size>
@@ -202,18 +202,18 @@ struct FetchAtt {
     kRfc822,        // same as BODY[] (sets \Seen)
     kRfc822Header,  // BODY.PEEK[HEADER]
     kRfc822Size,
-    kRfc822Text,    // BODY[TEXT]
-    kBody,          // BODY without section: non-extensible BODYSTRUCTURE
+    kRfc822Text,  // BODY[TEXT]
+    kBody,        // BODY without section: non-extensible BODYSTRUCTURE
     kBodyStructure,
     kUid,
-    kBodySection,   // BODY[...] / BODY.PEEK[...]: section, peek, partial
-    kBinary,        // BINARY[...] / BINARY.PEEK[...]: section.part, peek, partial
-    kBinarySize,    // BINARY.SIZE[...]: section.part
+    kBodySection,  // BODY[...] / BODY.PEEK[...]: section, peek, partial
+    kBinary,       // BINARY[...] / BINARY.PEEK[...]: section.part, peek, partial
+    kBinarySize,   // BINARY.SIZE[...]: section.part
     kModSeq,
     kSaveDate,
     kEmailId,
     kThreadId,
-    kPreview,       // preview_lazy for PREVIEW (LAZY)
+    kPreview,  // preview_lazy for PREVIEW (LAZY)
   };
   Type type = Type::kUid;
   bool peek = false;
@@ -224,7 +224,7 @@ struct FetchAtt {
 
 struct FetchArgs {
   SequenceSet set;
-  std::vector<FetchAtt> atts;  // macros (ALL, FAST, FULL) are expanded
+  std::vector<FetchAtt> atts;             // macros (ALL, FAST, FULL) are expanded
   std::optional<uint64_t> changed_since;  // (CHANGEDSINCE n)
   bool vanished = false;                  // (VANISHED), UID FETCH only (RFC 7162 §3.2.6)
 };
@@ -294,13 +294,13 @@ enum class StatusItem {
 struct ListArgs {  // LIST (RFC 9051 §6.3.9, RFC 5258) and LSUB (RFC 3501 §6.3.9)
   std::vector<std::string> selection;  // upper-cased: SUBSCRIBED REMOTE RECURSIVEMATCH SPECIAL-USE
   std::string reference;
-  std::vector<std::string> patterns;   // one for basic LIST / LSUB
+  std::vector<std::string> patterns;  // one for basic LIST / LSUB
   bool ret_subscribed = false;
   bool ret_children = false;
   bool ret_special_use = false;
   bool ret_status = false;
   std::vector<StatusItem> status_items;  // RETURN (STATUS (...))
-  bool extended = false;  // selection options, several patterns or RETURN were used
+  bool extended = false;                 // selection options, several patterns or RETURN were used
 };
 
 struct StatusArgs {
@@ -351,7 +351,7 @@ struct SortArgs {  // RFC 5256 §3, RFC 5267 (ESORT RETURN)
   SearchKey key;
 };
 
-struct ThreadArgs {  // RFC 5256 §3
+struct ThreadArgs {       // RFC 5256 §3
   std::string algorithm;  // upper-cased: ORDEREDSUBJECT, REFERENCES, ...
   std::string charset;
   SearchKey key;
@@ -360,7 +360,7 @@ struct ThreadArgs {  // RFC 5256 §3
 struct EsearchArgs {  // RFC 7377 multimailbox ESEARCH
   // IN (source-mbox): filters such as SELECTED, PERSONAL, INBOXES, SUBSCRIBED, SUBTREE (...)
   struct Source {
-    std::string filter;               // upper-cased
+    std::string filter;                  // upper-cased
     std::vector<std::string> mailboxes;  // for MAILBOXES / SUBTREE / SUBTREE-ONE
   };
   std::vector<Source> sources;  // empty = the selected mailbox
@@ -479,9 +479,9 @@ struct ParseError {
               // (or a non-sync literal over the LITERAL- limit: "tag BAD [TOOBIG] text")
   };
   Kind kind = Kind::kBad;
-  std::string tag;        // empty if no tag could be read: answer "* BAD text"
-  std::string command;    // upper-cased command name if known, for logs
-  std::string text;       // human-readable reason, safe to send after "BAD "
+  std::string tag;      // empty if no tag could be read: answer "* BAD text"
+  std::string command;  // upper-cased command name if known, for logs
+  std::string text;     // human-readable reason, safe to send after "BAD "
   // The client has already sent (or is sending) a non-synchronizing literal we refuse: the
   // connection's input can no longer be parsed reliably. The server answers and closes
   // (RFC 7888 §4 allows closing). For a refused synchronizing literal this is false: the

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "auth/app_passwords.hpp"
 #include "auth/test_support.hpp"
 
@@ -64,7 +67,9 @@ TEST_F(AuthTest, WrongUserNameFormsRejected) {
                            "demo@", "de mo@tegami.test", "<demo@tegami.test>"}) {
     auto r = a.resolve_user(name);
     EXPECT_FALSE(r.ok()) << name;
-    if (!r) EXPECT_EQ(r.code(), Errc::kNotFound) << name;
+    if (!r) {
+      EXPECT_EQ(r.code(), Errc::kNotFound) << name;
+    }
   }
 }
 
@@ -90,9 +95,16 @@ TEST_F(AuthTest, AppPasswordInEveryTypedForm) {
   std::string bare = normalize_app_password(outlook_password);
   std::string upper = outlook_password;
   for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  for (const std::string& typed :
-       {outlook_password, bare, upper, normalize_app_password(upper) == bare ? upper : bare,
-        bare.substr(0, 4) + " " + bare.substr(4, 4) + " " + bare.substr(8)}) {
+  std::string no_hyphens;  // upper case, no hyphens
+  for (char c : upper)
+    if (c != '-') no_hyphens.push_back(c);
+  const std::string forms[] = {outlook_password,
+                               bare,
+                               upper,
+                               no_hyphens,
+                               bare.substr(0, 4) + " " + bare.substr(4, 4) + " " + bare.substr(8),
+                               " " + outlook_password + " "};
+  for (const std::string& typed : forms) {
     for (const char* user : {"demo@tegami.test", "demo", "hello@tegami.example"}) {
       auto r = a.login(user, typed, imap());
       ASSERT_EQ(r.status, LoginStatus::kOk) << user << " / " << typed;
@@ -267,6 +279,25 @@ TEST_F(AuthTest, RepeatedIdenticalHistoryEntriesAreQuiet) {
   clock.advance(601);
   a.login("demo", outlook_password, imap());
   EXPECT_EQ(events().size(), before + 3);
+}
+
+TEST_F(AuthTest, ConcurrentLogins) {
+  auto a = make();
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        bool good = (i + t) % 2 == 0;
+        auto r = a.login("demo", good ? outlook_password : "wrong-password",
+                         imap("192.0.2." + std::to_string(t + 1)));
+        (r.status == LoginStatus::kOk ? ok : failed)++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 40);
+  EXPECT_EQ(failed.load(), 40);
 }
 
 }  // namespace

@@ -6,6 +6,13 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 export TEGAMI_TEST_CHEAP_HASH=1
 
+# Formatting is part of the contract (.clang-format); a diff fails the run.
+unformatted=$(find src bench fuzz \( -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null | sort |
+  while read -r f; do clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || echo "$f"; done)
+if [[ -n "$unformatted" ]]; then
+  echo "not clang-format clean (run clang-format -i):"; echo "$unformatted"; exit 1
+fi
+
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build
 

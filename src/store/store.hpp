@@ -25,8 +25,8 @@ using Id = int64_t;
 
 struct Domain {
   Id id = 0;
-  std::string name;    // lower case, IDNA A-label form
-  Id alias_of = 0;     // 0 for a primary domain; else the id of the domain it mirrors
+  std::string name;  // lower case, IDNA A-label form
+  Id alias_of = 0;   // 0 for a primary domain; else the id of the domain it mirrors
 };
 
 struct Account {
@@ -43,13 +43,13 @@ struct AppPassword {
   Id id = 0;
   Id account_id = 0;
   std::string label;
-  std::string hash;           // Argon2id string of the password without hyphens
+  std::string hash;  // Argon2id string of the password without hyphens
   int64_t created = 0;
-  int64_t last_used = 0;      // 0 = never
+  int64_t last_used = 0;  // 0 = never
   std::string last_ip;
-  std::string last_client;    // IMAP ID name / SMTP EHLO name, when known
-  int64_t revoked = 0;        // 0 = active
-  std::string revoked_reason; // "revoked by the owner", "account password changed", ...
+  std::string last_client;     // IMAP ID name / SMTP EHLO name, when known
+  int64_t revoked = 0;         // 0 = active
+  std::string revoked_reason;  // "revoked by the owner", "account password changed", ...
 };
 
 // One sign-in attempt or account event, shown to the owner in the portal's history.
@@ -76,8 +76,8 @@ enum Flag : uint32_t {
 struct Mailbox {
   Id id = 0;
   Id account_id = 0;
-  std::string name;          // UTF-8, hierarchy separator '/', "INBOX" for the inbox
-  std::string special_use;   // "\\Drafts", "\\Sent", "\\Junk", "\\Trash", "\\Archive" or ""
+  std::string name;         // UTF-8, hierarchy separator '/', "INBOX" for the inbox
+  std::string special_use;  // "\\Drafts", "\\Sent", "\\Junk", "\\Trash", "\\Archive" or ""
   bool subscribed = true;
   uint32_t uid_validity = 0;
   uint32_t uid_next = 1;
@@ -85,7 +85,7 @@ struct Mailbox {
   // Counts, filled by get_mailbox / list_mailboxes:
   uint32_t messages = 0;
   uint32_t unseen = 0;
-  int64_t size = 0;          // sum of message sizes
+  int64_t size = 0;  // sum of message sizes
 };
 
 struct MessageMeta {
@@ -102,10 +102,10 @@ struct MessageMeta {
 // One target of a delivery: the same bytes go to every target, stored once.
 struct DeliveryTarget {
   Id account_id = 0;
-  Id mailbox_id = 0;                  // must belong to account_id
+  Id mailbox_id = 0;  // must belong to account_id
   uint32_t flags = 0;
   std::vector<std::string> keywords;
-  bool enforce_quota = true;          // false: always accept (e.g. a bounce, or moving to Trash)
+  bool enforce_quota = true;  // false: always accept (e.g. a bounce, or moving to Trash)
 };
 
 struct Delivered {
@@ -125,14 +125,14 @@ struct FlagUpdate {
 };
 
 struct CopyResult {
-  uint32_t uid_validity = 0;  // of the destination
+  uint32_t uid_validity = 0;                        // of the destination
   std::vector<std::pair<uint32_t, uint32_t>> uids;  // (source uid, destination uid)
 };
 
 // What changed in a mailbox since a modseq: for a session to bring its view up to date.
 struct Changes {
-  std::vector<MessageMeta> changed;   // modseq > since (new messages and flag changes), by uid
-  std::vector<uint32_t> expunged;     // uids expunged with modseq > since, ascending
+  std::vector<MessageMeta> changed;  // modseq > since (new messages and flag changes), by uid
+  std::vector<uint32_t> expunged;    // uids expunged with modseq > since, ascending
   uint64_t highest_modseq = 0;
   uint32_t uid_next = 0;
 };
@@ -203,7 +203,7 @@ class Store {
                                                         const std::vector<uint32_t>& uids) = 0;
   virtual Result<Changes> changes_since(Id mailbox, uint64_t modseq) = 0;
 
-  virtual Result<std::string> read_blob(Id blob) = 0;                  // the raw message
+  virtual Result<std::string> read_blob(Id blob) = 0;  // the raw message
   virtual Result<index::MessageIndex> read_index(Id blob) = 0;
 
   // Flags: only messages still present are changed; every change gets a new modseq.

@@ -8,7 +8,11 @@ Errc map_sqlite_code(int code) {
   switch (code & 0xff) {
     case SQLITE_CONSTRAINT:
       if (code == SQLITE_CONSTRAINT_FOREIGNKEY) return Errc::kNotFound;
-      return Errc::kExists;
+      if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY ||
+          code == SQLITE_CONSTRAINT) {
+        return Errc::kExists;
+      }
+      return Errc::kInvalidData;  // NOT NULL, CHECK, datatype: a value that does not fit
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_FULL:
@@ -36,7 +40,9 @@ Stmt& Stmt::bind(int i, int64_t v) {
 }
 
 Stmt& Stmt::bind(int i, std::string_view v) {
-  int rc = sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+  // An empty view may have a null data(): that would bind NULL, not ''.
+  int rc =
+      sqlite3_bind_text64(s_, i, v.data() ? v.data() : "", v.size(), SQLITE_STATIC, SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = db_->error_for(rc, "bind");
   return *this;
 }

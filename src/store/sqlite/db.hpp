@@ -31,8 +31,9 @@
 
 namespace tegami::store::sqlite {
 
-// Maps an SQLite (extended) result code to Errc: constraint violations -> kExists (foreign key
-// -> kNotFound), busy/locked/full -> kTemporary, everything else -> kInternal.
+// Maps an SQLite (extended) result code to Errc: UNIQUE/PRIMARY KEY violations -> kExists,
+// FOREIGN KEY -> kNotFound, other constraints (NOT NULL, CHECK) -> kInvalidData,
+// busy/locked/full -> kTemporary, too big -> kTooBig, everything else -> kInternal.
 Errc map_sqlite_code(int code);
 
 class Db;

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Local delivery throughput: Tegami's MX port against Postfix (virtual(8) delivery to Maildir),
+# both on loopback, both driven by Postfix's own smtp-source, with the same durability (Postfix
+# fsyncs its queue file and the Maildir file; Tegami replies 250 only after its group commit).
+# Prints messages/s and CPU ms per message for each, and the Tegami/Postfix ratios.
+# Usage: bench/smtp_vs_postfix.sh [MESSAGES]   (default 2000 per run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+N=${1:-2000}
+bench_install postfix bc python3
+bash scripts/setup.sh >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build tegami >/dev/null
+TEGAMI=$PWD/build/src/app/tegami
+work=$(mktemp -d /tmp/tegami-bench-XXXX)
+trap 'postfix_stop "$work/postfix"; [[ -n "${tpid:-}" ]] && kill "$tpid" 2>/dev/null; rm -rf "$work"' EXIT
+
+pport=$(free_port)
+postfix_start "$work/postfix" "$pport" bench.test
+ppid_master=$(postfix_master_pid "$work/postfix")
+
+tport=$(free_port)
+mkdir -p "$work/tegami"
+cat >"$work/tegami/tegami.toml" <<CF
+[server]
+dev = true
+data_dir = "$work/tegami"
+[ports]
+smtp = $tport
+submission = $(free_port)
+submissions = $(free_port)
+imap = $(free_port)
+imaps = $(free_port)
+https = $(free_port)
+[limits]
+recipients_per_message = 1000
+CF
+"$TEGAMI" domain add bench.test --data "$work/tegami" >/dev/null
+echo "benchpassword1" | "$TEGAMI" account add user@bench.test --password-stdin --quota 0 --data "$work/tegami" >/dev/null
+"$TEGAMI" serve --config "$work/tegami/tegami.toml" >/dev/null 2>"$work/tegami.log" &
+tpid=$!
+wait_port "$tport"
+
+run() {  # run NAME PORT SIZE SESSIONS -> "seconds cpu"
+  local name=$1 port=$2 size=$3 sessions=$4 before after cpu0 cpu1 t0 t1
+  if [[ $name == postfix ]]; then
+    before=$(postfix_delivered "$work/postfix")
+    cpu0=$(cpu_seconds_tree "$ppid_master")
+  else
+    cpu0=$(cpu_seconds_tree "$tpid")
+  fi
+  t0=$(date +%s.%N)
+  /usr/sbin/smtp-source -s "$sessions" -m "$N" -l "$size" -f load@example.org \
+    -t user@bench.test "127.0.0.1:$port"
+  if [[ $name == postfix ]]; then  # accepted is not delivered: wait for the Maildir files
+    for _ in $(seq 6000); do
+      after=$(postfix_delivered "$work/postfix")
+      ((after - before >= N)) && break
+      sleep 0.01
+    done
+  fi
+  t1=$(date +%s.%N)
+  if [[ $name == postfix ]]; then cpu1=$(cpu_seconds_tree "$ppid_master"); else cpu1=$(cpu_seconds_tree "$tpid"); fi
+  echo "$(echo "$t1 - $t0" | bc) $(echo "$cpu1 - $cpu0" | bc)"
+}
+
+printf '%-8s %-9s %12s %12s %10s %10s %8s %8s\n' size sessions "tegami msg/s" "postfix msg/s" "tegami ms" "postfix ms" "ratio" "cpu ratio"
+for size in 1024 10240 102400; do
+  for sessions in 1 20 100; do
+    read -r ts tc < <(run tegami "$tport" "$size" "$sessions")
+    read -r ps pc < <(run postfix "$pport" "$size" "$sessions")
+    python3 - "$N" "$size" "$sessions" "$ts" "$tc" "$ps" "$pc" <<'PY'
+import sys
+n, size, sessions = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+ts, tc, ps, pc = map(float, sys.argv[4:8])
+t_rate, p_rate = n / ts, n / ps
+t_cpu, p_cpu = tc * 1000 / n, pc * 1000 / n
+print(f"{size:<8} {sessions:<9} {t_rate:12.0f} {p_rate:12.0f} {t_cpu:10.2f} {p_cpu:10.2f} "
+      f"{t_rate / p_rate:8.2f} {(p_cpu / t_cpu) if t_cpu else float('inf'):8.2f}")
+PY
+  done
+done
+echo "(msg/s: accepted and durably delivered; ms: server CPU per message; ratio: Tegami/Postfix throughput; cpu ratio: Postfix CPU / Tegami CPU)"

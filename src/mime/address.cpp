@@ -150,6 +150,8 @@ class Parser {
   void read_angle(Address& a) {
     ++i_;
     skip_cfws();
+    while (i_ < s_.size() && s_[i_] == '<') ++i_;  // "<<a@b>"
+    skip_cfws();
     if (i_ < s_.size() && s_[i_] == '@') {  // obsolete route: @a,@b:
       size_t start = i_;
       size_t colon = s_.find(':', i_);

@@ -82,9 +82,15 @@ std::string normalize_label(std::string_view charset) {
   return l;
 }
 
-void write_fffd(const void*, UConverterToUnicodeArgs* args, const char*, int32_t,
+void write_fffd(const void*, UConverterToUnicodeArgs* args, const char* units, int32_t length,
                 UConverterCallbackReason reason, UErrorCode* err) {
   if (reason == UCNV_UNASSIGNED || reason == UCNV_ILLEGAL || reason == UCNV_IRREGULAR) {
+    // ICU rejects an ISO-2022 escape sequence that directly follows another one (as when two
+    // encoded words are joined: "ESC ( B" + "ESC $ B"); such a redundant escape is harmless.
+    if (length > 0 && units[0] == '\x1b' && *err == U_ILLEGAL_ESCAPE_SEQUENCE) {
+      *err = U_ZERO_ERROR;
+      return;
+    }
     static const UChar kSub = 0xFFFD;
     *err = U_ZERO_ERROR;
     ucnv_cbToUWriteUChars(args, &kSub, 1, 0, err);

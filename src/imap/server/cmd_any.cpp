@@ -1,0 +1,68 @@
+// Commands valid in several states: CAPABILITY, NOOP, LOGOUT (RFC 9051 §6.1), ID (RFC 2971),
+// ENABLE (RFC 5161, RFC 9051 §6.3.1), NAMESPACE (RFC 9051 §6.3.10), CHECK (RFC 3501 §6.4.1).
+#include "imap/proto/response.hpp"
+#include "imap/server/session.hpp"
+
+#include "base/strings.hpp"
+
+namespace tegami::imap::server {
+
+asio::awaitable<Session::Reply> Session::cmd_capability(proto::Command&) {
+  send("* CAPABILITY " + capabilities() + "\r\n");
+  co_return "OK CAPABILITY completed";
+}
+
+asio::awaitable<Session::Reply> Session::cmd_noop(proto::Command&) {
+  // The updates themselves are sent by the session loop after every command (RFC 9051 §6.1.2).
+  co_return "OK NOOP completed";
+}
+
+asio::awaitable<Session::Reply> Session::cmd_check(proto::Command&) {
+  co_return "OK CHECK completed";
+}
+
+asio::awaitable<Session::Reply> Session::cmd_logout(proto::Command& c) {
+  send("* BYE Tegami logging out\r\n");
+  send(c.tag + " OK LOGOUT completed\r\n");
+  state_ = State::kLogout;
+  co_return "";
+}
+
+asio::awaitable<Session::Reply> Session::cmd_id(proto::Command& c) {
+  const auto& a = c.as<proto::IdArgs>();
+  for (const auto& [k, v] : a.fields) {
+    if (iequals(k, "name") && v) {
+      // Kept for the sign-in history; bounded and printable only.
+      std::string name;
+      for (char ch : v->substr(0, 64)) {
+        if (ch >= 0x20 && ch < 0x7f) name += ch;
+      }
+      client_name_ = name;
+    }
+  }
+  send("* ID (\"name\" \"Tegami\" \"vendor\" \"Tegami\")\r\n");
+  co_return "OK ID completed";
+}
+
+asio::awaitable<Session::Reply> Session::cmd_enable(proto::Command& c) {
+  const auto& a = c.as<proto::EnableArgs>();
+  std::string enabled;
+  for (const auto& cap : a.capabilities) {
+    if (cap == "IMAP4REV2") {
+      if (!rev2_) {
+        rev2_ = true;
+        enabled += " IMAP4rev2";
+      }
+    }
+    // UTF8=ACCEPT and CONDSTORE are not offered: ENABLE ignores them (RFC 5161 §3.1).
+  }
+  send("* ENABLED" + enabled + "\r\n");
+  co_return "OK ENABLE completed";
+}
+
+asio::awaitable<Session::Reply> Session::cmd_namespace(proto::Command&) {
+  send("* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n");
+  co_return "OK NAMESPACE completed";
+}
+
+}  // namespace tegami::imap::server

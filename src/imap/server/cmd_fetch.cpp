@@ -1,0 +1,251 @@
+// FETCH and UID FETCH. RFC 9051 §6.4.5 (FETCH items, BODY[section]<partial>, BODY.PEEK, \Seen
+// set by BODY[] without PEEK), §7.5.2 (FETCH response: ENVELOPE, BODY, BODYSTRUCTURE,
+// INTERNALDATE, RFC822.SIZE, FLAGS, UID), RFC 3501 §6.4.5 (RFC822, RFC822.HEADER, RFC822.TEXT),
+// RFC 3516 (BINARY[], BINARY.SIZE[], literal8), RFC 9051 §6.4.9 (UID FETCH always returns UID).
+// ENVELOPE and BODYSTRUCTURE come from the index strings, sections from the part byte ranges.
+#include <algorithm>
+
+#include "imap/proto/response.hpp"
+#include "imap/server/error_map.hpp"
+#include "imap/server/fetch_body.hpp"
+#include "imap/server/flags.hpp"
+#include "imap/server/session.hpp"
+
+namespace tegami::imap::server {
+
+namespace {
+
+using A = proto::FetchAtt::Type;
+
+std::string literal_or_literal8(const std::string& s) {
+  if (s.find('\0') == std::string::npos) return proto::literal(s);
+  return "~{" + std::to_string(s.size()) + "}\r\n" + s;
+}
+
+struct FetchPlan {
+  std::vector<proto::FetchAtt> atts;
+  bool needs_index = false;
+  bool needs_raw = false;
+  bool sets_seen = false;
+  bool has_flags = false;
+};
+
+FetchPlan plan_fetch(const proto::FetchArgs& a, bool uid_command) {
+  FetchPlan p;
+  bool has_uid = false;
+  for (const auto& att : a.atts) {
+    switch (att.type) {
+      case A::kUid:
+        has_uid = true;
+        break;
+      case A::kFlags:
+        p.has_flags = true;
+        break;
+      case A::kEnvelope:
+      case A::kBody:
+      case A::kBodyStructure:
+        p.needs_index = true;
+        break;
+      case A::kRfc822:
+      case A::kRfc822Text:
+        p.sets_seen = true;
+        p.needs_index = p.needs_raw = true;
+        break;
+      case A::kRfc822Header:
+      case A::kBinarySize:
+        p.needs_index = p.needs_raw = true;
+        break;
+      case A::kBodySection:
+      case A::kBinary:
+        if (!att.peek) p.sets_seen = true;
+        p.needs_index = p.needs_raw = true;
+        break;
+      default:
+        break;
+    }
+  }
+  if (uid_command && !has_uid) {
+    proto::FetchAtt u;
+    u.type = A::kUid;
+    p.atts.push_back(u);
+  }
+  p.atts.insert(p.atts.end(), a.atts.begin(), a.atts.end());
+  return p;
+}
+
+}  // namespace
+
+asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
+  const auto& a = c.as<proto::FetchArgs>();
+  if (a.changed_since || a.vanished) co_return "BAD CONDSTORE and QRESYNC are not supported";
+  for (const auto& att : a.atts) {
+    if (att.type == A::kEmailId || att.type == A::kThreadId || att.type == A::kPreview) {
+      co_return "BAD Fetch item not supported";
+    }
+  }
+  std::vector<size_t> sel;
+  if (!view_->resolve(a.set, c.uid, &sel)) co_return "BAD Invalid message sequence set";
+  FetchPlan plan = plan_fetch(a, c.uid);
+
+  // BODY[] without PEEK marks the messages \Seen; FLAGS are then reported too.
+  std::vector<uint32_t> newly_seen;
+  if (plan.sets_seen && !view_->read_only()) {
+    for (size_t i : sel) {
+      const auto& m = view_->at(i);
+      if (!(m.flags & store::kSeen) && !view_->is_expunged(m.uid)) newly_seen.push_back(m.uid);
+    }
+    if (!newly_seen.empty()) {
+      store::Id id = view_->id();
+      auto fn = [&] {
+        return ctx_.store->store_flags(id, newly_seen, store::FlagOp::kAdd, store::kSeen, {}, 0,
+                                       nullptr);
+      };
+      auto r = co_await blocking(fn);
+      if (!r) co_return no_response(r.error(), "FETCH");
+      for (const auto& u : *r) view_->set_flags(u.uid, u.flags, u.keywords);
+      publish(id);
+    }
+  }
+  std::sort(newly_seen.begin(), newly_seen.end());
+
+  const MailboxView& view = *view_;
+  bool rev2 = rev2_;
+  bool skipped = false, unknown_cte = false;
+  size_t next = 0;
+  while (next < sel.size()) {
+    std::string out;
+    size_t begin = next;
+    auto render = [&]() -> Status {
+      for (; next < sel.size() && out.size() < 1024 * 1024 && next - begin < 256; ++next) {
+        size_t i = sel[next];
+        const auto& meta = view.at(i);
+        if (view.is_expunged(meta.uid)) {
+          skipped = true;
+          continue;
+        }
+        std::optional<index::MessageIndex> idx;
+        std::optional<std::string> raw;
+        std::vector<index::PartRange> parts;
+        if (plan.needs_index) {
+          auto r = ctx_.store->read_index(meta.blob_id);
+          if (!r) {
+            if (r.code() != Errc::kNotFound) return r.error();
+            skipped = true;
+            continue;
+          }
+          idx = std::move(*r);
+        }
+        if (plan.needs_raw) {
+          auto r = ctx_.store->read_blob(meta.blob_id);
+          if (!r) {
+            if (r.code() != Errc::kNotFound) return r.error();
+            skipped = true;
+            continue;
+          }
+          raw = std::move(*r);
+          parts = index::decode_parts(idx->parts);
+        }
+        bool recent = !rev2 && view.is_recent(meta.uid);
+        std::string items;
+        auto add = [&](std::string_view s) {
+          if (!items.empty()) items += ' ';
+          items += s;
+        };
+        for (const auto& att : plan.atts) {
+          switch (att.type) {
+            case A::kUid:
+              add("UID " + std::to_string(meta.uid));
+              break;
+            case A::kFlags:
+              add("FLAGS " + format_flags(meta.flags, meta.keywords, recent));
+              break;
+            case A::kInternalDate:
+              add("INTERNALDATE " +
+                  proto::format_date_time_quoted(proto::date_time_from_unix(meta.internal_date)));
+              break;
+            case A::kSaveDate:
+              add("SAVEDATE " +
+                  proto::format_date_time_quoted(proto::date_time_from_unix(meta.save_date)));
+              break;
+            case A::kRfc822Size:
+              add("RFC822.SIZE " + std::to_string(meta.size));
+              break;
+            case A::kModSeq:
+              add("MODSEQ (" + std::to_string(meta.modseq) + ")");
+              break;
+            case A::kEnvelope:
+              add("ENVELOPE " + idx->envelope);
+              break;
+            case A::kBody:
+              add("BODY " + idx->body);
+              break;
+            case A::kBodyStructure:
+              add("BODYSTRUCTURE " + idx->body_structure);
+              break;
+            case A::kRfc822:
+              add("RFC822 " + proto::literal(*raw));
+              break;
+            case A::kRfc822Header: {
+              proto::Section s;
+              s.text = proto::Section::Text::kHeader;
+              add("RFC822.HEADER " + proto::literal(*extract_section(*raw, parts, s)));
+              break;
+            }
+            case A::kRfc822Text: {
+              proto::Section s;
+              s.text = proto::Section::Text::kText;
+              add("RFC822.TEXT " + proto::literal(*extract_section(*raw, parts, s)));
+              break;
+            }
+            case A::kBodySection: {
+              auto data = extract_section(*raw, parts, att.section);
+              std::string name = proto::fetch_att_response_name(att);
+              if (!data) {
+                add(name + " NIL");
+              } else {
+                add(name + " " + proto::literal(apply_partial(std::move(*data), att.partial)));
+              }
+              break;
+            }
+            case A::kBinary:
+            case A::kBinarySize: {
+              bool bad_cte = false;
+              auto data = extract_binary(*raw, parts, att.section.part, &bad_cte);
+              if (bad_cte) {
+                unknown_cte = true;
+                return {};
+              }
+              std::string name = proto::fetch_att_response_name(att);
+              if (att.type == A::kBinarySize) {
+                add(name + " " + (data ? std::to_string(data->size()) : std::string("0")));
+              } else if (!data) {
+                add(name + " NIL");
+              } else {
+                add(name + " " + literal_or_literal8(apply_partial(std::move(*data), att.partial)));
+              }
+              break;
+            }
+            default:
+              break;
+          }
+        }
+        if (!plan.has_flags && std::binary_search(newly_seen.begin(), newly_seen.end(), meta.uid)) {
+          add("FLAGS " + format_flags(meta.flags, meta.keywords, recent));
+        }
+        out += "* " + std::to_string(i + 1) + " FETCH (" + items + ")\r\n";
+      }
+      return {};
+    };
+    Status st = co_await blocking(render);
+    if (!st) co_return no_response(st.error(), "FETCH");
+    if (unknown_cte) {
+      co_return "NO [UNKNOWN-CTE] A part has a content-transfer-encoding that cannot be decoded";
+    }
+    send(out);
+    if (!co_await conn_.flush()) co_return "NO [UNAVAILABLE] Connection lost";
+  }
+  if (skipped) co_return "OK [EXPUNGEISSUED] FETCH completed; some messages were expunged";
+  co_return "OK FETCH completed";
+}
+
+}  // namespace tegami::imap::server

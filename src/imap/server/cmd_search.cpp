@@ -1,0 +1,74 @@
+// SEARCH and UID SEARCH. RFC 9051 §6.4.4 (search keys, CHARSET, [BADCHARSET]), §7.3.4
+// (ESEARCH response for IMAP4rev2), RFC 3501 §6.4.4 / §7.2.5 ("* SEARCH" for IMAP4rev1
+// clients), RFC 4731 (RETURN MIN MAX ALL COUNT).
+#include <ctime>
+
+#include "imap/proto/response.hpp"
+#include "imap/server/error_map.hpp"
+#include "imap/server/search_eval.hpp"
+#include "imap/server/session.hpp"
+
+namespace tegami::imap::server {
+
+asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
+  const auto& a = c.as<proto::SearchArgs>();
+  if (a.charset && *a.charset != "UTF-8" && *a.charset != "US-ASCII") {
+    co_return "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset";
+  }
+  if (a.ret.save) co_return "BAD RETURN (SAVE) is not supported";
+  proto::SearchKey key = fold_search_key(a.key);
+  bool needs_index = search_needs_index(key);
+  SearchScope scope;
+  scope.message_count = static_cast<uint32_t>(view_->size());
+  scope.max_uid = view_->max_uid();
+  scope.now = static_cast<int64_t>(std::time(nullptr));
+  const MailboxView& view = *view_;
+  std::vector<uint32_t> hits;  // sequence numbers or UIDs, ascending
+  bool uid = c.uid;
+  auto eval = [&]() -> Status {
+    for (size_t i = 0; i < view.size(); ++i) {
+      const auto& meta = view.at(i);
+      if (view.is_expunged(meta.uid)) continue;
+      SearchMessage m;
+      m.meta = &meta;
+      m.seq = static_cast<uint32_t>(i + 1);
+      m.recent = view.is_recent(meta.uid);
+      std::optional<index::MessageIndex> idx;
+      if (needs_index) {
+        auto r = ctx_.store->read_index(meta.blob_id);
+        if (!r) {
+          if (r.code() == Errc::kNotFound) continue;  // expunged meanwhile
+          return r.error();
+        }
+        idx = std::move(*r);
+        m.idx = &*idx;
+      }
+      if (search_matches(key, m, scope)) hits.push_back(uid ? meta.uid : m.seq);
+    }
+    return {};
+  };
+  Status st = co_await blocking(eval);
+  if (!st) co_return no_response(st.error(), "SEARCH");
+
+  if (!rev2_ && !a.ret.given) {
+    std::string line = "* SEARCH";
+    for (uint32_t n : hits) line += " " + std::to_string(n);
+    send(line + "\r\n");
+    co_return "OK SEARCH completed";
+  }
+  proto::SearchReturn ret = a.ret;
+  if (!ret.given) ret.all = true;
+  if (!ret.min && !ret.max && !ret.count && !ret.all) ret.all = true;
+  std::string line = "* ESEARCH (TAG " + proto::quote_string(c.tag) + ")";
+  if (uid) line += " UID";
+  if (!hits.empty()) {
+    if (ret.min) line += " MIN " + std::to_string(hits.front());
+    if (ret.max) line += " MAX " + std::to_string(hits.back());
+  }
+  if (ret.count) line += " COUNT " + std::to_string(hits.size());
+  if (ret.all && !hits.empty()) line += " ALL " + proto::sequence_set_string(hits);
+  send(line + "\r\n");
+  co_return "OK SEARCH completed";
+}
+
+}  // namespace tegami::imap::server

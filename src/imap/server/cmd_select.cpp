@@ -1,0 +1,99 @@
+// Selecting. RFC 9051 §6.3.2 (SELECT), §6.3.3 (EXAMINE), §6.4.1 (CLOSE), §7.1 ([CLOSED],
+// [READ-ONLY], [READ-WRITE], [PERMANENTFLAGS], [UIDVALIDITY], [UIDNEXT]); RFC 3501 §6.3.1
+// (IMAP4rev1 clients also get RECENT and [UNSEEN n]); RFC 3691 (UNSELECT).
+#include <algorithm>
+#include <set>
+
+#include "base/strings.hpp"
+#include "imap/server/error_map.hpp"
+#include "imap/server/flags.hpp"
+#include "imap/server/session.hpp"
+
+namespace tegami::imap::server {
+
+asio::awaitable<Session::Reply> Session::cmd_select(proto::Command& c) {
+  const auto& a = c.as<proto::SelectArgs>();
+  bool examine = c.type == proto::CommandType::kExamine;
+  if (state_ == State::kSelected) {
+    leave_mailbox();
+    state_ = State::kAuth;
+    send("* OK [CLOSED] Previous mailbox closed\r\n");
+  }
+  if (a.condstore || a.qresync) co_return "BAD CONDSTORE and QRESYNC are not supported";
+  auto name = from_wire(a.mailbox);
+  if (!name) co_return "NO [CANNOT] Invalid mailbox name";
+  store::Id account = account_.id;
+  auto get = [&] { return ctx_.store->get_mailbox(account, *name); };
+  auto mb = co_await blocking(get);
+  if (!mb) {
+    if (mb.code() == Errc::kNotFound) co_return "NO [NONEXISTENT] No such mailbox";
+    co_return no_response(mb.error(), "SELECT");
+  }
+  store::Id id = mb->id;
+  auto list = [&] { return ctx_.store->list_messages(id); };
+  auto msgs = co_await blocking(list);
+  if (!msgs) co_return no_response(msgs.error(), "SELECT");
+  view_.emplace(*mb, std::move(*msgs), examine);
+  watch_mailbox(id);  // after the load: changes made since then are picked up by sync()
+  state_ = State::kSelected;
+
+  std::set<std::string> keywords;
+  uint32_t first_unseen = 0;
+  for (size_t i = 0; i < view_->size(); ++i) {
+    const auto& m = view_->at(i);
+    for (const auto& k : m.keywords) keywords.insert(k);
+    if (!first_unseen && !(m.flags & store::kSeen)) first_unseen = static_cast<uint32_t>(i + 1);
+  }
+  std::string kw;
+  for (const auto& k : keywords) kw += " " + k;
+  send(std::string("* FLAGS (") + kSystemFlags + kw + ")\r\n");
+  send("* " + std::to_string(view_->size()) + " EXISTS\r\n");
+  if (!rev2_) {
+    send("* 0 RECENT\r\n");
+    if (first_unseen) {
+      send("* OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen\r\n");
+    }
+  }
+  if (examine) {
+    send("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+  } else {
+    send(std::string("* OK [PERMANENTFLAGS (") + kSystemFlags + kw + " \\*)] Flags permitted\r\n");
+  }
+  send("* OK [UIDVALIDITY " + std::to_string(view_->uid_validity()) + "] UIDs valid\r\n");
+  send("* OK [UIDNEXT " + std::to_string(view_->uid_next()) + "] Predicted next UID\r\n");
+  if (rev2_) {
+    std::string attrs;
+    if (!mb->special_use.empty()) attrs = mb->special_use;
+    send("* LIST (" + attrs + ") \"/\" " + wire_name(mb->name) + "\r\n");
+  }
+  co_return examine ? "OK [READ-ONLY] EXAMINE completed" : "OK [READ-WRITE] SELECT completed";
+}
+
+asio::awaitable<Session::Reply> Session::cmd_close(proto::Command&) {
+  co_await sync(false);  // current flags; no EXPUNGE responses for CLOSE
+  if (!view_->read_only()) {
+    // Expunge \Deleted messages silently (RFC 9051 §6.4.1).
+    std::vector<uint32_t> uids;
+    for (const auto& m : view_->messages()) {
+      if (m.flags & store::kDeleted) uids.push_back(m.uid);
+    }
+    if (!uids.empty()) {
+      store::Id id = view_->id();
+      auto fn = [&] { return ctx_.store->expunge(id, uids); };
+      auto r = co_await blocking(fn);
+      if (!r) co_return no_response(r.error(), "CLOSE");
+      publish(id);
+    }
+  }
+  leave_mailbox();
+  state_ = State::kAuth;
+  co_return "OK CLOSE completed";
+}
+
+asio::awaitable<Session::Reply> Session::cmd_unselect(proto::Command&) {
+  leave_mailbox();
+  state_ = State::kAuth;
+  co_return "OK UNSELECT completed";
+}
+
+}  // namespace tegami::imap::server

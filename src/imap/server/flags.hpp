@@ -1,0 +1,27 @@
+// Flags on the wire <-> store bits and keywords (RFC 9051 §2.3.2, §9 "flag").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace tegami::imap::server {
+
+struct ParsedFlags {
+  uint32_t bits = 0;
+  std::vector<std::string> keywords;
+};
+
+// Client flags ("\\Seen", "$Forwarded") -> bits and keywords. "\\Recent" is dropped (it cannot
+// be set). nullopt for an unknown system flag ("\\Foo") or an invalid keyword.
+std::optional<ParsedFlags> parse_flags(const std::vector<std::string>& flags);
+
+// "(\\Seen $Forwarded)"; \Recent is added when `recent`.
+std::string format_flags(uint32_t bits, const std::vector<std::string>& keywords, bool recent);
+
+inline constexpr const char* kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+
+}  // namespace tegami::imap::server

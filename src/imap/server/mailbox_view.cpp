@@ -1,0 +1,120 @@
+// Selected-mailbox state. RFC 9051 §2.3.1.2 (sequence numbers), §7.4.1 (EXPUNGE: numbers of
+// later messages drop by one; responses in descending order keep them valid), §7.5.1 (no
+// EXPUNGE while answering FETCH, STORE, SEARCH), RFC 3501 §2.3.2 (\Recent, session-local here).
+#include "imap/server/mailbox_view.hpp"
+
+#include <algorithm>
+
+#include "imap/server/flags.hpp"
+
+namespace tegami::imap::server {
+
+namespace {
+
+bool same_keywords(std::vector<std::string> a, std::vector<std::string> b) {
+  if (a.size() != b.size()) return false;
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  return a == b;
+}
+
+}  // namespace
+
+MailboxView::MailboxView(const store::Mailbox& mb, std::vector<store::MessageMeta> msgs,
+                         bool read_only)
+    : mailbox_(mb),
+      msgs_(std::move(msgs)),
+      read_only_(read_only),
+      modseq_(mb.highest_modseq),
+      uid_next_(mb.uid_next) {
+  std::sort(msgs_.begin(), msgs_.end(), [](const auto& a, const auto& b) { return a.uid < b.uid; });
+  for (const auto& m : msgs_) modseq_ = std::max(modseq_, m.modseq);
+  if (!msgs_.empty()) uid_next_ = std::max(uid_next_, msgs_.back().uid + 1);
+}
+
+uint32_t MailboxView::seq_of(uint32_t uid) const {
+  auto it = std::lower_bound(msgs_.begin(), msgs_.end(), uid,
+                             [](const store::MessageMeta& m, uint32_t u) { return m.uid < u; });
+  if (it == msgs_.end() || it->uid != uid) return 0;
+  return static_cast<uint32_t>(it - msgs_.begin()) + 1;
+}
+
+bool MailboxView::resolve(const proto::SequenceSet& set, bool uid, std::vector<size_t>* out) const {
+  out->clear();
+  if (set.saved) return false;
+  if (!uid) {
+    uint32_t n = static_cast<uint32_t>(msgs_.size());
+    for (auto [lo, hi] : set.resolve(n)) {
+      if (lo == 0 || hi > n) return false;
+      for (uint32_t s = lo; s <= hi; ++s) out->push_back(s - 1);
+    }
+  } else {
+    if (msgs_.empty()) return true;
+    for (auto [lo, hi] : set.resolve(max_uid())) {
+      auto cmp = [](const store::MessageMeta& m, uint32_t u) { return m.uid < u; };
+      auto it = std::lower_bound(msgs_.begin(), msgs_.end(), lo, cmp);
+      for (; it != msgs_.end() && it->uid <= hi; ++it) {
+        out->push_back(static_cast<size_t>(it - msgs_.begin()));
+      }
+    }
+  }
+  std::sort(out->begin(), out->end());
+  out->erase(std::unique(out->begin(), out->end()), out->end());
+  return true;
+}
+
+void MailboxView::set_flags(uint32_t uid, uint32_t flags, const std::vector<std::string>& kw) {
+  uint32_t seq = seq_of(uid);
+  if (seq == 0) return;
+  msgs_[seq - 1].flags = flags;
+  msgs_[seq - 1].keywords = kw;
+}
+
+void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, std::string* out) {
+  for (uint32_t uid : c.expunged) {
+    if (seq_of(uid) != 0) expunged_.insert(uid);
+  }
+  uint32_t top = max_uid();
+  bool added = false;
+  for (const auto& m : c.changed) {
+    if (m.uid > top) {
+      if (std::binary_search(c.expunged.begin(), c.expunged.end(), m.uid)) continue;
+      msgs_.push_back(m);
+      top = m.uid;
+      recent_.insert(m.uid);
+      added = true;
+      continue;
+    }
+    uint32_t seq = seq_of(m.uid);
+    if (seq == 0 || expunged_.count(m.uid)) continue;
+    auto& cur = msgs_[seq - 1];
+    bool differ = cur.flags != m.flags || !same_keywords(cur.keywords, m.keywords);
+    cur = m;
+    if (differ) {
+      *out += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS " +
+              format_flags(m.flags, m.keywords, !rev2 && is_recent(m.uid)) + ")\r\n";
+    }
+  }
+  if (c.highest_modseq > modseq_) modseq_ = c.highest_modseq;
+  if (c.uid_next > uid_next_) uid_next_ = c.uid_next;
+  if (top + 1 > uid_next_) uid_next_ = top + 1;
+  if (allow_expunge) flush_expunges(out);
+  if (added) {
+    *out += "* " + std::to_string(msgs_.size()) + " EXISTS\r\n";
+    if (!rev2) *out += "* " + std::to_string(recent_.size()) + " RECENT\r\n";
+  }
+}
+
+void MailboxView::flush_expunges(std::string* out) {
+  if (expunged_.empty()) return;
+  for (size_t i = msgs_.size(); i-- > 0;) {
+    uint32_t uid = msgs_[i].uid;
+    if (!expunged_.count(uid)) continue;
+    if (out) *out += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
+    recent_.erase(uid);
+    msgs_.erase(msgs_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  expunged_.clear();
+}
+
+}  // namespace tegami::imap::server

@@ -1,0 +1,68 @@
+// The selected mailbox as one session sees it (RFC 9051 §2.3.1.2, §5.2, §7.5.1): the sequence
+// number -> UID map, cached flags, the session-local \Recent set and expunges that are known but
+// not yet announced. Pure (no I/O): the session feeds it store::Changes and sends what it
+// writes. Sequence numbers change only in apply()/flush_expunges() with allow_expunge.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "imap/proto/command.hpp"
+#include "store/store.hpp"
+
+namespace tegami::imap::server {
+
+class MailboxView {
+ public:
+  MailboxView() = default;
+  MailboxView(const store::Mailbox& mb, std::vector<store::MessageMeta> msgs, bool read_only);
+
+  store::Id id() const { return mailbox_.id; }
+  const store::Mailbox& mailbox() const { return mailbox_; }
+  uint32_t uid_validity() const { return mailbox_.uid_validity; }
+  bool read_only() const { return read_only_; }
+  uint64_t modseq() const { return modseq_; }
+  uint32_t uid_next() const { return uid_next_; }
+
+  size_t size() const { return msgs_.size(); }
+  const std::vector<store::MessageMeta>& messages() const { return msgs_; }
+  const store::MessageMeta& at(size_t index) const { return msgs_[index]; }
+  uint32_t max_uid() const { return msgs_.empty() ? 0 : msgs_.back().uid; }
+  // 1-based sequence number of a uid, 0 when not in the view.
+  uint32_t seq_of(uint32_t uid) const;
+  bool is_recent(uint32_t uid) const { return recent_.count(uid) > 0; }
+  size_t recent_count() const { return recent_.size(); }
+  // Expunged in the store, still numbered here until the next allowed EXPUNGE point.
+  bool is_expunged(uint32_t uid) const { return expunged_.count(uid) > 0; }
+
+  // Indexes (0-based, ascending, unique) of the messages a set names. For sequence numbers,
+  // false when a number is beyond the mailbox (RFC 9051 §9 "seq-number"); UIDs not present
+  // are ignored (RFC 9051 §6.4.9).
+  bool resolve(const proto::SequenceSet& set, bool uid, std::vector<size_t>* out) const;
+
+  // Records flags this session itself set (its STORE answer reports them), so the next
+  // apply() does not report them again.
+  void set_flags(uint32_t uid, uint32_t flags, const std::vector<std::string>& keywords);
+
+  // Brings the view up to date with changes from the store and appends the untagged
+  // responses: FETCH (UID FLAGS) for flag changes by others, EXPUNGE (descending, only when
+  // allow_expunge), EXISTS (and RECENT for IMAP4rev1) for new messages.
+  void apply(const store::Changes& c, bool allow_expunge, bool rev2, std::string* out);
+  // Announces and removes the expunged messages held back so far.
+  void flush_expunges(std::string* out);
+  // Removes held-back expunges without announcing them (CLOSE).
+  void drop_expunged() { flush_expunges(nullptr); }
+
+ private:
+  store::Mailbox mailbox_;
+  std::vector<store::MessageMeta> msgs_;  // by sequence number - 1, ascending uid
+  std::set<uint32_t> recent_;
+  std::set<uint32_t> expunged_;
+  bool read_only_ = false;
+  uint64_t modseq_ = 0;
+  uint32_t uid_next_ = 1;
+};
+
+}  // namespace tegami::imap::server

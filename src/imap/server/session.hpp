@@ -1,0 +1,123 @@
+// One IMAP connection: the state machine of RFC 9051 §3 (not authenticated, authenticated,
+// selected, logout) over net::Conn, fed by the sans-I/O proto::CommandParser. Each command
+// lives in its own cmd_*.cpp as a Session member. Internal to imap/server.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "imap/proto/command.hpp"
+#include "imap/server/mailbox_view.hpp"
+#include "imap/server/server.hpp"
+#include "net/offload.hpp"
+#include "net/stream.hpp"
+
+namespace tegami::imap::server {
+
+inline constexpr size_t kMaxLine = 64 * 1024;
+
+// Wake-ups from other threads (hub callbacks) delivered on the session's executor.
+struct Signals {
+  explicit Signals(asio::any_io_executor e) : ex(e), timer(e) {}
+  asio::any_io_executor ex;
+  asio::steady_timer timer;  // used as an event: cancel() wakes the waiter
+  bool changed = false;      // the selected mailbox changed (hub)
+  bool revoked = false;      // this session's app password was revoked
+  store::Id app_password_id = 0;
+  bool reader_done = false;  // the background line reader finished
+};
+
+class Session {
+ public:
+  Session(std::unique_ptr<net::Stream> stream, const Context& ctx);
+  ~Session();
+  asio::awaitable<void> run();
+
+  using Reply = std::string;  // the tagged status after the tag: "OK ...", "NO ...", "BAD ..."
+
+ private:
+  enum class State { kNotAuth, kAuth, kSelected, kLogout };
+  enum class LineEvent { kLine, kTooLong, kClosed, kRevoked, kChanged };
+
+  // The command loop pieces (session.cpp).
+  asio::awaitable<void> reader_task();
+  asio::awaitable<LineEvent> wait_line(std::string& line, bool wake_on_change);
+  asio::awaitable<void> execute(proto::Command& cmd);
+  asio::awaitable<Reply> dispatch(proto::Command& cmd);
+  asio::awaitable<void> sync(bool allow_expunge);
+  asio::awaitable<void> shutdown();
+  void send(std::string_view s) { conn_.send(s); }
+  std::string capabilities() const;
+  bool login_allowed() const;
+  std::string privacy_required_text() const;
+  std::string wire_name(const std::string& utf8) const;  // quoted/literal, mUTF-7 for rev1
+  std::optional<std::string> from_wire(const std::string& name) const;
+  void publish(store::Id mailbox);
+  void watch_mailbox(store::Id mailbox);
+  void leave_mailbox();
+
+  // Runs a blocking call on the worker pool. `f` must only capture by reference.
+  template <class F>
+  auto blocking(F f) {
+    return net::offload(std::move(f));
+  }
+
+  // Commands (cmd_*.cpp).
+  asio::awaitable<Reply> cmd_capability(proto::Command& c);
+  asio::awaitable<Reply> cmd_noop(proto::Command& c);
+  asio::awaitable<Reply> cmd_logout(proto::Command& c);
+  asio::awaitable<Reply> cmd_id(proto::Command& c);
+  asio::awaitable<Reply> cmd_enable(proto::Command& c);
+  asio::awaitable<Reply> cmd_namespace(proto::Command& c);
+  asio::awaitable<Reply> cmd_starttls(proto::Command& c);
+  asio::awaitable<Reply> cmd_login(proto::Command& c);
+  asio::awaitable<Reply> cmd_authenticate(proto::Command& c);
+  asio::awaitable<Reply> finish_login(std::string_view user, std::string_view password);
+  asio::awaitable<Reply> cmd_select(proto::Command& c);
+  asio::awaitable<Reply> cmd_close(proto::Command& c);
+  asio::awaitable<Reply> cmd_unselect(proto::Command& c);
+  asio::awaitable<Reply> cmd_check(proto::Command& c);
+  asio::awaitable<Reply> cmd_create(proto::Command& c);
+  asio::awaitable<Reply> cmd_delete(proto::Command& c);
+  asio::awaitable<Reply> cmd_rename(proto::Command& c);
+  asio::awaitable<Reply> cmd_subscribe(proto::Command& c);
+  asio::awaitable<Reply> cmd_list(proto::Command& c);
+  asio::awaitable<Reply> cmd_status(proto::Command& c);
+  asio::awaitable<Reply> cmd_append(proto::Command& c);
+  asio::awaitable<Reply> cmd_idle(proto::Command& c);
+  asio::awaitable<Reply> cmd_expunge(proto::Command& c);
+  asio::awaitable<Reply> cmd_search(proto::Command& c);
+  asio::awaitable<Reply> cmd_fetch(proto::Command& c);
+  asio::awaitable<Reply> cmd_store(proto::Command& c);
+  asio::awaitable<Reply> cmd_copy(proto::Command& c);
+
+  // STATUS data for one mailbox, "(MESSAGES 3 UIDNEXT 4)".
+  asio::awaitable<std::string> status_items(const store::Mailbox& mb,
+                                            const std::vector<proto::StatusItem>& items);
+
+  mutable net::Conn conn_;  // stream() is non-const; const helpers only query it
+  const Context& ctx_;
+  proto::CommandParser parser_;
+  State state_ = State::kNotAuth;
+  bool rev2_ = false;
+  store::Account account_;
+  store::Id app_password_id_ = 0;
+  std::string client_name_;
+  std::optional<MailboxView> view_;
+  std::shared_ptr<Signals> signals_;
+  store::ChangeHub::Token mailbox_token_ = 0;
+  store::ChangeHub::Token account_token_ = 0;
+  // Background line reader (only one at a time).
+  bool reader_active_ = false;
+  net::Conn::Line reader_result_ = net::Conn::Line::kOk;
+  std::string reader_line_;
+  bool bye_sent_ = false;
+};
+
+}  // namespace tegami::imap::server

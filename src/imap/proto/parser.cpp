@@ -171,11 +171,16 @@ ParseResult parse_assembled(const std::vector<std::string>& lines,
     err.text = r.at_end() ? "Empty command line" : "Invalid or missing tag";
     return err;
   }
-  err.tag = tag;
   if (!r.eat(' ')) {
-    err.text = r.at_end() ? "Missing command" : "Invalid tag";
+    if (r.at_end()) {
+      err.tag = tag;
+      err.text = "Missing command";
+    } else {
+      err.text = "Invalid tag";  // the tag is not known: answer untagged
+    }
     return err;
   }
+  err.tag = tag;
   cmd.tag = tag;
   std::string name;
   if (!r.atom_upper(name)) {

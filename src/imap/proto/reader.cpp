@@ -59,6 +59,8 @@ bool Reader::fail(std::string msg) {
 bool Reader::eat(char c) {
   if (peek() == static_cast<unsigned char>(c)) {
     ++pos_;
+    if (c == '(') ++open_;
+    if (c == ')' && open_ > 0) --open_;
     return true;
   }
   return false;
@@ -81,7 +83,7 @@ bool Reader::eat_word(std::string_view w) {
 bool Reader::sp() {
   if (eat(' ')) return true;
   int c = peek();
-  if (c == kEnd) return fail("missing arguments");
+  if (c == kEnd) return fail(open_ > 0 ? "missing ')'" : "missing arguments");
   return fail("expected a space before '" + printable(cur().substr(pos_, 10), 10) + "'");
 }
 
@@ -413,7 +415,7 @@ bool Reader::value(Value& out, int depth) {
   int c = peek();
   if (c == '(') {
     if (!enter(depth + 1)) return false;
-    ++pos_;
+    eat('(');
     out.type = Value::Type::kList;
     if (eat(')')) return true;
     for (;;) {

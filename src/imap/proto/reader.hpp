@@ -93,6 +93,7 @@ class Reader {
   size_t pos_ = 0;
   size_t lit_ = 0;
   size_t items_ = 0;
+  int open_ = 0;  // parentheses open, for error texts
   std::string error_;
 };
 

@@ -31,6 +31,10 @@ struct Answer {
 // Errors: kNotFound for NXDOMAIN or no records of the type ("nodata"), kTemporary for SERVFAIL,
 // timeouts and network trouble, kInvalidData for a malformed name, kPerm for a bogus (failed
 // DNSSEC validation) answer.
+// Record types, for FakeResolver::set_failure and query logs.
+enum class RrType { kA, kAaaa, kMx, kTxt, kTlsa, kPtr };
+const char* rr_type_name(RrType t);
+
 class Resolver {
  public:
   virtual ~Resolver() = default;
@@ -39,7 +43,20 @@ class Resolver {
   virtual Result<Answer<std::string>> a(std::string_view name) = 0;    // dotted quads
   virtual Result<Answer<std::string>> aaaa(std::string_view name) = 0;
   virtual Result<Answer<TlsaRecord>> tlsa(std::string_view name) = 0;
+  // Reverse lookup of an IPv4 or IPv6 address in text form (SPF "ptr", %{p}): host names, lower
+  // case, no trailing dot. kInvalidData when `ip` is not an address. The default answers
+  // kNotFound, so resolvers written before this method existed keep compiling.
+  virtual Result<Answer<std::string>> ptr(std::string_view ip);
 };
+
+// Checks a domain name given to a lookup: 1..253 octets without a trailing dot (one trailing dot
+// is accepted and ignored), labels of 1..63 octets, no control characters, spaces or backslashes.
+// Returns the name in lower case without the trailing dot.
+Result<std::string> normalize_name(std::string_view name);
+
+// The reverse-lookup name of an address ("4.3.2.1.in-addr.arpa", nibbles + ".ip6.arpa"), or
+// kInvalidData.
+Result<std::string> reverse_name(std::string_view ip);
 
 struct ResolverOptions {
   // "ip@port" of a forwarder (tests point this at a DNS server on loopback); empty = the
@@ -47,6 +64,9 @@ struct ResolverOptions {
   std::string forwarder;
   // DNSSEC trust anchor file (e.g. /usr/share/dns/root.key); empty = no validation.
   std::string trust_anchor_file;
+  // libunbound answers the special-use zones "test.", "invalid.", "onion." and the AS112 reverse
+  // zones itself (NXDOMAIN). With a forwarder set, "test." is sent to the forwarder instead, so
+  // that test DNS servers on loopback can serve names like "mx.example.test".
 };
 
 Result<std::unique_ptr<Resolver>> make_unbound_resolver(const ResolverOptions& opts);

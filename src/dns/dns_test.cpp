@@ -1,0 +1,339 @@
+// Tests: RDATA decoding, names, FakeResolver, and the libunbound resolver against a real unbound
+// server on loopback (skipped when /usr/sbin/unbound is missing).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "dns/fake_resolver.hpp"
+#include "dns/rdata.hpp"
+#include "dns/resolver.hpp"
+
+namespace tegami::dns {
+namespace {
+
+using namespace std::string_literals;
+
+TEST(Rdata, Txt) {
+  EXPECT_EQ(decode_txt("\x03"
+                       "abc"
+                       "\x02"
+                       "de"s),
+            "abcde");
+  EXPECT_EQ(decode_txt(""), "");
+  EXPECT_EQ(decode_txt("\x00"s), "");
+  EXPECT_FALSE(
+      decode_txt("\x05"
+                 "abc"s));
+}
+
+TEST(Rdata, Mx) {
+  auto mx = decode_mx("\x00\x0a\x03MX1\x07\x45xample\x04test\x00"s);
+  ASSERT_TRUE(mx);
+  EXPECT_EQ(mx->preference, 10);
+  EXPECT_EQ(mx->host, "mx1.example.test");
+  auto null_mx = decode_mx("\x00\x00\x00"s);  // RFC 7505 null MX
+  ASSERT_TRUE(null_mx);
+  EXPECT_EQ(null_mx->host, "");
+  EXPECT_FALSE(decode_mx("\x00\x0a\xc0\x0c"s));           // compression pointer
+  EXPECT_FALSE(decode_mx("\x00\x0a\x03mx1"s));            // truncated
+  EXPECT_FALSE(decode_mx("\x00\x0a\x01x\x00trailing"s));  // junk after the name
+}
+
+TEST(Rdata, Addresses) {
+  EXPECT_EQ(decode_a("\xc0\x00\x02\x01"s), "192.0.2.1");
+  EXPECT_FALSE(decode_a("\x01\x02\x03"s));
+  EXPECT_EQ(decode_aaaa("\x20\x01\x0d\xb8" + std::string(11, '\0') + "\x01"), "2001:db8::1");
+  EXPECT_FALSE(decode_aaaa("\x20\x01"s));
+}
+
+TEST(Rdata, TlsaAndPtr) {
+  auto t = decode_tlsa("\x03\x01\x01\xab\xcd"s);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->usage, 3);
+  EXPECT_EQ(t->selector, 1);
+  EXPECT_EQ(t->matching_type, 1);
+  EXPECT_EQ(t->data, "\xab\xcd"s);
+  EXPECT_FALSE(decode_tlsa("\x03\x01"s));
+  EXPECT_EQ(decode_name_rdata("\x04host\x02nl\x00"s), "host.nl");
+}
+
+TEST(Names, Normalize) {
+  EXPECT_EQ(*normalize_name("Example.TEST."), "example.test");
+  EXPECT_FALSE(normalize_name(""));
+  EXPECT_FALSE(normalize_name("."));
+  EXPECT_FALSE(normalize_name("a..b"));
+  EXPECT_FALSE(normalize_name("a b.test"));
+  EXPECT_FALSE(normalize_name(std::string(64, 'a') + ".test"));
+  EXPECT_TRUE(normalize_name(std::string(63, 'a') + ".test"));
+  EXPECT_FALSE(normalize_name(std::string(254, 'a')));
+}
+
+TEST(Names, Reverse) {
+  EXPECT_EQ(*reverse_name("192.0.2.1"), "1.2.0.192.in-addr.arpa");
+  EXPECT_EQ(*reverse_name("2001:db8::1"),
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+  EXPECT_FALSE(reverse_name("example.test"));
+}
+
+TEST(Fake, RecordsFailuresAndLog) {
+  FakeResolver r;
+  r.add_txt("Example.test.", "v=spf1 -all");
+  r.add_mx("example.test", 20, "mx2.example.test.");
+  r.add_mx("example.test", 10, "MX1.example.test");
+  r.add_a("mx1.example.test", "192.0.2.1");
+  r.add_ptr("2001:db8::1", "mx1.example.test");
+  r.set_failure("broken.test", RrType::kTxt, Errc::kTemporary);
+  r.set_secure("example.test", RrType::kMx);
+
+  auto txt = r.txt("EXAMPLE.TEST");
+  ASSERT_TRUE(txt);
+  EXPECT_EQ(txt->records, std::vector<std::string>{"v=spf1 -all"});
+  auto mx = r.mx("example.test");
+  ASSERT_TRUE(mx);
+  ASSERT_EQ(mx->records.size(), 2u);
+  EXPECT_EQ(mx->records[0].host, "mx1.example.test");
+  EXPECT_TRUE(mx->secure);
+  EXPECT_FALSE(txt->secure);
+  EXPECT_EQ(r.aaaa("mx1.example.test").code(), Errc::kNotFound);
+  EXPECT_EQ(r.a("nope.test").code(), Errc::kNotFound);
+  EXPECT_EQ(r.txt("broken.test").code(), Errc::kTemporary);
+  EXPECT_EQ(r.txt("bad name").code(), Errc::kInvalidData);
+  auto p = r.ptr("2001:0db8:0::0001");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->records, std::vector<std::string>{"mx1.example.test"});
+  EXPECT_EQ(r.query_count(), 6u);  // the malformed name never reaches the log
+  EXPECT_EQ(r.queries()[0].type, RrType::kTxt);
+  EXPECT_EQ(r.queries()[0].name, "example.test");
+  r.clear_queries();
+  EXPECT_EQ(r.query_count(), 0u);
+}
+
+// ---- libunbound against a real unbound server on loopback ----
+
+constexpr const char* kUnbound = "/usr/sbin/unbound";
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = 0;
+  socklen_t len = sizeof sa;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  close(fd);
+  return ntohs(sa.sin_port);
+}
+
+bool tcp_listening(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  if (fd >= 0) close(fd);
+  return ok;
+}
+
+const std::string kLongA(200, 'a');
+const std::string kLongB(150, 'b');
+
+class UnboundTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (access(kUnbound, X_OK) != 0) return;
+    char tmpl[] = "/tmp/tegami-dns-XXXXXX";
+    if (!mkdtemp(tmpl)) return;
+    dir_ = tmpl;
+    for (int attempt = 0; attempt < 5 && pid_ <= 0; ++attempt) {
+      port_ = free_port();
+      if (port_ <= 0) continue;
+      write_config();
+      start();
+    }
+  }
+
+  static void write_config() {
+    std::ofstream c(dir_ + "/unbound.conf");
+    c << "server:\n"
+      << "  interface: 127.0.0.1\n"
+      << "  port: " << port_ << "\n"
+      << "  do-daemonize: no\n  username: \"\"\n  chroot: \"\"\n"
+      << "  directory: \"" << dir_ << "\"\n"
+      << "  pidfile: \"\"\n  use-syslog: no\n  logfile: \"\"\n  do-ip6: no\n"
+      << "  module-config: \"iterator\"\n"
+      << "  local-zone: \"example.test.\" static\n"
+      << "  local-data: \"example.test. IN MX 20 mx2.example.test.\"\n"
+      << "  local-data: \"example.test. IN MX 10 MX1.Example.Test.\"\n"
+      << "  local-data: 'example.test. IN TXT \"v=spf1 \" \"ip4:192.0.2.0/24 -all\"'\n"
+      << "  local-data: 'example.test. IN TXT \"second record\"'\n"
+      << "  local-data: 'long.example.test. IN TXT \"" << kLongA << "\" \"" << kLongB << "\"'\n"
+      << "  local-data: \"mx1.example.test. IN A 192.0.2.1\"\n"
+      << "  local-data: \"mx1.example.test. IN A 192.0.2.2\"\n"
+      << "  local-data: \"mx1.example.test. IN AAAA 2001:db8::25\"\n"
+      << "  local-data: \"mx2.example.test. IN A 192.0.2.3\"\n"
+      << "  local-data: \"alias.example.test. IN CNAME mx2.example.test.\"\n"
+      << "  local-data: \"_25._tcp.mx1.example.test. IN TLSA 3 1 1 "
+         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"\n"
+      << "  local-data-ptr: \"1.2.3.4 mx1.example.test\"\n"
+      << "  local-data-ptr: \"2a00:1450::25 mx1.example.test\"\n"
+      << "  local-zone: \"refused.example.\" refuse\n"
+      << "remote-control:\n  control-enable: no\n";
+  }
+
+  static void start() {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int fd = open((dir_ + "/unbound.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+      }
+      std::string conf = dir_ + "/unbound.conf";
+      execl(kUnbound, "unbound", "-d", "-c", conf.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    if (pid < 0) return;
+    for (int i = 0; i < 100; ++i) {  // up to 5 s
+      if (tcp_listening(port_)) {
+        pid_ = pid;
+        return;
+      }
+      int status;
+      if (waitpid(pid, &status, WNOHANG) == pid) return;  // exited (port taken?)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    stop(pid);
+  }
+
+  static void stop(pid_t pid) {
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 100; ++i) {
+      int status;
+      if (waitpid(pid, &status, WNOHANG) == pid) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+  }
+
+  static void TearDownTestSuite() {
+    if (pid_ > 0) stop(pid_);
+    pid_ = -1;
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+
+  void SetUp() override {
+    if (access(kUnbound, X_OK) != 0) GTEST_SKIP() << "unbound is not installed";
+    ASSERT_GT(pid_, 0) << "unbound did not start; see the log in " << dir_;
+    ResolverOptions opts;
+    opts.forwarder = "127.0.0.1@" + std::to_string(port_);
+    auto r = make_unbound_resolver(opts);
+    ASSERT_TRUE(r) << r.error().message;
+    resolver_ = std::move(*r);
+  }
+
+  static inline std::string dir_;
+  static inline int port_ = -1;
+  static inline pid_t pid_ = -1;
+  std::unique_ptr<Resolver> resolver_;
+};
+
+TEST_F(UnboundTest, Mx) {
+  auto mx = resolver_->mx("Example.Test.");
+  ASSERT_TRUE(mx) << mx.error().message;
+  ASSERT_EQ(mx->records.size(), 2u);
+  EXPECT_EQ(mx->records[0].preference, 10);
+  EXPECT_EQ(mx->records[0].host, "mx1.example.test");
+  EXPECT_EQ(mx->records[1].preference, 20);
+  EXPECT_EQ(mx->records[1].host, "mx2.example.test");
+  EXPECT_FALSE(mx->secure);
+}
+
+TEST_F(UnboundTest, Txt) {
+  auto txt = resolver_->txt("example.test");
+  ASSERT_TRUE(txt) << txt.error().message;
+  std::vector<std::string> recs = txt->records;
+  std::sort(recs.begin(), recs.end());
+  EXPECT_EQ(recs, (std::vector<std::string>{"second record", "v=spf1 ip4:192.0.2.0/24 -all"}));
+  auto long_txt = resolver_->txt("long.example.test");
+  ASSERT_TRUE(long_txt) << long_txt.error().message;
+  ASSERT_EQ(long_txt->records.size(), 1u);
+  EXPECT_EQ(long_txt->records[0], kLongA + kLongB);
+}
+
+TEST_F(UnboundTest, AddressesAndCname) {
+  auto a = resolver_->a("mx1.example.test");
+  ASSERT_TRUE(a) << a.error().message;
+  std::vector<std::string> ips = a->records;
+  std::sort(ips.begin(), ips.end());
+  EXPECT_EQ(ips, (std::vector<std::string>{"192.0.2.1", "192.0.2.2"}));
+  auto aaaa = resolver_->aaaa("mx1.example.test");
+  ASSERT_TRUE(aaaa) << aaaa.error().message;
+  EXPECT_EQ(aaaa->records, std::vector<std::string>{"2001:db8::25"});
+  auto alias = resolver_->a("alias.example.test");
+  ASSERT_TRUE(alias) << alias.error().message;
+  EXPECT_EQ(alias->records, std::vector<std::string>{"192.0.2.3"});
+}
+
+TEST_F(UnboundTest, Tlsa) {
+  auto t = resolver_->tlsa("_25._tcp.mx1.example.test");
+  ASSERT_TRUE(t) << t.error().message;
+  ASSERT_EQ(t->records.size(), 1u);
+  EXPECT_EQ(t->records[0].usage, 3);
+  EXPECT_EQ(t->records[0].selector, 1);
+  EXPECT_EQ(t->records[0].matching_type, 1);
+  EXPECT_EQ(t->records[0].data.size(), 32u);
+  EXPECT_EQ(static_cast<unsigned char>(t->records[0].data[0]), 0x01);
+}
+
+TEST_F(UnboundTest, Ptr) {
+  auto p4 = resolver_->ptr("1.2.3.4");
+  ASSERT_TRUE(p4) << p4.error().message;
+  EXPECT_EQ(p4->records, std::vector<std::string>{"mx1.example.test"});
+  auto p6 = resolver_->ptr("2a00:1450:0::25");
+  ASSERT_TRUE(p6) << p6.error().message;
+  EXPECT_EQ(p6->records, std::vector<std::string>{"mx1.example.test"});
+  EXPECT_EQ(resolver_->ptr("not-an-ip").code(), Errc::kInvalidData);
+}
+
+TEST_F(UnboundTest, NxdomainAndNodata) {
+  auto nx = resolver_->a("nope.example.test");
+  ASSERT_FALSE(nx);
+  EXPECT_EQ(nx.code(), Errc::kNotFound);
+  EXPECT_NE(nx.error().message.find("NXDOMAIN"), std::string::npos) << nx.error().message;
+  auto nodata = resolver_->aaaa("mx2.example.test");
+  ASSERT_FALSE(nodata);
+  EXPECT_EQ(nodata.code(), Errc::kNotFound);
+  EXPECT_EQ(resolver_->mx("mx1.example.test").code(), Errc::kNotFound);
+  EXPECT_EQ(resolver_->tlsa("_25._tcp.mx2.example.test").code(), Errc::kNotFound);
+  EXPECT_EQ(resolver_->txt("bad name.test").code(), Errc::kInvalidData);
+}
+
+TEST_F(UnboundTest, RefusedIsTemporary) {
+  auto r = resolver_->a("x.refused.example");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.code(), Errc::kTemporary) << r.error().message;
+}
+
+}  // namespace
+}  // namespace tegami::dns

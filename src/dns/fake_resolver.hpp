@@ -1,0 +1,67 @@
+// An in-memory Resolver for unit tests of other modules (SPF, DKIM, DMARC, the queue).
+// Names are compared case-insensitively, a trailing dot is ignored. A name with records of some
+// type but not the one asked answers kNotFound ("nodata"), an unknown name kNotFound
+// ("NXDOMAIN"); set_failure overrides both. Thread-safe; every lookup is logged.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dns/resolver.hpp"
+
+namespace tegami::dns {
+
+class FakeResolver final : public Resolver {
+ public:
+  struct Query {
+    RrType type;
+    std::string name;  // normalized; for PTR the address as given
+  };
+
+  void add_txt(std::string_view name, std::string value);
+  void add_mx(std::string_view name, uint16_t preference, std::string_view host);
+  void add_a(std::string_view name, std::string ip);
+  void add_aaaa(std::string_view name, std::string ip);
+  void add_tlsa(std::string_view name, TlsaRecord rec);
+  void add_ptr(std::string_view ip, std::string_view host);  // ip in any text form
+  // Every later lookup of (name, type) fails with `code` (kTemporary, kPerm, kNotFound...).
+  void set_failure(std::string_view name, RrType type, Errc code);
+  // Marks answers for (name, type) as DNSSEC-validated.
+  void set_secure(std::string_view name, RrType type, bool secure = true);
+  void clear();
+
+  std::vector<Query> queries() const;
+  size_t query_count() const;
+  void clear_queries();
+
+  Result<Answer<std::string>> txt(std::string_view name) override;
+  Result<Answer<MxRecord>> mx(std::string_view name) override;
+  Result<Answer<std::string>> a(std::string_view name) override;
+  Result<Answer<std::string>> aaaa(std::string_view name) override;
+  Result<Answer<TlsaRecord>> tlsa(std::string_view name) override;
+  Result<Answer<std::string>> ptr(std::string_view ip) override;
+
+ private:
+  using Key = std::pair<std::string, RrType>;
+  struct Entry {
+    std::vector<std::string> strings;  // TXT, A, AAAA, PTR
+    std::vector<MxRecord> mx;
+    std::vector<TlsaRecord> tlsa;
+    bool secure = false;
+    bool has_failure = false;
+    Errc failure = Errc::kTemporary;
+  };
+  static std::string key_name(std::string_view name);
+  // Returns the entry or an error; logs the query. Caller holds no lock.
+  Result<Entry> find(std::string_view name, RrType type);
+  Entry& entry(std::string_view name, RrType type);
+
+  mutable std::mutex mu_;
+  std::map<Key, Entry> entries_;
+  std::vector<Query> queries_;
+};
+
+}  // namespace tegami::dns

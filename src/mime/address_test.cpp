@@ -83,7 +83,8 @@ TEST(Address, Junk) {
   EXPECT_EQ(parse_address_list(many).size(), 10000u);
   std::string parens(100000, '(');
   EXPECT_TRUE(parse_address_list(parens).empty());
-  for (size_t n = 0; n < 120; ++n) parse_address_list(std::string_view("\"a\\\" (b) <c@d>, e:f@g;").substr(0, n % 23));
+  for (size_t n = 0; n < 120; ++n)
+    parse_address_list(std::string_view("\"a\\\" (b) <c@d>, e:f@g;").substr(0, n % 23));
 }
 
 }  // namespace

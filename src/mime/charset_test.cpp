@@ -21,11 +21,19 @@ TEST(Charset, WesternAndFallbacks) {
   EXPECT_EQ(to_utf8("\x93x\x94", "windows-1252"), "“x”");
   EXPECT_EQ(to_utf8("plain", "no-such-charset"), "plain");
   EXPECT_EQ(to_utf8("caf\xc3\xa9", "x-unknown-thing"), "café");
-  EXPECT_EQ(to_utf8("a\xff" "b", "utf-8"), "a\xEF\xBF\xBD" "b");
-  EXPECT_EQ(to_utf8("a\xff" "b", "bogus"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(to_utf8("a\xff"
+                    "b",
+                    "utf-8"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(to_utf8("a\xff"
+                    "b",
+                    "bogus"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(to_utf8("\"utf-8\"", ""), "\"utf-8\"");
   EXPECT_EQ(to_utf8("abc", "us-ascii"), "abc");
-  EXPECT_EQ(to_utf8("caf\xc3\xa9", "us-ascii"), "café");  // 8-bit labelled ASCII: try UTF-8
+  EXPECT_EQ(to_utf8("caf\xc3\xa9", "us-ascii"), "café");         // 8-bit labelled ASCII: try UTF-8
   EXPECT_EQ(to_utf8("x", "ISO_2022,locale=ja,version=4"), "x");  // ICU options are not labels
   EXPECT_TRUE(charset_supported("ISO-2022-JP"));
   EXPECT_TRUE(charset_supported("euc-kr"));
@@ -44,7 +52,7 @@ TEST(Charset, InvalidBytesAreSubstituted) {
 
 TEST(Charset, SanitizeUtf8) {
   EXPECT_EQ(sanitize_utf8("日本"), "日本");
-  EXPECT_EQ(sanitize_utf8("\xe6\x97"), "\xEF\xBF\xBD");          // truncated: one U+FFFD
+  EXPECT_EQ(sanitize_utf8("\xe6\x97"), "\xEF\xBF\xBD");              // truncated: one U+FFFD
   EXPECT_EQ(sanitize_utf8("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
   EXPECT_EQ(sanitize_utf8("\xed\xa0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
   EXPECT_EQ(sanitize_utf8("\xf0\x9f\x98\x80"), "😀");
@@ -54,7 +62,7 @@ TEST(Charset, FoldCase) {
   EXPECT_EQ(fold_case("Hello WORLD"), "hello world");
   EXPECT_EQ(fold_case("Straße"), "strasse");
   EXPECT_EQ(fold_case("Ｔｅｓｔ"), "test");  // full-width (NFKC)
-  EXPECT_EQ(fold_case("ｱｲｳ"), "アイウ");    // half-width kana
+  EXPECT_EQ(fold_case("ｱｲｳ"), "アイウ");     // half-width kana
   EXPECT_EQ(fold_case("ΣΑΣ"), "σασ");
   EXPECT_TRUE(fold_contains(fold_case("Re: Meeting ＡＧＥＮＤＡ"), "agenda"));
   EXPECT_TRUE(fold_contains(fold_case("会議の件"), "会議"));

@@ -19,8 +19,8 @@ TEST(Date, Obsolete) {
   EXPECT_EQ(parse_date("21 Nov 97 09:55:06 CST"), 880127706);  // CST = -0600
   EXPECT_EQ(parse_date("Fri, 21 Nov 097 15:55:06 UT"), 880127706);
   EXPECT_EQ(parse_date("Fri , 21 Nov 1997 15 : 55 : 06 Z"), std::nullopt);  // spaced time
-  EXPECT_EQ(parse_date("21 Nov 1997 15:55:06"), 880127706);  // no zone
-  EXPECT_EQ(parse_date("Fri Nov 21 15:55:06 1997"), 880127706);  // asctime
+  EXPECT_EQ(parse_date("21 Nov 1997 15:55:06"), 880127706);                 // no zone
+  EXPECT_EQ(parse_date("Fri Nov 21 15:55:06 1997"), 880127706);             // asctime
   EXPECT_EQ(parse_date("3 Jan 22 10:00:00 +0000"), 1641204000);
   EXPECT_EQ(parse_date("Wed, 31 Dec 1969 23:59:59 +0000"), -1);
 }

@@ -8,7 +8,7 @@ namespace {
 TEST(Base64, TolerantDecoding) {
   EXPECT_EQ(decode_base64("SGVsbG8="), "Hello");
   EXPECT_EQ(decode_base64("SGVs\r\nbG8=\r\n"), "Hello");
-  EXPECT_EQ(decode_base64("SG VsbG8"), "Hello");     // whitespace, missing padding
+  EXPECT_EQ(decode_base64("SG VsbG8"), "Hello");        // whitespace, missing padding
   EXPECT_EQ(decode_base64("S*G!V$s%b^G8=="), "Hello");  // garbage skipped
   EXPECT_EQ(decode_base64(""), "");
   EXPECT_EQ(decode_base64("===="), "");

@@ -91,7 +91,8 @@ TEST(Header, Rfc2231Continuations) {
       " title*1*=%2A%2A%2Afun%2A%2A%2A%20; title*2=\"isn't it!\"");
   ASSERT_EQ(c.size(), 1u);
   EXPECT_TRUE(c[0].extended);
-  EXPECT_EQ(c[0].value, "us-ascii'en'This%20is%20even%20more%20%2A%2A%2Afun%2A%2A%2A%20isn%27t%20it!");
+  EXPECT_EQ(c[0].value,
+            "us-ascii'en'This%20is%20even%20more%20%2A%2A%2Afun%2A%2A%2A%20isn%27t%20it!");
   EXPECT_EQ(*find_param(c, "title"), "This is even more ***fun*** isn't it!");
   // Out of order segments, a Japanese filename, and a plain fallback beside it.
   auto d = parse_params(

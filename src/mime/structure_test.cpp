@@ -266,7 +266,8 @@ TEST(Structure, DigestDefaultsAndOpaqueMessage) {
   std::string m =
       "Content-Type: multipart/digest; boundary=d\r\n\r\n"
       "--d\r\n\r\nSubject: one\r\n\r\nbody one\r\n"
-      "--d\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nU3ViamVjdDogeA==\r\n"
+      "--d\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: "
+      "base64\r\n\r\nU3ViamVjdDogeA==\r\n"
       "--d--\r\n";
   auto st = scan(m);
   check_invariants(m, st);
@@ -297,9 +298,9 @@ TEST(Structure, NestingBombIsFastAndCapped) {
   for (int i = kDepth; i-- > 0;) m += "--b" + std::to_string(i) + "--\r\n";
   auto t0 = std::chrono::steady_clock::now();
   auto st = scan(m);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - t0)
-                .count();
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   check_invariants(m, st);
   EXPECT_LT(ms, 500);
   uint32_t max_depth = 0;

@@ -1,0 +1,46 @@
+// BDAT: RFC 3030 §2-§4 (CHUNKING: exactly chunk-size octets follow the command, always read
+// even when the command is refused; a reply per chunk; LAST ends the message), RFC 1870 §6.3
+// (552 once the chunks exceed the limit), RFC 5321 §6.1 (250 only once stored).
+#include "smtp/server/session.hpp"
+
+namespace tegami::smtp::server {
+
+asio::awaitable<bool> Session::skip_chunk(uint64_t n) {
+  if (co_await io_.read_chunk(n, nullptr)) co_return true;
+  close_ = true;  // the client left in the middle of a chunk
+  co_return false;
+}
+
+asio::awaitable<void> Session::on_bdat(const proto::Command& c) {
+  const uint64_t n = c.chunk_size;
+  if (!tx_) {
+    if (co_await skip_chunk(n)) reply(503, "5.5.1", "Need MAIL and RCPT before BDAT");
+    co_return;
+  }
+  if (tx_->rcpts.empty()) {
+    if (co_await skip_chunk(n)) {
+      if (c.last) reset_transaction();
+      reply(554, "5.5.1", "No valid recipients");
+    }
+    co_return;
+  }
+  tx_->bdat = true;
+  if (n > ctx_.max_message_size || tx_->content.size() + n > ctx_.max_message_size) {
+    reset_transaction();
+    if (co_await skip_chunk(n)) reply(552, "5.3.4", too_big_text(ctx_.max_message_size));
+    co_return;
+  }
+  if (!co_await io_.read_chunk(n, &tx_->content)) {
+    reset_transaction();
+    close_ = true;
+    co_return;
+  }
+  if (!c.last) {
+    reply(250, "2.0.0", std::to_string(n) + " octets received");
+    co_return;
+  }
+  std::string content = std::move(tx_->content);
+  co_await deliver(std::move(content));
+}
+
+}  // namespace tegami::smtp::server

@@ -1,0 +1,100 @@
+// DATA: RFC 5321 §4.1.1.4 (354, content, CRLF "." CRLF; the reply is for the whole message),
+// §4.5.2 (dot transparency, in proto::DataDecoder), §4.4 (a Received: line is prepended),
+// §6.1 (a 250 is a promise: we reply only after the delivery transaction is on stable storage),
+// RFC 1870 §6.3 (552 when the content exceeds the limit, after reading it to the end),
+// RFC 3030 §3 (BODY=BINARYMIME cannot use DATA).
+#include "account/delivery.hpp"
+#include "base/clock.hpp"
+#include "base/strings.hpp"
+#include "index/message_index.hpp"
+#include "log/log.hpp"
+#include "net/offload.hpp"
+#include "smtp/server/error_map.hpp"
+#include "smtp/server/received.hpp"
+#include "smtp/server/session.hpp"
+
+namespace tegami::smtp::server {
+
+asio::awaitable<void> Session::deliver(std::string content) {
+  Transaction t = std::move(*tx_);
+  tx_.reset();
+  std::string id = hex_encode(random_bytes(6));
+  net::Stream& s = io_.stream();
+  ReceivedInfo ri;
+  ri.helo = helo_;
+  ri.remote_ip = s.remote_ip();
+  ri.by = ctx_.hostname;
+  ri.esmtp = esmtp_;
+  ri.tls = s.tls_active();
+  ri.tls_version = s.tls_version();
+  ri.authenticated = user_.has_value();
+  ri.smtputf8 = t.params.smtputf8;
+  ri.id = id;
+  if (t.rcpts.size() == 1) ri.for_rcpt = t.rcpts[0].address;
+  ri.time = system_clock().now_unix();
+  std::string raw = format_received(ri) + content;
+  content.clear();
+  content.shrink_to_fit();
+
+  std::vector<store::Id> ids;
+  for (const auto& r : t.rcpts) ids.push_back(r.account_id);
+  store::Store* st = ctx_.store;
+  store::ChangeHub* hub = ctx_.hub;
+  int64_t now = ri.time;
+  // Parsing a large message is CPU work: it runs on the worker pool with the delivery.
+  auto fn = [st, hub, &raw, &ids, now]() {
+    index::MessageIndex idx = index::build(raw);
+    return account::deliver_to_inboxes(*st, hub, raw, idx, ids, now);
+  };
+  auto r = co_await net::offload(std::move(fn));
+  if (!r) {
+    log::warn("smtp_delivery_failed",
+              {{"id", id}, {"code", errc_name(r.code())}, {"remote", s.remote_ip()}});
+    reply(reply_for(r.error(), "deliver"));
+    co_return;
+  }
+  log::info("smtp_delivered", {{"id", id},
+                               {"remote", s.remote_ip()},
+                               {"helo", helo_},
+                               {"from", t.from.null ? "<>" : t.from.mailbox.str()},
+                               {"rcpts", std::to_string(t.rcpts.size())},
+                               {"size", std::to_string(raw.size())}});
+  reply(250, "2.0.0", "OK " + id + " delivered");
+}
+
+asio::awaitable<void> Session::on_data(const proto::Command&) {
+  if (!tx_) {
+    reply(503, "5.5.1", "Need MAIL and RCPT before DATA");
+    co_return;
+  }
+  if (tx_->rcpts.empty()) {
+    reply(554, "5.5.1", "No valid recipients");
+    co_return;
+  }
+  if (tx_->bdat) {
+    reply(503, "5.5.1", "DATA cannot follow BDAT in the same message");
+    co_return;
+  }
+  if (tx_->params.body == proto::Body::kBinaryMime) {
+    reply(503, "5.5.1", "BODY=BINARYMIME needs BDAT, not DATA");
+    co_return;
+  }
+  reply(354, "", "End data with <CR><LF>.<CR><LF>");
+  proto::DataDecoder d(ctx_.max_message_size);
+  if (!co_await io_.read_data(d)) {
+    // Disconnected or timed out inside the content: nothing was accepted.
+    reset_transaction();
+    if (io_.stream().timed_out())
+      reply(421, "4.4.2", ctx_.hostname + " Timeout while receiving the message; closing");
+    close_ = true;
+    co_return;
+  }
+  if (d.too_big()) {
+    reset_transaction();
+    reply(552, "5.3.4", too_big_text(ctx_.max_message_size));
+    co_return;
+  }
+  co_await deliver(d.take());
+}
+
+}  // namespace tegami::smtp::server

@@ -1,0 +1,115 @@
+// RCPT TO: RFC 5321 §4.1.1.3 (and §3.6.2/§7.1: never an open relay; source routes are dropped,
+// Appendix C), §4.5.3.1.8 (recipient limit: 452 4.5.3 for the one too many), RFC 9422 (the
+// advertised RCPTMAX), RFC 3463 (5.1.1 unknown user, 5.7.1 relaying denied, 4.2.2 mailbox full).
+#include "smtp/server/session.hpp"
+
+#include "account/delivery.hpp"
+#include "account/directory.hpp"
+#include "net/offload.hpp"
+#include "smtp/server/error_map.hpp"
+
+namespace tegami::smtp::server {
+
+namespace {
+
+struct Resolved {
+  Result<store::Account> account = make_error(Errc::kInternal, "not resolved");
+  Status quota;
+};
+
+Resolved resolve(store::Store& st, const std::string& address, int64_t size) {
+  Resolved r;
+  if (address.empty()) {
+    // "<Postmaster>" without a domain (RFC 5321 §4.1.1.3): the postmaster of any domain of ours.
+    r.account = make_error(Errc::kNotFound, "");
+    auto domains = st.list_domains();
+    if (domains) {
+      for (const auto& d : *domains) {
+        if (d.alias_of != 0) continue;
+        auto a = account::resolve_recipient(st, "postmaster@" + d.name);
+        if (a) {
+          r.account = std::move(a);
+          break;
+        }
+      }
+    }
+  } else {
+    r.account = account::resolve_recipient(st, address);
+  }
+  if (r.account) r.quota = account::check_quota(st, r.account->id, size);
+  return r;
+}
+
+}  // namespace
+
+asio::awaitable<void> Session::on_rcpt(const proto::Command& c) {
+  if (!tx_) {
+    reply(503, "5.5.1", "Need MAIL before RCPT");
+    co_return;
+  }
+  if (tx_->bdat) {
+    reply(503, "5.5.1", "RCPT is not allowed after BDAT has started");
+    co_return;
+  }
+  if (tx_->rcpts.size() >= ctx_.max_recipients) {
+    reply(452, "4.5.3",
+          "Too many recipients: at most " + std::to_string(ctx_.max_recipients) +
+              " per message; send the rest in another message");
+    co_return;
+  }
+  const proto::Mailbox& mb = c.path.mailbox;
+  const bool submission = ctx_.mode == Mode::kSubmission;
+  std::string shown = proto::sanitize_echo(mb.domain.empty() ? mb.local : mb.str(), 128);
+  if (mb.relay_hack()) {
+    // "user%other@us", "other!user@us", "\"user@other\"@us": classic ways to make a server
+    // relay. We host no such addresses, so refusing them costs nothing.
+    reply(550, "5.7.1", "<" + shown + ">: relaying denied ('%', '!' and quoted '@' are refused)");
+    co_return;
+  }
+  if (mb.address_literal) {
+    reply(submission ? 550 : 554, "5.7.1",
+          "<" + shown + ">: " +
+              (submission ? "outbound delivery is not available yet on this server"
+                          : "relaying denied"));
+    co_return;
+  }
+  std::string address = mb.domain.empty() ? std::string() : mb.local + "@" + mb.domain;
+  int64_t size = static_cast<int64_t>(tx_->params.size.value_or(1));
+  if (size < 1) size = 1;
+  store::Store* st = ctx_.store;
+  auto fn = [st, address, size]() { return resolve(*st, address, size); };
+  Resolved r = co_await net::offload(std::move(fn));
+  if (!r.account) {
+    switch (r.account.code()) {
+      case Errc::kNotFound:
+        reply(550, "5.1.1", "<" + shown + ">: no such user here");
+        co_return;
+      case Errc::kPerm:
+        if (submission) {
+          reply(550, "5.7.1",
+                "<" + shown +
+                    ">: outbound delivery is not available yet on this server; only local "
+                    "addresses can receive mail for now");
+        } else {
+          reply(554, "5.7.1", "<" + shown + ">: relaying denied");
+        }
+        co_return;
+      default:
+        reply(reply_for(r.account.error(), "rcpt"));
+        co_return;
+    }
+  }
+  if (!r.quota) {
+    if (r.quota.code() == Errc::kOverQuota) {
+      reply(452, "4.2.2",
+            "<" + shown + ">: the recipient's mailbox is full; please try again later");
+    } else {
+      reply(reply_for(r.quota.error(), "rcpt"));
+    }
+    co_return;
+  }
+  tx_->rcpts.push_back(Recipient{address.empty() ? r.account->address : address, r.account->id});
+  reply(250, "2.1.5", "Recipient OK");
+}
+
+}  // namespace tegami::smtp::server

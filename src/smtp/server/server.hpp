@@ -1,0 +1,39 @@
+// The inbound SMTP session entry point: MX policy (port 25, RFC 5321) and submission policy
+// (ports 587 and 465, RFC 6409, RFC 8314). What app/ wires to the SMTP listeners. One call
+// serves one connection until QUIT, timeout, too many errors or disconnect.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "auth/authenticator.hpp"
+#include "net/stream.hpp"
+#include "store/change_hub.hpp"
+#include "store/store.hpp"
+
+namespace tegami::smtp::server {
+
+namespace asio = boost::asio;
+
+enum class Mode { kMx, kSubmission };
+
+struct Context {
+  store::Store* store = nullptr;
+  auth::Authenticator* auth = nullptr;
+  store::ChangeHub* hub = nullptr;
+  Mode mode = Mode::kMx;
+  std::string hostname;  // our name in the greeting and Received
+  uint64_t max_message_size = 20 * 1024 * 1024;
+  uint32_t max_recipients = 500;
+  bool allow_auth_without_tls = false;  // dev mode, and only when stream.is_loopback()
+  std::chrono::seconds timeout{300};
+};
+
+// Serves one client connection. Never throws; returns when the connection is over.
+asio::awaitable<void> serve(std::unique_ptr<net::Stream> stream, const Context& ctx);
+
+}  // namespace tegami::smtp::server

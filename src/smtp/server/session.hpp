@@ -1,0 +1,75 @@
+// Internal: the SMTP session state machine (RFC 5321 §4.1.4 command order, §3.3 mail
+// transactions). One cmd_<verb>.cpp file per command implements its handler.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "smtp/proto/command.hpp"
+#include "smtp/proto/reply.hpp"
+#include "smtp/server/io.hpp"
+#include "smtp/server/server.hpp"
+
+namespace tegami::smtp::server {
+
+// RFC 5321 §4.5.3.2: the error limit before we close ("421 too many errors").
+inline constexpr int kMaxErrors = 10;
+
+struct Recipient {
+  std::string address;  // as the client gave it, canonical form
+  store::Id account_id = 0;
+};
+
+// One mail transaction (RFC 5321 §3.3): MAIL, RCPTs, then DATA or BDAT chunks.
+struct Transaction {
+  proto::Path from;
+  proto::MailParams params;
+  std::vector<Recipient> rcpts;
+  bool bdat = false;    // a BDAT chunk has been received: DATA is no longer allowed
+  std::string content;  // BDAT chunks so far
+};
+
+// "Message too big: the limit is 20 MB ... Mail Drop" (PRODUCT.md §6), for 552 5.3.4.
+std::string too_big_text(uint64_t limit);
+
+class Session {
+ public:
+  Session(std::unique_ptr<net::Stream> s, const Context& ctx);
+  asio::awaitable<void> run();
+
+ private:
+  asio::awaitable<void> dispatch(const proto::Command& c);
+  asio::awaitable<void> on_ehlo(const proto::Command& c);
+  asio::awaitable<void> on_mail(const proto::Command& c);
+  asio::awaitable<void> on_rcpt(const proto::Command& c);
+  asio::awaitable<void> on_data(const proto::Command& c);
+  asio::awaitable<void> on_bdat(const proto::Command& c);
+  asio::awaitable<bool> skip_chunk(uint64_t n);  // reads a refused BDAT chunk
+  asio::awaitable<void> on_starttls(const proto::Command& c);
+  asio::awaitable<void> on_auth(const proto::Command& c);
+  asio::awaitable<int> ask_sasl(std::string& line, std::string_view challenge);
+  void on_simple(const proto::Command& c);  // RSET NOOP QUIT VRFY EXPN HELP
+
+  // Adds the Received: header, indexes and delivers, then replies (cmd_data.cpp).
+  asio::awaitable<void> deliver(std::string content);
+  std::string received_header(const std::string& id) const;
+
+  void reply(int code, std::string_view enhanced, std::string_view text);
+  void reply(const proto::Reply& r);
+  void reset_transaction() { tx_.reset(); }
+  bool auth_allowed() const;  // AUTH may be offered now (submission, TLS or dev loopback)
+
+  Io io_;
+  const Context& ctx_;
+  std::string helo_;  // the EHLO/HELO name, "" before it
+  bool esmtp_ = false;
+  std::optional<Transaction> tx_;
+  std::optional<store::Account> user_;  // after AUTH (submission)
+  int errors_ = 0;
+  bool close_ = false;  // end the session after flushing
+};
+
+}  // namespace tegami::smtp::server

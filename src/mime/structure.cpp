@@ -51,8 +51,16 @@ class Scanner {
             --end_nl;
             if (end > 0 && raw_[end - 1] == '\r') --end;
           }
-          for (size_t j = open_.size() - 1; j > static_cast<size_t>(k); --j)
-            finish(open_[j].part, end, end_nl);
+          // Innermost first; a part never ends before an inner part's body start (an inner
+          // header whose empty line is directly followed by the delimiter).
+          for (size_t j = open_.size() - 1; j > static_cast<size_t>(k); --j) {
+            uint32_t idx = open_[j].part;
+            if (end < st_.parts[idx].body_start) {
+              end = st_.parts[idx].body_start;
+              end_nl = start_nl_[idx];
+            }
+            finish(idx, end, end_nl);
+          }
           open_.resize(static_cast<size_t>(k) + 1);
           advance(l);
           if (close) {

@@ -279,6 +279,18 @@ TEST(Structure, DigestDefaultsAndOpaqueMessage) {
   EXPECT_TRUE(st.parts[3].opaque);
 }
 
+TEST(Structure, EncapsulatedHeaderEndsAtDelimiter) {
+  std::string m =
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: x\r\n\r\n--b--\r\n";
+  auto st = scan(m);
+  check_invariants(m, st);
+  ASSERT_EQ(st.parts.size(), 3u);
+  EXPECT_EQ(st.parts[2].body_start, at(m, "--b--"));
+  EXPECT_EQ(st.parts[2].body_size(), 0u);
+  EXPECT_EQ(st.parts[1].body_end, st.parts[2].body_start);
+}
+
 TEST(Structure, MultipartWithoutBoundary) {
   std::string m = "Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\nbody\r\n";
   auto st = scan(m);

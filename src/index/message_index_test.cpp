@@ -312,6 +312,24 @@ TEST(MessageIndex, TruncatedAtEveryByte) {
   }
 }
 
+TEST(MessageIndex, LargeMessageIsLinear) {
+  std::string m = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\n";
+  for (int i = 0; i < 40000; ++i)
+    m += "some text line with --b-ish content ------- " + std::to_string(i) + "\r\n";
+  m += "--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+  for (int i = 0; i < 100000; ++i) m += std::string(76, 'A') + "\r\n";
+  m += "--b--\r\n";
+  auto t0 = std::chrono::steady_clock::now();
+  auto idx = build(m);
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  EXPECT_LT(ms, 3000);
+  EXPECT_NE(idx.body_structure.find("\"base64\" 7799998 NIL"), std::string::npos)
+      << idx.body_structure;
+  EXPECT_EQ(idx.search_body.size(), m.find("\r\n--b\r\nContent-Type: app") - m.find("some text"));
+}
+
 TEST(MessageIndex, NestingBombIsFast) {
   std::string m;
   for (int i = 0; i < 1000; ++i)

@@ -153,15 +153,17 @@ class Parser {
     while (i_ < s_.size() && s_[i_] == '<') ++i_;  // "<<a@b>"
     skip_cfws();
     if (i_ < s_.size() && s_[i_] == '@') {  // obsolete route: @a,@b:
-      size_t start = i_;
-      size_t colon = s_.find(':', i_);
-      size_t gt = s_.find('>', i_);
-      if (colon != std::string_view::npos && (gt == std::string_view::npos || colon < gt)) {
+      // Scan only route characters, so a scan never passes the next '<' (keeps it linear).
+      size_t j = i_;
+      while (j < s_.size() && s_[j] != ':' && s_[j] != '<' && s_[j] != '>' && s_[j] != '"' &&
+             s_[j] != ';')
+        ++j;
+      if (j < s_.size() && s_[j] == ':') {
         std::string route;
-        for (char c : s_.substr(start, colon - start))
+        for (char c : s_.substr(i_, j - i_))
           if (!is_wsp(c)) route += c;
         a.route = route;
-        i_ = colon + 1;
+        i_ = j + 1;
       }
     }
     std::string text, dotted;

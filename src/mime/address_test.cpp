@@ -81,6 +81,12 @@ TEST(Address, Junk) {
   std::string many;
   for (int i = 0; i < 20000; ++i) many += "a@b,";
   EXPECT_EQ(parse_address_list(many).size(), 10000u);
+  std::string routes;
+  for (int i = 0; i < 50000; ++i) routes += "<@a,";
+  EXPECT_EQ(parse_address_list(routes).size(), 10000u);
+  std::string routes2 = "<";
+  for (int i = 0; i < 50000; ++i) routes2 += "@a,";
+  parse_address_list(routes2);
   std::string parens(100000, '(');
   EXPECT_TRUE(parse_address_list(parens).empty());
   for (size_t n = 0; n < 120; ++n)

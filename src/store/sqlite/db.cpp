@@ -27,10 +27,14 @@ Errc map_sqlite_code(int code) {
 // ---------------------------------------------------------------- Stmt
 
 Stmt::~Stmt() {
-  if (s_ != nullptr) {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
+  if (s_ == nullptr) return;
+  if (in_use_ == nullptr) {
+    sqlite3_finalize(s_);
+    return;
   }
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
+  *in_use_ = false;
 }
 
 Stmt& Stmt::bind(int i, int64_t v) {
@@ -103,7 +107,7 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path, bool read_only) {
 }
 
 Db::~Db() {
-  for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+  for (auto& [sql, c] : cache_) sqlite3_finalize(c.stmt);
   sqlite3_close_v2(db_);
 }
 
@@ -118,12 +122,18 @@ Status Db::exec(const char* sql) {
 
 Result<Stmt> Db::prepare(const char* sql) {
   auto it = cache_.find(sql);
-  if (it != cache_.end()) return Stmt(this, it->second);
+  if (it != cache_.end() && !it->second.in_use) {
+    it->second.in_use = true;
+    return Stmt(this, it->second.stmt, &it->second.in_use);
+  }
   sqlite3_stmt* s = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
   if (rc != SQLITE_OK) return error_for(rc, "prepare");
-  cache_.emplace(sql, s);
-  return Stmt(this, s);
+  if (it != cache_.end()) return Stmt(this, s, nullptr);  // nested use of the same SQL
+  auto& c = cache_[sql];  // unordered_map nodes are stable: &c.in_use stays valid
+  c.stmt = s;
+  c.in_use = true;
+  return Stmt(this, s, &c.in_use);
 }
 
 Error Db::last_error(std::string_view what) const {

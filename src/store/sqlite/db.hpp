@@ -41,8 +41,12 @@ class Db;
 // A cached prepared statement checked out for one use; reset and unbound when destroyed.
 class Stmt {
  public:
-  Stmt(Db* db, sqlite3_stmt* s) : db_(db), s_(s) {}
-  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_) { o.s_ = nullptr; }
+  // `in_use` is the cache entry's flag (cleared on destruction); nullptr: the statement is not
+  // cached and is finalized on destruction.
+  Stmt(Db* db, sqlite3_stmt* s, bool* in_use) : db_(db), s_(s), in_use_(in_use) {}
+  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_), in_use_(o.in_use_), bind_status_(o.bind_status_) {
+    o.s_ = nullptr;
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   ~Stmt();
@@ -78,6 +82,7 @@ class Stmt {
  private:
   Db* db_;
   sqlite3_stmt* s_;
+  bool* in_use_;
   Status bind_status_;
 };
 
@@ -91,7 +96,8 @@ class Db {
 
   // Runs one or more statements without parameters.
   Status exec(const char* sql);
-  // Prepares (or reuses from the cache) a statement. `sql` is the cache key.
+  // Prepares (or reuses from the cache) a statement. `sql` is the cache key. While a cached
+  // statement is checked out, preparing the same SQL again gives a fresh uncached one.
   Result<Stmt> prepare(const char* sql);
 
   // Convenience: prepare, bind, run to completion.
@@ -112,7 +118,11 @@ class Db {
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+  std::unordered_map<std::string, Cached> cache_;
 };
 
 // A read transaction (BEGIN ... COMMIT) giving one consistent snapshot; ROLLBACK if unfinished.

@@ -49,7 +49,9 @@ TEST_F(MailboxesTest, CreateAndNames) {
 TEST_F(MailboxesTest, UidValidityIsNeverReused) {
   Account a = account("ken@example.org");
   std::set<uint32_t> seen;
-  for (const auto& m : *store_->list_mailboxes(a.id)) seen.insert(m.uid_validity);
+  auto boxes = store_->list_mailboxes(a.id);
+  ASSERT_TRUE(boxes.ok());
+  for (const auto& m : *boxes) seen.insert(m.uid_validity);
   for (int i = 0; i < 5; ++i) {
     auto m = store_->create_mailbox(a.id, "Tmp", "");
     ASSERT_TRUE(m.ok());

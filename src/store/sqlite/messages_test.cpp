@@ -177,7 +177,9 @@ void shared_blob_case(StoreTest* t, std::unique_ptr<Store>& store, const std::st
   const bool big = body > 64 * 1024;
   std::string path = blob_path(dir, raw);
   EXPECT_EQ(fs::exists(path), big);
-  if (big) EXPECT_EQ(fs::file_size(path), raw.size());
+  if (big) {
+    EXPECT_EQ(fs::file_size(path), raw.size());
+  }
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(*store->read_blob(blob), raw);
     auto gone = store->expunge(targets[i].mailbox_id, {(*d)[i].uid});

@@ -17,7 +17,9 @@
 
 namespace tegami::store {
 
-Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir) {
+namespace {
+
+Result<std::unique_ptr<Store>> open_store(const std::string& data_dir) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) {
@@ -37,6 +39,16 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir) {
   auto store = std::make_unique<sqlite::SqliteStore>(data_dir, fd);
   TG_TRY(store->start());
   return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir) {
+  try {
+    return open_store(data_dir);
+  } catch (const std::exception& e) {
+    return make_error(Errc::kInternal, std::string("cannot open the store: ") + e.what());
+  }
 }
 
 std::optional<SqliteStats> sqlite_stats(const Store& store) {

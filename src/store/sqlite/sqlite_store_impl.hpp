@@ -1,6 +1,7 @@
 // The SQLite implementation of store::Store (private to store/sqlite; see README.md).
 #pragma once
 
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -111,27 +112,42 @@ class SqliteStore final : public Store {
  private:
   // Runs `fn(db)` on a pooled read-only connection inside one read transaction.
   template <class T, class F>
-  Result<T> read(F&& fn) {
-    auto lease = pool_.acquire();
-    if (!lease.ok()) return lease.error();
-    ReadTxn txn(lease->db());
-    if (!txn.status().ok()) return txn.status().error();
-    return fn(lease->db());
+  Result<T> read(F&& fn) noexcept {
+    try {
+      auto lease = pool_.acquire();
+      if (!lease.ok()) return lease.error();
+      ReadTxn txn(lease->db());
+      if (!txn.status().ok()) return txn.status().error();
+      return fn(lease->db());
+    } catch (const std::exception& e) {
+      return make_error(Errc::kInternal, std::string("store read failed: ") + e.what());
+    }
   }
   // Runs `fn(ctx)` -> Result<T> through group commit; the value is returned once durable.
+  // (Exceptions thrown by `fn` are caught by the writer; these catch allocation failures.)
   template <class T, class F>
-  Result<T> write(F&& fn) {
-    std::optional<T> out;
-    Status st = writer_->submit([&](WriteCtx& ctx) -> Status {
-      Result<T> r = fn(ctx);
-      if (!r.ok()) return r.error();
-      out = std::move(*r);
-      return {};
-    });
-    if (!st.ok()) return st.error();
-    return std::move(*out);
+  Result<T> write(F&& fn) noexcept {
+    try {
+      std::optional<T> out;
+      Status st = writer_->submit([&](WriteCtx& ctx) -> Status {
+        Result<T> r = fn(ctx);
+        if (!r.ok()) return r.error();
+        out = std::move(*r);
+        return {};
+      });
+      if (!st.ok()) return st.error();
+      return std::move(*out);
+    } catch (const std::exception& e) {
+      return make_error(Errc::kInternal, std::string("store write failed: ") + e.what());
+    }
   }
-  Status write_status(const std::function<Status(WriteCtx&)>& fn) { return writer_->submit(fn); }
+  Status write_status(const std::function<Status(WriteCtx&)>& fn) noexcept {
+    try {
+      return writer_->submit(fn);
+    } catch (const std::exception& e) {
+      return make_error(Errc::kInternal, std::string("store write failed: ") + e.what());
+    }
+  }
 
   std::string data_dir_;
   int lock_fd_;

@@ -130,7 +130,7 @@ bool qresync(Reader& r, const Value& v, QresyncParams& q) {
 bool parse_select(Reader& r, Command& cmd) {
   SelectArgs a;
   if (!r.sp() || !r.mailbox(a.mailbox)) return false;
-  if (r.eat(' ') && !r.at_end()) {
+  if (r.eat(' ') && !r.rest_blank()) {
     if (!params(r, a.params)) return false;
     for (const auto& p : a.params) {
       if (p.name == "CONDSTORE") {
@@ -152,7 +152,7 @@ bool parse_select(Reader& r, Command& cmd) {
 bool parse_create(Reader& r, Command& cmd) {
   CreateArgs a;
   if (!r.sp() || !r.mailbox(a.mailbox)) return false;
-  if (r.eat(' ') && !r.at_end()) {
+  if (r.eat(' ') && !r.rest_blank()) {
     if (!params(r, a.params)) return false;
     for (const auto& p : a.params) {
       if (p.name != "USE") continue;
@@ -218,7 +218,7 @@ bool parse_list(Reader& r, Command& cmd) {
     if (!r.list_mailbox(pat)) return false;
     a.patterns.push_back(std::move(pat));
   }
-  if (r.eat(' ') && !r.at_end()) {
+  if (r.eat(' ') && !r.rest_blank()) {
     if (!r.eat_word("RETURN")) return r.fail("expected RETURN");
     a.extended = true;
     if (!r.sp() || !r.expect('(')) return false;

@@ -39,7 +39,7 @@ bool parse_enable(Reader& r, Command& cmd) {
     std::string cap;
     if (!r.atom_upper(cap) || !r.count_item()) return false;
     a.capabilities.push_back(std::move(cap));
-    if (!r.eat(' ') || r.at_end()) break;  // a trailing space is tolerated
+    if (!r.eat(' ') || r.rest_blank()) break;  // a trailing space is tolerated
   }
   if (!r.end()) return false;
   cmd.args = std::move(a);

@@ -458,6 +458,15 @@ struct Command {
   const T& as() const {
     return std::get<T>(args);
   }
+  // nullptr when the arguments are of another type (no exceptions).
+  template <class T>
+  const T* get() const {
+    return std::get_if<T>(&args);
+  }
+  template <class T>
+  T* get() {
+    return std::get_if<T>(&args);
+  }
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,442 @@
+#include <gtest/gtest.h>
+
+#include "base/strings.hpp"
+#include "smtp/proto/data_decoder.hpp"
+#include "smtp/server/test_support.hpp"
+
+namespace tegami::smtp::server {
+namespace {
+
+using testing::lines;
+using testing::World;
+
+// The final line of each reply ("250 2.1.0 Sender OK"), i.e. one entry per reply.
+std::vector<std::string> replies(const std::string& out) {
+  std::vector<std::string> r;
+  for (const auto& l : lines(out))
+    if (l.size() >= 4 && l[3] == ' ') r.push_back(l);
+    else if (l.size() == 3) r.push_back(l);
+  return r;
+}
+
+std::vector<std::string> codes(const std::string& out) {
+  std::vector<std::string> r;
+  for (const auto& l : replies(out)) r.push_back(l.substr(0, 3));
+  return r;
+}
+
+using V = std::vector<std::string>;
+
+const char* kMessage = "From: sender@remote.example\r\nTo: alice@example.com\r\nSubject: hi\r\n\r\nHello\r\n";
+
+std::string envelope(const std::string& rcpt) {
+  return "EHLO client.remote.example\r\nMAIL FROM:<sender@remote.example>\r\nRCPT TO:<" + rcpt +
+         ">\r\n";
+}
+
+TEST(SmtpServer, GreetingEhloQuit) {
+  World w;
+  std::string out = w.run("EHLO client.example\r\nQUIT\r\n");
+  auto ls = lines(out);
+  ASSERT_GE(ls.size(), 3u);
+  EXPECT_EQ(ls[0], "220 mx.example.com ESMTP Tegami");
+  EXPECT_EQ(ls[1], "250-mx.example.com Hello client.example");
+  for (const char* ext : {"250-PIPELINING", "250-SIZE 10000", "250-8BITMIME", "250-SMTPUTF8",
+                          "250-ENHANCEDSTATUSCODES", "250-CHUNKING", "250-STARTTLS",
+                          "250 LIMITS RCPTMAX=5"}) {
+    EXPECT_NE(std::find(ls.begin(), ls.end(), ext), ls.end()) << ext;
+  }
+  // No AUTH on port 25, and no REQUIRETLS before TLS.
+  EXPECT_EQ(out.find("AUTH"), std::string::npos);
+  EXPECT_EQ(out.find("REQUIRETLS"), std::string::npos);
+  EXPECT_EQ(ls.back(), "221 2.0.0 mx.example.com Bye");
+}
+
+TEST(SmtpServer, DeliversAfterDurableStore) {
+  World w;
+  std::string body = "Subject: dots\r\n\r\n..leading dot\r\nline\r\n";
+  std::string out = w.run(envelope("alice@example.com") + "DATA\r\n" + body + ".\r\nQUIT\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "354", "250", "221"})) << out;
+  EXPECT_NE(out.find("250 2.0.0 OK "), std::string::npos);
+  auto msgs = w.inbox(w.alice);
+  ASSERT_EQ(msgs.size(), 1u);
+  const std::string& m = msgs[0];
+  EXPECT_EQ(m.rfind("Received: from client.remote.example ([127.0.0.1])\r\n\tby mx.example.com "
+                    "(Tegami) with ESMTP id ",
+                    0),
+            0u)
+      << m;
+  EXPECT_NE(m.find("\r\n\tfor <alice@example.com>; "), std::string::npos) << m;
+  EXPECT_NE(m.find("+0000\r\nSubject: dots\r\n\r\n.leading dot\r\nline\r\n"), std::string::npos)
+      << m;
+  EXPECT_EQ(w.inbox(w.bob).size(), 0u);
+}
+
+TEST(SmtpServer, SeveralRecipientsAliasDomainAndPlus) {
+  World w;
+  std::string in = "EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.com>\r\nRCPT "
+                   "TO:<Bob+news@EXAMPLE.NET>\r\nRCPT TO:<alice+x@example.com>\r\nDATA\r\n" +
+                   std::string(kMessage) + ".\r\n";
+  std::string out = w.run(in);
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "250", "250", "354", "250"})) << out;
+  EXPECT_EQ(w.inbox(w.alice).size(), 1u);  // twice the same account: delivered once
+  EXPECT_EQ(w.inbox(w.bob).size(), 1u);
+  EXPECT_EQ(w.inbox(w.alice)[0].find("\tfor <"), std::string::npos);  // several: no "for"
+}
+
+TEST(SmtpServer, UnknownUserAndRelayDenied) {
+  World w;
+  std::string out = w.run(
+      "EHLO c\r\nMAIL FROM:<s@remote.example>\r\n"
+      "RCPT TO:<nobody@example.com>\r\n"
+      "RCPT TO:<victim@elsewhere.example>\r\n"
+      "RCPT TO:<victim%elsewhere.example@example.com>\r\n"
+      "RCPT TO:<elsewhere.example!victim@example.com>\r\n"
+      "RCPT TO:<\"victim@elsewhere.example\"@example.com>\r\n"
+      "RCPT TO:<@example.com:victim@elsewhere.example>\r\n"
+      "RCPT TO:<victim@[192.0.2.1]>\r\n"
+      "RCPT TO:<alice%example.com@example.com>\r\n"
+      "RCPT TO:<@relay.example:alice@example.com>\r\n"
+      "DATA\r\n" + std::string(kMessage) + ".\r\nQUIT\r\n");
+  auto r = replies(out);
+  ASSERT_GE(r.size(), 13u) << out;
+  EXPECT_EQ(r[3], "550 5.1.1 <nobody@example.com>: no such user here");
+  EXPECT_EQ(r[4], "554 5.7.1 <victim@elsewhere.example>: relaying denied");
+  EXPECT_EQ(r[5].substr(0, 9), "550 5.7.1");
+  EXPECT_EQ(r[6].substr(0, 9), "550 5.7.1");
+  EXPECT_EQ(r[7].substr(0, 9), "550 5.7.1");
+  EXPECT_EQ(r[8], "554 5.7.1 <victim@elsewhere.example>: relaying denied");  // route dropped
+  EXPECT_EQ(r[9].substr(0, 9), "554 5.7.1");
+  EXPECT_EQ(r[10].substr(0, 9), "550 5.7.1");  // %-hack even towards ourselves
+  EXPECT_EQ(r[11], "250 2.1.5 Recipient OK");   // route ignored, mailbox is ours
+  EXPECT_EQ(r[12], "354 End data with <CR><LF>.<CR><LF>");
+  EXPECT_EQ(r[13].substr(0, 13), "250 2.0.0 OK ");
+  EXPECT_EQ(w.inbox(w.alice).size(), 1u);
+}
+
+TEST(SmtpServer, OrderErrors) {
+  World w;
+  std::string out = w.run(
+      "MAIL FROM:<a@b.example>\r\n"   // before EHLO
+      "EHLO c\r\n"
+      "RCPT TO:<alice@example.com>\r\n"  // before MAIL
+      "DATA\r\n"                          // before MAIL
+      "MAIL FROM:<a@b.example>\r\n"
+      "MAIL FROM:<a@b.example>\r\n"   // nested
+      "DATA\r\n"                      // no recipients
+      "RSET\r\n"
+      "NOOP\r\n"
+      "QUIT\r\n");
+  EXPECT_EQ(codes(out),
+            (V{"220", "503", "250", "503", "503", "250", "503", "554", "250", "250", "221"}))
+      << out;
+}
+
+TEST(SmtpServer, SimpleCommands) {
+  World w;
+  std::string out = w.run(
+      "HELO c\r\nVRFY alice\r\nEXPN list\r\nHELP\r\nNOOP\r\nAUTH PLAIN\r\nFOO\r\nMAIL "
+      "FROM:<a@b.example> SIZE=10\r\nRSET\r\nQUIT\r\n");
+  EXPECT_EQ(codes(out),
+            (V{"220", "250", "252", "502", "214", "250", "502", "500", "250", "250", "221"}))
+      << out;
+  EXPECT_NE(out.find("250 mx.example.com Hello c\r\n"), std::string::npos);
+}
+
+TEST(SmtpServer, TooManyRecipients) {
+  World w;
+  std::string in = "EHLO c\r\nMAIL FROM:<a@b.example>\r\n";
+  for (int i = 0; i < 6; ++i) in += "RCPT TO:<alice+" + std::to_string(i) + "@example.com>\r\n";
+  in += "QUIT\r\n";
+  auto r = replies(w.run(in));
+  ASSERT_EQ(r.size(), 10u);
+  EXPECT_EQ(r[7], "250 2.1.5 Recipient OK");
+  EXPECT_EQ(r[8].substr(0, 10), "452 4.5.3 ");
+}
+
+TEST(SmtpServer, SizeLimits) {
+  World w;
+  // SIZE= over the limit: refused at MAIL.
+  std::string out = w.run("EHLO c\r\nMAIL FROM:<a@b.example> SIZE=10001\r\nQUIT\r\n");
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[2].substr(0, 10), "552 5.3.4 ");
+  EXPECT_NE(r[2].find("10000 bytes"), std::string::npos);
+  EXPECT_NE(r[2].find("Mail Drop"), std::string::npos);
+  // Content over the limit: read to the end, then 552, and the session goes on.
+  std::string big = "Subject: big\r\n\r\n";
+  for (int i = 0; i < 300; ++i) big += std::string(70, 'x') + "\r\n";
+  out = w.run(envelope("alice@example.com") + "DATA\r\n" + big + ".\r\nRSET\r\nQUIT\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "354", "552", "250", "221"})) << out;
+  EXPECT_EQ(w.inbox(w.alice).size(), 0u);
+}
+
+TEST(SmtpServer, OverQuota) {
+  World w;
+  // The message is bigger than full@'s 300-byte quota: nothing stored, temporary failure.
+  std::string msg = "Subject: q\r\n\r\n" + std::string(400, 'q') + "\r\n";
+  std::string out = w.run(envelope("full@example.com") + "DATA\r\n" + msg + ".\r\nQUIT\r\n");
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 7u) << out;
+  EXPECT_EQ(r[5].substr(0, 10), "452 4.2.2 ") << out;
+  EXPECT_EQ(w.inbox(w.full).size(), 0u);
+  // Declared SIZE over the remaining quota: refused at RCPT.
+  out = w.run("EHLO c\r\nMAIL FROM:<a@b.example> SIZE=5000\r\nRCPT TO:<full@example.com>\r\n");
+  r = replies(out);
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[3].substr(0, 10), "452 4.2.2 ");
+}
+
+TEST(SmtpServer, Bdat) {
+  World w;
+  std::string part1 = "Subject: chunks\r\n\r\n";
+  std::string part2 = "first\r\n.second\r\n";
+  std::string out = w.run(envelope("alice@example.com") + "BDAT " + std::to_string(part1.size()) +
+                          "\r\n" + part1 + "BDAT " + std::to_string(part2.size()) + " LAST\r\n" +
+                          part2 + "QUIT\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "250", "250", "221"})) << out;
+  auto msgs = w.inbox(w.alice);
+  ASSERT_EQ(msgs.size(), 1u);
+  // BDAT content is taken as is: no dot-unstuffing.
+  EXPECT_NE(msgs[0].find("Subject: chunks\r\n\r\nfirst\r\n.second\r\n"), std::string::npos);
+}
+
+TEST(SmtpServer, BdatRefusedChunksAreStillConsumed) {
+  World w;
+  // Without MAIL the chunk is read and refused; its bytes are not taken as commands.
+  std::string out = w.run("EHLO c\r\nBDAT 12\r\nQUIT\r\nQUIT\r\nNOOP\r\nQUIT\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "503", "250", "221"})) << out;
+  // Over the size limit.
+  std::string big(10001, 'b');
+  out = w.run(envelope("alice@example.com") + "BDAT 10001 LAST\r\n" + big + "NOOP\r\nQUIT\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "552", "250", "221"})) << out;
+  // DATA after BDAT started, and BDAT with no valid recipient.
+  out = w.run("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<nobody@example.com>\r\nBDAT 3 "
+              "LAST\r\nabcQUIT\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "550", "554", "221"})) << out;
+  // Short chunk then end of stream: nothing delivered, no 250.
+  out = w.run(envelope("alice@example.com") + "BDAT 100 LAST\r\nonly a few bytes");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250"})) << out;
+  EXPECT_EQ(w.inbox(w.alice).size(), 0u);
+}
+
+TEST(SmtpServer, BdatBadSizeCloses) {
+  World w;
+  std::string out = w.run("EHLO c\r\nBDAT -5\r\nMAIL FROM:<a@b.example>\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "421"})) << out;
+}
+
+TEST(SmtpServer, SmugglingIsNotEndOfData) {
+  World w;
+  std::string in = envelope("alice@example.com") +
+                   "DATA\r\nSubject: legit\r\n\r\nhello\n.\nMAIL FROM:<ceo@example.com>\r\n"
+                   "RCPT TO:<bob@example.com>\r\nDATA\r\nSubject: smuggled\r\n\r\n.\r\nQUIT\r\n";
+  std::string out = w.run(in);
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "354", "250", "221"})) << out;
+  EXPECT_EQ(w.inbox(w.bob).size(), 0u);
+  auto msgs = w.inbox(w.alice);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_NE(msgs[0].find("hello\r\n.\r\nMAIL FROM:<ceo@example.com>\r\n"), std::string::npos);
+}
+
+TEST(SmtpServer, PipelinedAndByteAtATimeGiveTheSameReplies) {
+  World w;
+  std::string in = envelope("alice@example.com") + "DATA\r\n" + kMessage +
+                   ".\r\nMAIL FROM:<>\r\nRCPT TO:<bob@example.com>\r\nRCPT "
+                   "TO:<x@nowhere.example>\r\nDATA\r\n" + kMessage + ".\r\nQUIT\r\n";
+  auto mask = [](const std::string& out) {
+    V r = replies(out);
+    for (auto& l : r)
+      if (l.rfind("250 2.0.0 OK ", 0) == 0) l = "250 2.0.0 OK <id>";
+    return r;
+  };
+  V whole = mask(w.run(in));
+  V bytes = mask(w.run(in, 1));
+  EXPECT_EQ(whole, bytes);
+  EXPECT_EQ(whole.size(), 12u);
+  EXPECT_EQ(w.inbox(w.alice).size(), 2u);
+  EXPECT_EQ(w.inbox(w.bob).size(), 2u);
+}
+
+TEST(SmtpServer, PipelinedRepliesLeaveInOneWrite) {
+  // A stream that counts writes: the replies to one pipelined group come in one write.
+  World w;
+  std::string out = w.run(envelope("alice@example.com") + "RCPT TO:<bob@example.com>\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "250"}));
+}
+
+TEST(SmtpServer, TooManyErrorsCloses) {
+  World w;
+  std::string in;
+  for (int i = 0; i < 15; ++i) in += "BOGUS " + std::to_string(i) + "\r\n";
+  auto c = codes(w.run(in));
+  ASSERT_EQ(c.size(), 12u);
+  EXPECT_EQ(c.back(), "421");
+  EXPECT_EQ(c[10], "500");
+}
+
+TEST(SmtpServer, HugeLineAndGarbage) {
+  World w;
+  std::string in = "EHLO c\r\n" + std::string(10 * 1024 * 1024, 'A') + "\r\nNOOP\r\n";
+  std::string out = w.run(in);
+  EXPECT_EQ(codes(out), (V{"220", "250", "500", "250"})) << out.substr(0, 500);
+  EXPECT_NE(out.find("500 5.5.2 Line too long"), std::string::npos);
+  // A huge line with no end at all.
+  out = w.run(std::string(5 * 1024 * 1024, 'B'));
+  EXPECT_EQ(codes(out), (V{"220"}));
+  // Binary garbage and NUL bytes.
+  std::string garbage;
+  for (int i = 0; i < 4000; ++i) garbage += static_cast<char>((i * 7919) % 256);
+  out = w.run(garbage + "\r\nQUIT\r\n");
+  EXPECT_EQ(codes(out).front(), "220");
+  out = w.run(std::string("NOOP\0\r\nQUIT\r\n", 12));
+  EXPECT_EQ(codes(out), (V{"220", "500", "221"})) << out;
+}
+
+TEST(SmtpServer, DataWithNulAndBareLf) {
+  World w;
+  std::string msg("Subject: nul\r\n\r\na\0b\nc\r\n", 24);
+  std::string out = w.run(envelope("alice@example.com") + "DATA\r\n" + msg + ".\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "354", "250"})) << out;
+  auto msgs = w.inbox(w.alice);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_NE(msgs[0].find(std::string("a\0b\r\nc\r\n", 8)), std::string::npos);
+}
+
+TEST(SmtpServer, DisconnectInsideDataStoresNothing) {
+  World w;
+  std::string out = w.run(envelope("alice@example.com") + "DATA\r\nSubject: cut\r\n\r\nhalf");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "354"}));
+  EXPECT_EQ(w.inbox(w.alice).size(), 0u);
+}
+
+TEST(SmtpServer, HttpIsTurnedAway) {
+  World w;
+  std::string out = w.run("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "421"}));
+}
+
+TEST(SmtpServer, StartTls) {
+  World w;
+  // Pipelined input after STARTTLS is discarded (CVE-2011-0411).
+  std::string out = w.run("EHLO c\r\nSTARTTLS\r\nMAIL FROM:<a@b.example>\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "220"})) << out;
+  EXPECT_NE(out.find("220 2.0.0 Ready to start TLS"), std::string::npos);
+  // Byte at a time, the client waits for 220: the session restarts under TLS.
+  out = w.run("EHLO c\r\nSTARTTLS\r\nMAIL FROM:<a@b.example>\r\nEHLO c\r\nSTARTTLS\r\nQUIT\r\n", 1);
+  EXPECT_EQ(codes(out), (V{"220", "250", "220", "503", "250", "503", "221"})) << out;
+  auto after = out.substr(out.find("Ready to start TLS"));
+  EXPECT_EQ(after.find("STARTTLS\r\n"), std::string::npos);  // not offered again
+  EXPECT_NE(after.find("250-REQUIRETLS"), std::string::npos);
+  // On a stream that is already TLS, STARTTLS is not offered and refused.
+  out = w.run("EHLO c\r\nSTARTTLS\r\n", 4096, true);
+  EXPECT_EQ(out.find("250-STARTTLS"), std::string::npos);
+  EXPECT_EQ(codes(out), (V{"220", "250", "503"}));
+}
+
+TEST(SmtpServer, Smtputf8) {
+  World w;
+  std::string out = w.run(
+      "EHLO c\r\nMAIL FROM:<送信者@例え.jp>\r\nMAIL FROM:<送信者@例え.jp> SMTPUTF8\r\n"
+      "RCPT TO:<ユーザー@example.com>\r\nRCPT TO:<user@例え.jp>\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "553", "250", "550", "554"})) << out;
+  out = w.run("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<ユーザー@example.com>\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "553"})) << out;
+}
+
+TEST(SmtpServer, RequireTlsNeedsTls) {
+  World w;
+  std::string out = w.run("EHLO c\r\nMAIL FROM:<a@b.example> REQUIRETLS\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "530"}));
+  out = w.run("EHLO c\r\nMAIL FROM:<a@b.example> REQUIRETLS\r\n", 4096, true);
+  EXPECT_EQ(codes(out), (V{"220", "250", "250"}));
+}
+
+TEST(SmtpServer, ReceivedShowsTlsAndUtf8) {
+  World w;
+  std::string out = w.run("EHLO c\r\nMAIL FROM:<a@b.example> SMTPUTF8\r\nRCPT "
+                          "TO:<alice@example.com>\r\nDATA\r\nSubject: x\r\n\r\nx\r\n.\r\n",
+                          4096, true);
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "354", "250"})) << out;
+  auto msgs = w.inbox(w.alice);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_NE(msgs[0].find("with UTF8SMTPS (TLSv1.3) id "), std::string::npos) << msgs[0];
+}
+
+// ------------------------------------------------------------------ submission
+
+std::string plain(const std::string& user, const std::string& pass) {
+  return base64_encode(std::string("\0", 1) + user + std::string("\0", 1) + pass);
+}
+
+TEST(SmtpSubmission, NeedsAuthAndTls) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  // Not TLS, not loopback: AUTH is neither offered nor accepted; MAIL needs AUTH.
+  std::string out = w.run_with(c, "EHLO c\r\nAUTH PLAIN " + plain("alice@example.com", World::kPassword) +
+                                      "\r\nMAIL FROM:<alice@example.com>\r\n",
+                               4096, false, false);
+  EXPECT_EQ(out.find("AUTH PLAIN LOGIN"), std::string::npos);
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 4u) << out;
+  EXPECT_EQ(r[2].substr(0, 10), "530 5.7.0 ");
+  EXPECT_NE(r[2].find("STARTTLS"), std::string::npos);
+  EXPECT_EQ(r[3],
+            "530 5.7.0 Authentication required: turn on \"outgoing server requires "
+            "authentication\" in your mail app");
+}
+
+TEST(SmtpSubmission, AuthPlainThenLocalDeliveryAndHonestRefusal) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  std::string out = w.run_with(
+      c,
+      "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
+          "\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<someone@gmail.example>\r\nRCPT "
+          "TO:<bob@example.com>\r\nDATA\r\n" + kMessage + ".\r\nQUIT\r\n",
+      4096, true, false);
+  EXPECT_NE(out.find("250-AUTH PLAIN LOGIN"), std::string::npos) << out;
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 9u) << out;
+  EXPECT_EQ(r[2], "235 2.7.0 Authentication successful");
+  EXPECT_EQ(r[4].substr(0, 10), "550 5.7.1 ");
+  EXPECT_NE(r[4].find("outbound delivery is not available yet"), std::string::npos);
+  EXPECT_EQ(r[5], "250 2.1.5 Recipient OK");
+  EXPECT_EQ(r[7].substr(0, 13), "250 2.0.0 OK ");
+  auto msgs = w.inbox(w.bob);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_NE(msgs[0].find("with ESMTPSA"), std::string::npos);
+}
+
+TEST(SmtpSubmission, AuthLoginAndFailures) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  std::string out = w.run_with(c,
+                               "EHLO c\r\nAUTH LOGIN\r\n" + base64_encode("alice@example.com") +
+                                   "\r\n" + base64_encode("wrong") + "\r\nAUTH LOGIN\r\n*\r\n" +
+                                   "AUTH PLAIN\r\n!!!\r\nAUTH CRAM-MD5\r\nAUTH LOGIN " +
+                                   base64_encode("alice@example.com") + "\r\n" +
+                                   base64_encode(World::kPassword) + "\r\nAUTH PLAIN =\r\n",
+                               4096, true, false);
+  EXPECT_EQ(codes(out), (V{"220", "250", "334", "334", "535", "334", "501", "334", "501", "504",
+                           "334", "235", "503"}))
+      << out;
+  EXPECT_NE(out.find("334 VXNlcm5hbWU6\r\n"), std::string::npos);
+  EXPECT_NE(out.find("334 UGFzc3dvcmQ6\r\n"), std::string::npos);
+}
+
+TEST(SmtpSubmission, DevModeLoopbackWithoutTls) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.allow_auth_without_tls = true;
+  std::string in = "EHLO c\r\nAUTH PLAIN " + plain("alice@example.com", World::kPassword) + "\r\n";
+  EXPECT_EQ(codes(w.run_with(c, in, 4096, false, true)), (V{"220", "250", "235"}));
+  EXPECT_EQ(codes(w.run_with(c, in, 4096, false, false)), (V{"220", "250", "530"}));
+}
+
+}  // namespace
+}  // namespace tegami::smtp::server

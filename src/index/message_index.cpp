@@ -152,9 +152,8 @@ MessageIndex build(std::string_view raw) {
 
   for (const auto& p : st.parts) {
     if (p.kind != Part::Kind::kLeaf || !iequals(p.type, "text")) continue;
-    std::string bytes = mime::decode_transfer(raw.substr(p.body_start, p.body_size()), p.encoding);
     if (!m.search_body.empty()) m.search_body += '\n';
-    m.search_body += mime::to_utf8(bytes, p.charset());
+    m.search_body += mime::decoded_text(raw, p);
   }
   return m;
 }

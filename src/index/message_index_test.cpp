@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "base/strings.hpp"
+
 namespace tegami::index {
 namespace {
 
@@ -255,6 +257,12 @@ TEST(MessageIndex, JapaneseMail) {
       R"x((("=?ISO-2022-JP?B?GyRCOzNFRBsoQiAbJEJCQE86GyhC?=" NIL "yamada" "example.jp")) )x"
       R"x((("Suzuki" NIL "suzuki" "example.jp")) NIL NIL NIL "<20220103.abc@example.jp>"))x");
   EXPECT_EQ(idx.body, R"x(("text" "plain" ("charset" "Shift_JIS") NIL NIL "8bit" 54 2))x");
+  for (size_t n = 0; n <= m.size(); ++n) {
+    auto t = build(std::string_view(m).substr(0, n));
+    ASSERT_TRUE(is_valid_utf8(t.subject)) << n;
+    ASSERT_TRUE(is_valid_utf8(t.search_body)) << n;
+    ASSERT_TRUE(is_valid_utf8(t.search_headers)) << n;
+  }
 }
 
 TEST(MessageIndex, EightBitHeadersAndStrings) {

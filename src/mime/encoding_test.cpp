@@ -71,6 +71,16 @@ TEST(Rfc2047, RawEightBit) {
   EXPECT_EQ(decode_rfc2047("\x1b$B$3$s$K$A$O\x1b(B"), "こんにちは");  // raw ISO-2022-JP
 }
 
+TEST(Rfc2047, TruncatedAtEveryByte) {
+  std::string s =
+      "Re: =?ISO-2022-JP?B?GyRCMnE1RCRON28kSyREJCQkRhsoQg==?= =?utf-8?q?caf=C3=A9?= \x93\xfa";
+  for (size_t n = 0; n <= s.size(); ++n) {
+    std::string out = decode_rfc2047(s.substr(0, n), "shift_jis");
+    std::string qp = decode_quoted_printable(s.substr(0, n));
+    EXPECT_LE(qp.size(), n);
+  }
+}
+
 TEST(Rfc2047, LinearOnAdversarialInput) {
   std::string s;
   for (int i = 0; i < 200000; ++i) s += "=?x?q?";

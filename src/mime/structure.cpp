@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/strings.hpp"
+#include "mime/charset.hpp"
 #include "mime/encoding.hpp"
 
 namespace tegami::mime {
@@ -322,8 +323,23 @@ std::string Part::charset() const {
   return {};
 }
 
+std::string Part::filename() const {
+  if (auto f = find_param(disposition_params, "filename")) return *f;
+  if (auto n = find_param(params, "name")) return *n;
+  return {};
+}
+
 Structure scan(std::string_view raw, const ScanLimits& limits) {
   return Scanner(raw, limits).run();
+}
+
+std::string decoded_body(std::string_view raw, const Part& part) {
+  if (part.body_end > raw.size() || part.body_start > part.body_end) return {};
+  return decode_transfer(raw.substr(part.body_start, part.body_size()), part.encoding);
+}
+
+std::string decoded_text(std::string_view raw, const Part& part) {
+  return to_utf8(decoded_body(raw, part), part.charset());
 }
 
 }  // namespace tegami::mime

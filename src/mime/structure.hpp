@@ -53,6 +53,9 @@ struct Part {
   uint64_t body_size() const { return body_end - body_start; }
   bool is_type(std::string_view t, std::string_view st) const;
   std::string charset() const;  // charset parameter, lower case, "" when absent
+  // Attachment name: Content-Disposition filename, else Content-Type name; decoded UTF-8
+  // (RFC 2231 or RFC 2047), "" when neither is present.
+  std::string filename() const;
 };
 
 struct Structure {
@@ -62,5 +65,11 @@ struct Structure {
 
 // Scans `raw` (CRLF or bare LF line ends). Never fails: every input yields at least parts[0].
 Structure scan(std::string_view raw, const ScanLimits& limits = {});
+
+// The part's body with its transfer encoding undone (bytes, any charset).
+std::string decoded_body(std::string_view raw, const Part& part);
+
+// decoded_body() converted from the part's charset to UTF-8 (for text/* parts).
+std::string decoded_text(std::string_view raw, const Part& part);
 
 }  // namespace tegami::mime

@@ -180,6 +180,18 @@ TEST(Structure, NestedFields) {
   EXPECT_EQ(pdf.body_lines, 1u);
 }
 
+TEST(Structure, DecodedBodiesAndFilenames) {
+  std::string_view m = kNested;
+  auto st = scan(m);
+  EXPECT_EQ(decoded_text(m, st.parts[2]), "café\r\nsecond line");
+  EXPECT_EQ(decoded_body(m, st.parts[6]), "%PDF-1.4\n");
+  EXPECT_EQ(st.parts[6].filename(), "a.pdf");
+  EXPECT_EQ(st.parts[2].filename(), "");
+  std::string j =
+      "Content-Type: application/octet-stream; name=\"=?UTF-8?B?5pel5pys6Kqe?=.txt\"\r\n\r\n";
+  EXPECT_EQ(scan(j).parts[0].filename(), "日本語.txt");
+}
+
 TEST(Structure, MissingFinalBoundary) {
   std::string m =
       "Content-Type: multipart/mixed; boundary=b\r\n\r\n"

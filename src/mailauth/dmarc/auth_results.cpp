@@ -1,0 +1,117 @@
+// Authentication-Results builder; see auth_results.hpp for the RFC 8601 sections.
+#include "mailauth/dmarc/auth_results.hpp"
+
+#include <cstring>
+
+namespace tegami::dmarc {
+namespace {
+
+std::string strip_controls(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) continue;
+    out += c;
+  }
+  return out;
+}
+
+// RFC 2045 token: any CHAR except SPACE, CTLs, and tspecials.
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || std::strchr("()<>@,;:\\\"/[]?=", c) != nullptr) return false;
+  }
+  return true;
+}
+
+// RFC 5322 atext (ASCII) plus '.', for dot-atom local parts and domain names.
+bool is_dot_atom(std::string_view s) {
+  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::strchr("!#$%&'*+-/=?^_`{|}~.", c) != nullptr;
+    if (!ok || c == '\0') return false;
+  }
+  return true;
+}
+
+std::string quoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string ar_value(std::string_view raw) {
+  std::string s = strip_controls(raw);
+  if (is_token(s)) return s;
+  size_t at = s.rfind('@');
+  if (at != std::string::npos) {
+    std::string_view local = std::string_view(s).substr(0, at);
+    std::string_view domain = std::string_view(s).substr(at + 1);
+    if ((local.empty() || is_dot_atom(local)) && is_dot_atom(domain)) return s;
+  }
+  return quoted(s);
+}
+
+AuthResultsBuilder::AuthResultsBuilder(std::string_view authserv_id) {
+  std::string id = strip_controls(authserv_id);
+  id_ = is_token(id) ? id : quoted(id);
+}
+
+AuthResultsBuilder& AuthResultsBuilder::spf(spf::Verdict result, std::string_view mail_from,
+                                            std::string_view helo) {
+  std::string r = std::string("spf=") + spf::verdict_name(result);
+  if (!mail_from.empty())
+    r += " smtp.mailfrom=" + ar_value(mail_from);
+  else if (!helo.empty())
+    r += " smtp.helo=" + ar_value(helo);
+  results_.push_back(std::move(r));
+  return *this;
+}
+
+AuthResultsBuilder& AuthResultsBuilder::dkim(const DkimSignatureResult& sig) {
+  std::string r = std::string("dkim=") + dkim_result_name(sig.result);
+  if (!sig.domain.empty()) r += " header.d=" + ar_value(sig.domain);
+  if (!sig.selector.empty()) r += " header.s=" + ar_value(sig.selector);
+  if (!sig.b.empty()) r += " header.b=" + ar_value(sig.b.substr(0, 8));
+  results_.push_back(std::move(r));
+  return *this;
+}
+
+AuthResultsBuilder& AuthResultsBuilder::dkim_none() {
+  results_.push_back("dkim=none");
+  return *this;
+}
+
+AuthResultsBuilder& AuthResultsBuilder::dmarc(const Evaluation& ev, std::string_view from_domain) {
+  std::string r = std::string("dmarc=") + verdict_name(ev.verdict);
+  if (ev.record) {
+    r += std::string(" (p=") + policy_name(ev.policy) + " dis=" + policy_name(ev.disposition) + ")";
+  }
+  if (!from_domain.empty()) r += " header.from=" + ar_value(from_domain);
+  results_.push_back(std::move(r));
+  return *this;
+}
+
+std::string AuthResultsBuilder::value() const {
+  std::string out = id_;
+  if (results_.empty()) return out + "; none";
+  for (const auto& r : results_) out += "; " + r;
+  return out;
+}
+
+std::string AuthResultsBuilder::header(bool fold) const {
+  if (!fold || results_.empty()) return "Authentication-Results: " + value() + "\r\n";
+  std::string out = "Authentication-Results: " + id_;
+  for (const auto& r : results_) out += ";\r\n\t" + r;
+  return out + "\r\n";
+}
+
+}  // namespace tegami::dmarc

@@ -1,0 +1,293 @@
+// DMARC tests: record parsing, organizational domains, alignment, policy discovery, pct and sp,
+// and the Authentication-Results builder, over FakeResolver.
+#include <gtest/gtest.h>
+
+#include "dns/fake_resolver.hpp"
+#include "mailauth/dmarc/auth_results.hpp"
+#include "mailauth/dmarc/dmarc.hpp"
+#include "mailauth/dmarc/record.hpp"
+
+namespace tegami::dmarc {
+namespace {
+
+// ---- records ----
+
+TEST(Record, ParsesTags) {
+  auto r = parse_record(
+      "v=DMARC1; p=quarantine; sp=reject; adkim=s; aspf=s; pct=25; "
+      "rua=mailto:agg@example.com,mailto:agg@example.net!10m; ruf=mailto:f@example.com; fo=1; "
+      "rf=afrf; ri=3600; future=tag");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->p, Policy::kQuarantine);
+  EXPECT_EQ(r->sp, Policy::kReject);
+  EXPECT_EQ(r->adkim, Alignment::kStrict);
+  EXPECT_EQ(r->aspf, Alignment::kStrict);
+  EXPECT_EQ(r->pct, 25);
+  EXPECT_EQ(r->rua,
+            (std::vector<std::string>{"mailto:agg@example.com", "mailto:agg@example.net!10m"}));
+  EXPECT_EQ(r->ruf, std::vector<std::string>{"mailto:f@example.com"});
+  EXPECT_EQ(r->fo, "1");
+  EXPECT_EQ(r->ri, 3600u);
+  EXPECT_FALSE(r->p_defaulted);
+}
+
+TEST(Record, DefaultsAndSpacing) {
+  auto r = parse_record("v = DMARC1 ;p = reject;");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->p, Policy::kReject);
+  EXPECT_FALSE(r->sp);
+  EXPECT_EQ(r->adkim, Alignment::kRelaxed);
+  EXPECT_EQ(r->aspf, Alignment::kRelaxed);
+  EXPECT_EQ(r->pct, 100);
+  EXPECT_EQ(r->ri, 86400u);
+  // Invalid optional values fall back to defaults (§6.3).
+  auto bad = parse_record("v=DMARC1; p=none; adkim=x; pct=150; ri=abc");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->adkim, Alignment::kRelaxed);
+  EXPECT_EQ(bad->pct, 100);
+  EXPECT_EQ(bad->ri, 86400u);
+}
+
+TEST(Record, Invalid) {
+  EXPECT_FALSE(parse_record("p=reject; v=DMARC1"));  // v must come first
+  EXPECT_FALSE(parse_record("v=dmarc1; p=reject"));  // exact value
+  EXPECT_FALSE(parse_record("v=DMARC1"));            // no p, no rua
+  EXPECT_FALSE(parse_record("v=DMARC1; p=bogus"));
+  EXPECT_FALSE(parse_record("v=DMARC1; p=reject; sp=bogus"));
+  EXPECT_FALSE(parse_record("v=spf1 -all"));
+  EXPECT_FALSE(is_dmarc_record("v=DMARC10; p=none"));
+  // §6.6.3 step 6: no valid p but a valid rua -> p=none.
+  auto r = parse_record("v=DMARC1; p=bogus; rua=mailto:d@example.com");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->p, Policy::kNone);
+  EXPECT_TRUE(r->p_defaulted);
+}
+
+// ---- organizational domain and alignment ----
+
+TEST(Alignment, OrganizationalDomain) {
+  EXPECT_EQ(organizational_domain("mail.Example.COM."), "example.com");
+  EXPECT_EQ(organizational_domain("a.b.example.co.uk"), "example.co.uk");
+  EXPECT_EQ(organizational_domain("example.com"), "example.com");
+  EXPECT_EQ(organizational_domain("co.uk"), "co.uk");  // a public suffix stays itself
+}
+
+TEST(Alignment, RelaxedAndStrict) {
+  EXPECT_TRUE(aligned("example.com", "EXAMPLE.com.", Alignment::kStrict));
+  EXPECT_FALSE(aligned("mail.example.com", "example.com", Alignment::kStrict));
+  EXPECT_TRUE(aligned("mail.example.com", "example.com", Alignment::kRelaxed));
+  EXPECT_TRUE(aligned("a.example.com", "b.example.com", Alignment::kRelaxed));
+  EXPECT_FALSE(aligned("example.net", "example.com", Alignment::kRelaxed));
+  EXPECT_FALSE(aligned("example.co.uk", "other.co.uk", Alignment::kRelaxed));
+  EXPECT_FALSE(aligned("", "example.com", Alignment::kRelaxed));
+}
+
+// ---- evaluation ----
+
+Input input(const char* from, spf::Verdict spf_result, const char* spf_domain,
+            std::vector<DkimSignatureResult> dkim = {}) {
+  Input in;
+  in.from_domain = from;
+  in.spf = spf_result;
+  in.spf_domain = spf_domain;
+  in.dkim = std::move(dkim);
+  return in;
+}
+
+int always(int v) { return v; }
+
+TEST(Evaluate, NoPolicyIsNone) {
+  dns::FakeResolver r;
+  auto ev = evaluate(r, input("example.com", spf::Verdict::kPass, "example.com"));
+  EXPECT_EQ(ev.verdict, Verdict::kNone);
+  EXPECT_EQ(ev.disposition, Policy::kNone);
+  EXPECT_FALSE(ev.record);
+}
+
+TEST(Evaluate, SpfAlignedPass) {
+  dns::FakeResolver r;
+  r.add_txt("_dmarc.example.com", "v=DMARC1; p=reject");
+  auto ev = evaluate(r, input("example.com", spf::Verdict::kPass, "bounces.example.com"));
+  EXPECT_EQ(ev.verdict, Verdict::kPass);
+  EXPECT_TRUE(ev.spf_aligned);
+  EXPECT_FALSE(ev.dkim_aligned);
+  EXPECT_EQ(ev.disposition, Policy::kNone);
+  EXPECT_EQ(ev.policy, Policy::kReject);
+  EXPECT_EQ(ev.policy_domain, "example.com");
+}
+
+TEST(Evaluate, StrictSpfAlignmentFails) {
+  dns::FakeResolver r;
+  r.add_txt("_dmarc.example.com", "v=DMARC1; p=reject; aspf=s");
+  auto ev = evaluate(r, input("example.com", spf::Verdict::kPass, "bounces.example.com"));
+  EXPECT_EQ(ev.verdict, Verdict::kFail);
+  EXPECT_EQ(ev.disposition, Policy::kReject);
+}
+
+TEST(Evaluate, DkimAlignment) {
+  dns::FakeResolver r;
+  r.add_txt("_dmarc.example.com", "v=DMARC1; p=quarantine; adkim=s");
+  // Unaligned pass and aligned fail do not count; an aligned pass does.
+  auto in = input("example.com", spf::Verdict::kFail, "example.com",
+                  {{"esp.example.net", "s1", DkimResult::kPass, ""},
+                   {"example.com", "s2", DkimResult::kFail, ""},
+                   {"mail.example.com", "s3", DkimResult::kPass, ""}});
+  auto ev = evaluate(r, in);
+  EXPECT_EQ(ev.verdict, Verdict::kFail);  // strict: mail.example.com != example.com
+  EXPECT_EQ(ev.disposition, Policy::kQuarantine);
+  in.dkim.push_back({"Example.COM", "s4", DkimResult::kPass, ""});
+  ev = evaluate(r, in);
+  EXPECT_EQ(ev.verdict, Verdict::kPass);
+  EXPECT_TRUE(ev.dkim_aligned);
+  EXPECT_EQ(ev.aligned_dkim_domain, "example.com");
+}
+
+TEST(Evaluate, SpfPassForOtherDomainDoesNotAlign) {
+  dns::FakeResolver r;
+  r.add_txt("_dmarc.example.com", "v=DMARC1; p=reject");
+  auto ev = evaluate(r, input("example.com", spf::Verdict::kPass, "example.net",
+                              {{"example.net", "s", DkimResult::kPass, ""}}));
+  EXPECT_EQ(ev.verdict, Verdict::kFail);
+  EXPECT_EQ(ev.disposition, Policy::kReject);
+  // SPF softfail for the right domain is not a pass either.
+  ev = evaluate(r, input("example.com", spf::Verdict::kSoftFail, "example.com"));
+  EXPECT_EQ(ev.verdict, Verdict::kFail);
+}
+
+TEST(Evaluate, OrganizationalDomainFallbackAndSp) {
+  dns::FakeResolver r;
+  r.add_txt("_dmarc.example.com", "v=DMARC1; p=reject; sp=quarantine");
+  auto ev = evaluate(r, input("news.example.com", spf::Verdict::kFail, "news.example.com"));
+  EXPECT_EQ(ev.verdict, Verdict::kFail);
+  EXPECT_EQ(ev.policy_domain, "example.com");
+  EXPECT_TRUE(ev.subdomain_policy);
+  EXPECT_EQ(ev.policy, Policy::kQuarantine);
+  EXPECT_EQ(ev.disposition, Policy::kQuarantine);
+  auto q = r.queries();
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(q[0].name, "_dmarc.news.example.com");
+  EXPECT_EQ(q[1].name, "_dmarc.example.com");
+  // Without sp the subdomain gets p.
+  dns::FakeResolver r2;
+  r2.add_txt("_dmarc.example.com", "v=DMARC1; p=reject");
+  ev = evaluate(r2, input("news.example.com", spf::Verdict::kFail, "news.example.com"));
+  EXPECT_EQ(ev.policy, Policy::kReject);
+  // A record at the From domain itself wins and sp does not apply to it.
+  r.add_txt("_dmarc.news.example.com", "v=DMARC1; p=none; sp=reject");
+  ev = evaluate(r, input("news.example.com", spf::Verdict::kFail, "news.example.com"));
+  EXPECT_EQ(ev.policy_domain, "news.example.com");
+  EXPECT_FALSE(ev.subdomain_policy);
+  EXPECT_EQ(ev.policy, Policy::kNone);
+  EXPECT_EQ(ev.disposition, Policy::kNone);
+}
+
+TEST(Evaluate, Pct) {
+  dns::FakeResolver r;
+  r.add_txt("_dmarc.example.com", "v=DMARC1; p=reject; pct=20");
+  auto in = input("example.com", spf::Verdict::kFail, "example.com");
+  auto picked = evaluate(r, in, [] { return always(19); });
+  EXPECT_EQ(picked.disposition, Policy::kReject);
+  EXPECT_FALSE(picked.sampled_out);
+  auto spared = evaluate(r, in, [] { return always(20); });
+  EXPECT_EQ(spared.verdict, Verdict::kFail);
+  EXPECT_EQ(spared.disposition, Policy::kQuarantine);  // reject lowered to quarantine
+  EXPECT_TRUE(spared.sampled_out);
+
+  dns::FakeResolver q;
+  q.add_txt("_dmarc.example.com", "v=DMARC1; p=quarantine; pct=0");
+  auto none = evaluate(q, in, [] { return always(0); });
+  EXPECT_EQ(none.disposition, Policy::kNone);  // quarantine lowered to none
+
+  // The default random source stays in range and pct=100 never lowers.
+  for (int i = 0; i < 200; ++i) {
+    int v = default_pct_random();
+    ASSERT_GE(v, 0);
+    ASSERT_LT(v, 100);
+  }
+  dns::FakeResolver full;
+  full.add_txt("_dmarc.example.com", "v=DMARC1; p=reject");
+  EXPECT_EQ(evaluate(full, in, [] { return always(99); }).disposition, Policy::kReject);
+}
+
+TEST(Evaluate, RecordSelection) {
+  dns::FakeResolver r;
+  r.add_txt("_dmarc.example.com", "some other text");
+  r.add_txt("_dmarc.example.com", "v=DMARC1; p=reject");
+  auto in = input("example.com", spf::Verdict::kFail, "example.com");
+  EXPECT_EQ(evaluate(r, in).verdict, Verdict::kFail);  // non-DMARC TXT ignored
+  r.add_txt("_dmarc.example.com", "v=DMARC1; p=none");
+  EXPECT_EQ(evaluate(r, in).verdict, Verdict::kNone);  // two records: no policy
+  dns::FakeResolver invalid;
+  invalid.add_txt("_dmarc.example.com", "v=DMARC1; p=maybe");
+  EXPECT_EQ(evaluate(invalid, in).verdict, Verdict::kNone);
+}
+
+TEST(Evaluate, Errors) {
+  dns::FakeResolver r;
+  r.set_failure("_dmarc.example.com", dns::RrType::kTxt, Errc::kTemporary);
+  auto in = input("example.com", spf::Verdict::kPass, "example.com");
+  EXPECT_EQ(evaluate(r, in).verdict, Verdict::kTempError);
+  EXPECT_EQ(evaluate(r, input("", spf::Verdict::kPass, "")).verdict, Verdict::kPermError);
+  EXPECT_EQ(evaluate(r, input("localhost", spf::Verdict::kPass, "")).verdict, Verdict::kPermError);
+  // Org-domain lookup failing temporarily is temperror too.
+  dns::FakeResolver s;
+  s.set_failure("_dmarc.example.com", dns::RrType::kTxt, Errc::kTemporary);
+  EXPECT_EQ(evaluate(s, input("a.example.com", spf::Verdict::kPass, "a.example.com")).verdict,
+            Verdict::kTempError);
+}
+
+// ---- Authentication-Results ----
+
+TEST(AuthResults, FullHeader) {
+  dns::FakeResolver r;
+  r.add_txt("_dmarc.example.com", "v=DMARC1; p=reject");
+  DkimSignatureResult sig{"example.com", "sel1", DkimResult::kPass, "abcdefghijkl"};
+  auto ev = evaluate(r, input("example.com", spf::Verdict::kPass, "example.com", {sig}));
+  AuthResultsBuilder b("mx.tegami.example");
+  b.spf(spf::Verdict::kPass, "user@example.com", "client.example.com")
+      .dkim(sig)
+      .dmarc(ev, "example.com");
+  EXPECT_EQ(b.value(),
+            "mx.tegami.example; spf=pass smtp.mailfrom=user@example.com; dkim=pass "
+            "header.d=example.com header.s=sel1 header.b=abcdefgh; dmarc=pass (p=reject "
+            "dis=none) header.from=example.com");
+  EXPECT_EQ(b.header(),
+            "Authentication-Results: mx.tegami.example;\r\n"
+            "\tspf=pass smtp.mailfrom=user@example.com;\r\n"
+            "\tdkim=pass header.d=example.com header.s=sel1 header.b=abcdefgh;\r\n"
+            "\tdmarc=pass (p=reject dis=none) header.from=example.com\r\n");
+}
+
+TEST(AuthResults, NullSenderNoneAndQuoting) {
+  AuthResultsBuilder b("mx.tegami.example");
+  EXPECT_EQ(b.value(), "mx.tegami.example; none");
+  b.spf(spf::Verdict::kNone, "", "client.example.org").dkim_none();
+  Evaluation none;
+  b.dmarc(none, "example.org");
+  EXPECT_EQ(b.value(),
+            "mx.tegami.example; spf=none smtp.helo=client.example.org; dkim=none; dmarc=none "
+            "header.from=example.org");
+  AuthResultsBuilder q("mx.tegami.example");
+  q.spf(spf::Verdict::kFail, "\"odd user\"@example.com", "h");
+  EXPECT_EQ(q.value(),
+            "mx.tegami.example; spf=fail smtp.mailfrom=\"\\\"odd user\\\"@example.com\"");
+  // Header injection: CR/LF never reach the field.
+  AuthResultsBuilder inj("mx\r\nX-Evil: 1");
+  inj.spf(spf::Verdict::kPass, "a@example.com\r\nX-Evil: 2", "h");
+  EXPECT_EQ(inj.header(false).find("\r\nX-Evil"), std::string::npos);
+  EXPECT_EQ(ar_value("user.name+tag@example.com"), "user.name+tag@example.com");
+  EXPECT_EQ(ar_value("example.com"), "example.com");
+}
+
+TEST(AuthResults, DmarcFailWithDisposition) {
+  dns::FakeResolver r;
+  r.add_txt("_dmarc.example.com", "v=DMARC1; p=reject; pct=50");
+  auto ev = evaluate(r, input("example.com", spf::Verdict::kFail, "example.com"),
+                     [] { return always(70); });
+  AuthResultsBuilder b("mx");
+  b.dmarc(ev, "example.com");
+  EXPECT_EQ(b.value(), "mx; dmarc=fail (p=reject dis=quarantine) header.from=example.com");
+}
+
+}  // namespace
+}  // namespace tegami::dmarc

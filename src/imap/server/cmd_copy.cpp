@@ -50,10 +50,19 @@ asio::awaitable<Session::Reply> Session::cmd_copy(proto::Command& c) {
   if (!r->uids.empty()) {
     auto pairs = r->uids;
     std::sort(pairs.begin(), pairs.end());
+    // Runs where both sides go up by one become "a:b", keeping the pairs in step.
     std::string src, dst;
-    for (const auto& [s, d] : pairs) {
-      src += (src.empty() ? "" : ",") + std::to_string(s);
-      dst += (dst.empty() ? "" : ",") + std::to_string(d);
+    for (size_t i = 0; i < pairs.size();) {
+      size_t j = i;
+      while (j + 1 < pairs.size() && pairs[j + 1].first == pairs[j].first + 1 &&
+             pairs[j + 1].second == pairs[j].second + 1)
+        ++j;
+      auto range = [&](uint32_t a, uint32_t b) {
+        return a == b ? std::to_string(a) : std::to_string(a) + ":" + std::to_string(b);
+      };
+      src += (src.empty() ? "" : ",") + range(pairs[i].first, pairs[j].first);
+      dst += (dst.empty() ? "" : ",") + range(pairs[i].second, pairs[j].second);
+      i = j + 1;
     }
     code = "[COPYUID " + std::to_string(r->uid_validity) + " " + src + " " + dst + "] ";
   }

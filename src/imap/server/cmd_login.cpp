@@ -17,7 +17,10 @@ asio::awaitable<Session::Reply> Session::cmd_starttls(proto::Command& c) {
   if (conn_.stream().tls_active()) co_return "BAD TLS is already active";
   if (!conn_.stream().can_start_tls()) co_return "NO [UNAVAILABLE] TLS is not available";
   send(c.tag + " OK Begin TLS negotiation now\r\n");
-  if (!co_await conn_.flush() || !co_await conn_.start_tls()) {
+  // (g++ 12: no co_await inside || / && operands; each on its own statement.)
+  bool ok = co_await conn_.flush();
+  if (ok) ok = co_await conn_.start_tls();
+  if (!ok) {
     log::info("imap_starttls_failed", {{"remote", conn_.stream().remote_ip()}});
     state_ = State::kLogout;
     co_return "";

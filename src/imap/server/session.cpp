@@ -3,6 +3,8 @@
 // RFC 7888 (LITERAL+), RFC 9051 §5.4 (autologout timer).
 #include "imap/server/session.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -59,7 +61,8 @@ std::string Session::capabilities() const {
 
 std::string Session::wire_name(const std::string& utf8) const {
   std::string w = proto::mailbox_to_wire(utf8, rev2_);
-  return rev2_ ? proto::quote_string_utf8(w) : proto::quote_string(w);
+  bool ascii = std::all_of(w.begin(), w.end(), [](char ch) { return (ch & 0x80) == 0; });
+  return ascii || !rev2_ ? proto::astring(w) : proto::quote_string_utf8(w);
 }
 
 std::optional<std::string> Session::from_wire(const std::string& name) const {
@@ -71,7 +74,8 @@ void Session::publish(store::Id mailbox) {
 }
 
 void Session::watch_mailbox(store::Id mailbox) {
-  leave_mailbox();
+  if (mailbox_token_ && ctx_.hub) ctx_.hub->unsubscribe(mailbox_token_);
+  mailbox_token_ = 0;
   if (!ctx_.hub) return;
   std::weak_ptr<Signals> weak = signals_;
   mailbox_token_ = ctx_.hub->subscribe(mailbox, [weak](store::Id) {

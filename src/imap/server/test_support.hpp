@@ -1,0 +1,150 @@
+// Test helpers for imap/server (included by *_test.cpp only): a real SQLite store in a
+// temporary folder with one account and app password, and ways to run sessions over
+// in-memory streams: all at once (MemoryStream) or fed over time (PipeStream).
+#pragma once
+
+#include <stdlib.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "auth/authenticator.hpp"
+#include "imap/server/server.hpp"
+#include "net/memory_stream.hpp"
+#include "store/change_hub.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace tegami::imap::server::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = (std::filesystem::temp_directory_path() / "tegami-imap-XXXXXX").string();
+    if (!mkdtemp(t.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = t;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A Stream whose input arrives over time (feed()), for concurrent-session tests.
+class PipeStream final : public net::Stream {
+ public:
+  struct Shared {
+    explicit Shared(asio::io_context& io) : timer(io) {}
+    std::string input;
+    size_t pos = 0;
+    std::string output;
+    bool closed = false;  // the server closed
+    bool eof = false;     // the client hung up
+    asio::steady_timer timer;
+  };
+  explicit PipeStream(std::shared_ptr<Shared> s) : s_(std::move(s)) {}
+
+  asio::awaitable<std::size_t> read_some(std::span<char> buf) override {
+    for (;;) {
+      if (s_->closed) co_return 0;
+      if (s_->pos < s_->input.size()) {
+        size_t n = std::min(buf.size(), s_->input.size() - s_->pos);
+        std::copy_n(s_->input.data() + s_->pos, n, buf.data());
+        s_->pos += n;
+        co_return n;
+      }
+      if (s_->eof) co_return 0;
+      s_->timer.expires_after(std::chrono::hours(1));
+      co_await s_->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+  asio::awaitable<bool> write_all(std::string_view d) override {
+    if (s_->closed) co_return false;
+    s_->output.append(d);
+    co_return true;
+  }
+  asio::awaitable<bool> start_tls() override { co_return false; }
+  bool can_start_tls() const override { return false; }
+  bool tls_active() const override { return true; }
+  std::string tls_version() const override { return "TLSv1.3"; }
+  void set_read_timeout(std::chrono::seconds) override {}
+  bool timed_out() const override { return false; }
+  const std::string& remote_ip() const override { return ip_; }
+  bool is_loopback() const override { return true; }
+  void close() override {
+    s_->closed = true;
+    s_->timer.cancel();
+  }
+
+ private:
+  std::shared_ptr<Shared> s_;
+  std::string ip_ = "127.0.0.1";
+};
+
+inline void feed(PipeStream::Shared& s, std::string_view data) {
+  s.input.append(data);
+  s.timer.cancel();
+}
+
+struct World {
+  TempDir dir;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<auth::Authenticator> auth;
+  store::ChangeHub hub;
+  store::Account account;
+  std::string app_password;
+  store::Id app_password_id = 0;
+  Context ctx;
+
+  World() {
+    setenv("TEGAMI_TEST_CHEAP_HASH", "1", 1);
+    auto s = store::open_sqlite_store(dir.path() + "/data");
+    if (!s) throw std::runtime_error("open_sqlite_store: " + s.error().message);
+    store = std::move(*s);
+    if (!store->add_domain("tegami.test")) throw std::runtime_error("add_domain");
+    auto a = store->add_account("demo@tegami.test", auth::hash_password("account password"), 0);
+    if (!a) throw std::runtime_error("add_account: " + a.error().message);
+    account = *a;
+    app_password = auth::generate_app_password();
+    auto ap = store->add_app_password(
+        account.id, "Test", auth::hash_password(auth::normalize_app_password(app_password)));
+    if (!ap) throw std::runtime_error("add_app_password");
+    app_password_id = ap->id;
+    auth::Policy policy;
+    policy.default_domain = "tegami.test";
+    auth = std::make_unique<auth::Authenticator>(*store, policy);
+    ctx.store = store.get();
+    ctx.auth = auth.get();
+    ctx.hub = &hub;
+    ctx.hostname = "mail.tegami.test";
+  }
+
+  std::string login_line(std::string_view tag = "a") const {
+    return std::string(tag) + " LOGIN demo@tegami.test " + app_password + "\r\n";
+  }
+
+  // Runs one session over the whole script and returns what the server wrote.
+  std::string run(std::string script, bool loopback = true, bool tls = true, size_t chunk = 4096) {
+    asio::io_context io;
+    std::string out;
+    auto stream =
+        std::make_unique<net::MemoryStream>(std::move(script), &out, chunk, loopback, tls);
+    asio::co_spawn(io, serve(std::move(stream), ctx), asio::detached);
+    io.run();
+    return out;
+  }
+};
+
+}  // namespace tegami::imap::server::testing

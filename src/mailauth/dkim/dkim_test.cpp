@@ -102,7 +102,7 @@ class RoundTrip : public ::testing::TestWithParam<Combo> {
 TEST_P(RoundTrip, SignedMessageVerifies) {
   auto r = check(signed_message());
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].status, Status::kPass) << r[0].detail;
+  EXPECT_EQ(r[0].verdict, Verdict::kPass) << r[0].detail;
   EXPECT_EQ(r[0].domain, "example.com");
   EXPECT_EQ(r[0].identity, "@example.com");
   EXPECT_EQ(r[0].header_b.size(), 8u);
@@ -111,14 +111,14 @@ TEST_P(RoundTrip, SignedMessageVerifies) {
 TEST_P(RoundTrip, ModifiedBodyFails) {
   auto r = check(replace(signed_message(), "shall we", "should we"));
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].status, Status::kFail);
+  EXPECT_EQ(r[0].verdict, Verdict::kFail);
   EXPECT_EQ(r[0].reason, Reason::kBodyHashMismatch);
 }
 
 TEST_P(RoundTrip, ModifiedHeaderFails) {
   auto r = check(replace(signed_message(), "Subject: Lunch", "Subject: Dinner"));
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].status, Status::kFail);
+  EXPECT_EQ(r[0].verdict, Verdict::kFail);
   EXPECT_EQ(r[0].reason, Reason::kSignatureMismatch);
 }
 
@@ -127,13 +127,13 @@ TEST_P(RoundTrip, AddedFromFailsBecauseFromIsOversigned) {
   m = replace(m, "X-Unsigned:", "From: mallory@evil.example\r\nX-Unsigned:");
   auto r = check(m);
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].status, Status::kFail);
+  EXPECT_EQ(r[0].verdict, Verdict::kFail);
 }
 
 TEST_P(RoundTrip, UnsignedHeaderMayChange) {
   auto r = check(replace(signed_message(), "X-Unsigned: anything", "X-Unsigned: other"));
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].status, Status::kPass) << r[0].detail;
+  EXPECT_EQ(r[0].verdict, Verdict::kPass) << r[0].detail;
 }
 
 TEST_P(RoundTrip, WhitespaceChanges) {
@@ -145,16 +145,16 @@ TEST_P(RoundTrip, WhitespaceChanges) {
   ASSERT_EQ(r.size(), 1u);
   bool relaxed = GetParam().header == Canon::kRelaxed && GetParam().body == Canon::kRelaxed;
   if (relaxed) {
-    EXPECT_EQ(r[0].status, Status::kPass) << r[0].detail;
+    EXPECT_EQ(r[0].verdict, Verdict::kPass) << r[0].detail;
   } else {
-    EXPECT_EQ(r[0].status, Status::kFail);
+    EXPECT_EQ(r[0].verdict, Verdict::kFail);
   }
 }
 
 TEST_P(RoundTrip, TrailingEmptyLinesOnlyStillPass) {
   auto r = check(signed_message() + "\r\n\r\n");
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].status, Status::kPass) << r[0].detail;
+  EXPECT_EQ(r[0].verdict, Verdict::kPass) << r[0].detail;
 }
 
 TEST_P(RoundTrip, BareLfLineEndingsVerifyLikeCrlf) {
@@ -164,14 +164,14 @@ TEST_P(RoundTrip, BareLfLineEndingsVerifyLikeCrlf) {
     if (!(m[i] == '\r' && i + 1 < m.size() && m[i + 1] == '\n')) lf.push_back(m[i]);
   auto r = check(lf);
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].status, Status::kPass) << r[0].detail;
+  EXPECT_EQ(r[0].verdict, Verdict::kPass) << r[0].detail;
 }
 
 TEST_P(RoundTrip, EmptyBody) {
   std::string msg = "From: a@example.com\r\nSubject: empty\r\n\r\n";
   auto r = check(signed_message(msg));
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].status, Status::kPass) << r[0].detail;
+  EXPECT_EQ(r[0].verdict, Verdict::kPass) << r[0].detail;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -246,9 +246,9 @@ TEST(Sign, SeveralKeysAtOnce) {
   publish(dns, ed_key());
   auto r = verify(*fields + kMessage, dns, at_now());
   ASSERT_EQ(r.size(), 2u);
-  EXPECT_EQ(r[0].status, Status::kPass) << r[0].detail;
+  EXPECT_EQ(r[0].verdict, Verdict::kPass) << r[0].detail;
   EXPECT_EQ(r[0].algorithm, "rsa-sha256");
-  EXPECT_EQ(r[1].status, Status::kPass) << r[1].detail;
+  EXPECT_EQ(r[1].verdict, Verdict::kPass) << r[1].detail;
   EXPECT_EQ(r[1].algorithm, "ed25519-sha256");
   EXPECT_EQ(r[1].field_index, 1u);
 }
@@ -298,12 +298,18 @@ TEST(Rfc8463, BothExampleSignaturesPass) {
   publish_rfc8463(dns);
   auto r = verify(kRfc8463Message, dns, at_now());
   ASSERT_EQ(r.size(), 2u);
-  EXPECT_EQ(r[0].status, Status::kPass) << r[0].detail;
+  EXPECT_EQ(r[0].verdict, Verdict::kPass) << r[0].detail;
   EXPECT_EQ(r[0].algorithm, "ed25519-sha256");
   EXPECT_EQ(r[0].selector, "brisbane");
   EXPECT_EQ(r[0].header_b, "/gCrinpc");
-  EXPECT_EQ(r[1].status, Status::kPass) << r[1].detail;
+  EXPECT_EQ(r[1].verdict, Verdict::kPass) << r[1].detail;
   EXPECT_EQ(r[1].algorithm, "rsa-sha256");
+  EXPECT_EQ(auth_results_clause(r[0]),
+            "dkim=pass header.d=football.example.com header.i=@football.example.com "
+            "header.s=brisbane header.a=ed25519-sha256 header.b=\"/gCrinpc\"");
+  EXPECT_EQ(auth_results_clause(r[1]),
+            "dkim=pass header.d=football.example.com header.i=@football.example.com "
+            "header.s=test header.a=rsa-sha256 header.b=F45dVWDf");
 }
 
 TEST(Rfc8463, TamperedExampleFails) {
@@ -359,15 +365,17 @@ TEST_F(Failures, UnsignedMessageGivesNoResults) { EXPECT_TRUE(verify(kMessage, d
 
 TEST_F(Failures, MissingKeyIsPermerror) {
   auto r = one(signed_msg());
-  EXPECT_EQ(r.status, Status::kPermError);
+  EXPECT_EQ(r.verdict, Verdict::kPermError);
   EXPECT_EQ(r.reason, Reason::kNoKey);
 }
 
 TEST_F(Failures, DnsTemporaryFailureIsTemperror) {
   dns_.set_failure("ed1._domainkey.example.com", dns::RrType::kTxt, Errc::kTemporary);
   auto r = one(signed_msg());
-  EXPECT_EQ(r.status, Status::kTempError);
+  EXPECT_EQ(r.verdict, Verdict::kTempError);
   EXPECT_EQ(r.reason, Reason::kDnsTemporary);
+  EXPECT_TRUE(auth_results_clause(r).starts_with("dkim=temperror reason=\"DNS lookup of "))
+      << auth_results_clause(r);
 }
 
 TEST_F(Failures, ExpiredSignatureFails) {
@@ -375,35 +383,35 @@ TEST_F(Failures, ExpiredSignatureFails) {
   o.expire_after = 30;  // at_now() is 60 s later
   publish(dns_, ed_key());
   auto r = one(signed_msg(o));
-  EXPECT_EQ(r.status, Status::kFail);
+  EXPECT_EQ(r.verdict, Verdict::kFail);
   EXPECT_EQ(r.reason, Reason::kExpired);
   VerifyOptions early;
   early.now = kNow + 10;
-  EXPECT_EQ(one(signed_msg(o), early).status, Status::kPass);
+  EXPECT_EQ(one(signed_msg(o), early).verdict, Verdict::kPass);
 }
 
 TEST_F(Failures, RevokedKeyFails) {
   dns_.add_txt("ed1._domainkey.example.com", "v=DKIM1; k=ed25519; p=");
   auto r = one(signed_msg());
-  EXPECT_EQ(r.status, Status::kFail);
+  EXPECT_EQ(r.verdict, Verdict::kFail);
   EXPECT_EQ(r.reason, Reason::kRevokedKey);
 }
 
 TEST_F(Failures, KeyTypeMismatchIsPermerror) {
   dns_.add_txt("ed1._domainkey.example.com", rsa_key().dns_record());
   auto r = one(signed_msg());
-  EXPECT_EQ(r.status, Status::kPermError);
+  EXPECT_EQ(r.verdict, Verdict::kPermError);
   EXPECT_EQ(r.reason, Reason::kBadKey);
 }
 
 TEST_F(Failures, MalformedKeyRecordIsPermerror) {
   dns_.add_txt("ed1._domainkey.example.com", "v=DKIM1; k=ed25519; p=AAAA");
-  EXPECT_EQ(one(signed_msg()).status, Status::kPermError);
+  EXPECT_EQ(one(signed_msg()).verdict, Verdict::kPermError);
   dns::FakeResolver other;
   other.add_txt("ed1._domainkey.example.com", "not a key record");
   auto r = verify(signed_msg(), other, at_now());
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].status, Status::kPermError);
+  EXPECT_EQ(r[0].verdict, Verdict::kPermError);
   EXPECT_EQ(r[0].reason, Reason::kBadKey);
 }
 
@@ -411,7 +419,7 @@ TEST_F(Failures, TestingKeyTurnsFailIntoNeutral) {
   std::string rec = ed_key().dns_record() + "; t=y";
   dns_.add_txt("ed1._domainkey.example.com", rec);
   auto r = one(replace(signed_msg(), "shall we", "should we"));
-  EXPECT_EQ(r.status, Status::kNeutral);
+  EXPECT_EQ(r.verdict, Verdict::kNeutral);
   EXPECT_TRUE(r.testing);
   EXPECT_EQ(r.reason, Reason::kBodyHashMismatch);
 }
@@ -420,9 +428,9 @@ TEST_F(Failures, StrictKeyRejectsSubdomainIdentity) {
   dns_.add_txt("ed1._domainkey.example.com", ed_key().dns_record() + "; t=s");
   SignOptions o = sign_opts(Canon::kRelaxed, Canon::kRelaxed);
   o.identity = "alice@mail.example.com";
-  EXPECT_EQ(one(signed_msg(o)).status, Status::kPermError);
+  EXPECT_EQ(one(signed_msg(o)).verdict, Verdict::kPermError);
   o.identity = "alice@example.com";
-  EXPECT_EQ(one(signed_msg(o)).status, Status::kPass);
+  EXPECT_EQ(one(signed_msg(o)).verdict, Verdict::kPass);
 }
 
 TEST_F(Failures, MalformedSignatureTagsArePermerror) {
@@ -443,7 +451,7 @@ TEST_F(Failures, MalformedSignatureTagsArePermerror) {
         Case{"bh=", "bh=!", Reason::kSyntax}, Case{"s=ed1;", "s=ed1; s=ed1;", Reason::kSyntax},
         Case{"v=1;", "v=1; ;", Reason::kSyntax}}) {
     auto r = one(replace(good, c.from, c.to));
-    EXPECT_EQ(r.status, Status::kPermError) << c.to;
+    EXPECT_EQ(r.verdict, Verdict::kPermError) << c.to;
     EXPECT_EQ(r.reason, c.reason) << c.to << ": " << r.detail;
   }
 }
@@ -453,7 +461,7 @@ TEST_F(Failures, MissingRequiredTagsArePermerror) {
       "DKIM-Signature: v=1; a=ed25519-sha256; d=example.com; h=from; bh=AAAA; b=AAAA\r\n" +
       kMessage;
   auto r = one(msg);
-  EXPECT_EQ(r.status, Status::kPermError);
+  EXPECT_EQ(r.verdict, Verdict::kPermError);
   EXPECT_EQ(r.reason, Reason::kSyntax);
   EXPECT_EQ(dns_.query_count(), 0u);
 }
@@ -468,7 +476,7 @@ TEST_F(Failures, OnlyTheFirstSignaturesAreExamined) {
   VerifyOptions o = at_now();
   auto r = verify(msg, dns_, o);
   ASSERT_EQ(r.size(), 10u);
-  for (const auto& s : r) EXPECT_EQ(s.status, Status::kPass);
+  for (const auto& s : r) EXPECT_EQ(s.verdict, Verdict::kPass);
   EXPECT_EQ(dns_.query_count(), 1u);  // the key is looked up once
 }
 
@@ -480,7 +488,7 @@ TEST_F(Failures, HeaderSectionOverTheLimitIsPermerror) {
   std::string filler;
   for (int i = 0; i < 50; ++i) filler += "X-Filler: " + std::string(60, 'x') + "\r\n";
   auto r = one(replace(msg, "X-Unsigned:", filler + "X-Unsigned:"), o);
-  EXPECT_EQ(r.status, Status::kPermError);
+  EXPECT_EQ(r.verdict, Verdict::kPermError);
   EXPECT_EQ(r.reason, Reason::kHeaderTooLarge);
 }
 
@@ -498,7 +506,7 @@ TEST_F(Failures, BodyLengthLongerThanBodyFails) {
   canon_header(data, field, Canon::kRelaxed, false);
   field += base64_encode(ed_key().sign_digest(sha256(data)).value()) + "\r\n";
   auto r = one(field + msg);
-  EXPECT_EQ(r.status, Status::kFail);
+  EXPECT_EQ(r.verdict, Verdict::kFail);
   EXPECT_EQ(r.reason, Reason::kBodyTooShort);
 }
 
@@ -515,7 +523,7 @@ TEST_F(Failures, BodyLengthAllowsAppendedText) {
   canon_header(data, field, Canon::kSimple, false);
   field += base64_encode(ed_key().sign_digest(sha256(data)).value()) + "\r\n";
   auto r = one(field + msg + "appended by a list\r\n");
-  EXPECT_EQ(r.status, Status::kPass) << r.detail;
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.detail;
 }
 
 // Keys.
@@ -614,6 +622,36 @@ TEST(Keys, OpensslCliVerifiesOurRsaSignature) {
                     " && openssl dgst -sha256 -verify pub.pem -signature sig data >/dev/null";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
   std::system(("rm -rf " + dir).c_str());
+}
+
+}  // namespace
+}  // namespace tegami::mailauth::dkim
+
+namespace tegami::mailauth::dkim {
+namespace {
+
+// Large and hostile inputs stay linear: many fields, a long h=, a big body of whitespace runs.
+TEST(Limits, LargeInputsAreHandledInOnePass) {
+  std::string msg = "From: a@example.com\r\nSubject: big\r\n";
+  for (int i = 0; i < 5000; ++i) msg += "Received: from x" + std::to_string(i) + "\r\n";
+  msg += "\r\n";
+  std::string line(998, ' ');
+  line[0] = 'x';
+  for (int i = 0; i < 8000; ++i) msg += line + "\r\n";  // ~8 MB
+  SignOptions o = sign_opts(Canon::kRelaxed, Canon::kRelaxed);
+  o.headers = {"From", "Received"};  // 5000 instances: h= is capped
+  auto field = sign(msg, signing_key(ed_key()), o);
+  ASSERT_TRUE(field.ok()) << field.error().message;
+  dns::FakeResolver dns;
+  publish(dns, ed_key());
+  VerifyOptions v = at_now();
+  v.max_header_bytes = 1 << 20;
+  auto r = verify(*field + msg, dns, v);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].verdict, Verdict::kPass) << r[0].detail;
+  auto sig = parse_signature(split_message(*field + "\r\n").fields.at(0).value);
+  ASSERT_TRUE(sig.ok()) << sig.error().message;
+  EXPECT_EQ(sig->headers.size(), kMaxSignedHeaders - 1);
 }
 
 }  // namespace

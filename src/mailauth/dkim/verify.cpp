@@ -17,7 +17,7 @@ namespace {
 
 struct KeyLookup {
   bool ok = false;
-  Status status = Status::kPermError;  // when !ok
+  Verdict verdict = Verdict::kPermError;  // when !ok
   Reason reason = Reason::kNone;
   std::string detail;
   KeyRecord record;
@@ -37,7 +37,7 @@ KeyLookup fetch_key(dns::Resolver& resolver, const std::string& name) {
         out.detail = "bad key record name " + name;
         break;
       default:  // kTemporary, a bogus DNSSEC answer (kPerm) and anything else: try later
-        out.status = Status::kTempError;
+        out.verdict = Verdict::kTempError;
         out.reason = Reason::kDnsTemporary;
         out.detail = "DNS lookup of " + name + " failed: " + ans.error().message;
         break;
@@ -77,15 +77,15 @@ SignatureResult verify_one(const SplitMessage& msg, const RawField& field, const
                            dns::Resolver& resolver, std::map<std::string, KeyLookup>& keys,
                            std::map<BodyKey, BodyHash>& bodies, int64_t now) {
   SignatureResult r;
-  auto fail = [&](Status s, Reason why, std::string detail) {
-    r.status = s;
+  auto fail = [&](Verdict v, Reason why, std::string detail) {
+    r.verdict = v;
     r.reason = why;
     r.detail = std::move(detail);
     return r;
   };
   auto parsed = parse_signature(field.value);
   if (!parsed) {
-    return fail(Status::kPermError,
+    return fail(Verdict::kPermError,
                 parsed.code() == Errc::kPerm ? Reason::kUnsupported : Reason::kSyntax,
                 parsed.error().message);
   }
@@ -96,26 +96,26 @@ SignatureResult verify_one(const SplitMessage& msg, const RawField& field, const
   r.algorithm = algorithm_name(sig.algorithm);
   r.header_b = sig.signature_b64.substr(0, 8);
   if (msg.header_too_large)
-    return fail(Status::kPermError, Reason::kHeaderTooLarge, "header section too large");
+    return fail(Verdict::kPermError, Reason::kHeaderTooLarge, "header section too large");
   if (sig.expiration && now > *sig.expiration)
-    return fail(Status::kFail, Reason::kExpired, "signature expired (x=)");
+    return fail(Verdict::kFail, Reason::kExpired, "signature expired (x=)");
 
   // §6.1.2: the key.
   std::string name = sig.selector + "._domainkey." + sig.domain;
   auto it = keys.find(name);
   if (it == keys.end()) it = keys.emplace(name, fetch_key(resolver, name)).first;
   const KeyLookup& kl = it->second;
-  if (!kl.ok) return fail(kl.status, kl.reason, kl.detail);
+  if (!kl.ok) return fail(kl.verdict, kl.reason, kl.detail);
   const KeyRecord& rec = kl.record;
   r.testing = rec.testing;
-  if (rec.public_key.empty()) return fail(Status::kFail, Reason::kRevokedKey, "key revoked");
+  if (rec.public_key.empty()) return fail(Verdict::kFail, Reason::kRevokedKey, "key revoked");
   if (rec.type != key_type_of(sig.algorithm))
-    return fail(Status::kPermError, Reason::kBadKey,
+    return fail(Verdict::kPermError, Reason::kBadKey,
                 std::string("key type ") + key_type_name(rec.type) + " does not match a=");
   if (rec.strict && sig.identity_domain != sig.domain)
-    return fail(Status::kPermError, Reason::kBadKey, "key requires i= in d= exactly (t=s)");
+    return fail(Verdict::kPermError, Reason::kBadKey, "key requires i= in d= exactly (t=s)");
   auto pub = PublicKey::from_record(rec);
-  if (!pub) return fail(Status::kPermError, Reason::kBadKey, pub.error().message);
+  if (!pub) return fail(Verdict::kPermError, Reason::kBadKey, pub.error().message);
 
   // §6.1.3: the body hash.
   BodyKey bk{sig.body_canon, sig.body_length};
@@ -124,9 +124,9 @@ SignatureResult verify_one(const SplitMessage& msg, const RawField& field, const
     bit = bodies.emplace(bk, body_hash(msg.body, sig.body_canon, sig.body_length)).first;
   const BodyHash& bh = bit->second;
   if (sig.body_length && *sig.body_length > bh.canonical_size)
-    return fail(Status::kFail, Reason::kBodyTooShort, "l= is longer than the body");
+    return fail(Verdict::kFail, Reason::kBodyTooShort, "l= is longer than the body");
   if (bh.digest != sig.body_hash)
-    return fail(Status::kFail, Reason::kBodyHashMismatch, "body hash mismatch");
+    return fail(Verdict::kFail, Reason::kBodyHashMismatch, "body hash mismatch");
 
   // The header hash: the selected fields, then this field with b= emptied, without CRLF.
   std::string data;
@@ -136,25 +136,25 @@ SignatureResult verify_one(const SplitMessage& msg, const RawField& field, const
   self.append(field.raw.substr(off + sig.b_raw_end));
   canon_header(data, self, sig.header_canon, /*crlf=*/false);
   if (!pub->verify_digest(sha256(data), sig.signature))
-    return fail(Status::kFail, Reason::kSignatureMismatch, "signature mismatch");
-  r.status = Status::kPass;
+    return fail(Verdict::kFail, Reason::kSignatureMismatch, "signature mismatch");
+  r.verdict = Verdict::kPass;
   r.detail = "signature verified";
   return r;
 }
 
 }  // namespace
 
-const char* status_name(Status s) {
-  switch (s) {
-    case Status::kPass:
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::kPass:
       return "pass";
-    case Status::kFail:
+    case Verdict::kFail:
       return "fail";
-    case Status::kNeutral:
+    case Verdict::kNeutral:
       return "neutral";
-    case Status::kTempError:
+    case Verdict::kTempError:
       return "temperror";
-    case Status::kPermError:
+    case Verdict::kPermError:
       return "permerror";
   }
   return "permerror";
@@ -190,6 +190,48 @@ const char* reason_name(Reason r) {
   return "";
 }
 
+namespace {
+
+// RFC 2045 token, else a quoted-string (RFC 5322 §3.2.4).
+std::string pvalue(std::string_view v) {
+  static constexpr std::string_view kSpecials = "()<>@,;:\\\"/[]?=";
+  bool token = !v.empty();
+  for (unsigned char c : v)
+    if (c <= 0x20 || c >= 0x7f || kSpecials.find(static_cast<char>(c)) != std::string_view::npos)
+      token = false;
+  if (token) return std::string(v);
+  std::string out = "\"";
+  for (unsigned char c : v) {
+    if (c < 0x20 || c == 0x7f) continue;
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(static_cast<char>(c));
+  }
+  out.push_back('"');
+  return out;
+}
+
+// header.i: local-part "@" domain is allowed unquoted (RFC 8601 §2.2 pvalue) when simple.
+std::string identity_pvalue(std::string_view i) {
+  size_t at = i.rfind('@');
+  if (at == std::string_view::npos) return pvalue(i);
+  std::string_view local = i.substr(0, at), domain = i.substr(at + 1);
+  if ((local.empty() || pvalue(local) == local) && pvalue(domain) == domain) return std::string(i);
+  return pvalue(i);
+}
+
+}  // namespace
+
+std::string auth_results_clause(const SignatureResult& r) {
+  std::string out = std::string("dkim=") + verdict_name(r.verdict);
+  if (r.verdict != Verdict::kPass && !r.detail.empty()) out += " reason=" + pvalue(r.detail);
+  if (!r.domain.empty()) out += " header.d=" + pvalue(r.domain);
+  if (!r.identity.empty()) out += " header.i=" + identity_pvalue(r.identity);
+  if (!r.selector.empty()) out += " header.s=" + pvalue(r.selector);
+  if (!r.algorithm.empty()) out += " header.a=" + pvalue(r.algorithm);
+  if (!r.header_b.empty()) out += " header.b=" + pvalue(r.header_b);
+  return out;
+}
+
 std::vector<SignatureResult> verify(std::string_view message, dns::Resolver& resolver,
                                     const VerifyOptions& opts) {
   std::vector<SignatureResult> results;
@@ -204,8 +246,8 @@ std::vector<SignatureResult> verify(std::string_view message, dns::Resolver& res
     if (seen >= opts.max_signatures) break;
     SignatureResult r = verify_one(msg, f, index, resolver, keys, bodies, now);
     r.field_index = seen++;
-    if (r.testing && r.status == Status::kFail) {
-      r.status = Status::kNeutral;
+    if (r.testing && r.verdict == Verdict::kFail) {
+      r.verdict = Verdict::kNeutral;
       r.detail = "testing key (t=y): " + r.detail;
     }
     results.push_back(std::move(r));

@@ -14,8 +14,8 @@
 
 namespace tegami::mailauth::dkim {
 
-enum class Status { kPass, kFail, kNeutral, kTempError, kPermError };
-const char* status_name(Status s);  // "pass", "fail", "neutral", "temperror", "permerror"
+enum class Verdict { kPass, kFail, kNeutral, kTempError, kPermError };
+const char* verdict_name(Verdict v);  // "pass", "fail", "neutral", "temperror", "permerror"
 
 enum class Reason {
   kNone,
@@ -34,7 +34,7 @@ enum class Reason {
 const char* reason_name(Reason r);  // short token, e.g. "body hash mismatch"
 
 struct SignatureResult {
-  Status status = Status::kPermError;
+  Verdict verdict = Verdict::kPermError;
   Reason reason = Reason::kNone;
   std::string detail;      // one sentence for logs and Authentication-Results comments
   std::string domain;      // d= (lower case; empty when unparsable)
@@ -57,5 +57,11 @@ struct VerifyOptions {
 // (t=y) is reported as neutral. Key lookups are cached within one call.
 std::vector<SignatureResult> verify(std::string_view message, dns::Resolver& resolver,
                                     const VerifyOptions& opts = {});
+
+// One Authentication-Results method clause (RFC 8601 §2.7.1, header.b from RFC 6008), e.g.
+//   dkim=pass header.d=example.com header.i=@example.com header.s=sel header.a=rsa-sha256
+//   header.b="abc/+DEF"
+// with reason="..." for results other than pass, values quoted where they are not tokens.
+std::string auth_results_clause(const SignatureResult& r);
 
 }  // namespace tegami::mailauth::dkim

@@ -1,0 +1,122 @@
+// Two live sessions on one io_context over PipeStreams (input fed over time): each sees the
+// other's changes in order, EXPUNGE is held back during FETCH, IDLE gets pushes and ends on
+// app-password revocation.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "imap/server/test_support.hpp"
+
+namespace tegami::imap::server {
+namespace {
+
+using testing::PipeStream;
+using testing::World;
+using Shared = PipeStream::Shared;
+
+// Waits until `needle` shows up in the output after what earlier waits consumed.
+struct Reader {
+  std::shared_ptr<Shared> s;
+  size_t pos = 0;
+  std::string failures;
+
+  asio::awaitable<bool> wait_for(std::string_view needle) {
+    asio::steady_timer t(s->timer.get_executor());
+    for (int i = 0; i < 2000; ++i) {
+      size_t p = s->output.find(needle, pos);
+      if (p != std::string::npos) {
+        pos = p + needle.size();
+        co_return true;
+      }
+      t.expires_after(std::chrono::milliseconds(5));
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    failures += "missing: " + std::string(needle) + "\n";
+    co_return false;
+  }
+  // What arrived since the last wait (after a pause), for "nothing else was sent" checks.
+  asio::awaitable<std::string> settle() {
+    asio::steady_timer t(s->timer.get_executor());
+    t.expires_after(std::chrono::milliseconds(100));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return s->output.substr(pos);
+  }
+};
+
+std::string msg(const std::string& subject) {
+  return "From: x@example.org\r\nSubject: " + subject + "\r\n\r\nbody\r\n";
+}
+
+std::string append_cmd(const std::string& tag, const std::string& m) {
+  return tag + " APPEND INBOX {" + std::to_string(m.size()) + "+}\r\n" + m + "\r\n";
+}
+
+TEST(ImapConcurrent, TwoSessionsSeeEachOtherAndIdleEndsOnRevocation) {
+  World w;
+  asio::io_context io;
+  Reader a{std::make_shared<Shared>(io)};
+  Reader b{std::make_shared<Shared>(io)};
+  asio::co_spawn(io, serve(std::make_unique<PipeStream>(a.s), w.ctx), asio::detached);
+  asio::co_spawn(io, serve(std::make_unique<PipeStream>(b.s), w.ctx), asio::detached);
+  std::string between;  // B's output during A's FETCH-time expunge
+  auto driver = [&]() -> asio::awaitable<void> {
+    testing::feed(*a.s, w.login_line("a1") + "a2 SELECT INBOX\r\n");
+    testing::feed(*b.s, w.login_line("b1") + "b2 SELECT INBOX\r\n");
+    co_await a.wait_for("a2 OK");
+    co_await b.wait_for("b2 OK");
+    // A appends: A sees it at once, B at its next command.
+    testing::feed(*a.s, append_cmd("a3", msg("one")));
+    co_await a.wait_for("* 1 EXISTS\r\n* 1 RECENT\r\na3 OK [APPENDUID");
+    testing::feed(*b.s, "b3 NOOP\r\n");
+    co_await b.wait_for("* 1 EXISTS\r\n* 1 RECENT\r\nb3 OK NOOP");
+    // B idles; A's flag change, new message and expunge are pushed to B.
+    testing::feed(*b.s, "b4 IDLE\r\n");
+    co_await b.wait_for("+ idling\r\n");
+    testing::feed(*a.s, "a4 STORE 1 +FLAGS (\\Flagged)\r\n");
+    co_await a.wait_for("a4 OK");
+    co_await b.wait_for("* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))\r\n");
+    testing::feed(*a.s, append_cmd("a5", msg("two")));
+    co_await a.wait_for("a5 OK");
+    co_await b.wait_for("* 2 EXISTS\r\n* 2 RECENT\r\n");
+    testing::feed(*a.s, "a6 STORE 1 +FLAGS.SILENT (\\Deleted)\r\na7 EXPUNGE\r\n");
+    co_await a.wait_for("* 1 EXPUNGE\r\na7 OK");
+    co_await b.wait_for(
+        "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Deleted \\Recent))\r\n"
+        "* 1 EXPUNGE\r\n");
+    testing::feed(*b.s, "DONE\r\n");
+    co_await b.wait_for("b4 OK IDLE terminated\r\n");
+    // An expunge by A is held back while B answers FETCH, and announced at B's NOOP.
+    testing::feed(*a.s, append_cmd("a8", msg("three")));
+    co_await a.wait_for("a8 OK");
+    testing::feed(*a.s, "a9 UID STORE 2 +FLAGS.SILENT (\\Deleted)\r\na10 UID EXPUNGE 2\r\n");
+    co_await a.wait_for("a10 OK");
+    testing::feed(*b.s, "b5 FETCH 1:* (UID)\r\n");
+    co_await b.wait_for("b5 OK");
+    between = b.s->output.substr(b.s->output.rfind("b4 OK"));
+    testing::feed(*b.s, "b6 NOOP\r\n");
+    co_await b.wait_for("* 1 EXPUNGE\r\nb6 OK");
+    testing::feed(*b.s, "b7 FETCH 1:* (UID)\r\n");
+    co_await b.wait_for("* 1 FETCH (UID 3)\r\nb7 OK");
+    // Revoking the app password ends both sessions, the idling one included.
+    testing::feed(*b.s, "b8 IDLE\r\n");
+    co_await b.wait_for("+ idling\r\n");
+    EXPECT_TRUE(w.store->revoke_app_password(w.account.id, w.app_password_id, "test"));
+    w.hub.publish_revocation(w.account.id, w.app_password_id);
+    co_await b.wait_for("* BYE [UNAVAILABLE]");
+    co_await a.wait_for("* BYE [UNAVAILABLE]");
+    for (auto* r : {&a, &b}) {
+      r->s->eof = true;
+      r->s->timer.cancel();
+    }
+  };
+  asio::co_spawn(io, std::move(driver), asio::detached);
+  io.run();
+  EXPECT_EQ(a.failures, "") << a.s->output;
+  EXPECT_EQ(b.failures, "") << b.s->output;
+  EXPECT_THAT(between, ::testing::HasSubstr("* 1 FETCH (UID 2)\r\n* 2 EXISTS\r\n"));
+  EXPECT_THAT(between, ::testing::Not(::testing::HasSubstr("EXPUNGE")));
+  EXPECT_TRUE(b.s->closed);
+  EXPECT_TRUE(a.s->closed);
+}
+
+}  // namespace
+}  // namespace tegami::imap::server

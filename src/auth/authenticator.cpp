@@ -8,6 +8,7 @@
 #include <ctime>
 #include <set>
 
+#include "auth/app_passwords.hpp"
 #include "auth/password_internal.hpp"
 #include "auth/throttle.hpp"
 #include "base/strings.hpp"
@@ -273,7 +274,8 @@ LoginResult Authenticator::login(std::string_view username, std::string_view pas
       r.internal_error = acc.error().message;
       return r;
     }
-    (void)verify_password(dummy_hash(), password);  // same cost as a real check
+    if (!password.empty() && password.size() <= kMaxPasswordBytes)
+      (void)verify_password(dummy_hash(), password);  // same cost as a real check
     return fail(0, "");
   }
   const store::Account& account = *acc;
@@ -284,6 +286,9 @@ LoginResult Authenticator::login(std::string_view username, std::string_view pas
                       : " The connection used " + old_tls +
                             ", which is too old: update the mail app or choose TLS 1.2 or later "
                             "in its settings.";
+
+  if (password.empty() || password.size() > kMaxPasswordBytes)  // no Argon2id for these
+    return fail(account.id, who + " sent an empty or overlong password." + tls_note);
 
   auto aps = store_.list_app_passwords(account.id, /*include_revoked=*/true);
   if (!aps) {
@@ -334,7 +339,7 @@ LoginResult Authenticator::login(std::string_view username, std::string_view pas
     return r;
   }
 
-  if (!password.empty() && verify_password(account.password_hash, password)) {
+  if (verify_password(account.password_hash, password)) {
     if (account.two_factor && !policy_.allow_account_password)
       return fail(account.id, who +
                                   " used the account password; mail apps need an app-specific "

@@ -143,6 +143,14 @@ TEST_F(AuthTest, WrongPasswordFailsWithReasonInHistory) {
   EXPECT_EQ(evs[0].time, clock.now_unix());
 }
 
+TEST_F(AuthTest, EmptyAndOverlongPasswordsFail) {
+  auto a = make();
+  EXPECT_EQ(a.login("demo", "", imap()).status, LoginStatus::kFailed);
+  EXPECT_EQ(a.login("demo", std::string(5000, 'a'), imap()).status, LoginStatus::kFailed);
+  EXPECT_NE(last_detail("login_failed").find("overlong"), std::string::npos);
+  EXPECT_EQ(a.login("nobody", std::string(5000, 'a'), imap()).status, LoginStatus::kFailed);
+}
+
 TEST_F(AuthTest, UnknownUserIsNotRecordedAnywhere) {
   auto a = make();
   size_t before = events().size();

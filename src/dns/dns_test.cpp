@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -333,6 +334,82 @@ TEST_F(UnboundTest, RefusedIsTemporary) {
   auto r = resolver_->a("x.refused.example");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.code(), Errc::kTemporary) << r.error().message;
+}
+
+// With a trust anchor for example.test the unsigned answers of the test server fail validation:
+// bogus is kPerm, never data.
+TEST_F(UnboundTest, BogusAnswerIsPerm) {
+  std::string ta = dir_ + "/example.test.key";
+  {
+    std::ofstream f(ta);
+    f << "example.test. 3600 IN DNSKEY 257 3 8 "
+         "AwEAAagAIKlVZrpC6Ia7gEzahOR+9W29euxhJhVVLOyQbSEW0O8gcCjF"
+         "FVQUTf6v58fLjwBd0YI0EzrAcQqBGCzh/RStIoO8g0NfnfL2MTJRkxoXbfDaUeVPQuYEhg37NZWAJQ9VnMVDxP/"
+         "VHL496M/QZxkjf5/Efucp2gaDX6RS6CXpoY68LsvPVjR0ZSwzz1apAzvN9dlzEheX7ICJBBtuA6G3LQpzW5hOA2"
+         "hzCTMjJPJ8LbqF6dsV6DoBQzgul0sGIcGOYl7OyQdXfZ57relSQageu+ipAdTTJ25AsRTAoub8ONGcLmqrAmRLK"
+         "BP1dfwhYB4N7knNnulqQxA+Uk1ihz0=\n";
+  }
+  ResolverOptions opts;
+  opts.forwarder = "127.0.0.1@" + std::to_string(port_);
+  opts.trust_anchor_file = ta;
+  auto r = make_unbound_resolver(opts);
+  ASSERT_TRUE(r) << r.error().message;
+  auto mx = (*r)->mx("example.test");
+  ASSERT_FALSE(mx);
+  EXPECT_EQ(mx.code(), Errc::kPerm) << mx.error().message;
+}
+
+TEST_F(UnboundTest, ConcurrentLookupsFromManyThreads) {
+  std::atomic<int> ok{0}, bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        bool good = (i + t) % 2 == 0
+                        ? resolver_->a("mx1.example.test").ok()
+                        : resolver_->mx("example.test").ok() &&
+                              resolver_->a("nope.example.test").code() == Errc::kNotFound;
+        (good ? ok : bad)++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 100);
+  EXPECT_EQ(bad.load(), 0);
+}
+
+// A server that never answers: the lookup gives up after timeout_ms with kTemporary.
+TEST(UnboundTimeout, SilentServer) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sa;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  ResolverOptions opts;
+  opts.forwarder = "127.0.0.1@" + std::to_string(ntohs(sa.sin_port));
+  opts.timeout_ms = 300;
+  auto r = make_unbound_resolver(opts);
+  ASSERT_TRUE(r) << r.error().message;
+  auto start = std::chrono::steady_clock::now();
+  auto a = (*r)->a("slow.example.test");
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.code(), Errc::kTemporary);
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+  r->reset();  // destroys the resolver with the cancelled query gone
+  close(fd);
+}
+
+TEST(UnboundSetup, BadForwarderIsAnError) {
+  ResolverOptions opts;
+  opts.forwarder = "not an address";
+  EXPECT_FALSE(make_unbound_resolver(opts));
+  opts.forwarder.clear();
+  opts.trust_anchor_file = "/nonexistent/root.key";
+  EXPECT_FALSE(make_unbound_resolver(opts));
 }
 
 }  // namespace

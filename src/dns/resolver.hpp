@@ -64,6 +64,9 @@ struct ResolverOptions {
   std::string forwarder;
   // DNSSEC trust anchor file (e.g. /usr/share/dns/root.key); empty = no validation.
   std::string trust_anchor_file;
+  // Upper bound on one lookup (kTemporary when exceeded). libunbound alone gives up on a silent
+  // server only after about 17 s.
+  int timeout_ms = 10000;
   // libunbound answers the special-use zones "test.", "invalid.", "onion." and the AS112 reverse
   // zones itself (NXDOMAIN). With a forwarder set, "test." is sent to the forwarder instead, so
   // that test DNS servers on loopback can serve names like "mx.example.test".

@@ -1,9 +1,19 @@
-// Resolver over libunbound: blocking ub_resolve on the caller's (worker) thread, DNSSEC status
-// from result->secure / result->bogus (RFC 4035 §4.3). Answers: RFC 1035 §4.1.1 RCODEs
-// (3 NXDOMAIN, 2 SERVFAIL), "nodata" = NOERROR without records of the type (RFC 2308 §2.2).
+// Resolver over libunbound. Queries go to libunbound's background thread (ub_resolve_async with
+// ub_ctx_async threaded); one processor thread per resolver waits on ub_fd and runs ub_process,
+// whose callbacks wake the calling (worker) thread. The caller waits at most the timeout, then
+// cancels. DNSSEC status from result->secure / result->bogus (RFC 4035 §4.3). Answers: RFC 1035
+// §4.1.1 RCODEs (3 NXDOMAIN, 2 SERVFAIL), "nodata" = NOERROR without records of the type (RFC 2308
+// §2.2).
+#include <poll.h>
 #include <unbound.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "dns/rdata.hpp"
 #include "dns/resolver.hpp"
@@ -21,10 +31,35 @@ struct ResultFree {
 };
 using ResultPtr = std::unique_ptr<ub_result, ResultFree>;
 
+// One outstanding query. Owned by the waiting caller; the callback touches it only until it has
+// set `done` (under the mutex, notifying while holding it).
+struct Pending {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  int err = 0;
+  ub_result* result = nullptr;
+};
+
+void on_answer(void* arg, int err, ub_result* result) {
+  auto* p = static_cast<Pending*>(arg);
+  std::lock_guard lock(p->mu);
+  p->err = err;
+  p->result = result;
+  p->done = true;
+  p->cv.notify_all();
+}
+
 class UnboundResolver final : public Resolver {
  public:
-  explicit UnboundResolver(ub_ctx* ctx) : ctx_(ctx) {}
-  ~UnboundResolver() override { ub_ctx_delete(ctx_); }
+  UnboundResolver(ub_ctx* ctx, std::chrono::milliseconds timeout) : ctx_(ctx), timeout_(timeout) {
+    processor_ = std::thread([this] { process_loop(); });
+  }
+  ~UnboundResolver() override {
+    stop_ = true;
+    processor_.join();
+    ub_ctx_delete(ctx_);
+  }
 
   Result<Answer<std::string>> txt(std::string_view name) override {
     return lookup<std::string>(name, kTypeTxt, decode_txt);
@@ -59,8 +94,10 @@ class UnboundResolver final : public Resolver {
     auto name = normalize_name(raw_name);
     if (!name) return name.error();
     ub_result* raw = nullptr;
-    int err = ub_resolve(ctx_, name->c_str(), type, kClassIn, &raw);
+    int err = resolve(*name, type, &raw);
     ResultPtr res(raw);
+    if (err == kTimedOut)
+      return make_error(Errc::kTemporary, "DNS lookup of " + *name + " timed out");
     if (err != 0 || !res) {
       return make_error(Errc::kTemporary,
                         "DNS lookup of " + *name + " failed: " + std::string(ub_strerror(err)));
@@ -89,7 +126,43 @@ class UnboundResolver final : public Resolver {
     return out;
   }
 
+  static constexpr int kTimedOut = -1000;
+
+  // Starts the query and waits for its answer up to timeout_. On timeout the query is cancelled;
+  // when the answer is being delivered at that very moment, waits for it instead.
+  int resolve(const std::string& name, int type, ub_result** out) {
+    auto p = std::make_unique<Pending>();
+    int id = 0;
+    int err = ub_resolve_async(ctx_, name.c_str(), type, kClassIn, p.get(), on_answer, &id);
+    if (err != 0) return err;
+    std::unique_lock lock(p->mu);
+    if (!p->cv.wait_for(lock, timeout_, [&] { return p->done; })) {
+      lock.unlock();
+      if (ub_cancel(ctx_, id) == 0) return kTimedOut;  // the callback will never run
+      lock.lock();
+      if (!p->cv.wait_for(lock, std::chrono::seconds(30), [&] { return p->done; })) {
+        lock.unlock();
+        p.release();  // the callback may still run: leak rather than free under it
+        return kTimedOut;
+      }
+    }
+    *out = p->result;
+    return p->err;
+  }
+
+  void process_loop() {
+    int fd = ub_fd(ctx_);
+    while (!stop_) {
+      pollfd pfd{fd, POLLIN, 0};
+      int n = poll(&pfd, 1, 100);
+      if (n > 0) ub_process(ctx_);
+    }
+  }
+
   ub_ctx* ctx_;
+  std::chrono::milliseconds timeout_;
+  std::atomic<bool> stop_{false};
+  std::thread processor_;
 };
 
 Error setup_error(const char* what, int err) {
@@ -114,11 +187,18 @@ Result<std::unique_ptr<Resolver>> make_unbound_resolver(const ResolverOptions& o
   } else {
     if (int e = ub_ctx_resolvconf(ctx, nullptr)) return fail("resolv.conf", e);
   }
+  if (int e = ub_ctx_async(ctx, 1)) return fail("threads", e);
   if (!opts.trust_anchor_file.empty()) {
+    if (access(opts.trust_anchor_file.c_str(), R_OK) != 0) {
+      ub_ctx_delete(ctx);
+      return make_error(Errc::kInternal, "DNS resolver setup: cannot read the trust anchor file " +
+                                             opts.trust_anchor_file);
+    }
     if (int e = ub_ctx_add_ta_file(ctx, opts.trust_anchor_file.c_str()))
       return fail("trust anchor", e);
   }
-  return std::unique_ptr<Resolver>(std::make_unique<UnboundResolver>(ctx));
+  auto timeout = std::chrono::milliseconds(opts.timeout_ms > 0 ? opts.timeout_ms : 10000);
+  return std::unique_ptr<Resolver>(std::make_unique<UnboundResolver>(ctx, timeout));
 }
 
 }  // namespace tegami::dns

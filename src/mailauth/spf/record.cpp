@@ -193,7 +193,7 @@ Result<Record> parse_record(std::string_view txt) {
     Mechanism m;
     m.text = std::string(term);
     std::string_view rest = term;
-    if (std::strchr("+-~?", rest[0]) != nullptr) {
+    if (rest[0] != '\0' && std::strchr("+-~?", rest[0]) != nullptr) {
       m.qualifier = static_cast<Qualifier>(rest[0]);
       rest.remove_prefix(1);
     }
@@ -238,15 +238,8 @@ Result<Record> parse_record(std::string_view txt) {
       if (addr.empty() || addr.size() > 45 ||
           inet_pton(family, addr.c_str(), m.ip.bytes.data()) != 1)
         return syntax(term, "has a malformed address");
+      // An IPv4-mapped network stays IPv6: IPv4 clients are matched by ip4 and a only (§5).
       m.ip.v6 = v6;
-      if (v6) {  // an IPv4-mapped network compares against IPv4 clients
-        auto parsed = parse_ip(addr);
-        if (parsed && !parsed->v6) {
-          m.ip = *parsed;
-          m.kind = MechanismKind::kIp4;
-          m.cidr4 = std::max(0, m.cidr6 - 96);
-        }
-      }
     } else {
       return syntax(term, "is not an SPF mechanism");
     }

@@ -64,7 +64,8 @@ class Evaluator {
     if (depth > limits_.max_depth)
       return {Verdict::kPermError, "", "include/redirect nesting is too deep"};
     auto domain = dns::normalize_name(raw_domain);
-    if (!domain || domain->find('.') == std::string::npos)
+    if (!domain || domain->find('.') == std::string::npos ||
+        domain->find('[') != std::string::npos || parse_ip(*domain))
       return {Verdict::kNone, "", "\"" + std::string(raw_domain) + "\" is not a domain name"};
     auto txt = resolver_.txt(*domain);
     if (!txt) {

@@ -84,6 +84,14 @@ TEST(Record, SyntaxErrors) {
            "v=spf1 foo=%{",                                 // bad unknown-modifier value
            "v=spf1 -all\t",                                 // tab is not a separator
            "v=spf1 ~",                                      // qualifier alone
+           "v=spf1 include:example.com/24",                 // include takes no CIDR
+           "v=spf1 ptr:example.com/24",                     //
+           "v=spf1 mx:",                                    //
+           "v=spf1 redirect:example.com",                   // modifier written as mechanism
+           "v=spf1 a:museum.",                              // single label
+           "v=spf1 a:example.com:8080",                     //
+           "v=spf1 ip4:1.2.3.4//32",                        //
+           "v=spf1 exp=",                                   //
        }) {
     EXPECT_FALSE(parse_record(bad)) << bad;
   }
@@ -341,6 +349,9 @@ TEST(Check, NoneAndRecordSelection) {
   EXPECT_EQ(run(r, "192.0.2.1", "localhost").verdict, Verdict::kNone);  // single label
   EXPECT_EQ(run(r, "192.0.2.1", "a..b").verdict, Verdict::kNone);
   EXPECT_EQ(run(r, "not-an-ip").verdict, Verdict::kPermError);
+  // An address literal as HELO is not a domain (RFC 7208 §2.3).
+  EXPECT_EQ(check_helo(r, "192.0.2.1", "[192.0.2.1]").verdict, Verdict::kNone);
+  EXPECT_EQ(check_helo(r, "192.0.2.1", "192.0.2.1").verdict, Verdict::kNone);
 }
 
 TEST(Check, SyntaxErrorIsPermError) {
@@ -475,6 +486,10 @@ TEST(Check, Ipv6) {
   EXPECT_EQ(run(r, "2001:db8:3::25").verdict, Verdict::kPass);  // mx -> AAAA
   EXPECT_EQ(run(r, "2001:db8:4::25").verdict, Verdict::kFail);
   EXPECT_EQ(run(r, "::ffff:192.0.2.25").verdict, Verdict::kPass);  // mapped IPv4 uses A
+  r.clear();
+  r.add_txt("example.com", "v=spf1 ip6:::ffff:192.0.2.0/120 -all");
+  EXPECT_EQ(run(r, "::ffff:192.0.2.25").verdict, Verdict::kFail);  // ip6 never matches IPv4
+  EXPECT_EQ(run(r, "192.0.2.25").verdict, Verdict::kFail);
   r.clear();
   r.add_txt("example.com", "v=spf1 a//64 ip4:192.0.2.0/24 -all");
   r.add_aaaa("example.com", "2001:db8:2::25");

@@ -23,8 +23,9 @@ struct Authenticator::Throttle {
 
 // Remembers which app password a typed password matched, so that a client opening several
 // connections a minute costs one Argon2id verification, not one per app password per login.
-// Keyed by (account id, SHA-256(per-process salt || normalized password)); an entry is used
-// only after the store confirms the app password is still active. Also remembers recent
+// Keyed by (account id, SHA-256(per-process salt || normalized password)); an entry counts as
+// a match only after the store confirms the app password is still active (a revoked one only
+// explains the failure). Also remembers recent
 // history entries to keep repeated identical ones out of the history.
 struct Authenticator::Cache {
   static constexpr size_t kMaxEntries = 10000;
@@ -310,7 +311,9 @@ LoginResult Authenticator::login(std::string_view username, std::string_view pas
         else
           revoked_match = &ap;
       }
-      if (!matched) cache_->erase(key);
+      // A revoked one stays cached (it never comes back), so an old client that keeps trying
+      // it costs no Argon2id; an entry whose app password is gone is dropped.
+      if (!matched && !revoked_match) cache_->erase(key);
     }
     if (!matched && !revoked_match) {
       for (const auto& ap : *aps) {

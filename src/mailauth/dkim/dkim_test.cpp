@@ -14,6 +14,7 @@
 #include "mailauth/dkim/canon.hpp"
 #include "mailauth/dkim/hash.hpp"
 #include "mailauth/dkim/keys.hpp"
+#include "mailauth/dkim/keystore.hpp"
 #include "mailauth/dkim/sign.hpp"
 #include "mailauth/dkim/verify.hpp"
 
@@ -652,6 +653,41 @@ TEST(Limits, LargeInputsAreHandledInOnePass) {
   auto sig = parse_signature(split_message(*field + "\r\n").fields.at(0).value);
   ASSERT_TRUE(sig.ok()) << sig.error().message;
   EXPECT_EQ(sig->headers.size(), kMaxSignedHeaders - 1);
+}
+
+}  // namespace
+}  // namespace tegami::mailauth::dkim
+
+namespace tegami::mailauth::dkim {
+namespace {
+
+TEST(KeyStore, CreatesLoadsAndListsKeys) {
+  char tmpl[] = "/tmp/dkim_store_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  auto ed = load_or_create_key(dir, "Example.COM", "ed2026", KeyType::kEd25519);
+  ASSERT_TRUE(ed.ok()) << ed.error().message;
+  EXPECT_EQ(ed->domain, "example.com");
+  auto again = load_or_create_key(dir, "example.com", "ed2026", KeyType::kEd25519);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->key.dns_record(), ed->key.dns_record());  // loaded, not regenerated
+  EXPECT_EQ(load_or_create_key(dir, "example.com", "ed2026", KeyType::kRsa).code(), Errc::kExists);
+  ASSERT_TRUE(load_or_create_key(dir, "example.com", "rsa2026", KeyType::kRsa).ok());
+  struct stat st {};
+  ASSERT_EQ(stat((dir + "/example.com/rsa2026.pem").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat((dir + "/example.com").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  auto all = load_domain_keys(dir, "example.com");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].selector, "ed2026");
+  EXPECT_EQ((*all)[1].key.type(), KeyType::kRsa);
+  EXPECT_EQ(load_key(dir, "example.com", "none").code(), Errc::kNotFound);
+  EXPECT_EQ(key_file_path(dir, "../etc", "x").code(), Errc::kInvalidData);
+  EXPECT_EQ(key_file_path(dir, "example.com", "a/b").code(), Errc::kInvalidData);
+  EXPECT_TRUE(load_domain_keys(dir, "other.example")->empty());
+  std::system(("rm -rf " + dir).c_str());
 }
 
 }  // namespace

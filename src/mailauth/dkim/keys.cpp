@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -129,6 +130,10 @@ Status PrivateKey::save(const std::string& path) const {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return make_error(Errc::kInternal, "cannot create " + tmp + ": " + strerror(errno));
+  if (::fchmod(fd, 0600) != 0) {  // a stale temporary file keeps its old mode otherwise
+    ::close(fd);
+    return make_error(Errc::kInternal, "cannot chmod " + tmp);
+  }
   size_t off = 0;
   while (off < pem.size()) {
     ssize_t w = ::write(fd, pem.data() + off, pem.size() - off);
@@ -149,6 +154,14 @@ Status PrivateKey::save(const std::string& path) const {
     int e = errno;
     ::unlink(tmp.c_str());
     return make_error(Errc::kInternal, "cannot rename " + tmp + ": " + strerror(e));
+  }
+  // Make the rename durable.
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
   return {};
 }

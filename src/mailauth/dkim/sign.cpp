@@ -38,14 +38,6 @@ class Folder {
   size_t col_;
 };
 
-bool valid_name(std::string_view s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
-      return false;
-  return s.front() != '.' && s.back() != '.';
-}
-
 }  // namespace
 
 const std::vector<std::string>& default_signed_headers() {
@@ -67,7 +59,7 @@ const std::vector<std::string>& default_signed_headers() {
 Result<std::string> sign(std::string_view message, const SigningKey& key, const SignOptions& opts) {
   std::string domain = ascii_lower(key.domain);
   std::string selector = ascii_lower(key.selector);
-  if (!valid_name(domain) || !valid_name(selector))
+  if (!is_valid_domain(domain) || !is_valid_domain(selector))
     return make_error(Errc::kInvalidData, "bad DKIM domain or selector");
   if (!opts.identity.empty()) {
     size_t at = opts.identity.rfind('@');

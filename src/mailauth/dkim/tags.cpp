@@ -40,8 +40,9 @@ std::optional<uint64_t> parse_decimal(std::string_view s, size_t max_digits) {
   return v;
 }
 
-// Letters, digits, "-", "_" and dots between non-empty labels.
-bool is_domainish(std::string_view s) {
+}  // namespace
+
+bool is_valid_domain(std::string_view s) {
   if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.') return false;
   char prev = 0;
   for (unsigned char c : s) {
@@ -51,6 +52,8 @@ bool is_domainish(std::string_view s) {
   }
   return true;
 }
+
+namespace {
 
 // Colon-separated list with FWS allowed around the items; empty items are errors.
 std::optional<std::vector<std::string>> colon_list(std::string_view value, size_t max_items) {
@@ -189,11 +192,11 @@ Result<Signature> parse_signature(std::string_view value) {
   }
 
   std::string_view d = find_tag(tags, "d")->value;
-  if (!is_domainish(d)) return syntax("bad domain d=");
+  if (!is_valid_domain(d)) return syntax("bad domain d=");
   sig.domain = ascii_lower(d);
 
   std::string_view s = find_tag(tags, "s")->value;
-  if (!is_domainish(s)) return syntax("bad selector s=");
+  if (!is_valid_domain(s)) return syntax("bad selector s=");
   sig.selector = ascii_lower(s);
 
   auto h = colon_list(find_tag(tags, "h")->value, kMaxSignedHeaders);
@@ -211,7 +214,7 @@ Result<Signature> parse_signature(std::string_view value) {
     size_t at = iv.rfind('@');
     if (at == std::string_view::npos) return syntax("i= has no \"@\"");
     std::string_view idom = iv.substr(at + 1);
-    if (!is_domainish(idom)) return syntax("bad domain in i=");
+    if (!is_valid_domain(idom)) return syntax("bad domain in i=");
     sig.identity = std::string(iv);
     sig.identity_domain = ascii_lower(idom);
     const std::string& dd = sig.domain;

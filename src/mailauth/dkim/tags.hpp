@@ -32,6 +32,10 @@ struct Tag {
 // empty tag-spec in the middle and duplicate tags are errors (kInvalidData). At most kMaxTags.
 Result<std::vector<Tag>> parse_tag_list(std::string_view text);
 
+// A domain or selector as DKIM uses them: letters, digits, "-", "_" and dots between non-empty
+// labels, at most 253 octets (A-labels only: IDNs must be converted first).
+bool is_valid_domain(std::string_view s);
+
 // Removes every SP, HTAB, CR and LF (FWS inside base64 values, h= lists...).
 std::string strip_fws(std::string_view s);
 

@@ -1,0 +1,77 @@
+// Key files for DKIM signing domains and selectors (RFC 6376 §3.1, §3.6).
+#include "mailauth/dkim/keystore.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "base/strings.hpp"
+
+namespace tegami::mailauth::dkim {
+
+namespace fs = std::filesystem;
+
+Result<std::string> key_file_path(std::string_view dir, std::string_view domain,
+                                  std::string_view selector) {
+  if (!is_valid_domain(domain) || !is_valid_domain(selector))
+    return make_error(Errc::kInvalidData, "bad DKIM domain or selector");
+  return (fs::path(dir) / ascii_lower(domain) / (ascii_lower(selector) + ".pem")).string();
+}
+
+Result<SigningKey> load_key(std::string_view dir, std::string_view domain,
+                            std::string_view selector) {
+  auto path = key_file_path(dir, domain, selector);
+  if (!path) return path.error();
+  auto key = PrivateKey::load(*path);
+  if (!key) return key.error();
+  return SigningKey{ascii_lower(domain), ascii_lower(selector), std::move(key).value()};
+}
+
+Result<SigningKey> load_or_create_key(std::string_view dir, std::string_view domain,
+                                      std::string_view selector, KeyType type) {
+  auto path = key_file_path(dir, domain, selector);
+  if (!path) return path.error();
+  std::error_code ec;
+  if (fs::exists(*path, ec)) {
+    auto k = load_key(dir, domain, selector);
+    if (!k) return k.error();
+    if (k->key.type() != type)
+      return make_error(Errc::kExists, "selector " + std::string(selector) + " of " +
+                                           std::string(domain) + " already holds a " +
+                                           key_type_name(k->key.type()) + " key");
+    return k;
+  }
+  fs::path folder = fs::path(*path).parent_path();
+  fs::create_directories(folder, ec);
+  if (ec)
+    return make_error(Errc::kInternal, "cannot create " + folder.string() + ": " + ec.message());
+  ::chmod(folder.c_str(), 0700);
+  auto key = PrivateKey::generate(type);
+  if (!key) return key.error();
+  if (auto st = key->save(*path); !st) return st.error();
+  return SigningKey{ascii_lower(domain), ascii_lower(selector), std::move(key).value()};
+}
+
+Result<std::vector<SigningKey>> load_domain_keys(std::string_view dir, std::string_view domain) {
+  if (!is_valid_domain(domain)) return make_error(Errc::kInvalidData, "bad DKIM domain");
+  fs::path folder = fs::path(dir) / ascii_lower(domain);
+  std::vector<std::string> selectors;
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    fs::path p = it->path();
+    if (p.extension() == ".pem" && is_valid_domain(p.stem().string()))
+      selectors.push_back(p.stem().string());
+  }
+  std::sort(selectors.begin(), selectors.end());
+  std::vector<SigningKey> out;
+  for (const std::string& s : selectors) {
+    auto k = load_key(dir, domain, s);
+    if (!k) return k.error();
+    out.push_back(std::move(k).value());
+  }
+  return out;
+}
+
+}  // namespace tegami::mailauth::dkim

@@ -1,0 +1,30 @@
+// DKIM private keys on disk, one PEM file per domain and selector (RFC 6376 §3.1: a selector
+// names one key of a domain): <dir>/<domain>/<selector>.pem, files 0600, folders 0700.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+#include "mailauth/dkim/sign.hpp"
+
+namespace tegami::mailauth::dkim {
+
+// kInvalidData when domain or selector is not a valid DNS name (so never a path trick).
+Result<std::string> key_file_path(std::string_view dir, std::string_view domain,
+                                  std::string_view selector);
+
+// Loads the key; kNotFound when there is none.
+Result<SigningKey> load_key(std::string_view dir, std::string_view domain,
+                            std::string_view selector);
+
+// Loads the key, or generates one of `type` (RSA 2048 or Ed25519), saves it and returns it.
+// An existing key of another type is an error (kExists): selectors are never reused.
+Result<SigningKey> load_or_create_key(std::string_view dir, std::string_view domain,
+                                      std::string_view selector, KeyType type);
+
+// Every key of a domain (selectors in name order), for `tegami dns-records`.
+Result<std::vector<SigningKey>> load_domain_keys(std::string_view dir, std::string_view domain);
+
+}  // namespace tegami::mailauth::dkim

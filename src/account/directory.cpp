@@ -140,4 +140,18 @@ Status add_alias(store::Store& store, const store::Account& a, std::string_view 
   return store.add_alias(a.id, canonical);
 }
 
+Status add_own_alias(store::Store& store, const store::Account& a, std::string_view alias) {
+  std::string local, domain, own_local, own_domain;
+  std::string addr = ascii_lower(trim(alias));
+  if (split_address(addr, local, domain) && split_address(a.address, own_local, own_domain)) {
+    auto mine = domain_family(store, own_domain);
+    if (!mine && mine.code() != Errc::kNotFound) return mine.error();
+    bool ok = mine && std::find(mine->begin(), mine->end(), domain) != mine->end();
+    if (!ok)
+      return make_error(Errc::kPerm, "Aliases can only use the domain of your address (" +
+                                         own_domain + ") or its alias domains.");
+  }
+  return add_alias(store, a, addr);
+}
+
 }  // namespace tegami::account

@@ -30,4 +30,9 @@ Result<std::vector<std::string>> sendable_addresses(store::Store& store, const s
 // Adds an extra alias (at most kMaxAliases; the domain must be ours; kExists if taken).
 Status add_alias(store::Store& store, const store::Account& a, std::string_view alias);
 
+// The same for self-service (the portal): the alias must also be on the account's own primary
+// domain or one of its alias domains (kPerm otherwise), so that a user cannot take addresses
+// on another customer's domain. add_alias itself is for administrators.
+Status add_own_alias(store::Store& store, const store::Account& a, std::string_view alias);
+
 }  // namespace tegami::account

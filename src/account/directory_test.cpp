@@ -100,5 +100,17 @@ TEST(Directory, AddAlias) {
   EXPECT_EQ(w.must(w.store->list_aliases(w.demo.id)).size(), size_t{kMaxAliases});
 }
 
+TEST(Directory, OwnAliasStaysOnOwnDomains) {
+  World w;
+  EXPECT_EQ(add_own_alias(*w.store, w.demo, "x@other.test").code(), Errc::kPerm);
+  EXPECT_EQ(add_own_alias(*w.store, w.demo, "x@example.org").code(), Errc::kPerm);
+  ASSERT_TRUE(add_own_alias(*w.store, w.demo, "x@tegami.test"));
+  ASSERT_TRUE(add_own_alias(*w.store, w.demo, "y@Tegami.Example"));
+  EXPECT_EQ(add_own_alias(*w.store, w.demo, "bad").code(), Errc::kInvalidData);
+  auto aliases = w.must(w.store->list_aliases(w.demo.id));
+  std::sort(aliases.begin(), aliases.end());
+  EXPECT_EQ(aliases, (std::vector<std::string>{"x@tegami.test", "y@tegami.test"}));
+}
+
 }  // namespace
 }  // namespace tegami::account

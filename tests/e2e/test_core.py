@@ -167,7 +167,7 @@ Host 127.0.0.1
 Port {self.server.ports['imaps']}
 User {DEMO}
 Pass {self.server.app_password}
-TLSType IMAPS
+SSLType IMAPS
 CertificateFile {self.server.data}/tls/cert.pem
 SystemCertificates no
 

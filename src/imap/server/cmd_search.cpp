@@ -15,15 +15,16 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
   if (a.charset && *a.charset != "UTF-8" && *a.charset != "US-ASCII") {
     co_return "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset";
   }
-  if (a.ret.save) co_return "BAD RETURN (SAVE) is not supported";
   proto::SearchKey key = fold_search_key(a.key);
   bool needs_index = search_needs_index(key);
   SearchScope scope;
   scope.message_count = static_cast<uint32_t>(view_->size());
   scope.max_uid = view_->max_uid();
   scope.now = static_cast<int64_t>(std::time(nullptr));
+  scope.saved = &view_->saved_result();
   const MailboxView& view = *view_;
-  std::vector<uint32_t> hits;  // sequence numbers or UIDs, ascending
+  std::vector<uint32_t> hits;      // sequence numbers or UIDs, ascending
+  std::vector<uint32_t> hit_uids;  // for RETURN (SAVE)
   bool uid = c.uid;
   auto eval = [&]() -> Status {
     for (size_t i = 0; i < view.size(); ++i) {
@@ -43,20 +44,38 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
         idx = std::move(*r);
         m.idx = &*idx;
       }
-      if (search_matches(key, m, scope)) hits.push_back(uid ? meta.uid : m.seq);
+      if (search_matches(key, m, scope)) {
+        hits.push_back(uid ? meta.uid : m.seq);
+        hit_uids.push_back(meta.uid);
+      }
     }
     return {};
   };
   Status st = co_await blocking(eval);
   if (!st) co_return no_response(st.error(), "SEARCH");
 
-  if (!rev2_ && !a.ret.given) {
+  if (!rev2_ && !a.ret.given) {  // IMAP4rev1 clients: RFC 3501 §7.2.5
     std::string line = "* SEARCH";
     for (uint32_t n : hits) line += " " + std::to_string(n);
     send(line + "\r\n");
     co_return "OK SEARCH completed";
   }
   proto::SearchReturn ret = a.ret;
+  if (ret.save) {
+    // RFC 5182 §2.4: with only MIN and/or MAX (besides SAVE), only those are saved.
+    std::vector<uint32_t> saved;
+    if ((ret.min || ret.max) && !ret.all && !ret.count) {
+      if (ret.min && !hit_uids.empty()) saved.push_back(hit_uids.front());
+      if (ret.max && !hit_uids.empty() && (saved.empty() || saved.back() != hit_uids.back())) {
+        saved.push_back(hit_uids.back());
+      }
+    } else {
+      saved = hit_uids;
+    }
+    view_->save_result(std::move(saved));
+    // SAVE alone: no ESEARCH response (RFC 5182 §2.1).
+    if (!ret.min && !ret.max && !ret.count && !ret.all) co_return "OK SEARCH completed";
+  }
   if (!ret.given) ret.all = true;
   if (!ret.min && !ret.max && !ret.count && !ret.all) ret.all = true;
   std::string line = "* ESEARCH (TAG " + proto::quote_string(c.tag) + ")";

@@ -41,7 +41,12 @@ uint32_t MailboxView::seq_of(uint32_t uid) const {
 
 bool MailboxView::resolve(const proto::SequenceSet& set, bool uid, std::vector<size_t>* out) const {
   out->clear();
-  if (set.saved) return false;
+  if (set.saved) {
+    for (uint32_t u : saved_) {
+      if (uint32_t seq = seq_of(u)) out->push_back(seq - 1);
+    }
+    return true;
+  }
   if (!uid) {
     uint32_t n = static_cast<uint32_t>(msgs_.size());
     for (auto [lo, hi] : set.resolve(n)) {
@@ -107,13 +112,22 @@ void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, 
 
 void MailboxView::flush_expunges(std::string* out) {
   if (expunged_.empty()) return;
-  for (size_t i = msgs_.size(); i-- > 0;) {
-    uint32_t uid = msgs_[i].uid;
-    if (!expunged_.count(uid)) continue;
-    if (out) *out += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
-    recent_.erase(uid);
-    msgs_.erase(msgs_.begin() + static_cast<std::ptrdiff_t>(i));
+  // Descending sequence numbers, so that each one is still valid when the client applies it.
+  if (out) {
+    for (size_t i = msgs_.size(); i-- > 0;) {
+      if (expunged_.count(msgs_[i].uid)) *out += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
+    }
   }
+  std::vector<store::MessageMeta> kept;
+  kept.reserve(msgs_.size());
+  for (auto& m : msgs_) {
+    if (expunged_.count(m.uid)) {
+      recent_.erase(m.uid);
+    } else {
+      kept.push_back(std::move(m));
+    }
+  }
+  msgs_.swap(kept);
   expunged_.clear();
 }
 

@@ -39,8 +39,12 @@ class MailboxView {
 
   // Indexes (0-based, ascending, unique) of the messages a set names. For sequence numbers,
   // false when a number is beyond the mailbox (RFC 9051 §9 "seq-number"); UIDs not present
-  // are ignored (RFC 9051 §6.4.9).
+  // are ignored (RFC 9051 §6.4.9). "$" names the saved search result.
   bool resolve(const proto::SequenceSet& set, bool uid, std::vector<size_t>* out) const;
+
+  // SEARCHRES (RFC 5182): the UIDs of the last SEARCH ... RETURN (SAVE), used by "$".
+  void save_result(std::vector<uint32_t> uids) { saved_ = std::move(uids); }
+  const std::vector<uint32_t>& saved_result() const { return saved_; }
 
   // Records flags this session itself set (its STORE answer reports them), so the next
   // apply() does not report them again.
@@ -60,6 +64,7 @@ class MailboxView {
   std::vector<store::MessageMeta> msgs_;  // by sequence number - 1, ascending uid
   std::set<uint32_t> recent_;
   std::set<uint32_t> expunged_;
+  std::vector<uint32_t> saved_;  // ascending
   bool read_only_ = false;
   uint64_t modseq_ = 0;
   uint32_t uid_next_ = 1;

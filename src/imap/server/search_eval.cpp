@@ -212,8 +212,11 @@ bool search_matches(const proto::SearchKey& k, const SearchMessage& m, const Sea
     case K::kModSeq:
       return meta.modseq >= k.number;
     case K::kUid:
-      return k.set.contains(meta.uid, scope.max_uid);
     case K::kSequence:
+      if (k.set.saved) {
+        return scope.saved && std::binary_search(scope.saved->begin(), scope.saved->end(), meta.uid);
+      }
+      if (k.type == K::kUid) return k.set.contains(meta.uid, scope.max_uid);
       return k.set.contains(m.seq, scope.message_count);
     case K::kEmailId:
     case K::kThreadId:

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "imap/proto/command.hpp"
 #include "index/message_index.hpp"
@@ -31,6 +32,7 @@ struct SearchScope {
   uint32_t message_count = 0;  // for "*" in sequence sets
   uint32_t max_uid = 0;
   int64_t now = 0;  // Unix seconds, for OLDER/YOUNGER
+  const std::vector<uint32_t>* saved = nullptr;  // "$" (RFC 5182), ascending UIDs
 };
 
 bool search_matches(const proto::SearchKey& folded_key, const SearchMessage& m,

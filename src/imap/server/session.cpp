@@ -15,6 +15,7 @@
 #include "imap/proto/mailbox.hpp"
 #include "imap/proto/response.hpp"
 #include "log/log.hpp"
+#include "net/server.hpp"
 
 namespace tegami::imap::server {
 
@@ -171,6 +172,10 @@ asio::awaitable<void> Session::run() {
   std::string line;
   while (state_ != State::kLogout) {
     LineEvent ev = co_await wait_line(line, false);
+    if (net::Server::draining()) {
+      send("* BYE [UNAVAILABLE] Server shutting down; please reconnect\r\n");
+      break;
+    }
     if (ev == LineEvent::kRevoked) {
       send("* BYE [UNAVAILABLE] The app password of this session was revoked\r\n");
       break;

@@ -291,7 +291,12 @@ TEST(ImapSession, SearchKeys) {
       "s23 SEARCH (SEEN\r\n"
       "s24 ENABLE IMAP4rev2\r\n"
       "s25 UID SEARCH SUBJECT meeting\r\n"
-      "s26 SEARCH TO demo@TEGAMI.test\r\n";
+      "s26 SEARCH TO demo@TEGAMI.test\r\n"
+      "s27 SEARCH RETURN (SAVE) FLAGGED\r\n"
+      "s28 FETCH $ (UID)\r\n"
+      "s29 UID SEARCH OR UID $ SEEN\r\n"
+      "s30 SEARCH RETURN (SAVE MAX) ALL\r\n"
+      "s31 UID FETCH $ (UID)\r\n";
   std::string out = w.run(script);
   EXPECT_THAT(out, HasSubstr("* SEARCH 1\r\ns1 OK"));
   EXPECT_THAT(out, HasSubstr("* SEARCH 2 3\r\ns2 OK"));
@@ -318,6 +323,12 @@ TEST(ImapSession, SearchKeys) {
   EXPECT_THAT(out, HasSubstr("s23 BAD"));
   EXPECT_THAT(out, HasSubstr("* ESEARCH (TAG \"s25\") UID ALL 3\r\ns25 OK"));
   EXPECT_THAT(out, HasSubstr("* ESEARCH (TAG \"s26\") ALL 1:3\r\ns26 OK"));
+  EXPECT_THAT(out, HasSubstr("\r\ns27 OK"));
+  EXPECT_THAT(out, Not(HasSubstr("(TAG \"s27\")")));
+  EXPECT_THAT(out, HasSubstr("s27 OK SEARCH completed\r\n* 2 FETCH (UID 2)\r\ns28 OK"));
+  EXPECT_THAT(out, HasSubstr("* ESEARCH (TAG \"s29\") UID ALL 1:2\r\ns29 OK"));
+  EXPECT_THAT(out, HasSubstr("* ESEARCH (TAG \"s30\") MAX 3\r\ns30 OK"));
+  EXPECT_THAT(out, HasSubstr("* 3 FETCH (UID 3)\r\ns31 OK"));
 }
 
 TEST(ImapSession, StoreCopyMoveExpungeRenumbering) {

@@ -33,8 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           // A parsed mailbox re-serialises to something that parses to the same mailbox.
           Mailbox again;
           if (parse_mailbox(c.path.mailbox.str(), true, again) != PathError::kNone) abort();
-          if (again.local != c.path.mailbox.local || again.domain != c.path.mailbox.domain)
-            abort();
+          if (again.local != c.path.mailbox.local || again.domain != c.path.mailbox.domain) abort();
         }
       }
     }

@@ -177,7 +177,8 @@ asio::awaitable<void> Session::on_auth(const proto::Command& c) {
       break;
   }
   if (r.delay_ms > 0) {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer timer(ex);
     timer.expires_after(std::chrono::milliseconds(r.delay_ms));
     co_await timer.async_wait(asio::use_awaitable);
   }

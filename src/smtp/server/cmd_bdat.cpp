@@ -6,19 +6,21 @@
 namespace tegami::smtp::server {
 
 asio::awaitable<bool> Session::skip_chunk(uint64_t n) {
-  if (co_await io_.read_chunk(n, nullptr)) co_return true;
-  close_ = true;  // the client left in the middle of a chunk
-  co_return false;
+  bool ok = co_await io_.read_chunk(n, nullptr);
+  if (!ok) close_ = true;  // the client left in the middle of a chunk
+  co_return ok;
 }
 
 asio::awaitable<void> Session::on_bdat(const proto::Command& c) {
   const uint64_t n = c.chunk_size;
   if (!tx_) {
-    if (co_await skip_chunk(n)) reply(503, "5.5.1", "Need MAIL and RCPT before BDAT");
+    bool ok = co_await skip_chunk(n);
+    if (ok) reply(503, "5.5.1", "Need MAIL and RCPT before BDAT");
     co_return;
   }
   if (tx_->rcpts.empty()) {
-    if (co_await skip_chunk(n)) {
+    bool ok = co_await skip_chunk(n);
+    if (ok) {
       if (c.last) reset_transaction();
       reply(554, "5.5.1", "No valid recipients");
     }
@@ -27,10 +29,12 @@ asio::awaitable<void> Session::on_bdat(const proto::Command& c) {
   tx_->bdat = true;
   if (n > ctx_.max_message_size || tx_->content.size() + n > ctx_.max_message_size) {
     reset_transaction();
-    if (co_await skip_chunk(n)) reply(552, "5.3.4", too_big_text(ctx_.max_message_size));
+    bool ok = co_await skip_chunk(n);
+    if (ok) reply(552, "5.3.4", too_big_text(ctx_.max_message_size));
     co_return;
   }
-  if (!co_await io_.read_chunk(n, &tx_->content)) {
+  bool ok = co_await io_.read_chunk(n, &tx_->content);
+  if (!ok) {
     reset_transaction();
     close_ = true;
     co_return;

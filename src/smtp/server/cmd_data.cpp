@@ -81,7 +81,8 @@ asio::awaitable<void> Session::on_data(const proto::Command&) {
   }
   reply(354, "", "End data with <CR><LF>.<CR><LF>");
   proto::DataDecoder d(ctx_.max_message_size);
-  if (!co_await io_.read_data(d)) {
+  bool ok = co_await io_.read_data(d);
+  if (!ok) {
     // Disconnected or timed out inside the content: nothing was accepted.
     reset_transaction();
     if (io_.stream().timed_out())

@@ -15,7 +15,8 @@ asio::awaitable<void> Session::on_starttls(const proto::Command&) {
     co_return;
   }
   reply(220, "2.0.0", "Ready to start TLS");
-  if (!co_await io_.start_tls()) {
+  bool ok = co_await io_.start_tls();
+  if (!ok) {
     close_ = true;  // the handshake failed: nothing sensible can be said in plain text
     co_return;
   }

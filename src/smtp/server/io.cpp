@@ -23,7 +23,8 @@ asio::awaitable<bool> Io::fill() {
     pos_ = 0;
   }
   // About to wait for the client: send what we owe it first.
-  if (!co_await flush()) co_return false;
+  bool flushed = co_await flush();
+  if (!flushed) co_return false;
   std::array<char, 16 * 1024> buf;
   std::size_t n = co_await stream_->read_some(std::span<char>(buf.data(), buf.size()));
   if (n == 0) co_return false;
@@ -57,24 +58,31 @@ asio::awaitable<Io::Line> Io::read_line(std::string& line, std::size_t max) {
     }
     // fill() may move the unread bytes to the front: rescan only what is new.
     std::size_t scanned = in_.size() - pos_;
-    if (!co_await fill()) co_return Line::kClosed;
+    bool more = co_await fill();
+    if (!more) co_return Line::kClosed;
     scan = pos_ + scanned;
   }
 }
 
 asio::awaitable<bool> Io::read_data(proto::DataDecoder& d) {
-  for (;;) {
+  bool ok = true;
+  while (ok) {
     if (pos_ < in_.size()) {
-      pos_ += d.feed(std::string_view(in_).substr(pos_));
-      if (d.done()) co_return true;
+      std::size_t used = d.feed(std::string_view(in_).substr(pos_));
+      pos_ += used;
+      if (d.done()) break;
     }
-    if (!co_await fill()) co_return false;
+    ok = co_await fill();
   }
+  co_return ok;
 }
 
 asio::awaitable<bool> Io::read_chunk(uint64_t n, std::string* out) {
   while (n > 0) {
-    if (pos_ >= in_.size() && !co_await fill()) co_return false;
+    if (pos_ >= in_.size()) {
+      bool more = co_await fill();
+      if (!more) co_return false;
+    }
     std::size_t take = static_cast<std::size_t>(std::min<uint64_t>(n, in_.size() - pos_));
     if (out != nullptr) out->append(in_, pos_, take);
     pos_ += take;
@@ -84,7 +92,8 @@ asio::awaitable<bool> Io::read_chunk(uint64_t n, std::string* out) {
 }
 
 asio::awaitable<bool> Io::start_tls() {
-  if (!co_await flush()) co_return false;
+  bool flushed = co_await flush();
+  if (!flushed) co_return false;
   in_.clear();
   pos_ = 0;
   co_return co_await stream_->start_tls();

@@ -14,8 +14,10 @@ using testing::World;
 std::vector<std::string> replies(const std::string& out) {
   std::vector<std::string> r;
   for (const auto& l : lines(out))
-    if (l.size() >= 4 && l[3] == ' ') r.push_back(l);
-    else if (l.size() == 3) r.push_back(l);
+    if (l.size() >= 4 && l[3] == ' ')
+      r.push_back(l);
+    else if (l.size() == 3)
+      r.push_back(l);
   return r;
 }
 
@@ -27,7 +29,8 @@ std::vector<std::string> codes(const std::string& out) {
 
 using V = std::vector<std::string>;
 
-const char* kMessage = "From: sender@remote.example\r\nTo: alice@example.com\r\nSubject: hi\r\n\r\nHello\r\n";
+const char* kMessage =
+    "From: sender@remote.example\r\nTo: alice@example.com\r\nSubject: hi\r\n\r\nHello\r\n";
 
 std::string envelope(const std::string& rcpt) {
   return "EHLO client.remote.example\r\nMAIL FROM:<sender@remote.example>\r\nRCPT TO:<" + rcpt +
@@ -41,9 +44,9 @@ TEST(SmtpServer, GreetingEhloQuit) {
   ASSERT_GE(ls.size(), 3u);
   EXPECT_EQ(ls[0], "220 mx.example.com ESMTP Tegami");
   EXPECT_EQ(ls[1], "250-mx.example.com Hello client.example");
-  for (const char* ext : {"250-PIPELINING", "250-SIZE 10000", "250-8BITMIME", "250-SMTPUTF8",
-                          "250-ENHANCEDSTATUSCODES", "250-CHUNKING", "250-STARTTLS",
-                          "250 LIMITS RCPTMAX=5"}) {
+  for (const char* ext :
+       {"250-PIPELINING", "250-SIZE 10000", "250-8BITMIME", "250-SMTPUTF8",
+        "250-ENHANCEDSTATUSCODES", "250-CHUNKING", "250-STARTTLS", "250 LIMITS RCPTMAX=5"}) {
     EXPECT_NE(std::find(ls.begin(), ls.end(), ext), ls.end()) << ext;
   }
   // No AUTH on port 25, and no REQUIRETLS before TLS.
@@ -74,9 +77,10 @@ TEST(SmtpServer, DeliversAfterDurableStore) {
 
 TEST(SmtpServer, SeveralRecipientsAliasDomainAndPlus) {
   World w;
-  std::string in = "EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.com>\r\nRCPT "
-                   "TO:<Bob+news@EXAMPLE.NET>\r\nRCPT TO:<alice+x@example.com>\r\nDATA\r\n" +
-                   std::string(kMessage) + ".\r\n";
+  std::string in =
+      "EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.com>\r\nRCPT "
+      "TO:<Bob+news@EXAMPLE.NET>\r\nRCPT TO:<alice+x@example.com>\r\nDATA\r\n" +
+      std::string(kMessage) + ".\r\n";
   std::string out = w.run(in);
   EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "250", "250", "354", "250"})) << out;
   EXPECT_EQ(w.inbox(w.alice).size(), 1u);  // twice the same account: delivered once
@@ -97,7 +101,8 @@ TEST(SmtpServer, UnknownUserAndRelayDenied) {
       "RCPT TO:<victim@[192.0.2.1]>\r\n"
       "RCPT TO:<alice%example.com@example.com>\r\n"
       "RCPT TO:<@relay.example:alice@example.com>\r\n"
-      "DATA\r\n" + std::string(kMessage) + ".\r\nQUIT\r\n");
+      "DATA\r\n" +
+      std::string(kMessage) + ".\r\nQUIT\r\n");
   auto r = replies(out);
   ASSERT_GE(r.size(), 13u) << out;
   EXPECT_EQ(r[3], "550 5.1.1 <nobody@example.com>: no such user here");
@@ -108,7 +113,7 @@ TEST(SmtpServer, UnknownUserAndRelayDenied) {
   EXPECT_EQ(r[8], "554 5.7.1 <victim@elsewhere.example>: relaying denied");  // route dropped
   EXPECT_EQ(r[9].substr(0, 9), "554 5.7.1");
   EXPECT_EQ(r[10].substr(0, 9), "550 5.7.1");  // %-hack even towards ourselves
-  EXPECT_EQ(r[11], "250 2.1.5 Recipient OK");   // route ignored, mailbox is ours
+  EXPECT_EQ(r[11], "250 2.1.5 Recipient OK");  // route ignored, mailbox is ours
   EXPECT_EQ(r[12], "354 End data with <CR><LF>.<CR><LF>");
   EXPECT_EQ(r[13].substr(0, 13), "250 2.0.0 OK ");
   EXPECT_EQ(w.inbox(w.alice).size(), 1u);
@@ -117,13 +122,13 @@ TEST(SmtpServer, UnknownUserAndRelayDenied) {
 TEST(SmtpServer, OrderErrors) {
   World w;
   std::string out = w.run(
-      "MAIL FROM:<a@b.example>\r\n"   // before EHLO
+      "MAIL FROM:<a@b.example>\r\n"  // before EHLO
       "EHLO c\r\n"
       "RCPT TO:<alice@example.com>\r\n"  // before MAIL
-      "DATA\r\n"                          // before MAIL
+      "DATA\r\n"                         // before MAIL
       "MAIL FROM:<a@b.example>\r\n"
-      "MAIL FROM:<a@b.example>\r\n"   // nested
-      "DATA\r\n"                      // no recipients
+      "MAIL FROM:<a@b.example>\r\n"  // nested
+      "DATA\r\n"                     // no recipients
       "RSET\r\n"
       "NOOP\r\n"
       "QUIT\r\n");
@@ -191,9 +196,9 @@ TEST(SmtpServer, Bdat) {
   World w;
   std::string part1 = "Subject: chunks\r\n\r\n";
   std::string part2 = "first\r\n.second\r\n";
-  std::string out = w.run(envelope("alice@example.com") + "BDAT " + std::to_string(part1.size()) +
-                          "\r\n" + part1 + "BDAT " + std::to_string(part2.size()) + " LAST\r\n" +
-                          part2 + "QUIT\r\n");
+  std::string out =
+      w.run(envelope("alice@example.com") + "BDAT " + std::to_string(part1.size()) + "\r\n" +
+            part1 + "BDAT " + std::to_string(part2.size()) + " LAST\r\n" + part2 + "QUIT\r\n");
   EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "250", "250", "221"})) << out;
   auto msgs = w.inbox(w.alice);
   ASSERT_EQ(msgs.size(), 1u);
@@ -211,8 +216,9 @@ TEST(SmtpServer, BdatRefusedChunksAreStillConsumed) {
   out = w.run(envelope("alice@example.com") + "BDAT 10001 LAST\r\n" + big + "NOOP\r\nQUIT\r\n");
   EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "552", "250", "221"})) << out;
   // DATA after BDAT started, and BDAT with no valid recipient.
-  out = w.run("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<nobody@example.com>\r\nBDAT 3 "
-              "LAST\r\nabcQUIT\r\n");
+  out = w.run(
+      "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<nobody@example.com>\r\nBDAT 3 "
+      "LAST\r\nabcQUIT\r\n");
   EXPECT_EQ(codes(out), (V{"220", "250", "250", "550", "554", "221"})) << out;
   // Short chunk then end of stream: nothing delivered, no 250.
   out = w.run(envelope("alice@example.com") + "BDAT 100 LAST\r\nonly a few bytes");
@@ -243,7 +249,8 @@ TEST(SmtpServer, PipelinedAndByteAtATimeGiveTheSameReplies) {
   World w;
   std::string in = envelope("alice@example.com") + "DATA\r\n" + kMessage +
                    ".\r\nMAIL FROM:<>\r\nRCPT TO:<bob@example.com>\r\nRCPT "
-                   "TO:<x@nowhere.example>\r\nDATA\r\n" + kMessage + ".\r\nQUIT\r\n";
+                   "TO:<x@nowhere.example>\r\nDATA\r\n" +
+                   kMessage + ".\r\nQUIT\r\n";
   auto mask = [](const std::string& out) {
     V r = replies(out);
     for (auto& l : r)
@@ -289,13 +296,13 @@ TEST(SmtpServer, HugeLineAndGarbage) {
   for (int i = 0; i < 4000; ++i) garbage += static_cast<char>((i * 7919) % 256);
   out = w.run(garbage + "\r\nQUIT\r\n");
   EXPECT_EQ(codes(out).front(), "220");
-  out = w.run(std::string("NOOP\0\r\nQUIT\r\n", 12));
+  out = w.run(std::string("NOOP\0\r\nQUIT\r\n", 13));
   EXPECT_EQ(codes(out), (V{"220", "500", "221"})) << out;
 }
 
 TEST(SmtpServer, DataWithNulAndBareLf) {
   World w;
-  std::string msg("Subject: nul\r\n\r\na\0b\nc\r\n", 24);
+  std::string msg("Subject: nul\r\n\r\na\0b\nc\r\n", 23);
   std::string out = w.run(envelope("alice@example.com") + "DATA\r\n" + msg + ".\r\n");
   EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "354", "250"})) << out;
   auto msgs = w.inbox(w.alice);
@@ -354,9 +361,10 @@ TEST(SmtpServer, RequireTlsNeedsTls) {
 
 TEST(SmtpServer, ReceivedShowsTlsAndUtf8) {
   World w;
-  std::string out = w.run("EHLO c\r\nMAIL FROM:<a@b.example> SMTPUTF8\r\nRCPT "
-                          "TO:<alice@example.com>\r\nDATA\r\nSubject: x\r\n\r\nx\r\n.\r\n",
-                          4096, true);
+  std::string out = w.run(
+      "EHLO c\r\nMAIL FROM:<a@b.example> SMTPUTF8\r\nRCPT "
+      "TO:<alice@example.com>\r\nDATA\r\nSubject: x\r\n\r\nx\r\n.\r\n",
+      4096, true);
   EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "354", "250"})) << out;
   auto msgs = w.inbox(w.alice);
   ASSERT_EQ(msgs.size(), 1u);
@@ -374,9 +382,11 @@ TEST(SmtpSubmission, NeedsAuthAndTls) {
   Context c = w.ctx;
   c.mode = Mode::kSubmission;
   // Not TLS, not loopback: AUTH is neither offered nor accepted; MAIL needs AUTH.
-  std::string out = w.run_with(c, "EHLO c\r\nAUTH PLAIN " + plain("alice@example.com", World::kPassword) +
-                                      "\r\nMAIL FROM:<alice@example.com>\r\n",
-                               4096, false, false);
+  std::string out =
+      w.run_with(c,
+                 "EHLO c\r\nAUTH PLAIN " + plain("alice@example.com", World::kPassword) +
+                     "\r\nMAIL FROM:<alice@example.com>\r\n",
+                 4096, false, false);
   EXPECT_EQ(out.find("AUTH PLAIN LOGIN"), std::string::npos);
   auto r = replies(out);
   ASSERT_EQ(r.size(), 4u) << out;
@@ -391,12 +401,13 @@ TEST(SmtpSubmission, AuthPlainThenLocalDeliveryAndHonestRefusal) {
   World w;
   Context c = w.ctx;
   c.mode = Mode::kSubmission;
-  std::string out = w.run_with(
-      c,
-      "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
-          "\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<someone@gmail.example>\r\nRCPT "
-          "TO:<bob@example.com>\r\nDATA\r\n" + kMessage + ".\r\nQUIT\r\n",
-      4096, true, false);
+  std::string out =
+      w.run_with(c,
+                 "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
+                     "\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<someone@gmail.example>\r\nRCPT "
+                     "TO:<bob@example.com>\r\nDATA\r\n" +
+                     kMessage + ".\r\nQUIT\r\n",
+                 4096, true, false);
   EXPECT_NE(out.find("250-AUTH PLAIN LOGIN"), std::string::npos) << out;
   auto r = replies(out);
   ASSERT_EQ(r.size(), 9u) << out;

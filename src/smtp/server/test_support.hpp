@@ -89,7 +89,8 @@ struct World {
   std::vector<std::string> inbox(const store::Account& a) {
     auto mb = must(store->get_mailbox(a.id, "INBOX"));
     std::vector<std::string> out;
-    for (const auto& m : must(store->list_messages(mb.id))) out.push_back(must(store->read_blob(m.blob_id)));
+    for (const auto& m : must(store->list_messages(mb.id)))
+      out.push_back(must(store->read_blob(m.blob_id)));
     return out;
   }
 };

@@ -214,7 +214,8 @@ bool search_matches(const proto::SearchKey& k, const SearchMessage& m, const Sea
     case K::kUid:
     case K::kSequence:
       if (k.set.saved) {
-        return scope.saved && std::binary_search(scope.saved->begin(), scope.saved->end(), meta.uid);
+        return scope.saved &&
+               std::binary_search(scope.saved->begin(), scope.saved->end(), meta.uid);
       }
       if (k.type == K::kUid) return k.set.contains(meta.uid, scope.max_uid);
       return k.set.contains(m.seq, scope.message_count);

@@ -31,7 +31,7 @@ struct SearchMessage {
 struct SearchScope {
   uint32_t message_count = 0;  // for "*" in sequence sets
   uint32_t max_uid = 0;
-  int64_t now = 0;  // Unix seconds, for OLDER/YOUNGER
+  int64_t now = 0;                               // Unix seconds, for OLDER/YOUNGER
   const std::vector<uint32_t>* saved = nullptr;  // "$" (RFC 5182), ascending UIDs
 };
 

@@ -89,3 +89,69 @@ cpu_seconds_tree() {
 }
 
 postfix_master_pid() { sed -n 's/ //gp' "$1/spool/pid/master.pid"; }
+
+# dovecot_start DIR PORT USER PASS CERT KEY: a Dovecot instance of its own (config, state, logs
+# and Maildirs under DIR) serving USER/PASS over implicit TLS on 127.0.0.1:PORT, with Dovecot's
+# default durability (mail_fsync = optimized). Mail is owned by "nobody".
+dovecot_start() {
+  local dir=$1 port=$2 user=$3 pass=$4 cert=$5 key=$6
+  mkdir -p "$dir/run" "$dir/state" "$dir/home"
+  chown nobody:nogroup "$dir/home"
+  echo "$user:{PLAIN}$pass" >"$dir/passwd"
+  cat >"$dir/dovecot.conf" <<CF
+base_dir = $dir/run
+state_dir = $dir/state
+log_path = $dir/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = required
+ssl_cert = <$cert
+ssl_key = <$key
+disable_plaintext_auth = yes
+auth_mechanisms = plain login
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $dir/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$dir/home/%u
+}
+mail_location = maildir:~/Maildir
+mail_fsync = optimized
+mail_max_userip_connections = 100000
+service imap-login {
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    port = $port
+    ssl = yes
+  }
+  process_limit = 20000
+  client_limit = 20000
+}
+service imap {
+  process_limit = 20000
+}
+default_process_limit = 20000
+default_client_limit = 40000
+protocol imap {
+  imap_max_line_length = 64k
+}
+CF
+  dovecot -c "$dir/dovecot.conf"
+  wait_port "$port"
+}
+
+dovecot_stop() { [ -f "$1/dovecot.conf" ] && doveadm -c "$1/dovecot.conf" stop 2>/dev/null || true; }
+dovecot_master_pid() { cat "$1/run/master.pid"; }
+
+rss_tree_kib() {  # resident memory of a process and its children, KiB
+  local total=0 v
+  for pid in "$1" $(pgrep -P "$1"); do
+    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}

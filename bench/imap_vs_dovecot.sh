@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# IMAP throughput and memory: Tegami against Dovecot (Maildir, mail_fsync = optimized), both on
+# loopback over implicit TLS, the same account and the same messages, driven by our own load
+# generator (bench/imapload). Prints each figure and the Tegami/Dovecot ratio, per wall second
+# and per server CPU second.
+# Usage: bench/imap_vs_dovecot.sh [MESSAGES] [SECONDS]   (defaults: 10000 messages, 10 s runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+N=${1:-10000}
+S=${2:-10}
+bench_install dovecot-core dovecot-imapd bc python3
+bash scripts/setup.sh >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build tegami >/dev/null
+work=$(mktemp -d /tmp/tegami-bench-XXXX)
+g++ -std=c++20 -O2 -o "$work/imapload" bench/imapload/imapload.cpp -lssl -lcrypto -lpthread
+LOAD=$work/imapload
+TEGAMI=$PWD/build/src/app/tegami
+trap 'dovecot_stop "$work/dovecot"; [[ -n "${tpid:-}" ]] && kill "$tpid" 2>/dev/null; rm -rf "$work"' EXIT
+
+# Tegami in development mode on free ports, with a bench account.
+tport=$(free_port)
+mkdir -p "$work/tegami"
+cat >"$work/tegami/tegami.toml" <<CF
+[server]
+dev = true
+data_dir = "$work/tegami"
+[ports]
+smtp = $(free_port)
+submission = $(free_port)
+submissions = $(free_port)
+imap = $(free_port)
+imaps = $tport
+https = $(free_port)
+[auth]
+allow_account_password = true
+CF
+"$TEGAMI" domain add bench.test --data "$work/tegami" >/dev/null
+echo "benchpassword1" | "$TEGAMI" account add bench@bench.test --password-stdin --quota 0 --data "$work/tegami" >/dev/null
+"$TEGAMI" serve --config "$work/tegami/tegami.toml" >/dev/null 2>"$work/tegami.log" &
+tpid=$!
+wait_port "$tport"
+
+dport=$(free_port)
+mkdir -p "$work/dovecot"
+dovecot_start "$work/dovecot" "$dport" bench@bench.test benchpassword1 \
+  "$work/tegami/tls/cert.pem" "$work/tegami/tls/key.pem"
+dpid=$(dovecot_master_pid "$work/dovecot")
+
+measure() {  # measure SERVER ARGS... -> prints "ops_per_s cpu_seconds"
+  local server=$1; shift
+  local port pid c0 c1 out
+  if [[ $server == tegami ]]; then port=$tport; pid=$tpid; else port=$dport; pid=$dpid; fi
+  c0=$(cpu_seconds_tree "$pid")
+  out=$("$LOAD" --port "$port" --user bench@bench.test --pass benchpassword1 "$@")
+  c1=$(cpu_seconds_tree "$pid")
+  echo "$(sed -n 's/.*ops_per_s=\([0-9.]*\).*/\1/p' <<<"$out") $(sed -n 's/.* ops=\([0-9]*\).*/\1/p' <<<"$out") $(echo "$c1 - $c0" | bc)"
+}
+
+row() {  # row NAME ARGS...
+  local name=$1; shift
+  read -r tr to tc < <(measure tegami "$@")
+  read -r dr do dc < <(measure dovecot "$@")
+  python3 - "$name" "$tr" "$to" "$tc" "$dr" "$do" "$dc" <<'PY'
+import sys
+name = sys.argv[1]
+tr, to, tc, dr, do, dc = map(float, sys.argv[2:])
+t_cpu = to / tc if tc > 0 else float("inf")
+d_cpu = do / dc if dc > 0 else float("inf")
+print(f"{name:<34} {tr:12.1f} {dr:12.1f} {tr / dr if dr else 0:7.2f} {t_cpu / d_cpu if d_cpu else 0:9.2f}")
+PY
+}
+
+printf '%-34s %12s %12s %7s %9s\n' workload "tegami op/s" "dovecot op/s" ratio "cpu ratio"
+row "populate (APPEND ${N})" --workload populate --count "$N" --size 3000
+row "session, 10 clients" --workload session --clients 10 --seconds "$S"
+row "session, 50 clients" --workload session --clients 50 --seconds "$S"
+row "steady, 10 clients" --workload steady --clients 10 --seconds "$S"
+row "steady, 50 clients" --workload steady --clients 50 --seconds "$S"
+row "FETCH envelopes of ${N}" --workload fetch --count "$N" --items "(FLAGS ENVELOPE)"
+row "FETCH full bodies of ${N}" --workload fetch --count "$N" --items "(BODY.PEEK[])"
+row "FETCH flags of ${N}" --workload fetch --count "$N" --items "(FLAGS)"
+row "SEARCH TEXT over ${N} (x5)" --workload search --count 5 --text needle
+
+# Memory per idle TLS connection: RSS growth with 1,000 connections in IDLE.
+idle_mem() {  # idle_mem SERVER PID PORT -> KiB per connection
+  local pid=$2 port=$3 before after
+  before=$(rss_tree_kib "$pid")
+  "$LOAD" --port "$port" --user bench@bench.test --pass benchpassword1 --workload idle \
+    --clients 1000 --seconds 3 >/dev/null &
+  local lp=$!
+  sleep 2.5
+  after=$(rss_tree_kib "$pid")
+  wait "$lp" || true
+  echo $(((after - before) / 1000))
+}
+tm=$(idle_mem tegami "$tpid" "$tport")
+dm=$(idle_mem dovecot "$dpid" "$dport")
+printf '%-34s %10s KiB %10s KiB\n' "memory per idle TLS connection" "$tm" "$dm"
+echo "(ratio: Tegami/Dovecot operations per wall second; cpu ratio: the same per server CPU second)"

@@ -186,9 +186,15 @@ Result<Changes> SqliteStore::changes_since(Id mailbox, uint64_t modseq) {
     c.highest_modseq = m.highest_modseq;
     c.uid_next = m.uid_next;
     {
-      static const std::string sql =
+      // Without statistics SQLite prefers the primary key (it avoids the ORDER BY sort) and
+      // walks the whole mailbox; a resync asks for few changes, so force the modseq index.
+      // Since 0 means everything: then the primary key range is the right plan.
+      static const std::string by_modseq =
+          "SELECT uid, modseq, flags, keywords, internal_date, size, blob_id, save_date FROM "
+          "messages INDEXED BY messages_modseq WHERE mailbox_id = ? AND modseq > ? ORDER BY uid";
+      static const std::string all =
           std::string(kMetaCols) + "WHERE mailbox_id = ? AND modseq > ? ORDER BY uid";
-      TG_ASSIGN(Stmt s, db.prepare(sql.c_str()));
+      TG_ASSIGN(Stmt s, db.prepare(modseq == 0 ? all.c_str() : by_modseq.c_str()));
       s.bind(1, mailbox).bind(2, modseq);
       while (true) {
         TG_ASSIGN(bool row, s.step());
@@ -197,8 +203,8 @@ Result<Changes> SqliteStore::changes_since(Id mailbox, uint64_t modseq) {
       }
     }
     {
-      TG_ASSIGN(Stmt s, db.prepare("SELECT uid FROM expunged WHERE mailbox_id = ? AND "
-                                   "modseq > ? ORDER BY uid"));
+      TG_ASSIGN(Stmt s, db.prepare("SELECT uid FROM expunged INDEXED BY expunged_modseq "
+                                   "WHERE mailbox_id = ? AND modseq > ? ORDER BY uid"));
       s.bind(1, mailbox).bind(2, modseq);
       while (true) {
         TG_ASSIGN(bool row, s.step());

@@ -50,6 +50,20 @@ TEST_F(SchemaTest, HotQueriesUseIndexes) {
       EXPECT_FALSE(full_scan) << q << "\n  plan: " << step;
     }
   }
+  // changes_since must find a few recent changes through the modseq indexes.
+  const std::pair<const char*, const char*> forced[] = {
+      {"SELECT uid FROM messages INDEXED BY messages_modseq WHERE mailbox_id = 1 AND modseq > 7 "
+       "ORDER BY uid",
+       "messages_modseq"},
+      {"SELECT uid FROM expunged INDEXED BY expunged_modseq WHERE mailbox_id = 1 AND modseq > 7 "
+       "ORDER BY uid",
+       "expunged_modseq"},
+  };
+  for (const auto& [q, index] : forced) {
+    auto p = plan(db, q);
+    ASSERT_FALSE(p.empty()) << q;
+    EXPECT_NE(p[0].find(index), std::string::npos) << p[0];
+  }
   sqlite3_close(db);
 }
 

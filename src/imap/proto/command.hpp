@@ -68,6 +68,8 @@ struct SequenceSet {
   std::vector<std::pair<uint32_t, uint32_t>> resolve(uint32_t largest) const;
   // True if n is in the set, with "*" meaning `largest`.
   bool contains(uint32_t n, uint32_t largest) const;
+  // resolve(), then sorted and with overlapping or adjacent ranges merged (for large sets).
+  std::vector<std::pair<uint32_t, uint32_t>> merged(uint32_t largest) const;
 };
 
 struct Date {  // "1-Feb-1994"

@@ -158,6 +158,9 @@ TEST(SequenceSet, Parsing) {
   EXPECT_EQ(rs[3], (std::pair<uint32_t, uint32_t>{9, 20}));
   EXPECT_TRUE(s.contains(20, 20));
   EXPECT_FALSE(s.contains(6, 20));
+  auto m = ok("a FETCH 5:7,1,2,3,9:8,4294967295,4294967294 FLAGS").as<FetchArgs>().set.merged(10);
+  EXPECT_EQ(
+      m, (std::vector<std::pair<uint32_t, uint32_t>>{{1, 3}, {5, 9}, {4294967294u, 4294967295u}}));
   auto r2 = ok("a FETCH 9:2 FLAGS").as<FetchArgs>().set.resolve(100);
   EXPECT_EQ(r2[0], (std::pair<uint32_t, uint32_t>{2, 9}));
   EXPECT_EQ(ok("a FETCH 4294967295 UID").as<FetchArgs>().set.ranges[0].first, 4294967295u);

@@ -124,6 +124,20 @@ bool SequenceSet::contains(uint32_t n, uint32_t largest) const {
   return false;
 }
 
+std::vector<std::pair<uint32_t, uint32_t>> SequenceSet::merged(uint32_t largest) const {
+  auto v = resolve(largest);
+  std::sort(v.begin(), v.end());
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  for (const auto& r : v) {
+    if (!out.empty() && (out.back().second == UINT32_MAX || r.first <= out.back().second + 1)) {
+      out.back().second = std::max(out.back().second, r.second);
+    } else {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
 int64_t DateTime::to_unix() const {
   return days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
          hour * 3600 + minute * 60 + second - static_cast<int64_t>(tz_minutes) * 60;

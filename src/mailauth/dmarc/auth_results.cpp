@@ -90,6 +90,15 @@ AuthResultsBuilder& AuthResultsBuilder::dkim_none() {
   return *this;
 }
 
+AuthResultsBuilder& AuthResultsBuilder::clause(std::string_view text) {
+  std::string c = strip_controls(text);
+  std::string_view t = c;
+  while (!t.empty() && (t.front() == ' ' || t.front() == ';')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == ';')) t.remove_suffix(1);
+  if (!t.empty()) results_.emplace_back(t);
+  return *this;
+}
+
 AuthResultsBuilder& AuthResultsBuilder::dmarc(const Evaluation& ev, std::string_view from_domain) {
   std::string r = std::string("dmarc=") + verdict_name(ev.verdict);
   if (ev.record) {

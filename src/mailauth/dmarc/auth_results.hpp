@@ -22,6 +22,9 @@ class AuthResultsBuilder {
   // none when the message has no signature.
   AuthResultsBuilder& dkim(const DkimSignatureResult& sig);
   AuthResultsBuilder& dkim_none();
+  // A method clause formatted elsewhere (e.g. mailauth/dkim's auth_results_clause), added as is
+  // apart from control characters, which are dropped. Empty clauses are ignored.
+  AuthResultsBuilder& clause(std::string_view text);
   // dmarc=<result> (p=<policy> dis=<disposition>) header.from=<from_domain>
   AuthResultsBuilder& dmarc(const Evaluation& ev, std::string_view from_domain);
 

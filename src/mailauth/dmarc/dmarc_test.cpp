@@ -279,6 +279,14 @@ TEST(AuthResults, NullSenderNoneAndQuoting) {
   EXPECT_EQ(ar_value("example.com"), "example.com");
 }
 
+TEST(AuthResults, PreformattedClause) {
+  AuthResultsBuilder b("mx");
+  b.clause("dkim=fail reason=\"body hash mismatch\" header.d=example.com\r\n;")
+      .clause("")
+      .clause(" ; ");
+  EXPECT_EQ(b.value(), "mx; dkim=fail reason=\"body hash mismatch\" header.d=example.com");
+}
+
 TEST(AuthResults, DmarcFailWithDisposition) {
   dns::FakeResolver r;
   r.add_txt("_dmarc.example.com", "v=DMARC1; p=reject; pct=50");

@@ -3,6 +3,8 @@
 #include "imap/proto/response.hpp"
 #include "imap/server/session.hpp"
 
+#include <ctime>
+
 #include "base/strings.hpp"
 
 namespace tegami::imap::server {
@@ -39,6 +41,16 @@ asio::awaitable<Session::Reply> Session::cmd_id(proto::Command& c) {
       }
       client_name_ = name;
     }
+  }
+  if (state_ != State::kNotAuth && app_password_id_ != 0 && !client_name_.empty()) {
+    // ID after sign-in: the owner's app-password list still learns which client this is.
+    store::Id ap = app_password_id_;
+    std::string ip = conn_.stream().remote_ip();
+    auto note = [&] {
+      return ctx_.store->note_app_password_use(ap, static_cast<int64_t>(std::time(nullptr)), ip,
+                                               client_name_);
+    };
+    (void)co_await blocking(note);
   }
   send("* ID (\"name\" \"Tegami\" \"vendor\" \"Tegami\")\r\n");
   co_return "OK ID completed";

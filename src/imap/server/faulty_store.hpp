@@ -1,0 +1,209 @@
+// A store::Store decorator for tests: forwards to a real store, and can make one method fail
+// with an Errc or throw, to check error mapping and the per-command exception guard.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace tegami::imap::server::testing {
+
+class FaultyStore final : public store::Store {
+ public:
+  explicit FaultyStore(store::Store& inner) : inner_(inner) {}
+
+  std::string fail_method;  // the method to fail, "" for none
+  Errc fail_code = Errc::kInternal;
+  bool throw_instead = false;
+
+  using Domain = store::Domain;
+  using Account = store::Account;
+  using AppPassword = store::AppPassword;
+  using Event = store::Event;
+  using Mailbox = store::Mailbox;
+  using MessageMeta = store::MessageMeta;
+  using DeliveryTarget = store::DeliveryTarget;
+  using Delivered = store::Delivered;
+  using FlagOp = store::FlagOp;
+  using FlagUpdate = store::FlagUpdate;
+  using CopyResult = store::CopyResult;
+  using Changes = store::Changes;
+  using Id = store::Id;
+
+  Result<Domain> add_domain(std::string_view name) override {
+    if (auto e = fault("add_domain")) return *e;
+    return inner_.add_domain(name);
+  }
+  Result<Domain> add_alias_domain(std::string_view primary, std::string_view alias) override {
+    if (auto e = fault("add_alias_domain")) return *e;
+    return inner_.add_alias_domain(primary, alias);
+  }
+  Result<Domain> find_domain(std::string_view name) override {
+    if (auto e = fault("find_domain")) return *e;
+    return inner_.find_domain(name);
+  }
+  Result<std::vector<Domain>> list_domains() override {
+    if (auto e = fault("list_domains")) return *e;
+    return inner_.list_domains();
+  }
+  Result<Account> add_account(std::string_view address, std::string_view password_hash,
+                              int64_t quota_bytes) override {
+    if (auto e = fault("add_account")) return *e;
+    return inner_.add_account(address, password_hash, quota_bytes);
+  }
+  Result<Account> get_account(Id id) override {
+    if (auto e = fault("get_account")) return *e;
+    return inner_.get_account(id);
+  }
+  Result<Account> find_account_by_address(std::string_view address) override {
+    if (auto e = fault("find_account_by_address")) return *e;
+    return inner_.find_account_by_address(address);
+  }
+  Result<std::vector<Account>> list_accounts() override {
+    if (auto e = fault("list_accounts")) return *e;
+    return inner_.list_accounts();
+  }
+  Status set_password(Id account, std::string_view password_hash) override {
+    if (auto e = fault("set_password")) return *e;
+    return inner_.set_password(account, password_hash);
+  }
+  Status set_two_factor(Id account, bool on) override {
+    if (auto e = fault("set_two_factor")) return *e;
+    return inner_.set_two_factor(account, on);
+  }
+  Status set_quota(Id account, int64_t quota_bytes) override {
+    if (auto e = fault("set_quota")) return *e;
+    return inner_.set_quota(account, quota_bytes);
+  }
+  Status add_alias(Id account, std::string_view address) override {
+    if (auto e = fault("add_alias")) return *e;
+    return inner_.add_alias(account, address);
+  }
+  Status remove_alias(Id account, std::string_view address) override {
+    if (auto e = fault("remove_alias")) return *e;
+    return inner_.remove_alias(account, address);
+  }
+  Result<std::vector<std::string>> list_aliases(Id account) override {
+    if (auto e = fault("list_aliases")) return *e;
+    return inner_.list_aliases(account);
+  }
+  Result<AppPassword> add_app_password(Id account, std::string_view label,
+                                       std::string_view hash) override {
+    if (auto e = fault("add_app_password")) return *e;
+    return inner_.add_app_password(account, label, hash);
+  }
+  Result<std::vector<AppPassword>> list_app_passwords(Id account, bool include_revoked) override {
+    if (auto e = fault("list_app_passwords")) return *e;
+    return inner_.list_app_passwords(account, include_revoked);
+  }
+  Status revoke_app_password(Id account, Id app_password, std::string_view reason) override {
+    if (auto e = fault("revoke_app_password")) return *e;
+    return inner_.revoke_app_password(account, app_password, reason);
+  }
+  Status revoke_all_app_passwords(Id account, std::string_view reason) override {
+    if (auto e = fault("revoke_all_app_passwords")) return *e;
+    return inner_.revoke_all_app_passwords(account, reason);
+  }
+  Status note_app_password_use(Id app_password, int64_t time, std::string_view ip,
+                               std::string_view client) override {
+    if (auto e = fault("note_app_password_use")) return *e;
+    return inner_.note_app_password_use(app_password, time, ip, client);
+  }
+  Status add_event(const Event& e) override {
+    if (auto e = fault("add_event")) return *e;
+    return inner_.add_event(e);
+  }
+  Result<std::vector<Event>> list_events(Id account, size_t limit) override {
+    if (auto e = fault("list_events")) return *e;
+    return inner_.list_events(account, limit);
+  }
+  Result<std::vector<Mailbox>> list_mailboxes(Id account) override {
+    if (auto e = fault("list_mailboxes")) return *e;
+    return inner_.list_mailboxes(account);
+  }
+  Result<Mailbox> get_mailbox(Id account, std::string_view name) override {
+    if (auto e = fault("get_mailbox")) return *e;
+    return inner_.get_mailbox(account, name);
+  }
+  Result<Mailbox> get_mailbox_by_id(Id mailbox) override {
+    if (auto e = fault("get_mailbox_by_id")) return *e;
+    return inner_.get_mailbox_by_id(mailbox);
+  }
+  Result<Mailbox> create_mailbox(Id account, std::string_view name,
+                                 std::string_view special_use) override {
+    if (auto e = fault("create_mailbox")) return *e;
+    return inner_.create_mailbox(account, name, special_use);
+  }
+  Status delete_mailbox(Id mailbox) override {
+    if (auto e = fault("delete_mailbox")) return *e;
+    return inner_.delete_mailbox(mailbox);
+  }
+  Status rename_mailbox(Id account, std::string_view from, std::string_view to) override {
+    if (auto e = fault("rename_mailbox")) return *e;
+    return inner_.rename_mailbox(account, from, to);
+  }
+  Status set_subscribed(Id mailbox, bool on) override {
+    if (auto e = fault("set_subscribed")) return *e;
+    return inner_.set_subscribed(mailbox, on);
+  }
+  Result<std::vector<Delivered>> deliver(std::string_view raw, const index::MessageIndex& idx,
+                                         const std::vector<DeliveryTarget>& targets,
+                                         int64_t internal_date) override {
+    if (auto e = fault("deliver")) return *e;
+    return inner_.deliver(raw, idx, targets, internal_date);
+  }
+  Result<std::vector<MessageMeta>> list_messages(Id mailbox) override {
+    if (auto e = fault("list_messages")) return *e;
+    return inner_.list_messages(mailbox);
+  }
+  Result<std::vector<MessageMeta>> get_messages(Id mailbox,
+                                                const std::vector<uint32_t>& uids) override {
+    if (auto e = fault("get_messages")) return *e;
+    return inner_.get_messages(mailbox, uids);
+  }
+  Result<Changes> changes_since(Id mailbox, uint64_t modseq) override {
+    if (auto e = fault("changes_since")) return *e;
+    return inner_.changes_since(mailbox, modseq);
+  }
+  Result<std::string> read_blob(Id blob) override {
+    if (auto e = fault("read_blob")) return *e;
+    return inner_.read_blob(blob);
+  }
+  Result<index::MessageIndex> read_index(Id blob) override {
+    if (auto e = fault("read_index")) return *e;
+    return inner_.read_index(blob);
+  }
+  Result<std::vector<FlagUpdate>> store_flags(Id mailbox, const std::vector<uint32_t>& uids,
+                                              FlagOp op, uint32_t flags,
+                                              const std::vector<std::string>& keywords,
+                                              uint64_t unchanged_since,
+                                              std::vector<uint32_t>* failed) override {
+    if (auto e = fault("store_flags")) return *e;
+    return inner_.store_flags(mailbox, uids, op, flags, keywords, unchanged_since, failed);
+  }
+  Result<CopyResult> copy_messages(Id from, const std::vector<uint32_t>& uids, Id to,
+                                   bool enforce_quota) override {
+    if (auto e = fault("copy_messages")) return *e;
+    return inner_.copy_messages(from, uids, to, enforce_quota);
+  }
+  Result<CopyResult> move_messages(Id from, const std::vector<uint32_t>& uids, Id to) override {
+    if (auto e = fault("move_messages")) return *e;
+    return inner_.move_messages(from, uids, to);
+  }
+  Result<std::vector<uint32_t>> expunge(Id mailbox, const std::vector<uint32_t>& uids) override {
+    if (auto e = fault("expunge")) return *e;
+    return inner_.expunge(mailbox, uids);
+  }
+
+ private:
+  std::optional<Error> fault(const char* method) {
+    if (fail_method != method) return std::nullopt;
+    if (throw_instead) throw std::runtime_error(std::string("injected failure in ") + method);
+    return make_error(fail_code, std::string("injected failure in ") + method);
+  }
+  store::Store& inner_;
+};
+
+}  // namespace tegami::imap::server::testing

@@ -236,6 +236,20 @@ TEST(Sign, RefusesIdentityOutsideDomain) {
   EXPECT_FALSE(sign(kMessage, signing_key(ed_key()), o).ok());
 }
 
+TEST(Sign, RefusesOptionsThatWouldBreakTheField) {
+  SignOptions o;
+  o.identity = "a;b@example.com";
+  EXPECT_FALSE(sign(kMessage, signing_key(ed_key()), o).ok());
+  o.identity = "";
+  o.headers = {"From", "Sub ject"};
+  EXPECT_FALSE(sign(kMessage, signing_key(ed_key()), o).ok());
+  o.headers = {"From", "a:b"};
+  EXPECT_FALSE(sign(kMessage, signing_key(ed_key()), o).ok());
+  EXPECT_FALSE(sign(kMessage, SigningKey{"example.com", "bad selector",
+                                         PrivateKey::from_pem(ed_key().to_pem()).value()})
+                   .ok());
+}
+
 TEST(Sign, SeveralKeysAtOnce) {
   std::vector<SigningKey> keys;
   keys.push_back(signing_key(rsa_key()));

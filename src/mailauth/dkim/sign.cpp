@@ -61,7 +61,17 @@ Result<std::string> sign(std::string_view message, const SigningKey& key, const 
   std::string selector = ascii_lower(key.selector);
   if (!is_valid_domain(domain) || !is_valid_domain(selector))
     return make_error(Errc::kInvalidData, "bad DKIM domain or selector");
+  auto printable = [](std::string_view v, bool allow_colon) {
+    return !v.empty() && std::all_of(v.begin(), v.end(), [&](char ch) {
+      auto c = static_cast<unsigned char>(ch);
+      return c > 0x20 && c < 0x7f && c != ';' && (allow_colon || c != ':');
+    });
+  };
+  for (const std::string& name : opts.headers)
+    if (!printable(name, false)) return make_error(Errc::kInvalidData, "bad header name to sign");
   if (!opts.identity.empty()) {
+    if (!printable(opts.identity, true))
+      return make_error(Errc::kInvalidData, "bad characters in i=");
     size_t at = opts.identity.rfind('@');
     std::string idom =
         at == std::string::npos ? std::string() : ascii_lower(opts.identity.substr(at + 1));

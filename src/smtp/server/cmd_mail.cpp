@@ -18,8 +18,10 @@ std::string human_size(uint64_t n) {
 }  // namespace
 
 std::string too_big_text(uint64_t limit) {
-  return "Message too big: the limit is " + human_size(limit) + " (" + std::to_string(limit) +
-         " bytes), headers and attachments together. Send large files with Mail Drop";
+  std::string size = human_size(limit);
+  if (size.find("MB") != std::string::npos) size += " (" + std::to_string(limit) + " bytes)";
+  return "Message too big: the limit is " + size +
+         ", headers and attachments together. Send large files with Mail Drop";
 }
 
 asio::awaitable<void> Session::on_mail(const proto::Command& c) {

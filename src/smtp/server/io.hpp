@@ -45,6 +45,7 @@ class Io {
   asio::awaitable<bool> start_tls();
 
   net::Stream& stream() { return *stream_; }
+  const net::Stream& stream() const { return *stream_; }
   bool has_buffered_input() const { return pos_ < in_.size(); }
 
  private:

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "base/strings.hpp"
 #include "smtp/proto/data_decoder.hpp"
 #include "smtp/server/test_support.hpp"
@@ -315,6 +317,70 @@ TEST(SmtpServer, DisconnectInsideDataStoresNothing) {
   std::string out = w.run(envelope("alice@example.com") + "DATA\r\nSubject: cut\r\n\r\nhalf");
   EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "354"}));
   EXPECT_EQ(w.inbox(w.alice).size(), 0u);
+}
+
+// A stream that serves its input, then behaves as if the read timeout expired.
+class TimeoutStream final : public net::Stream {
+ public:
+  TimeoutStream(std::string in, std::string* out) : in_(std::move(in)), out_(out) {}
+  asio::awaitable<std::size_t> read_some(std::span<char> buf) override {
+    if (pos_ >= in_.size()) {
+      timed_out_ = true;
+      co_return 0;
+    }
+    std::size_t n = std::min(buf.size(), in_.size() - pos_);
+    std::memcpy(buf.data(), in_.data() + pos_, n);
+    pos_ += n;
+    co_return n;
+  }
+  asio::awaitable<bool> write_all(std::string_view d) override {
+    out_->append(d);
+    co_return true;
+  }
+  asio::awaitable<bool> start_tls() override { co_return false; }
+  bool can_start_tls() const override { return false; }
+  bool tls_active() const override { return false; }
+  std::string tls_version() const override { return ""; }
+  void set_read_timeout(std::chrono::seconds t) override { timeout_ = t; }
+  bool timed_out() const override { return timed_out_; }
+  const std::string& remote_ip() const override { return ip_; }
+  bool is_loopback() const override { return false; }
+  void close() override {}
+  std::chrono::seconds timeout_{0};
+
+ private:
+  std::string in_;
+  std::size_t pos_ = 0;
+  std::string* out_;
+  bool timed_out_ = false;
+  std::string ip_ = "2001:db8::25";
+};
+
+std::string run_timeout(World& w, const std::string& input) {
+  std::string out;
+  boost::asio::io_context io;
+  auto stream = std::make_unique<TimeoutStream>(input, &out);
+  boost::asio::co_spawn(io, serve(std::move(stream), w.ctx), boost::asio::detached);
+  io.run();
+  return out;
+}
+
+TEST(SmtpServer, Timeouts) {
+  World w;
+  std::string out = run_timeout(w, "EHLO c\r\n");
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 3u) << out;
+  EXPECT_EQ(r[2].substr(0, 10), "421 4.4.2 ");
+  out = run_timeout(w, envelope("alice@example.com") + "DATA\r\nSubject: slow\r\n");
+  r = replies(out);
+  ASSERT_EQ(r.size(), 6u) << out;
+  EXPECT_EQ(r[5].substr(0, 10), "421 4.4.2 ");
+  EXPECT_EQ(w.inbox(w.alice).size(), 0u);
+  // IPv6 clients get an IPv6 address literal in Received.
+  out = run_timeout(w, envelope("alice@example.com") + "DATA\r\nSubject: v6\r\n\r\n.\r\n");
+  auto msgs = w.inbox(w.alice);
+  ASSERT_EQ(msgs.size(), 1u) << out;
+  EXPECT_EQ(msgs[0].rfind("Received: from client.remote.example ([IPv6:2001:db8::25])", 0), 0u);
 }
 
 TEST(SmtpServer, HttpIsTurnedAway) {

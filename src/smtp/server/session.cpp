@@ -25,7 +25,7 @@ void Session::reply(const proto::Reply& r) {
 
 bool Session::auth_allowed() const {
   if (ctx_.mode != Mode::kSubmission || ctx_.auth == nullptr) return false;
-  auto& s = const_cast<Io&>(io_).stream();
+  const net::Stream& s = io_.stream();
   return s.tls_active() || (ctx_.allow_auth_without_tls && s.is_loopback());
 }
 

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "dns/fake_resolver.hpp"
+#include "dns/local_server.hpp"
 #include "dns/rdata.hpp"
 #include "dns/resolver.hpp"
 
@@ -122,140 +123,57 @@ TEST(Fake, RecordsFailuresAndLog) {
 
 // ---- libunbound against a real unbound server on loopback ----
 
-constexpr const char* kUnbound = "/usr/sbin/unbound";
-
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sa.sin_port = 0;
-  socklen_t len = sizeof sa;
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-    if (fd >= 0) close(fd);
-    return -1;
-  }
-  close(fd);
-  return ntohs(sa.sin_port);
-}
-
-bool tcp_listening(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sa.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-  if (fd >= 0) close(fd);
-  return ok;
-}
-
 const std::string kLongA(200, 'a');
 const std::string kLongB(150, 'b');
 
 class UnboundTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (access(kUnbound, X_OK) != 0) return;
-    char tmpl[] = "/tmp/tegami-dns-XXXXXX";
-    if (!mkdtemp(tmpl)) return;
-    dir_ = tmpl;
-    for (int attempt = 0; attempt < 5 && pid_ <= 0; ++attempt) {
-      port_ = free_port();
-      if (port_ <= 0) continue;
-      write_config();
-      start();
+    if (!LocalDnsServer::available()) return;
+    LocalZoneData z;
+    z.static_zones = {"example.test."};
+    z.refused_zones = {"refused.example."};
+    z.local_data = {
+        "example.test. IN MX 20 mx2.example.test.",
+        "example.test. IN MX 10 MX1.Example.Test.",
+        "example.test. IN TXT \"v=spf1 \" \"ip4:192.0.2.0/24 -all\"",
+        "example.test. IN TXT \"second record\"",
+        "long.example.test. IN TXT \"" + kLongA + "\" \"" + kLongB + "\"",
+        "mx1.example.test. IN A 192.0.2.1",
+        "mx1.example.test. IN A 192.0.2.2",
+        "mx1.example.test. IN AAAA 2001:db8::25",
+        "mx2.example.test. IN A 192.0.2.3",
+        "alias.example.test. IN CNAME mx2.example.test.",
+        "_25._tcp.mx1.example.test. IN TLSA 3 1 1 "
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    };
+    z.local_data_ptr = {"1.2.3.4 mx1.example.test", "2a00:1450::25 mx1.example.test"};
+    auto s = LocalDnsServer::start(z);
+    if (s) {
+      server_ = std::move(*s);
+    } else {
+      start_error_ = s.error().message;
     }
   }
 
-  static void write_config() {
-    std::ofstream c(dir_ + "/unbound.conf");
-    c << "server:\n"
-      << "  interface: 127.0.0.1\n"
-      << "  port: " << port_ << "\n"
-      << "  do-daemonize: no\n  username: \"\"\n  chroot: \"\"\n"
-      << "  directory: \"" << dir_ << "\"\n"
-      << "  pidfile: \"\"\n  use-syslog: no\n  logfile: \"\"\n  do-ip6: no\n"
-      << "  module-config: \"iterator\"\n"
-      << "  local-zone: \"example.test.\" static\n"
-      << "  local-data: \"example.test. IN MX 20 mx2.example.test.\"\n"
-      << "  local-data: \"example.test. IN MX 10 MX1.Example.Test.\"\n"
-      << "  local-data: 'example.test. IN TXT \"v=spf1 \" \"ip4:192.0.2.0/24 -all\"'\n"
-      << "  local-data: 'example.test. IN TXT \"second record\"'\n"
-      << "  local-data: 'long.example.test. IN TXT \"" << kLongA << "\" \"" << kLongB << "\"'\n"
-      << "  local-data: \"mx1.example.test. IN A 192.0.2.1\"\n"
-      << "  local-data: \"mx1.example.test. IN A 192.0.2.2\"\n"
-      << "  local-data: \"mx1.example.test. IN AAAA 2001:db8::25\"\n"
-      << "  local-data: \"mx2.example.test. IN A 192.0.2.3\"\n"
-      << "  local-data: \"alias.example.test. IN CNAME mx2.example.test.\"\n"
-      << "  local-data: \"_25._tcp.mx1.example.test. IN TLSA 3 1 1 "
-         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"\n"
-      << "  local-data-ptr: \"1.2.3.4 mx1.example.test\"\n"
-      << "  local-data-ptr: \"2a00:1450::25 mx1.example.test\"\n"
-      << "  local-zone: \"refused.example.\" refuse\n"
-      << "remote-control:\n  control-enable: no\n";
-  }
-
-  static void start() {
-    pid_t pid = fork();
-    if (pid == 0) {
-      int fd = open((dir_ + "/unbound.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-      }
-      std::string conf = dir_ + "/unbound.conf";
-      execl(kUnbound, "unbound", "-d", "-c", conf.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    if (pid < 0) return;
-    for (int i = 0; i < 100; ++i) {  // up to 5 s
-      if (tcp_listening(port_)) {
-        pid_ = pid;
-        return;
-      }
-      int status;
-      if (waitpid(pid, &status, WNOHANG) == pid) return;  // exited (port taken?)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    stop(pid);
-  }
-
-  static void stop(pid_t pid) {
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 100; ++i) {
-      int status;
-      if (waitpid(pid, &status, WNOHANG) == pid) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    kill(pid, SIGKILL);
-    int status;
-    waitpid(pid, &status, 0);
-  }
-
-  static void TearDownTestSuite() {
-    if (pid_ > 0) stop(pid_);
-    pid_ = -1;
-    if (!dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
-  }
+  static void TearDownTestSuite() { server_.reset(); }
 
   void SetUp() override {
-    if (access(kUnbound, X_OK) != 0) GTEST_SKIP() << "unbound is not installed";
-    ASSERT_GT(pid_, 0) << "unbound did not start; see the log in " << dir_;
+    if (!LocalDnsServer::available()) GTEST_SKIP() << "unbound is not installed";
+    ASSERT_TRUE(server_) << start_error_;
+    dir_ = server_->dir();
+    port_ = server_->port();
     ResolverOptions opts;
-    opts.forwarder = "127.0.0.1@" + std::to_string(port_);
+    opts.forwarder = server_->forwarder();
     auto r = make_unbound_resolver(opts);
     ASSERT_TRUE(r) << r.error().message;
     resolver_ = std::move(*r);
   }
 
-  static inline std::string dir_;
-  static inline int port_ = -1;
-  static inline pid_t pid_ = -1;
+  static inline std::unique_ptr<LocalDnsServer> server_;
+  static inline std::string start_error_;
+  std::string dir_;
+  int port_ = -1;
   std::unique_ptr<Resolver> resolver_;
 };
 

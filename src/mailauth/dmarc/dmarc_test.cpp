@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "dns/fake_resolver.hpp"
+#include "dns/local_server.hpp"
 #include "mailauth/dmarc/auth_results.hpp"
 #include "mailauth/dmarc/dmarc.hpp"
 #include "mailauth/dmarc/record.hpp"
@@ -295,6 +296,51 @@ TEST(AuthResults, DmarcFailWithDisposition) {
   AuthResultsBuilder b("mx");
   b.dmarc(ev, "example.com");
   EXPECT_EQ(b.value(), "mx; dmarc=fail (p=reject dis=quarantine) header.from=example.com");
+}
+
+// ---- end to end: SPF and DMARC through libunbound against a real DNS server on loopback ----
+
+TEST(RealDns, EvaluateThroughUnbound) {
+  if (!dns::LocalDnsServer::available()) GTEST_SKIP() << "unbound is not installed";
+  dns::LocalZoneData z;
+  z.static_zones = {"example.test."};
+  z.local_data = {
+      "example.test. IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"",
+      "_dmarc.example.test. IN TXT \"v=DMARC1; p=reject; sp=quarantine; \" "
+      "\"rua=mailto:d@example.test\"",
+  };
+  auto server = dns::LocalDnsServer::start(z);
+  ASSERT_TRUE(server) << server.error().message;
+  dns::ResolverOptions opts;
+  opts.forwarder = (*server)->forwarder();
+  auto resolver = dns::make_unbound_resolver(opts);
+  ASSERT_TRUE(resolver) << resolver.error().message;
+  dns::Resolver& r = **resolver;
+
+  auto spf_ok = spf::check_mail_from(r, "192.0.2.9", "c.example.net", "a@example.test");
+  ASSERT_EQ(spf_ok.verdict, spf::Verdict::kPass);
+  Input in;
+  in.from_domain = "example.test";
+  in.spf = spf_ok.verdict;
+  in.spf_domain = spf_ok.domain;
+  auto pass = evaluate(r, in);
+  EXPECT_EQ(pass.verdict, Verdict::kPass);
+  ASSERT_TRUE(pass.record);
+  EXPECT_EQ(pass.record->rua, std::vector<std::string>{"mailto:d@example.test"});
+
+  auto spf_bad = spf::check_mail_from(r, "203.0.113.1", "c.example.net", "a@example.test");
+  in.spf = spf_bad.verdict;
+  in.from_domain = "news.example.test";  // no _dmarc.news: the org domain's sp applies
+  auto fail = evaluate(r, in);
+  EXPECT_EQ(fail.verdict, Verdict::kFail);
+  EXPECT_EQ(fail.policy_domain, "example.test");
+  EXPECT_EQ(fail.disposition, Policy::kQuarantine);
+
+  AuthResultsBuilder b("mx.example.test");
+  b.spf(spf_bad.verdict, "a@example.test", "c.example.net").dkim_none().dmarc(fail, in.from_domain);
+  EXPECT_EQ(b.value(),
+            "mx.example.test; spf=fail smtp.mailfrom=a@example.test; dkim=none; dmarc=fail "
+            "(p=quarantine dis=quarantine) header.from=news.example.test");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "dns/fake_resolver.hpp"
+#include "dns/local_server.hpp"
 #include "mailauth/spf/macro.hpp"
 #include "mailauth/spf/record.hpp"
 #include "mailauth/spf/spf.hpp"
@@ -537,6 +538,42 @@ TEST(Check, NullMxIsSkipped) {
   r.add_txt("example.com", "v=spf1 mx -all");
   r.add_mx("example.com", 0, ".");
   EXPECT_EQ(run(r).verdict, Verdict::kFail);
+}
+
+// ---- end to end: the libunbound resolver against a real DNS server on loopback ----
+
+TEST(RealDns, CheckHostThroughUnbound) {
+  if (!dns::LocalDnsServer::available()) GTEST_SKIP() << "unbound is not installed";
+  dns::LocalZoneData z;
+  z.static_zones = {"example.test."};
+  z.local_data = {
+      // One record in three strings: joined without spaces (RFC 7208 §3.3).
+      "example.test. IN TXT \"v=spf1 mx include:_spf.\" \"example.test ip6:2001:db8:5::/48\" "
+      "\" -all\"",
+      "example.test. IN TXT \"google-site-verification=xyz\"",
+      "example.test. IN MX 10 mx.example.test.",
+      "mx.example.test. IN A 192.0.2.25",
+      "_spf.example.test. IN TXT \"v=spf1 a:relay.example.test ~all\"",
+      "relay.example.test. IN A 198.51.100.7",
+      "two.example.test. IN TXT \"v=spf1 -all\"",
+      "two.example.test. IN TXT \"v=spf1 +all\"",
+  };
+  auto server = dns::LocalDnsServer::start(z);
+  ASSERT_TRUE(server) << server.error().message;
+  dns::ResolverOptions opts;
+  opts.forwarder = (*server)->forwarder();
+  auto resolver = dns::make_unbound_resolver(opts);
+  ASSERT_TRUE(resolver) << resolver.error().message;
+  dns::Resolver& r = **resolver;
+  auto from = [&](const char* ip, const char* sender) {
+    return check_mail_from(r, ip, "client.example.net", sender).verdict;
+  };
+  EXPECT_EQ(from("192.0.2.25", "a@example.test"), Verdict::kPass);    // mx
+  EXPECT_EQ(from("198.51.100.7", "a@example.test"), Verdict::kPass);  // include -> a
+  EXPECT_EQ(from("2001:db8:5::1", "a@example.test"), Verdict::kPass);
+  EXPECT_EQ(from("203.0.113.1", "a@example.test"), Verdict::kFail);
+  EXPECT_EQ(from("203.0.113.1", "a@nothing.example.test"), Verdict::kNone);
+  EXPECT_EQ(from("203.0.113.1", "a@two.example.test"), Verdict::kPermError);
 }
 
 }  // namespace

@@ -89,7 +89,9 @@ TEST(Clients, RealTraffic) {
       EXPECT_TRUE(std::holds_alternative<ParseError>(r));
       continue;
     }
-    if (auto* e = std::get_if<ParseError>(&r)) ADD_FAILURE() << line << "\n -> " << e->text;
+    if (auto* e = std::get_if<ParseError>(&r)) {
+      ADD_FAILURE() << line << "\n -> " << e->text;
+    }
   }
 }
 
@@ -112,7 +114,9 @@ TEST(Clients, PrefixesAndCorruptions) {
         auto r = parse_command_line(m);
         if (auto* e = std::get_if<ParseError>(&r)) {
           EXPECT_FALSE(e->text.empty());
-          for (char t : e->text) EXPECT_TRUE(t >= 0x20 && t < 0x7f) << m;
+          for (char t : e->text) {
+            EXPECT_TRUE(t >= 0x20 && t < 0x7f) << m;
+          }
         }
       }
     }

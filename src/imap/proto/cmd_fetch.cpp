@@ -13,7 +13,9 @@ namespace {
 std::string section_text(const FetchAtt& a) {
   std::string s;
   for (size_t i = 0; i < a.section.part.size(); ++i) {
-    if (i) s += '.';
+    if (i) {
+      s += '.';
+    }
     s += std::to_string(a.section.part[i]);
   }
   const char* t = nullptr;
@@ -37,14 +39,18 @@ std::string section_text(const FetchAtt& a) {
       break;
   }
   if (t) {
-    if (!s.empty()) s += '.';
+    if (!s.empty()) {
+      s += '.';
+    }
     s += t;
   }
   if (a.section.text == Section::Text::kHeaderFields ||
       a.section.text == Section::Text::kHeaderFieldsNot) {
     s += " (";
     for (size_t i = 0; i < a.section.fields.size(); ++i) {
-      if (i) s += ' ';
+      if (i) {
+        s += ' ';
+      }
       s += astring(a.section.fields[i]);
     }
     s += ')';
@@ -95,7 +101,9 @@ std::string fetch_att_response_name(const FetchAtt& a) {
                                                 : "BINARY.SIZE[";
       s += section_text(a);
       s += ']';
-      if (a.partial && a.type != T::kBinarySize) s += "<" + std::to_string(a.partial->origin) + ">";
+      if (a.partial && a.type != T::kBinarySize) {
+        s += "<" + std::to_string(a.partial->origin) + ">";
+      }
       return s;
     }
   }
@@ -115,21 +123,32 @@ bool section(Reader& r, FetchAtt& a, bool binary) {
   size_t i = 0;
   while (i < spec.size() && spec[i] >= '0' && spec[i] <= '9') {
     size_t j = i;
-    while (j < spec.size() && spec[j] >= '0' && spec[j] <= '9') ++j;
+    while (j < spec.size() && spec[j] >= '0' && spec[j] <= '9') {
+      ++j;
+    }
     auto n = parse_u64(std::string_view(spec).substr(i, j - i));
-    if (!n || *n == 0 || *n > 0xffffffffULL)
+    if (!n || *n == 0 || *n > 0xffffffffULL) {
       return r.fail("invalid section part '" + printable(spec) + "'");
-    if (!r.count_item()) return false;
+    }
+    if (!r.count_item()) {
+      return false;
+    }
     a.section.part.push_back(static_cast<uint32_t>(*n));
     i = j;
     if (i < spec.size()) {
-      if (spec[i] != '.') return r.fail("invalid section '" + printable(spec) + "'");
+      if (spec[i] != '.') {
+        return r.fail("invalid section '" + printable(spec) + "'");
+      }
       ++i;
-      if (i == spec.size()) return r.fail("invalid section '" + printable(spec) + "'");
+      if (i == spec.size()) {
+        return r.fail("invalid section '" + printable(spec) + "'");
+      }
     }
   }
   std::string text = ascii_upper(std::string_view(spec).substr(i));
-  if (binary && !text.empty()) return r.fail("invalid BINARY section '" + printable(spec) + "'");
+  if (binary && !text.empty()) {
+    return r.fail("invalid BINARY section '" + printable(spec) + "'");
+  }
   using X = Section::Text;
   if (text.empty()) {
     a.section.text = X::kNone;
@@ -147,31 +166,49 @@ bool section(Reader& r, FetchAtt& a, bool binary) {
     return r.fail("invalid section '" + printable(spec) + "'");
   }
   if (a.section.text == X::kHeaderFields || a.section.text == X::kHeaderFieldsNot) {
-    if (!r.sp() || !r.expect('(')) return false;
+    if (!r.sp() || !r.expect('(')) {
+      return false;
+    }
     for (;;) {
       std::string f;
-      if (!r.astring(f) || !r.count_item()) return false;
+      if (!r.astring(f) || !r.count_item()) {
+        return false;
+      }
       a.section.fields.push_back(std::move(f));
-      if (r.eat(')')) break;
-      if (!r.sp()) return false;
+      if (r.eat(')')) {
+        break;
+      }
+      if (!r.sp()) {
+        return false;
+      }
     }
   }
-  if (!r.expect(']')) return false;
+  if (!r.expect(']')) {
+    return false;
+  }
   return true;
 }
 
 bool partial(Reader& r, FetchAtt& a) {
-  if (!r.eat('<')) return true;
+  if (!r.eat('<')) {
+    return true;
+  }
   uint64_t origin = 0, size = 0;
-  if (!r.number64(origin) || !r.expect('.') || !r.nz_number64(size) || !r.expect('>')) return false;
-  if (origin > 0xffffffffULL || size > 0xffffffffULL) return r.fail("partial range too large");
+  if (!r.number64(origin) || !r.expect('.') || !r.nz_number64(size) || !r.expect('>')) {
+    return false;
+  }
+  if (origin > 0xffffffffULL || size > 0xffffffffULL) {
+    return r.fail("partial range too large");
+  }
   a.partial = Partial{static_cast<uint32_t>(origin), static_cast<uint32_t>(size)};
   return true;
 }
 
 bool fetch_att(Reader& r, FetchAtt& a) {
   std::string raw;
-  if (!r.raw_until_delim(raw)) return false;
+  if (!r.raw_until_delim(raw)) {
+    return false;
+  }
   std::string name = ascii_upper(raw);
   static constexpr std::pair<const char*, A> kSimple[] = {{"ENVELOPE", A::kEnvelope},
                                                           {"FLAGS", A::kFlags},
@@ -235,71 +272,120 @@ void add(std::vector<FetchAtt>& v, A t) {
 
 bool parse_fetch(Reader& r, Command& cmd) {
   FetchArgs a;
-  if (!r.sp() || !r.sequence_set(a.set) || !r.sp()) return false;
+  if (!r.sp() || !r.sequence_set(a.set) || !r.sp()) {
+    return false;
+  }
   if (r.eat('(')) {
-    if (r.peek() == ')') return r.fail("empty fetch attribute list");
+    if (r.peek() == ')') {
+      return r.fail("empty fetch attribute list");
+    }
     for (;;) {
       FetchAtt att;
-      if (!fetch_att(r, att) || !r.count_item()) return false;
+      if (!fetch_att(r, att) || !r.count_item()) {
+        return false;
+      }
       a.atts.push_back(std::move(att));
-      if (r.eat(')')) break;
-      if (!r.sp()) return false;
+      if (r.eat(')')) {
+        break;
+      }
+      if (!r.sp()) {
+        return false;
+      }
     }
   } else if (r.eat_word("ALL")) {
-    for (A t : {A::kFlags, A::kInternalDate, A::kRfc822Size, A::kEnvelope}) add(a.atts, t);
-  } else if (r.eat_word("FAST")) {
-    for (A t : {A::kFlags, A::kInternalDate, A::kRfc822Size}) add(a.atts, t);
-  } else if (r.eat_word("FULL")) {
-    for (A t : {A::kFlags, A::kInternalDate, A::kRfc822Size, A::kEnvelope, A::kBody})
+    for (A t : {A::kFlags, A::kInternalDate, A::kRfc822Size, A::kEnvelope}) {
       add(a.atts, t);
+    }
+  } else if (r.eat_word("FAST")) {
+    for (A t : {A::kFlags, A::kInternalDate, A::kRfc822Size}) {
+      add(a.atts, t);
+    }
+  } else if (r.eat_word("FULL")) {
+    for (A t : {A::kFlags, A::kInternalDate, A::kRfc822Size, A::kEnvelope, A::kBody}) {
+      add(a.atts, t);
+    }
   } else {
     FetchAtt att;
-    if (!fetch_att(r, att)) return false;
+    if (!fetch_att(r, att)) {
+      return false;
+    }
     a.atts.push_back(std::move(att));
   }
   if (r.eat(' ') && !r.rest_blank()) {  // fetch-modifiers (RFC 4466 §2.4, RFC 7162)
-    if (!r.expect('(')) return false;
+    if (!r.expect('(')) {
+      return false;
+    }
     for (;;) {
       std::string mod;
-      if (!r.atom_upper(mod) || !r.count_item()) return false;
+      if (!r.atom_upper(mod) || !r.count_item()) {
+        return false;
+      }
       if (mod == "CHANGEDSINCE") {
         uint64_t v = 0;
-        if (!r.sp() || !r.number64(v)) return false;
+        if (!r.sp() || !r.number64(v)) {
+          return false;
+        }
         a.changed_since = v;
       } else if (mod == "VANISHED") {
         a.vanished = true;
       } else {
         return r.fail("unknown FETCH modifier " + printable(mod));
       }
-      if (r.eat(')')) break;
-      if (!r.sp()) return false;
+      if (r.eat(')')) {
+        break;
+      }
+      if (!r.sp()) {
+        return false;
+      }
     }
-    if (a.vanished && !cmd.uid) return r.fail("VANISHED is only allowed with UID FETCH");
-    if (a.vanished && !a.changed_since) return r.fail("VANISHED requires CHANGEDSINCE");
+    if (a.vanished && !cmd.uid) {
+      return r.fail("VANISHED is only allowed with UID FETCH");
+    }
+    if (a.vanished && !a.changed_since) {
+      return r.fail("VANISHED requires CHANGEDSINCE");
+    }
   }
-  if (!r.end()) return false;
+  if (!r.end()) {
+    return false;
+  }
   cmd.args = std::move(a);
   return true;
 }
 
 bool parse_store(Reader& r, Command& cmd) {
   StoreArgs a;
-  if (!r.sp() || !r.sequence_set(a.set) || !r.sp()) return false;
+  if (!r.sp() || !r.sequence_set(a.set) || !r.sp()) {
+    return false;
+  }
   if (r.eat('(')) {  // store-modifiers
     for (;;) {
       std::string mod;
-      if (!r.atom_upper(mod) || !r.count_item()) return false;
-      if (mod != "UNCHANGEDSINCE") return r.fail("unknown STORE modifier " + printable(mod));
+      if (!r.atom_upper(mod) || !r.count_item()) {
+        return false;
+      }
+      if (mod != "UNCHANGEDSINCE") {
+        return r.fail("unknown STORE modifier " + printable(mod));
+      }
       uint64_t v = 0;
-      if (!r.sp() || !r.number64(v)) return false;
+      if (!r.sp() || !r.number64(v)) {
+        return false;
+      }
       a.unchanged_since = v;
-      if (r.eat(')')) break;
-      if (!r.sp()) return false;
+      if (r.eat(')')) {
+        break;
+      }
+      if (!r.sp()) {
+        return false;
+      }
     }
-    if (!r.sp()) return false;
+    if (!r.sp()) {
+      return false;
+    }
   }
   std::string item;
-  if (!r.raw_until_delim(item)) return false;
+  if (!r.raw_until_delim(item)) {
+    return false;
+  }
   std::string_view it = item;
   std::string up = ascii_upper(item);
   std::string_view u = up;
@@ -312,27 +398,40 @@ bool parse_store(Reader& r, Command& cmd) {
   } else if (u != "FLAGS") {
     return r.fail("invalid STORE data item '" + printable(it) + "'");
   }
-  if (!r.sp()) return false;
+  if (!r.sp()) {
+    return false;
+  }
   if (r.peek() == '(') {
-    if (!r.flag_list(a.flags)) return false;
+    if (!r.flag_list(a.flags)) {
+      return false;
+    }
   } else {
     for (;;) {
       std::string f;
-      if (!r.flag(f) || !r.count_item()) return false;
-      if (f == "\\*") return r.fail("\\* is not a valid flag here");
+      if (!r.flag(f) || !r.count_item()) {
+        return false;
+      }
+      if (f == "\\*") {
+        return r.fail("\\* is not a valid flag here");
+      }
       a.flags.push_back(std::move(f));
-      if (!r.eat(' ') || r.rest_blank()) break;
+      if (!r.eat(' ') || r.rest_blank()) {
+        break;
+      }
     }
   }
-  if (!r.end()) return false;
+  if (!r.end()) {
+    return false;
+  }
   cmd.args = std::move(a);
   return true;
 }
 
 bool parse_copy(Reader& r, Command& cmd) {
   CopyArgs a;
-  if (!r.sp() || !r.sequence_set(a.set) || !r.sp() || !r.mailbox(a.mailbox) || !r.end())
+  if (!r.sp() || !r.sequence_set(a.set) || !r.sp() || !r.mailbox(a.mailbox) || !r.end()) {
     return false;
+  }
   cmd.args = std::move(a);
   return true;
 }
@@ -341,10 +440,14 @@ bool parse_expunge(Reader& r, Command& cmd) {
   ExpungeArgs a;
   if (cmd.uid) {
     SequenceSet s;
-    if (!r.sp() || !r.sequence_set(s)) return false;
+    if (!r.sp() || !r.sequence_set(s)) {
+      return false;
+    }
     a.set = std::move(s);
   }
-  if (!r.end()) return false;
+  if (!r.end()) {
+    return false;
+  }
   cmd.args = std::move(a);
   return true;
 }

@@ -67,15 +67,23 @@ bool search_key(Reader& r, SearchKey& k, int depth);
 bool key_list(Reader& r, std::vector<SearchKey>& out, int depth) {
   for (;;) {
     SearchKey k;
-    if (!search_key(r, k, depth)) return false;
+    if (!search_key(r, k, depth)) {
+      return false;
+    }
     out.push_back(std::move(k));
-    if (r.eat(')')) return true;
-    if (!r.sp()) return false;
+    if (r.eat(')')) {
+      return true;
+    }
+    if (!r.sp()) {
+      return false;
+    }
   }
 }
 
 bool search_key(Reader& r, SearchKey& k, int depth) {
-  if (!r.enter(depth) || !r.count_item()) return false;
+  if (!r.enter(depth) || !r.count_item()) {
+    return false;
+  }
   int c = r.peek();
   if (c == '(') {
     r.eat('(');
@@ -86,9 +94,13 @@ bool search_key(Reader& r, SearchKey& k, int depth) {
     k.type = T::kSequence;
     return r.sequence_set(k.set);
   }
-  if (c == Reader::kEnd) return r.fail("missing search key");
+  if (c == Reader::kEnd) {
+    return r.fail("missing search key");
+  }
   std::string name;
-  if (!r.atom_upper(name)) return false;
+  if (!r.atom_upper(name)) {
+    return false;
+  }
   if (name == "NOT") {
     k.type = T::kNot;
     k.children.resize(1);
@@ -106,19 +118,28 @@ bool search_key(Reader& r, SearchKey& k, int depth) {
   }
   if (name == "MODSEQ") {  // MODSEQ [SP entry-name SP entry-type-req] SP mod-sequence-valzer
     k.type = T::kModSeq;
-    if (!r.sp()) return false;
+    if (!r.sp()) {
+      return false;
+    }
     if (r.peek() == '"' || r.peek() == Reader::kLiteral) {
-      if (!r.string(k.text) || !r.sp() || !r.atom(k.text2)) return false;
+      if (!r.string(k.text) || !r.sp() || !r.atom(k.text2)) {
+        return false;
+      }
       std::string t = ascii_lower(k.text2);
-      if (t != "priv" && t != "shared" && t != "all")
+      if (t != "priv" && t != "shared" && t != "all") {
         return r.fail("invalid MODSEQ entry type " + printable(k.text2));
+      }
       k.text2 = t;
-      if (!r.sp()) return false;
+      if (!r.sp()) {
+        return false;
+      }
     }
     return r.number64(k.number);
   }
   for (const KeyInfo& info : kKeys) {
-    if (name != info.name) continue;
+    if (name != info.name) {
+      continue;
+    }
     k.type = info.type;
     switch (info.arg) {
       case KeyInfo::kNone:
@@ -144,9 +165,13 @@ bool keys_to_end(Reader& r, SearchKey& top) {
   top.type = T::kAnd;
   for (;;) {
     SearchKey k;
-    if (!search_key(r, k, 1)) return false;
+    if (!search_key(r, k, 1)) {
+      return false;
+    }
     top.children.push_back(std::move(k));
-    if (!r.eat(' ') || r.rest_blank()) break;
+    if (!r.eat(' ') || r.rest_blank()) {
+      break;
+    }
   }
   return r.end();
 }
@@ -155,14 +180,18 @@ bool keys_to_end(Reader& r, SearchKey& top) {
 
 bool parse_search_return(Reader& r, SearchReturn& ret) {
   ret.given = true;
-  if (!r.expect('(')) return false;
+  if (!r.expect('(')) {
+    return false;
+  }
   if (r.eat(')')) {
     ret.all = true;
     return true;
   }
   for (;;) {
     std::string opt;
-    if (!r.atom_upper(opt) || !r.count_item()) return false;
+    if (!r.atom_upper(opt) || !r.count_item()) {
+      return false;
+    }
     if (opt == "MIN") {
       ret.min = true;
     } else if (opt == "MAX") {
@@ -176,19 +205,27 @@ bool parse_search_return(Reader& r, SearchReturn& ret) {
     } else {
       return r.fail("unknown RETURN option " + printable(opt));
     }
-    if (r.eat(')')) return true;
-    if (!r.sp()) return false;
+    if (r.eat(')')) {
+      return true;
+    }
+    if (!r.sp()) {
+      return false;
+    }
   }
 }
 
 bool parse_search_program(Reader& r, SearchArgs& args, bool charset_required) {
   if (charset_required) {
     std::string cs;
-    if (!r.astring(cs) || !r.sp()) return false;
+    if (!r.astring(cs) || !r.sp()) {
+      return false;
+    }
     args.charset = ascii_upper(cs);
   } else if (r.eat_word("CHARSET")) {
     std::string cs;
-    if (!r.sp() || !r.astring(cs) || !r.sp()) return false;
+    if (!r.sp() || !r.astring(cs) || !r.sp()) {
+      return false;
+    }
     args.charset = ascii_upper(cs);
   }
   return keys_to_end(r, args.key);
@@ -196,29 +233,45 @@ bool parse_search_program(Reader& r, SearchArgs& args, bool charset_required) {
 
 bool parse_search(Reader& r, Command& cmd) {
   SearchArgs a;
-  if (!r.sp()) return false;
-  if (r.eat_word("RETURN")) {
-    if (!r.sp() || !parse_search_return(r, a.ret) || !r.sp()) return false;
+  if (!r.sp()) {
+    return false;
   }
-  if (!parse_search_program(r, a, false)) return false;
+  if (r.eat_word("RETURN")) {
+    if (!r.sp() || !parse_search_return(r, a.ret) || !r.sp()) {
+      return false;
+    }
+  }
+  if (!parse_search_program(r, a, false)) {
+    return false;
+  }
   cmd.args = std::move(a);
   return true;
 }
 
 bool parse_sort(Reader& r, Command& cmd) {
   SortArgs a;
-  if (!r.sp()) return false;
-  if (r.eat_word("RETURN")) {
-    if (!r.sp() || !parse_search_return(r, a.ret) || !r.sp()) return false;
+  if (!r.sp()) {
+    return false;
   }
-  if (!r.expect('(')) return false;
+  if (r.eat_word("RETURN")) {
+    if (!r.sp() || !parse_search_return(r, a.ret) || !r.sp()) {
+      return false;
+    }
+  }
+  if (!r.expect('(')) {
+    return false;
+  }
   for (;;) {
     SortCriterion c;
     std::string name;
-    if (!r.atom_upper(name) || !r.count_item()) return false;
+    if (!r.atom_upper(name) || !r.count_item()) {
+      return false;
+    }
     if (name == "REVERSE") {
       c.reverse = true;
-      if (!r.sp() || !r.atom_upper(name)) return false;
+      if (!r.sp() || !r.atom_upper(name)) {
+        return false;
+      }
     }
     using K = SortCriterion::Key;
     static constexpr std::pair<const char*, K> kSortKeys[] = {{"ARRIVAL", K::kArrival},
@@ -237,13 +290,21 @@ bool parse_sort(Reader& r, Command& cmd) {
         found = true;
       }
     }
-    if (!found) return r.fail("unknown sort key " + printable(name));
+    if (!found) {
+      return r.fail("unknown sort key " + printable(name));
+    }
     a.criteria.push_back(c);
-    if (r.eat(')')) break;
-    if (!r.sp()) return false;
+    if (r.eat(')')) {
+      break;
+    }
+    if (!r.sp()) {
+      return false;
+    }
   }
   SearchArgs s;
-  if (!r.sp() || !parse_search_program(r, s, true)) return false;
+  if (!r.sp() || !parse_search_program(r, s, true)) {
+    return false;
+  }
   a.charset = *s.charset;
   a.key = std::move(s.key);
   cmd.args = std::move(a);
@@ -253,8 +314,9 @@ bool parse_sort(Reader& r, Command& cmd) {
 bool parse_thread(Reader& r, Command& cmd) {
   ThreadArgs a;
   SearchArgs s;
-  if (!r.sp() || !r.atom_upper(a.algorithm) || !r.sp() || !parse_search_program(r, s, true))
+  if (!r.sp() || !r.atom_upper(a.algorithm) || !r.sp() || !parse_search_program(r, s, true)) {
     return false;
+  }
   a.charset = *s.charset;
   a.key = std::move(s.key);
   cmd.args = std::move(a);
@@ -263,25 +325,41 @@ bool parse_thread(Reader& r, Command& cmd) {
 
 bool parse_esearch(Reader& r, Command& cmd) {
   EsearchArgs a;
-  if (!r.sp()) return false;
+  if (!r.sp()) {
+    return false;
+  }
   if (r.eat_word("IN")) {
-    if (!r.sp() || !r.expect('(')) return false;
+    if (!r.sp() || !r.expect('(')) {
+      return false;
+    }
     for (;;) {
       EsearchArgs::Source src;
-      if (!r.atom_upper(src.filter) || !r.count_item()) return false;
+      if (!r.atom_upper(src.filter) || !r.count_item()) {
+        return false;
+      }
       if (src.filter == "SUBTREE" || src.filter == "SUBTREE-ONE" || src.filter == "MAILBOXES") {
-        if (!r.sp()) return false;
+        if (!r.sp()) {
+          return false;
+        }
         if (r.eat('(')) {
           for (;;) {
             std::string m;
-            if (!r.mailbox(m) || !r.count_item()) return false;
+            if (!r.mailbox(m) || !r.count_item()) {
+              return false;
+            }
             src.mailboxes.push_back(std::move(m));
-            if (r.eat(')')) break;
-            if (!r.sp()) return false;
+            if (r.eat(')')) {
+              break;
+            }
+            if (!r.sp()) {
+              return false;
+            }
           }
         } else {
           std::string m;
-          if (!r.mailbox(m)) return false;
+          if (!r.mailbox(m)) {
+            return false;
+          }
           src.mailboxes.push_back(std::move(m));
         }
       } else if (src.filter != "SELECTED" && src.filter != "SELECTED-DELAYED" &&
@@ -290,15 +368,25 @@ bool parse_esearch(Reader& r, Command& cmd) {
         return r.fail("unknown ESEARCH source " + printable(src.filter));
       }
       a.sources.push_back(std::move(src));
-      if (r.eat(')')) break;
-      if (!r.sp()) return false;
+      if (r.eat(')')) {
+        break;
+      }
+      if (!r.sp()) {
+        return false;
+      }
     }
-    if (!r.sp()) return false;
+    if (!r.sp()) {
+      return false;
+    }
   }
   if (r.eat_word("RETURN")) {
-    if (!r.sp() || !parse_search_return(r, a.search.ret) || !r.sp()) return false;
+    if (!r.sp() || !parse_search_return(r, a.search.ret) || !r.sp()) {
+      return false;
+    }
   }
-  if (!parse_search_program(r, a.search, false)) return false;
+  if (!parse_search_program(r, a.search, false)) {
+    return false;
+  }
   cmd.args = std::move(a);
   return true;
 }

@@ -31,16 +31,16 @@ namespace tegami::imap::proto {
 
 struct Limits {
   // Largest literal outside an APPEND message (mailbox names, passwords, search strings...).
-  uint64_t max_literal = 64 * 1024;
+  uint64_t max_literal = 64ULL * 1024;
   // Largest APPEND message literal. Larger -> ParseError::Kind::kTooBig.
-  uint64_t max_append_literal = 20 * 1024 * 1024 + 64 * 1024;
+  uint64_t max_append_literal = 20ULL * 1024 * 1024 + 64ULL * 1024;
   // Largest number of messages in one (MULTI)APPEND command.
   size_t max_append_messages = 1000;
   // If false the server advertises LITERAL- (RFC 7888 §4): non-synchronizing literals are
   // limited to 4096 bytes. If true (LITERAL+), non-synchronizing literals follow the limits above.
   bool literal_plus = false;
   // Largest whole command excluding APPEND message literals (lines + other literals).
-  uint64_t max_command_size = 256 * 1024;
+  uint64_t max_command_size = 256ULL * 1024;
   // Deepest parenthesis nesting (SEARCH keys, SELECT parameters, ID, ...).
   int max_depth = 32;
   // Most items in one list: sequence-set ranges, search keys, fetch attributes, flags, patterns.

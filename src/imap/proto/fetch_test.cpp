@@ -15,7 +15,9 @@ using A = FetchAtt::Type;
 
 std::vector<std::string> names(const FetchArgs& f) {
   std::vector<std::string> v;
-  for (const auto& a : f.atts) v.push_back(fetch_att_response_name(a));
+  for (const auto& a : f.atts) {
+    v.push_back(fetch_att_response_name(a));
+  }
   return v;
 }
 
@@ -177,7 +179,9 @@ TEST(SequenceSet, Parsing) {
 
 TEST(SequenceSet, ItemLimit) {
   std::string line = "a FETCH 1";
-  for (int i = 2; i < 200; i += 2) line += "," + std::to_string(i);
+  for (int i = 2; i < 200; i += 2) {
+    line += "," + std::to_string(i);
+  }
   line += " FLAGS";
   Limits lim;
   lim.max_items = 50;

@@ -228,9 +228,11 @@ TEST(Append, TooBig) {
   CommandParser q(lim);
   auto rs = run_wire(q, "D APPEND X {1+}\r\na {1+}\r\nb {1+}\r\nc\r\n");
   bool saw_error = false;
-  for (auto& x : rs)
-    if (auto* pe = std::get_if<ParseError>(&x))
+  for (auto& x : rs) {
+    if (auto* pe = std::get_if<ParseError>(&x)) {
       saw_error |= pe->text.find("too many messages") != std::string::npos;
+    }
+  }
   EXPECT_TRUE(saw_error);
 }
 
@@ -285,7 +287,9 @@ TEST(Literal, EveryBoundary) {
   for (const auto& cs : cases) {
     size_t nstr = cs.parts.size() / 2;
     size_t combos = 1;
-    for (size_t i = 0; i < nstr; ++i) combos *= 3;
+    for (size_t i = 0; i < nstr; ++i) {
+      combos *= 3;
+    }
     for (size_t combo = 0; combo < combos; ++combo) {
       std::string wire;
       size_t k = combo;
@@ -300,7 +304,9 @@ TEST(Literal, EveryBoundary) {
         if (form == 0) {
           wire += '"';
           for (char ch : v) {
-            if (ch == '"' || ch == '\\') wire += '\\';
+            if (ch == '"' || ch == '\\') {
+              wire += '\\';
+            }
             wire += ch;
           }
           wire += '"';

@@ -14,11 +14,21 @@ namespace {
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
 int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == ',') return 63;
+  if (c >= 'A' && c <= 'Z') {
+    return c - 'A';
+  }
+  if (c >= 'a' && c <= 'z') {
+    return c - 'a' + 26;
+  }
+  if (c >= '0' && c <= '9') {
+    return c - '0' + 52;
+  }
+  if (c == '+') {
+    return 62;
+  }
+  if (c == ',') {
+    return 63;
+  }
   return -1;
 }
 
@@ -42,14 +52,20 @@ int32_t next_cp(std::string_view s, size_t& i) {
   } else {
     return -1;
   }
-  if (i + len > s.size()) return -1;
+  if (i + len > s.size()) {
+    return -1;
+  }
   for (int k = 1; k < len; ++k) {
     unsigned char d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xC0) != 0x80) return -1;
+    if ((d & 0xC0) != 0x80) {
+      return -1;
+    }
     cp = (cp << 6) | (d & 0x3F);
   }
   static constexpr int32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
+  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    return -1;
+  }
   i += len;
   return cp;
 }
@@ -73,7 +89,9 @@ void put_utf8(std::string& out, uint32_t cp) {
 }
 
 void flush_b64(std::string& out, std::vector<uint16_t>& units) {
-  if (units.empty()) return;
+  if (units.empty()) {
+    return;
+  }
   out += '&';
   uint32_t bits = 0;
   int nbits = 0;
@@ -85,7 +103,9 @@ void flush_b64(std::string& out, std::vector<uint16_t>& units) {
       out += kB64[(bits >> nbits) & 0x3F];
     }
   }
-  if (nbits > 0) out += kB64[(bits << (6 - nbits)) & 0x3F];
+  if (nbits > 0) {
+    out += kB64[(bits << (6 - nbits)) & 0x3F];
+  }
   out += '-';
   units.clear();
 }
@@ -98,7 +118,9 @@ std::optional<std::string> mutf7_encode(std::string_view utf8) {
   size_t i = 0;
   while (i < utf8.size()) {
     int32_t cp = next_cp(utf8, i);
-    if (cp < 0) return std::nullopt;
+    if (cp < 0) {
+      return std::nullopt;
+    }
     if (cp >= 0x20 && cp <= 0x7E) {
       flush_b64(out, units);
       if (cp == '&') {
@@ -125,7 +147,9 @@ std::optional<std::string> mutf7_decode(std::string_view in) {
   size_t i = 0;
   while (i < in.size()) {
     unsigned char c = static_cast<unsigned char>(in[i]);
-    if (c < 0x20 || c > 0x7E) return std::nullopt;
+    if (c < 0x20 || c > 0x7E) {
+      return std::nullopt;
+    }
     if (c != '&') {
       out += static_cast<char>(c);
       ++i;
@@ -142,11 +166,17 @@ std::optional<std::string> mutf7_decode(std::string_view in) {
     uint32_t high = 0;  // pending high surrogate
     size_t count = 0;
     for (;;) {
-      if (i >= in.size()) return std::nullopt;  // missing "-"
+      if (i >= in.size()) {
+        return std::nullopt;  // missing "-"
+      }
       char ch = in[i++];
-      if (ch == '-') break;
+      if (ch == '-') {
+        break;
+      }
       int v = b64_value(ch);
-      if (v < 0) return std::nullopt;
+      if (v < 0) {
+        return std::nullopt;
+      }
       ++count;
       bits = ((bits << 6) | static_cast<uint32_t>(v)) & 0xFFFFFF;
       nbits += 6;
@@ -154,44 +184,58 @@ std::optional<std::string> mutf7_decode(std::string_view in) {
         nbits -= 16;
         uint32_t u = (bits >> nbits) & 0xFFFF;
         if (high) {
-          if (u < 0xDC00 || u > 0xDFFF) return std::nullopt;
+          if (u < 0xDC00 || u > 0xDFFF) {
+            return std::nullopt;
+          }
           put_utf8(out, 0x10000 + ((high - 0xD800) << 10) + (u - 0xDC00));
           high = 0;
         } else if (u >= 0xD800 && u <= 0xDBFF) {
           high = u;
-        } else if (u >= 0xDC00 && u <= 0xDFFF) {
-          return std::nullopt;
-        } else if (u >= 0x20 && u <= 0x7E) {
-          return std::nullopt;  // printable ASCII must not be encoded
+        } else if ((u >= 0xDC00 && u <= 0xDFFF) || (u >= 0x20 && u <= 0x7E)) {
+          return std::nullopt;  // a lone low surrogate, or printable ASCII (must not be encoded)
         } else {
           put_utf8(out, u);
         }
       }
     }
-    if (count == 0 || high) return std::nullopt;
-    if (nbits >= 6 || (bits & ((1u << nbits) - 1)) != 0) return std::nullopt;  // bad padding
+    if (count == 0 || high) {
+      return std::nullopt;
+    }
+    if (nbits >= 6 || (bits & ((1u << nbits) - 1)) != 0) {
+      return std::nullopt;  // bad padding
+    }
   }
   return out;
 }
 
 std::string normalize_inbox(std::string_view name) {
-  if (iequals(name, "INBOX")) return "INBOX";
+  if (iequals(name, "INBOX")) {
+    return "INBOX";
+  }
   return std::string(name);
 }
 
 std::optional<std::string> mailbox_from_wire(std::string_view name, bool utf8_accept) {
-  if (name.find('\0') != std::string_view::npos) return std::nullopt;
+  if (name.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
   if (utf8_accept) {
-    if (!is_valid_utf8(name)) return std::nullopt;
+    if (!is_valid_utf8(name)) {
+      return std::nullopt;
+    }
     return normalize_inbox(name);
   }
   auto d = mutf7_decode(name);
-  if (!d) return std::nullopt;
+  if (!d) {
+    return std::nullopt;
+  }
   return normalize_inbox(*d);
 }
 
 std::string mailbox_to_wire(std::string_view utf8_name, bool utf8_accept) {
-  if (utf8_accept) return std::string(utf8_name);
+  if (utf8_accept) {
+    return std::string(utf8_name);
+  }
   auto e = mutf7_encode(utf8_name);
   return e ? *e : std::string(utf8_name);
 }

@@ -66,8 +66,11 @@ constexpr std::array kCommands = {
 };
 
 const CommandInfo* find_command(std::string_view upper) {
-  for (const auto& c : kCommands)
-    if (upper == c.name) return &c;
+  for (const auto& c : kCommands) {
+    if (upper == c.name) {
+      return &c;
+    }
+  }
   return nullptr;
 }
 
@@ -82,15 +85,23 @@ struct Head {
 Head scan_head(std::string_view line) {
   Head h;
   size_t i = 0;
-  while (i < line.size() && detail::is_tag_char(static_cast<unsigned char>(line[i]))) ++i;
-  if (i == 0 || i >= line.size() || line[i] != ' ') return h;  // no usable tag
+  while (i < line.size() && detail::is_tag_char(static_cast<unsigned char>(line[i]))) {
+    ++i;
+  }
+  if (i == 0 || i >= line.size() || line[i] != ' ') {
+    return h;  // no usable tag
+  }
   h.tag.assign(line.substr(0, i));
   size_t s = ++i;
-  while (i < line.size() && detail::is_atom_char(static_cast<unsigned char>(line[i]))) ++i;
+  while (i < line.size() && detail::is_atom_char(static_cast<unsigned char>(line[i]))) {
+    ++i;
+  }
   h.name = ascii_upper(line.substr(s, i - s));
   if (h.name == "UID" && i < line.size() && line[i] == ' ') {
     size_t s2 = ++i;
-    while (i < line.size() && detail::is_atom_char(static_cast<unsigned char>(line[i]))) ++i;
+    while (i < line.size() && detail::is_atom_char(static_cast<unsigned char>(line[i]))) {
+      ++i;
+    }
     h.name = ascii_upper(line.substr(s2, i - s2));
     h.uid = true;
   }
@@ -110,7 +121,9 @@ struct Marker {
 
 Marker find_marker(std::string_view line) {
   Marker m;
-  if (line.empty() || line.back() != '}') return m;
+  if (line.empty() || line.back() != '}') {
+    return m;
+  }
   bool in_quote = false;
   for (size_t i = 0; i < line.size(); ++i) {
     char c = line[i];
@@ -124,17 +137,26 @@ Marker find_marker(std::string_view line) {
       in_quote = true;
     }
   }
-  if (in_quote) return m;
+  if (in_quote) {
+    return m;
+  }
   size_t open = line.rfind('{');
-  if (open == std::string_view::npos) return m;
+  if (open == std::string_view::npos) {
+    return m;
+  }
   std::string_view inner = line.substr(open + 1, line.size() - open - 2);
   if (!inner.empty() && inner.back() == '+') {
     m.sync = false;
     inner.remove_suffix(1);
   }
-  if (inner.empty()) return m;
-  for (char c : inner)
-    if (c < '0' || c > '9') return m;
+  if (inner.empty()) {
+    return m;
+  }
+  for (char c : inner) {
+    if (c < '0' || c > '9') {
+      return m;
+    }
+  }
   m.found = true;
   m.binary = open > 0 && line[open - 1] == '~';
   m.pos = m.binary ? open - 1 : open;
@@ -263,7 +285,9 @@ ParseResult CommandParser::feed_line(std::string_view line) {
     e.close_connection = true;
     return e;
   }
-  if (s.lines.empty()) s.head = scan_head(line);
+  if (s.lines.empty()) {
+    s.head = scan_head(line);
+  }
   Marker m = find_marker(line);
   auto fail = [&](std::string text, ParseError::Kind kind = ParseError::Kind::kBad) {
     ParseError e = make_error(s.head, std::move(text), kind);
@@ -273,7 +297,9 @@ ParseResult CommandParser::feed_line(std::string_view line) {
     return e;
   };
   s.total += line.size() + 2;
-  if (s.total > lim.max_command_size) return fail("command too long");
+  if (s.total > lim.max_command_size) {
+    return fail("command too long");
+  }
   if (!m.found) {
     s.lines.emplace_back(line);
     ParseResult res = parse_assembled(s.lines, s.markers, s.literals, lim);
@@ -292,26 +318,37 @@ ParseResult CommandParser::feed_line(std::string_view line) {
     }
     append_msg = !mailbox_literal;
   }
-  if (!m.valid)
+  if (!m.valid) {
     return fail("literal size too large",
                 append_msg ? ParseError::Kind::kTooBig : ParseError::Kind::kBad);
-  if (m.binary && !append_msg) return fail("literal8 is only allowed for APPEND message data");
-  if (!m.sync && !lim.literal_plus && m.size > kLiteralMinusMax)
+  }
+  if (m.binary && !append_msg) {
+    return fail("literal8 is only allowed for APPEND message data");
+  }
+  if (!m.sync && !lim.literal_plus && m.size > kLiteralMinusMax) {
     return fail("non-synchronizing literal larger than 4096 bytes (LITERAL-)",
                 ParseError::Kind::kTooBig);
+  }
   if (append_msg) {
-    if (m.size > lim.max_append_literal)
+    if (m.size > lim.max_append_literal) {
       return fail("message too large (limit " + std::to_string(lim.max_append_literal) + " bytes)",
                   ParseError::Kind::kTooBig);
-    if (++s.append_messages > lim.max_append_messages)
+    }
+    if (++s.append_messages > lim.max_append_messages) {
       return fail("too many messages in one APPEND");
+    }
   } else {
-    if (m.size > lim.max_literal)
+    if (m.size > lim.max_literal) {
       return fail("literal too large (limit " + std::to_string(lim.max_literal) + " bytes)");
+    }
     s.total += m.size;
-    if (s.total > lim.max_command_size) return fail("command too long");
+    if (s.total > lim.max_command_size) {
+      return fail("command too long");
+    }
   }
-  if (s.lines.size() >= lim.max_items) return fail("too many literals");
+  if (s.lines.size() >= lim.max_items) {
+    return fail("too many literals");
+  }
   s.lines.emplace_back(line);
   s.markers.push_back(m.pos);
   s.awaiting_literal = true;
@@ -321,7 +358,9 @@ ParseResult CommandParser::feed_line(std::string_view line) {
 
 void CommandParser::feed_literal(std::string&& data) {
   State& s = *st_;
-  if (!s.awaiting_literal) return;
+  if (!s.awaiting_literal) {
+    return;
+  }
   s.literals.push_back(LiteralData{std::move(data), s.pending.binary});
   s.awaiting_literal = false;
 }
@@ -343,8 +382,11 @@ ParseResult parse_command_line(std::string_view line, const Limits& limits) {
 bool is_idle_done(std::string_view line) { return iequals(line, "DONE"); }
 
 const char* command_name(CommandType t) {
-  for (const auto& c : kCommands)
-    if (c.type == t) return c.name;
+  for (const auto& c : kCommands) {
+    if (c.type == t) {
+      return c.name;
+    }
+  }
   return "?";
 }
 

@@ -9,7 +9,9 @@
 namespace tegami::imap::proto::detail {
 
 bool is_atom_char(unsigned char c) {
-  if (c <= 0x1f || c >= 0x7f) return false;  // CTL and 8-bit
+  if (c <= 0x1f || c >= 0x7f) {
+    return false;  // CTL and 8-bit
+  }
   switch (c) {
     case '(':
     case ')':
@@ -36,7 +38,9 @@ std::string printable(std::string_view s, size_t max) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
   }
-  if (s.size() > max) out += "...";
+  if (s.size() > max) {
+    out += "...";
+  }
   return out;
 }
 
@@ -47,20 +51,28 @@ Reader::Reader(const std::vector<std::string>& lines, const std::vector<size_t>&
 size_t Reader::limit() const { return li_ + 1 < lines_.size() ? marker_[li_] : cur().size(); }
 
 int Reader::peek() const {
-  if (pos_ < limit()) return static_cast<unsigned char>(cur()[pos_]);
+  if (pos_ < limit()) {
+    return static_cast<unsigned char>(cur()[pos_]);
+  }
   return li_ + 1 < lines_.size() ? kLiteral : kEnd;
 }
 
 bool Reader::fail(std::string msg) {
-  if (error_.empty()) error_ = std::move(msg);
+  if (error_.empty()) {
+    error_ = std::move(msg);
+  }
   return false;
 }
 
 bool Reader::eat(char c) {
   if (peek() == static_cast<unsigned char>(c)) {
     ++pos_;
-    if (c == '(') ++open_;
-    if (c == ')' && open_ > 0) --open_;
+    if (c == '(') {
+      ++open_;
+    }
+    if (c == ')' && open_ > 0) {
+      --open_;
+    }
     return true;
   }
   return false;
@@ -68,11 +80,15 @@ bool Reader::eat(char c) {
 
 bool Reader::eat_word(std::string_view w) {
   size_t lim = limit();
-  if (lim - pos_ < w.size() || !iequals(cur().substr(pos_, w.size()), w)) return false;
+  if (lim - pos_ < w.size() || !iequals(cur().substr(pos_, w.size()), w)) {
+    return false;
+  }
   size_t after = pos_ + w.size();
   if (after < lim) {
     char c = cur()[after];
-    if (c != ' ' && c != ')' && c != '(') return false;
+    if (c != ' ' && c != ')' && c != '(') {
+      return false;
+    }
   } else if (after == lim && li_ + 1 < lines_.size()) {
     return false;  // a literal directly after the word
   }
@@ -81,50 +97,79 @@ bool Reader::eat_word(std::string_view w) {
 }
 
 bool Reader::sp() {
-  if (eat(' ')) return true;
+  if (eat(' ')) {
+    return true;
+  }
   int c = peek();
-  if (c == kEnd) return fail(open_ > 0 ? "missing ')'" : "missing arguments");
+  if (c == kEnd) {
+    return fail(open_ > 0 ? "missing ')'" : "missing arguments");
+  }
   return fail("expected a space before '" + printable(cur().substr(pos_, 10), 10) + "'");
 }
 
 bool Reader::expect(char c) {
-  if (eat(c)) return true;
+  if (eat(c)) {
+    return true;
+  }
   int p = peek();
-  if (p == kEnd) return fail(std::string("expected '") + c + "' but the command ended");
-  if (p == kLiteral) return fail(std::string("expected '") + c + "' but found a literal");
+  if (p == kEnd) {
+    return fail(std::string("expected '") + c + "' but the command ended");
+  }
+  if (p == kLiteral) {
+    return fail(std::string("expected '") + c + "' but found a literal");
+  }
   return fail(std::string("expected '") + c + "' at '" + printable(cur().substr(pos_), 10) + "'");
 }
 
 bool Reader::end() {
-  while (peek() == ' ') ++pos_;
-  if (peek() == kEnd) return true;
-  if (peek() == kLiteral) return fail("unexpected literal at end of command");
+  while (peek() == ' ') {
+    ++pos_;
+  }
+  if (peek() == kEnd) {
+    return true;
+  }
+  if (peek() == kLiteral) {
+    return fail("unexpected literal at end of command");
+  }
   return fail("unexpected characters at end of command: '" + printable(cur().substr(pos_)) + "'");
 }
 
 bool Reader::rest_blank() const {
-  if (li_ + 1 < lines_.size()) return false;
+  if (li_ + 1 < lines_.size()) {
+    return false;
+  }
   return cur().find_first_not_of(' ', pos_) == std::string_view::npos;
 }
 
 bool Reader::atom(std::string& out) {
   size_t start = pos_, lim = limit();
-  while (pos_ < lim && is_atom_char(static_cast<unsigned char>(cur()[pos_]))) ++pos_;
+  while (pos_ < lim && is_atom_char(static_cast<unsigned char>(cur()[pos_]))) {
+    ++pos_;
+  }
   if (pos_ == start) {
     int c = peek();
-    if (c == kEnd) return fail("missing arguments");
-    if (c == kLiteral) return fail("a literal is not allowed here");
-    if (c >= 0x80) return fail("8-bit characters are not allowed in an atom");
+    if (c == kEnd) {
+      return fail("missing arguments");
+    }
+    if (c == kLiteral) {
+      return fail("a literal is not allowed here");
+    }
+    if (c >= 0x80) {
+      return fail("8-bit characters are not allowed in an atom");
+    }
     return fail("expected an atom at '" + printable(cur().substr(pos_), 10) + "'");
   }
-  if (pos_ < lim && static_cast<unsigned char>(cur()[pos_]) >= 0x80)
+  if (pos_ < lim && static_cast<unsigned char>(cur()[pos_]) >= 0x80) {
     return fail("8-bit characters are not allowed in an atom");
+  }
   out.assign(cur().substr(start, pos_ - start));
   return true;
 }
 
 bool Reader::atom_upper(std::string& out) {
-  if (!atom(out)) return false;
+  if (!atom(out)) {
+    return false;
+  }
   out = ascii_upper(out);
   return true;
 }
@@ -138,26 +183,37 @@ bool Reader::quoted(std::string& out) {
   while (pos_ < lim) {
     char c = cur()[pos_++];
     if (c == '"') {
-      if (eight_bit && !is_valid_utf8(out))
+      if (eight_bit && !is_valid_utf8(out)) {
         return fail("8-bit characters in a quoted string must be UTF-8 (use a literal)");
+      }
       return true;
     }
     if (c == '\\') {
-      if (pos_ >= lim) break;
+      if (pos_ >= lim) {
+        break;
+      }
       char e = cur()[pos_++];
-      if (e != '"' && e != '\\') return fail("invalid escape in a quoted string");
+      if (e != '"' && e != '\\') {
+        return fail("invalid escape in a quoted string");
+      }
       out += e;
       continue;
     }
-    if (c == '\0' || c == '\r' || c == '\n') return fail("invalid character in a quoted string");
-    if (static_cast<unsigned char>(c) >= 0x80) eight_bit = true;
+    if (c == '\0' || c == '\r' || c == '\n') {
+      return fail("invalid character in a quoted string");
+    }
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      eight_bit = true;
+    }
     out += c;
   }
   return fail("unterminated quoted string");
 }
 
 bool Reader::take_literal(LiteralData& out) {
-  if (lit_ >= literals_.size()) return fail("missing literal data");
+  if (lit_ >= literals_.size()) {
+    return fail("missing literal data");
+  }
   out = std::move(literals_[lit_++]);
   ++li_;
   pos_ = 0;
@@ -165,35 +221,53 @@ bool Reader::take_literal(LiteralData& out) {
 }
 
 bool Reader::literal_any(LiteralData& out) {
-  if (peek() != kLiteral) return fail("expected a literal");
+  if (peek() != kLiteral) {
+    return fail("expected a literal");
+  }
   return take_literal(out);
 }
 
 bool Reader::string(std::string& out) {
   int c = peek();
-  if (c == '"') return quoted(out);
+  if (c == '"') {
+    return quoted(out);
+  }
   if (c == kLiteral) {
     LiteralData d;
-    if (!take_literal(d)) return false;
-    if (d.binary) return fail("literal8 is only allowed for APPEND message data");
-    if (d.data.find('\0') != std::string::npos)
+    if (!take_literal(d)) {
+      return false;
+    }
+    if (d.binary) {
+      return fail("literal8 is only allowed for APPEND message data");
+    }
+    if (d.data.find('\0') != std::string::npos) {
       return fail("NUL is not allowed in a literal string");
+    }
     out = std::move(d.data);
     return true;
   }
-  if (c == kEnd) return fail("missing arguments");
+  if (c == kEnd) {
+    return fail("missing arguments");
+  }
   return fail("expected a string at '" + printable(cur().substr(pos_), 10) + "'");
 }
 
 bool Reader::astring(std::string& out) {
   int c = peek();
-  if (c == '"' || c == kLiteral) return string(out);
+  if (c == '"' || c == kLiteral) {
+    return string(out);
+  }
   size_t start = pos_, lim = limit();
-  while (pos_ < lim && is_astring_char(static_cast<unsigned char>(cur()[pos_]))) ++pos_;
-  if (pos_ < lim && static_cast<unsigned char>(cur()[pos_]) >= 0x80)
+  while (pos_ < lim && is_astring_char(static_cast<unsigned char>(cur()[pos_]))) {
+    ++pos_;
+  }
+  if (pos_ < lim && static_cast<unsigned char>(cur()[pos_]) >= 0x80) {
     return fail("8-bit characters are not allowed in an atom (use a quoted string)");
+  }
   if (pos_ == start) {
-    if (c == kEnd) return fail("missing arguments");
+    if (c == kEnd) {
+      return fail("missing arguments");
+    }
     return fail("expected a string at '" + printable(cur().substr(pos_), 10) + "'");
   }
   out.assign(cur().substr(start, pos_ - start));
@@ -206,26 +280,39 @@ bool Reader::nstring(std::optional<std::string>& out) {
     return true;
   }
   std::string s;
-  if (!string(s)) return false;
+  if (!string(s)) {
+    return false;
+  }
   out = std::move(s);
   return true;
 }
 
 bool Reader::list_mailbox(std::string& out) {
   int c = peek();
-  if (c == '"' || c == kLiteral) return string(out);
+  if (c == '"' || c == kLiteral) {
+    return string(out);
+  }
   size_t start = pos_, lim = limit();
-  while (pos_ < lim && is_list_char(static_cast<unsigned char>(cur()[pos_]))) ++pos_;
-  if (pos_ < lim && static_cast<unsigned char>(cur()[pos_]) >= 0x80)
+  while (pos_ < lim && is_list_char(static_cast<unsigned char>(cur()[pos_]))) {
+    ++pos_;
+  }
+  if (pos_ < lim && static_cast<unsigned char>(cur()[pos_]) >= 0x80) {
     return fail("8-bit characters are not allowed in an atom (use a quoted string)");
-  if (pos_ == start) return fail("expected a mailbox pattern");
+  }
+  if (pos_ == start) {
+    return fail("expected a mailbox pattern");
+  }
   out.assign(cur().substr(start, pos_ - start));
   return true;
 }
 
 bool Reader::mailbox(std::string& out) {
-  if (!astring(out)) return false;
-  if (out.find('\0') != std::string::npos) return fail("NUL in a mailbox name");
+  if (!astring(out)) {
+    return false;
+  }
+  if (out.find('\0') != std::string::npos) {
+    return fail("NUL in a mailbox name");
+  }
   out = normalize_inbox(out);
   return true;
 }
@@ -235,11 +322,15 @@ bool Reader::number64(uint64_t& out) {
   uint64_t v = 0;
   while (pos_ < lim && cur()[pos_] >= '0' && cur()[pos_] <= '9') {
     v = v * 10 + static_cast<uint64_t>(cur()[pos_] - '0');
-    if (v > 0x7fffffffffffffffULL) return fail("number too large");
+    if (v > 0x7fffffffffffffffULL) {
+      return fail("number too large");
+    }
     ++pos_;
   }
   if (pos_ == start) {
-    if (peek() == kEnd) return fail("missing arguments");
+    if (peek() == kEnd) {
+      return fail("missing arguments");
+    }
     return fail("expected a number at '" + printable(cur().substr(pos_), 10) + "'");
   }
   out = v;
@@ -247,22 +338,34 @@ bool Reader::number64(uint64_t& out) {
 }
 
 bool Reader::nz_number64(uint64_t& out) {
-  if (!number64(out)) return false;
-  if (out == 0) return fail("0 is not a valid number here");
+  if (!number64(out)) {
+    return false;
+  }
+  if (out == 0) {
+    return fail("0 is not a valid number here");
+  }
   return true;
 }
 
 bool Reader::number(uint32_t& out) {
   uint64_t v;
-  if (!number64(v)) return false;
-  if (v > 0xffffffffULL) return fail("number too large (over 4294967295)");
+  if (!number64(v)) {
+    return false;
+  }
+  if (v > 0xffffffffULL) {
+    return fail("number too large (over 4294967295)");
+  }
   out = static_cast<uint32_t>(v);
   return true;
 }
 
 bool Reader::nz_number(uint32_t& out) {
-  if (!number(out)) return false;
-  if (out == 0) return fail("0 is not a valid number here");
+  if (!number(out)) {
+    return false;
+  }
+  if (out == 0) {
+    return fail("0 is not a valid number here");
+  }
   return true;
 }
 
@@ -270,7 +373,9 @@ bool Reader::raw_until_delim(std::string& out) {
   size_t start = pos_, lim = limit();
   while (pos_ < lim) {
     char c = cur()[pos_];
-    if (c == ' ' || c == '(' || c == ')' || c == '[') break;
+    if (c == ' ' || c == '(' || c == ')' || c == '[') {
+      break;
+    }
     ++pos_;
   }
   out.assign(cur().substr(start, pos_ - start));
@@ -279,7 +384,9 @@ bool Reader::raw_until_delim(std::string& out) {
 
 void Reader::take_until(std::string_view stops, std::string& out) {
   size_t start = pos_, lim = limit();
-  while (pos_ < lim && stops.find(cur()[pos_]) == std::string_view::npos) ++pos_;
+  while (pos_ < lim && stops.find(cur()[pos_]) == std::string_view::npos) {
+    ++pos_;
+  }
   out.assign(cur().substr(start, pos_ - start));
 }
 
@@ -294,19 +401,27 @@ std::optional<SequenceSet> parse_sequence_set_text(std::string_view s, size_t ma
     set.saved = true;
     return set;
   }
-  if (s.empty()) return std::nullopt;
+  if (s.empty()) {
+    return std::nullopt;
+  }
   auto parse_num = [](std::string_view t, uint32_t& v) {
     if (t == "*") {
       v = kStar;
       return true;
     }
-    if (t.empty() || t.size() > 10) return false;
+    if (t.empty() || t.size() > 10) {
+      return false;
+    }
     uint64_t x = 0;
     for (char c : t) {
-      if (c < '0' || c > '9') return false;
+      if (c < '0' || c > '9') {
+        return false;
+      }
       x = x * 10 + static_cast<uint64_t>(c - '0');
     }
-    if (x == 0 || x > 0xffffffffULL) return false;
+    if (x == 0 || x > 0xffffffffULL) {
+      return false;
+    }
     v = static_cast<uint32_t>(x);
     return true;
   };
@@ -318,15 +433,23 @@ std::optional<SequenceSet> parse_sequence_set_text(std::string_view s, size_t ma
     SeqRange r;
     size_t colon = part.find(':');
     if (colon == std::string_view::npos) {
-      if (!parse_num(part, r.first)) return std::nullopt;
+      if (!parse_num(part, r.first)) {
+        return std::nullopt;
+      }
       r.last = r.first;
     } else {
-      if (!parse_num(part.substr(0, colon), r.first) || !parse_num(part.substr(colon + 1), r.last))
+      if (!parse_num(part.substr(0, colon), r.first) ||
+          !parse_num(part.substr(colon + 1), r.last)) {
         return std::nullopt;
+      }
     }
-    if (set.ranges.size() >= max_items) return std::nullopt;
+    if (set.ranges.size() >= max_items) {
+      return std::nullopt;
+    }
     set.ranges.push_back(r);
-    if (comma == std::string_view::npos) break;
+    if (comma == std::string_view::npos) {
+      break;
+    }
     start = comma + 1;
   }
   return set;
@@ -344,18 +467,29 @@ bool Reader::sequence_set(SequenceSet& out) {
   }
   std::string_view text = cur().substr(start, pos_ - start);
   if (text.empty()) {
-    if (peek() == kEnd) return fail("missing sequence set");
+    if (peek() == kEnd) {
+      return fail("missing sequence set");
+    }
     return fail("invalid sequence set '" + printable(cur().substr(start), 20) + "'");
   }
-  if (pos_ < lim && cur()[pos_] != ' ' && cur()[pos_] != ')')
+  if (pos_ < lim && cur()[pos_] != ' ' && cur()[pos_] != ')') {
     return fail("invalid sequence set '" + printable(cur().substr(start), 20) + "'");
+  }
   size_t ranges = 1;
-  for (char c : text) ranges += c == ',';
-  if (ranges > limits_.max_items) return fail("too many ranges in the sequence set");
+  for (char c : text) {
+    ranges += c == ',';
+  }
+  if (ranges > limits_.max_items) {
+    return fail("too many ranges in the sequence set");
+  }
   auto set = parse_sequence_set_text(text, limits_.max_items);
-  if (!set) return fail("invalid sequence set '" + printable(text, 20) + "'");
+  if (!set) {
+    return fail("invalid sequence set '" + printable(text, 20) + "'");
+  }
   items_ += set->ranges.size();
-  if (items_ > limits_.max_items) return fail("too many items in the command");
+  if (items_ > limits_.max_items) {
+    return fail("too many items in the command");
+  }
   out = std::move(*set);
   return true;
 }
@@ -367,7 +501,9 @@ bool Reader::flag(std::string& out) {
       return true;
     }
     std::string a;
-    if (!atom(a)) return fail("invalid flag");
+    if (!atom(a)) {
+      return fail("invalid flag");
+    }
     out = "\\" + a;
     return true;
   }
@@ -375,38 +511,64 @@ bool Reader::flag(std::string& out) {
 }
 
 bool Reader::flag_list(std::vector<std::string>& out, bool allow_star) {
-  if (!expect('(')) return false;
+  if (!expect('(')) {
+    return false;
+  }
   out.clear();
-  if (eat(')')) return true;
+  if (eat(')')) {
+    return true;
+  }
   for (;;) {
     std::string f;
-    if (!flag(f)) return false;
-    if (f == "\\*" && !allow_star) return fail("\\* is not a valid flag here");
-    if (!count_item()) return false;
+    if (!flag(f)) {
+      return false;
+    }
+    if (f == "\\*" && !allow_star) {
+      return fail("\\* is not a valid flag here");
+    }
+    if (!count_item()) {
+      return false;
+    }
     out.push_back(std::move(f));
-    if (eat(')')) return true;
-    if (!sp()) return false;
+    if (eat(')')) {
+      return true;
+    }
+    if (!sp()) {
+      return false;
+    }
   }
 }
 
 bool Reader::date(Date& out) {
   bool q = eat('"');
   size_t start = pos_, lim = limit();
-  while (pos_ < lim && cur()[pos_] != ' ' && cur()[pos_] != ')' && cur()[pos_] != '"') ++pos_;
+  while (pos_ < lim && cur()[pos_] != ' ' && cur()[pos_] != ')' && cur()[pos_] != '"') {
+    ++pos_;
+  }
   std::string_view text = cur().substr(start, pos_ - start);
-  if (q && !eat('"')) return fail("unterminated quoted date");
+  if (q && !eat('"')) {
+    return fail("unterminated quoted date");
+  }
   auto d = parse_date(text);
-  if (!d) return fail("invalid date '" + printable(text, 20) + "' (expected e.g. 1-Feb-1994)");
+  if (!d) {
+    return fail("invalid date '" + printable(text, 20) + "' (expected e.g. 1-Feb-1994)");
+  }
   out = *d;
   return true;
 }
 
 bool Reader::date_time(DateTime& out) {
-  if (peek() != '"') return fail("expected a quoted date-time");
+  if (peek() != '"') {
+    return fail("expected a quoted date-time");
+  }
   std::string s;
-  if (!quoted(s)) return false;
+  if (!quoted(s)) {
+    return false;
+  }
   auto dt = parse_date_time(s);
-  if (!dt) return fail("invalid date-time '" + printable(s) + "'");
+  if (!dt) {
+    return fail("invalid date-time '" + printable(s) + "'");
+  }
   out = *dt;
   return true;
 }
@@ -414,16 +576,26 @@ bool Reader::date_time(DateTime& out) {
 bool Reader::value(Value& out, int depth) {
   int c = peek();
   if (c == '(') {
-    if (!enter(depth + 1)) return false;
+    if (!enter(depth + 1)) {
+      return false;
+    }
     eat('(');
     out.type = Value::Type::kList;
-    if (eat(')')) return true;
+    if (eat(')')) {
+      return true;
+    }
     for (;;) {
       Value v;
-      if (!value(v, depth + 1) || !count_item()) return false;
+      if (!value(v, depth + 1) || !count_item()) {
+        return false;
+      }
       out.items.push_back(std::move(v));
-      if (eat(')')) return true;
-      if (!sp()) return false;
+      if (eat(')')) {
+        return true;
+      }
+      if (!sp()) {
+        return false;
+      }
     }
   }
   if (c == '"' || c == kLiteral) {
@@ -438,11 +610,15 @@ bool Reader::value(Value& out, int depth) {
   size_t start = pos_, lim = limit();
   while (pos_ < lim) {
     unsigned char ch = static_cast<unsigned char>(cur()[pos_]);
-    if (!is_astring_char(ch) && ch != '*' && ch != '\\') break;
+    if (!is_astring_char(ch) && ch != '*' && ch != '\\') {
+      break;
+    }
     ++pos_;
   }
   if (pos_ == start) {
-    if (c == kEnd) return fail("missing arguments");
+    if (c == kEnd) {
+      return fail("missing arguments");
+    }
     return fail("unexpected '" + printable(cur().substr(pos_), 10) + "'");
   }
   out.type = Value::Type::kAtom;
@@ -451,12 +627,16 @@ bool Reader::value(Value& out, int depth) {
 }
 
 bool Reader::count_item() {
-  if (++items_ > limits_.max_items) return fail("too many items in the command");
+  if (++items_ > limits_.max_items) {
+    return fail("too many items in the command");
+  }
   return true;
 }
 
 bool Reader::enter(int depth) {
-  if (depth > limits_.max_depth) return fail("too deeply nested parentheses");
+  if (depth > limits_.max_depth) {
+    return fail("too deeply nested parentheses");
+  }
   return true;
 }
 

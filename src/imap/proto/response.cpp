@@ -18,13 +18,19 @@ constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 bool quotable(std::string_view s, bool utf8) {
-  if (s.size() > kMaxQuoted) return false;
+  if (s.size() > kMaxQuoted) {
+    return false;
+  }
   bool eight = false;
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
-    if (c == 0 || c == '\r' || c == '\n') return false;
+    if (c == 0 || c == '\r' || c == '\n') {
+      return false;
+    }
     if (c >= 0x80) {
-      if (!utf8) return false;
+      if (!utf8) {
+        return false;
+      }
       eight = true;
     }
   }
@@ -36,7 +42,9 @@ std::string quote(std::string_view s) {
   out.reserve(s.size() + 2);
   out += '"';
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
     out += c;
   }
   out += '"';
@@ -67,21 +75,30 @@ void civil_from_days(int64_t z, int& y, int& m, int& d) {
 
 int days_in_month(int y, int m) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) {
+    return 29;
+  }
   return kDays[m - 1];
 }
 
 int month_from_name(std::string_view s) {
-  for (int i = 0; i < 12; ++i)
-    if (iequals(s, kMonths[i])) return i + 1;
+  for (int i = 0; i < 12; ++i) {
+    if (iequals(s, kMonths[i])) {
+      return i + 1;
+    }
+  }
   return 0;
 }
 
 bool digits(std::string_view s, size_t n, int& out) {
-  if (s.size() != n) return false;
+  if (s.size() != n) {
+    return false;
+  }
   int v = 0;
   for (char c : s) {
-    if (c < '0' || c > '9') return false;
+    if (c < '0' || c > '9') {
+      return false;
+    }
     v = v * 10 + (c - '0');
   }
   out = v;
@@ -91,14 +108,24 @@ bool digits(std::string_view s, size_t n, int& out) {
 // "d-Mon-yyyy" / "dd-Mon-yyyy"
 std::optional<Date> parse_date_text(std::string_view s) {
   size_t d1 = s.find('-');
-  if (d1 == std::string_view::npos || d1 == 0 || d1 > 2) return std::nullopt;
+  if (d1 == std::string_view::npos || d1 == 0 || d1 > 2) {
+    return std::nullopt;
+  }
   Date d;
-  if (!digits(s.substr(0, d1), d1, d.day)) return std::nullopt;
+  if (!digits(s.substr(0, d1), d1, d.day)) {
+    return std::nullopt;
+  }
   std::string_view rest = s.substr(d1 + 1);
-  if (rest.size() != 8 || rest[3] != '-') return std::nullopt;
+  if (rest.size() != 8 || rest[3] != '-') {
+    return std::nullopt;
+  }
   d.month = month_from_name(rest.substr(0, 3));
-  if (!d.month || !digits(rest.substr(4), 4, d.year)) return std::nullopt;
-  if (d.day < 1 || d.day > days_in_month(d.year, d.month)) return std::nullopt;
+  if (!d.month || !digits(rest.substr(4), 4, d.year)) {
+    return std::nullopt;
+  }
+  if (d.day < 1 || d.day > days_in_month(d.year, d.month)) {
+    return std::nullopt;
+  }
   return d;
 }
 
@@ -112,15 +139,20 @@ std::vector<std::pair<uint32_t, uint32_t>> SequenceSet::resolve(uint32_t largest
   for (const auto& r : ranges) {
     uint32_t a = r.first == kStar ? largest : r.first;
     uint32_t b = r.last == kStar ? largest : r.last;
-    if (a > b) std::swap(a, b);
+    if (a > b) {
+      std::swap(a, b);
+    }
     out.emplace_back(a, b);
   }
   return out;
 }
 
 bool SequenceSet::contains(uint32_t n, uint32_t largest) const {
-  for (const auto& [a, b] : resolve(largest))
-    if (n >= a && n <= b) return true;
+  for (const auto& [a, b] : resolve(largest)) {
+    if (n >= a && n <= b) {
+      return true;
+    }
+  }
   return false;
 }
 
@@ -140,7 +172,7 @@ std::vector<std::pair<uint32_t, uint32_t>> SequenceSet::merged(uint32_t largest)
 
 int64_t DateTime::to_unix() const {
   return days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
-         hour * 3600 + minute * 60 + second - static_cast<int64_t>(tz_minutes) * 60;
+         int64_t{hour} * 3600 + int64_t{minute} * 60 + second - int64_t{tz_minutes} * 60;
 }
 
 // --- strings ----------------------------------------------------------------------------------
@@ -165,15 +197,20 @@ std::string nstring_utf8(const std::optional<std::string>& s) {
 
 std::string astring(std::string_view s) {
   bool bare = !s.empty() && !iequals(s, "NIL");
-  for (char c : s)
-    if (!detail::is_astring_char(static_cast<unsigned char>(c))) bare = false;
+  for (char c : s) {
+    if (!detail::is_astring_char(static_cast<unsigned char>(c))) {
+      bare = false;
+    }
+  }
   return bare ? std::string(s) : quote_string(s);
 }
 
 std::string flag_list(const std::vector<std::string>& flags) {
   std::string out = "(";
   for (size_t i = 0; i < flags.size(); ++i) {
-    if (i) out += ' ';
+    if (i) {
+      out += ' ';
+    }
     out += flags[i];
   }
   out += ')';
@@ -188,23 +225,35 @@ std::string sequence_set_string(std::span<const uint32_t> sorted) {
   while (i < sorted.size()) {
     uint32_t first = sorted[i], last = first;
     size_t j = i + 1;
-    while (j < sorted.size() && (sorted[j] == last || sorted[j] == last + 1)) last = sorted[j++];
-    if (!out.empty()) out += ',';
+    while (j < sorted.size() && (sorted[j] == last || sorted[j] == last + 1)) {
+      last = sorted[j++];
+    }
+    if (!out.empty()) {
+      out += ',';
+    }
     out += std::to_string(first);
-    if (last != first) out += ":" + std::to_string(last);
+    if (last != first) {
+      out += ":" + std::to_string(last);
+    }
     i = j;
   }
   return out;
 }
 
 std::string sequence_set_string(const SequenceSet& set) {
-  if (set.saved) return "$";
+  if (set.saved) {
+    return "$";
+  }
   std::string out;
   auto num = [](uint32_t n) { return n == kStar ? std::string("*") : std::to_string(n); };
   for (const auto& r : set.ranges) {
-    if (!out.empty()) out += ',';
+    if (!out.empty()) {
+      out += ',';
+    }
     out += num(r.first);
-    if (r.last != r.first) out += ":" + num(r.last);
+    if (r.last != r.first) {
+      out += ":" + num(r.last);
+    }
   }
   return out;
 }
@@ -215,7 +264,9 @@ std::string format_date_time(const DateTime& dt) {
   char buf[64];
   int tz = dt.tz_minutes;
   char sign = tz < 0 ? '-' : '+';
-  if (tz < 0) tz = -tz;
+  if (tz < 0) {
+    tz = -tz;
+  }
   int month = std::clamp(dt.month, 1, 12);
   std::snprintf(buf, sizeof buf, "%2d-%s-%04d %02d:%02d:%02d %c%02d%02d", dt.day,
                 kMonths[month - 1], dt.year, dt.hour, dt.minute, dt.second, sign, tz / 60, tz % 60);
@@ -240,15 +291,25 @@ DateTime date_time_from_unix(int64_t unix_seconds, int tz_minutes) {
 }
 
 std::optional<DateTime> parse_date_time(std::string_view s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-  if (!s.empty() && s.front() == ' ') s.remove_prefix(1);  // date-day-fixed " 7"
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
+    s = s.substr(1, s.size() - 2);
+  }
+  if (!s.empty() && s.front() == ' ') {
+    s.remove_prefix(1);  // date-day-fixed " 7"
+  }
   size_t sp1 = s.find(' ');
-  if (sp1 == std::string_view::npos) return std::nullopt;
+  if (sp1 == std::string_view::npos) {
+    return std::nullopt;
+  }
   auto d = parse_date_text(s.substr(0, sp1));
-  if (!d) return std::nullopt;
+  if (!d) {
+    return std::nullopt;
+  }
   std::string_view rest = s.substr(sp1 + 1);
   // "hh:mm:ss +zzzz"
-  if (rest.size() != 14 || rest[2] != ':' || rest[5] != ':' || rest[8] != ' ') return std::nullopt;
+  if (rest.size() != 14 || rest[2] != ':' || rest[5] != ':' || rest[8] != ' ') {
+    return std::nullopt;
+  }
   DateTime dt;
   dt.year = d->year;
   dt.month = d->month;
@@ -256,15 +317,20 @@ std::optional<DateTime> parse_date_time(std::string_view s) {
   int zh, zm;
   if (!digits(rest.substr(0, 2), 2, dt.hour) || !digits(rest.substr(3, 2), 2, dt.minute) ||
       !digits(rest.substr(6, 2), 2, dt.second) || (rest[9] != '+' && rest[9] != '-') ||
-      !digits(rest.substr(10, 2), 2, zh) || !digits(rest.substr(12, 2), 2, zm))
+      !digits(rest.substr(10, 2), 2, zh) || !digits(rest.substr(12, 2), 2, zm)) {
     return std::nullopt;
-  if (dt.hour > 23 || dt.minute > 59 || dt.second > 60 || zm > 59) return std::nullopt;
+  }
+  if (dt.hour > 23 || dt.minute > 59 || dt.second > 60 || zm > 59) {
+    return std::nullopt;
+  }
   dt.tz_minutes = (zh * 60 + zm) * (rest[9] == '-' ? -1 : 1);
   return dt;
 }
 
 std::optional<Date> parse_date(std::string_view s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
+    s = s.substr(1, s.size() - 2);
+  }
   return parse_date_text(s);
 }
 

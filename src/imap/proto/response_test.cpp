@@ -64,8 +64,9 @@ TEST(Response, DateTime) {
   for (const char* b :
        {"", "17-Jul-1996", "17-Jul-1996 02:44:25", "17-Jul-1996 24:00:00 +0000",
         "17-Jul-1996 02:44:25 0700", "17-Jux-1996 02:44:25 -0700", "31-Apr-1996 02:44:25 -0700",
-        "17-Jul-96 02:44:25 -0700", "17-Jul-1996 2:44:25 -0700", "17-Jul-1996 02:44:25 -07000"})
+        "17-Jul-96 02:44:25 -0700", "17-Jul-1996 2:44:25 -0700", "17-Jul-1996 02:44:25 -07000"}) {
     EXPECT_FALSE(parse_date_time(b)) << b;
+  }
   auto u = date_time_from_unix(837596665, -420);
   EXPECT_EQ(format_date_time(u), "17-Jul-1996 02:44:25 -0700");
   EXPECT_EQ(format_date_time(date_time_from_unix(0)), " 1-Jan-1970 00:00:00 +0000");

@@ -125,11 +125,15 @@ TEST(Search, NestingLimit) {
   std::string okdeep = "a SEARCH " + std::string(30, '(') + "SEEN" + std::string(30, ')');
   ok(okdeep, lim);
   std::string nots = "a SEARCH ";
-  for (int i = 0; i < 20000; ++i) nots += "NOT ";
+  for (int i = 0; i < 20000; ++i) {
+    nots += "NOT ";
+  }
   nots += "SEEN";
   EXPECT_NE(bad(nots).text.find("nested"), std::string::npos);
   std::string ors = "a SEARCH ";
-  for (int i = 0; i < 1000; ++i) ors += "OR SEEN ";
+  for (int i = 0; i < 1000; ++i) {
+    ors += "OR SEEN ";
+  }
   ors += "SEEN";
   bad(ors);
   // Unbalanced, huge: no crash, clear error.
@@ -138,7 +142,9 @@ TEST(Search, NestingLimit) {
 
 TEST(Search, ItemLimit) {
   std::string line = "a SEARCH";
-  for (int i = 0; i < 100; ++i) line += " SEEN";
+  for (int i = 0; i < 100; ++i) {
+    line += " SEEN";
+  }
   Limits lim;
   lim.max_items = 50;
   EXPECT_NE(bad(line, lim).text.find("too many"), std::string::npos);

@@ -34,13 +34,17 @@ inline std::vector<ParseResult> run_wire(CommandParser& p, std::string_view wire
 inline ParseResult run_one(std::string_view wire, const Limits& lim = {}) {
   CommandParser p(lim);
   auto rs = run_wire(p, wire);
-  if (rs.empty()) return ParseError{};
+  if (rs.empty()) {
+    return ParseError{};
+  }
   return std::move(rs.back());
 }
 
 inline Command ok(std::string_view line, const Limits& lim = {}) {
   std::string wire(line);
-  if (wire.size() < 2 || wire.substr(wire.size() - 2) != "\r\n") wire += "\r\n";
+  if (wire.size() < 2 || wire.substr(wire.size() - 2) != "\r\n") {
+    wire += "\r\n";
+  }
   ParseResult r = run_one(wire, lim);
   if (auto* e = std::get_if<ParseError>(&r)) {
     ADD_FAILURE() << "unexpected error for [" << line << "]: " << e->text;
@@ -57,7 +61,9 @@ inline ParseError bad(std::string_view line, const Limits& lim = {}) {
   std::string wire(line);
   wire += "\r\n";
   ParseResult r = run_one(wire, lim);
-  if (auto* e = std::get_if<ParseError>(&r)) return *e;
+  if (auto* e = std::get_if<ParseError>(&r)) {
+    return *e;
+  }
   ADD_FAILURE() << "expected an error for [" << line << "]";
   return ParseError{};
 }

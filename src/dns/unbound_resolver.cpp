@@ -188,6 +188,7 @@ Result<std::unique_ptr<Resolver>> make_unbound_resolver(const ResolverOptions& o
     if (int e = ub_ctx_resolvconf(ctx, nullptr)) return fail("resolv.conf", e);
   }
   if (int e = ub_ctx_async(ctx, 1)) return fail("threads", e);
+  if (ub_fd(ctx) < 0) return fail("result pipe", UB_PIPE);
   if (!opts.trust_anchor_file.empty()) {
     if (access(opts.trust_anchor_file.c_str(), R_OK) != 0) {
       ub_ctx_delete(ctx);

@@ -23,13 +23,15 @@ const psl_ctx_t* psl() {
   return ctx;
 }
 
-enum class Fetch { kFound, kNone, kTemp };
+// kEmpty: no v=DMARC1 record (look at the organizational domain next); kUnusable: several
+// records, or an invalid one (§6.6.3 steps 5 and 6: no DMARC processing at all).
+enum class Fetch { kFound, kEmpty, kUnusable, kTemp };
 
 // §6.6.3: the TXT records at _dmarc.<domain> that start with v=DMARC1; exactly one is usable.
 Fetch fetch(dns::Resolver& r, const std::string& domain, Record& out, std::string& why) {
   auto txt = r.txt("_dmarc." + domain);
   if (!txt) {
-    if (txt.code() == Errc::kNotFound || txt.code() == Errc::kInvalidData) return Fetch::kNone;
+    if (txt.code() == Errc::kNotFound || txt.code() == Errc::kInvalidData) return Fetch::kEmpty;
     why = "DNS error looking up _dmarc." + domain;
     return Fetch::kTemp;
   }
@@ -40,14 +42,15 @@ Fetch fetch(dns::Resolver& r, const std::string& domain, Record& out, std::strin
     ++count;
     found = &t;
   }
-  if (count != 1) {
-    if (count > 1) why = "_dmarc." + domain + " has more than one DMARC record";
-    return Fetch::kNone;
+  if (count == 0) return Fetch::kEmpty;
+  if (count > 1) {
+    why = "_dmarc." + domain + " has more than one DMARC record";
+    return Fetch::kUnusable;
   }
   auto rec = parse_record(*found);
   if (!rec) {
     why = rec.error().message + " (_dmarc." + domain + ")";
-    return Fetch::kNone;
+    return Fetch::kUnusable;
   }
   out = std::move(*rec);
   return Fetch::kFound;
@@ -127,7 +130,7 @@ Evaluation evaluate(dns::Resolver& resolver, const Input& in, const PctRandom& r
   Fetch f = fetch(resolver, *from, rec, why);
   ev.policy_domain = *from;
   std::string org = organizational_domain(*from);
-  if (f == Fetch::kNone && org != *from) {
+  if (f == Fetch::kEmpty && org != *from) {
     f = fetch(resolver, org, rec, why);
     ev.policy_domain = org;
     ev.subdomain_policy = true;
@@ -137,7 +140,7 @@ Evaluation evaluate(dns::Resolver& resolver, const Input& in, const PctRandom& r
     ev.reason = why;
     return ev;
   }
-  if (f == Fetch::kNone) {
+  if (f == Fetch::kEmpty || f == Fetch::kUnusable) {
     ev.verdict = Verdict::kNone;
     ev.subdomain_policy = false;
     ev.policy_domain.clear();

@@ -223,6 +223,26 @@ TEST(Evaluate, RecordSelection) {
   EXPECT_EQ(evaluate(invalid, in).verdict, Verdict::kNone);
 }
 
+TEST(Evaluate, UnusableRecordAtFromDomainStopsDiscovery) {
+  // §6.6.3: only an empty set sends discovery on to the organizational domain; several records
+  // or an invalid one end it with no DMARC processing.
+  auto in = input("news.example.com", spf::Verdict::kFail, "news.example.com");
+  dns::FakeResolver two;
+  two.add_txt("_dmarc.news.example.com", "v=DMARC1; p=none");
+  two.add_txt("_dmarc.news.example.com", "v=DMARC1; p=reject");
+  two.add_txt("_dmarc.example.com", "v=DMARC1; p=reject");
+  EXPECT_EQ(evaluate(two, in).verdict, Verdict::kNone);
+  EXPECT_EQ(two.query_count(), 1u);
+  dns::FakeResolver invalid;
+  invalid.add_txt("_dmarc.news.example.com", "v=DMARC1; p=maybe");
+  invalid.add_txt("_dmarc.example.com", "v=DMARC1; p=reject");
+  EXPECT_EQ(evaluate(invalid, in).verdict, Verdict::kNone);
+  dns::FakeResolver other;
+  other.add_txt("_dmarc.news.example.com", "unrelated text");
+  other.add_txt("_dmarc.example.com", "v=DMARC1; p=reject");
+  EXPECT_EQ(evaluate(other, in).verdict, Verdict::kFail);  // no v=DMARC1 record: go on
+}
+
 TEST(Evaluate, Errors) {
   dns::FakeResolver r;
   r.set_failure("_dmarc.example.com", dns::RrType::kTxt, Errc::kTemporary);

@@ -96,8 +96,13 @@ class Writer {
     out += ' ';
     append_string(out, p.subtype);
     out += ' ';
-    if (!p.has_content_type && p.params.empty() && iequals(p.type, "text")) {
-      out += R"(("charset" "us-ascii"))";
+    bool is_text = iequals(p.type, "text");
+    bool has_charset = false;
+    for (const auto& prm : p.params) has_charset |= iequals(prm.name, "charset");
+    if (is_text && !has_charset) {  // RFC 2045 §5.2 default, stated as Dovecot does
+      std::vector<mime::Param> params = p.params;
+      params.push_back({"charset", "us-ascii", false});
+      append_params(out, params);
     } else {
       append_params(out, p.params);
     }
@@ -109,7 +114,16 @@ class Writer {
     append_string(out, p.encoding.empty() ? std::string_view("7bit") : p.encoding);
     out += ' ';
     append_number(out, p.body_size());
-    if (p.kind == Part::Kind::kMessage && !p.children.empty()) {
+    bool is_message = iequals(p.type, "message") &&
+                      (iequals(p.subtype, "rfc822") || iequals(p.subtype, "global"));
+    if (is_message && p.children.empty()) {
+      // Not descended (encoded, or the depth limit): keep the body-type-msg shape clients
+      // expect for message/rfc822, with an empty envelope and body.
+      out += " (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) ";
+      out += ext_ ? kEmptyBodyExt : kEmptyBody;
+      out += ' ';
+      append_number(out, p.body_lines);
+    } else if (p.kind == Part::Kind::kMessage && !p.children.empty()) {
       const Part& inner = st_.parts[p.children[0]];
       out += ' ';
       out += envelope(raw_.substr(inner.header_start, inner.body_start - inner.header_start));

@@ -1,18 +1,17 @@
 // RFC 9051 §4.3 strings: quoted or literal.
 #include "index/imap_string.hpp"
 
-#include "base/strings.hpp"
-
 namespace tegami::index {
 
 void append_string(std::string& out, std::string_view s) {
   bool literal = false;
+  // 8-bit text goes in a literal: IMAP4rev1 quoted strings are 7-bit, and this text is
+  // computed once for every session, with or without UTF8=ACCEPT (Dovecot does the same).
   for (char c : s)
-    if (c == '\r' || c == '\n' || c == '\0') {
+    if (c == '\r' || c == '\n' || c == '\0' || static_cast<unsigned char>(c) >= 0x80) {
       literal = true;
       break;
     }
-  if (!literal && !is_valid_utf8(s)) literal = true;
   if (literal) {
     out += '{';
     append_number(out, s.size());

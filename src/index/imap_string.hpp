@@ -7,8 +7,8 @@
 
 namespace tegami::index {
 
-// A quoted string with '"' and '\' escaped; a literal {n}\r\n... when `s` has CR, LF, NUL or is
-// not valid UTF-8 (quoted strings may carry UTF-8 but no other 8-bit bytes).
+// A quoted string with '"' and '\' escaped; a literal {n}\r\n... when `s` has CR, LF, NUL or any
+// 8-bit byte (valid in IMAP4rev1 and IMAP4rev2 alike, whatever the session enabled).
 void append_string(std::string& out, std::string_view s);
 void append_nstring(std::string& out, std::string_view s, bool nil);  // NIL when `nil`
 void append_number(std::string& out, uint64_t n);

@@ -63,14 +63,14 @@ TEST(MessageIndex, RfcMultipartExample) {
       "Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n"
       "Content-Transfer-Encoding: 7BIT\r\n"
       "\r\n" +
-      lines(23, 48, 52) +
-      "\r\n--sep\r\n"
+      lines(23, 48, 50) +
+      "\r\n\r\n--sep\r\n"
       "Content-Type: TEXT/PLAIN; CHARSET=US-ASCII; NAME=cc.diff\r\n"
       "Content-ID: <960723163407.20117h@cac.washington.edu>\r\n"
       "Content-Description: Compiler diff\r\n"
       "Content-Transfer-Encoding: BASE64\r\n"
       "\r\n" +
-      lines(73, 60, 90) + "\r\n--sep--\r\n";
+      lines(73, 60, 88) + "\r\n\r\n--sep--\r\n";
   auto idx = build(m);
   EXPECT_EQ(idx.body,
             R"x((("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 1152 23))x"
@@ -139,16 +139,16 @@ TEST(MessageIndex, NestedBodyStructure) {
   auto idx = build(kNested);
   EXPECT_EQ(
       idx.body_structure,
-      R"x(((("text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" 17 1 NIL NIL NIL NIL))x"
-      R"x(("text" "html" ("charset" "utf-8") NIL NIL "7bit" 12 1 NIL NIL NIL NIL) "alternative" )x"
+      R"x(((("text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" 17 0 NIL NIL NIL NIL))x"
+      R"x(("text" "html" ("charset" "utf-8") NIL NIL "7bit" 12 0 NIL NIL NIL NIL) "alternative" )x"
       R"x(("boundary" "inner") NIL NIL NIL))x"
       R"x(("message" "rfc822" NIL NIL NIL "7bit" 267 )x"
       R"x((NIL "inner" ((NIL NIL "carol" "example.net")) ((NIL NIL "carol" "example.net")) )x"
       R"x(((NIL NIL "carol" "example.net")) NIL NIL NIL NIL NIL) )x"
-      R"x((("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 1 NIL NIL NIL NIL))x"
+      R"x((("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 0 NIL NIL NIL NIL))x"
       R"x(("image" "png" NIL NIL NIL "base64" 12 NIL )x"
       R"x(("attachment" ("filename*" "UTF-8''%E6%B7%BB%E4%BB%98.png")) NIL NIL) "mixed" )x"
-      R"x(("boundary" "x") NIL NIL NIL) 15 NIL NIL NIL NIL))x"
+      R"x(("boundary" "x") NIL NIL NIL) 14 NIL NIL NIL NIL))x"
       R"x(("application" "octet-stream" NIL NIL NIL "7bit" 4 "MD5SUM" ("attachment" )x"
       R"x(("filename" "a.bin")) ("en" "ja") "http://example.com/a.bin") "mixed" )x"
       R"x(("boundary" "outer") NIL NIL NIL))x");
@@ -273,12 +273,27 @@ TEST(MessageIndex, EightBitHeadersAndStrings) {
       "\r\nx";
   auto idx = build(m);
   EXPECT_EQ(idx.subject, "日本語 \"q\" \\");  // raw Shift_JIS read with the body's charset
-  // Not UTF-8: the subject is sent as a literal; the UTF-8 name stays quoted.
+  // 8-bit strings are sent as literals (the subject is not even UTF-8).
   EXPECT_EQ(idx.envelope.substr(0, 24), "(NIL {12}\r\n\x93\xfa\x96{\x8c\xea \"q\" \\ ");
-  EXPECT_NE(idx.envelope.find("((\"\xe5\xb1\xb1\xe7\x94\xb0\" NIL \"y\" \"example.jp\"))"),
+  EXPECT_NE(idx.envelope.find("(({6}\r\n\xe5\xb1\xb1\xe7\x94\xb0 NIL \"y\" \"example.jp\"))"),
             std::string::npos);
   auto q = build("Subject: a \"b\" \\c\r\n\r\n");
   EXPECT_EQ(q.envelope.substr(0, 22), R"x((NIL "a \"b\" \\c" NIL)x");
+}
+
+TEST(MessageIndex, DefaultsMatchDovecot) {
+  // text/* without a charset states us-ascii; a base64 message/rfc822 keeps the msg shape.
+  auto a = build("Content-Type: text/html; format=flowed\r\n\r\nx\r\n");
+  EXPECT_EQ(a.body,
+            R"x(("text" "html" ("format" "flowed" "charset" "us-ascii") NIL NIL "7bit" 3 1))x");
+  auto b = build(
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+      "U3ViamVjdDogeA==\r\n--b--\r\n");
+  EXPECT_EQ(
+      b.body,
+      R"x((("message" "rfc822" NIL NIL NIL "base64" 16 (NIL NIL NIL NIL NIL NIL NIL NIL NIL )x"
+      R"x(NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0) 0) "mixed"))x");
 }
 
 TEST(MessageIndex, GroupsInEnvelope) {

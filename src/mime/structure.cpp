@@ -138,7 +138,7 @@ class Scanner {
       return;
     }
     p.body_end = end;
-    p.body_lines = end_nl - start_nl_[idx] + (raw_[end - 1] != '\n' ? 1 : 0);
+    p.body_lines = end_nl - start_nl_[idx];
   }
 
   // Creates a part whose header starts at pos_, scans its header and pushes it on open_.

@@ -31,7 +31,7 @@ struct Part {
   uint64_t header_start = 0;      // first byte of the part's header
   uint64_t body_start = 0;        // first byte after the empty line (or where the header was cut)
   uint64_t body_end = 0;    // one past the last body byte (the CRLF before a boundary excluded)
-  uint64_t body_lines = 0;  // '\n' count, plus one for a final unterminated line
+  uint64_t body_lines = 0;  // '\n' bytes in the body (IMAP body-fld-lines, as Dovecot counts)
 
   // Content-* fields (RFC 2045 §5-§8, RFC 2183, RFC 3282, RFC 2557 §4, RFC 1864). Strings are
   // as written (unfolded, case kept); empty when absent.

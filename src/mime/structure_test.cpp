@@ -65,7 +65,7 @@ TEST(Structure, NoBodyAndEmpty) {
     EXPECT_EQ(st.parts[0].body_lines, 0u);
   }
   auto st = scan("Subject: x\r\n\r\nno newline");
-  EXPECT_EQ(st.parts[0].body_lines, 1u);
+  EXPECT_EQ(st.parts[0].body_lines, 0u);
 }
 
 const char kNested[] =
@@ -135,7 +135,7 @@ TEST(Structure, NestedOffsets) {
   EXPECT_EQ(plain.header_start, at(m, "Content-Type: text/plain"));
   EXPECT_EQ(plain.body_start, at(m, "caf=C3"));
   EXPECT_EQ(plain.body_end, at(m, "\r\n--inner\r\nContent-Type: text/html"));
-  EXPECT_EQ(plain.body_lines, 2u);
+  EXPECT_EQ(plain.body_lines, 1u);
   EXPECT_EQ(plain.encoding, "quoted-printable");
   EXPECT_EQ(plain.charset(), "utf-8");
 
@@ -143,21 +143,21 @@ TEST(Structure, NestedOffsets) {
   EXPECT_TRUE(html.is_type("TEXT", "html"));
   EXPECT_EQ(html.body_start, at(m, "<p>"));
   EXPECT_EQ(html.body_end, at(m, "\r\n--inner--"));
-  EXPECT_EQ(html.body_lines, 1u);
+  EXPECT_EQ(html.body_lines, 0u);
 
   const Part& msg = st.parts[4];
   EXPECT_EQ(msg.kind, Kind::kMessage);
   EXPECT_EQ(msg.description, "forwarded");
   EXPECT_EQ(msg.body_start, at(m, "From: carol"));
   EXPECT_EQ(msg.body_end, at(m, "\r\n--outer\r\nContent-Type: application/pdf"));
-  EXPECT_EQ(msg.body_lines, 4u);
+  EXPECT_EQ(msg.body_lines, 3u);
   const Part& inner = st.parts[5];
   EXPECT_EQ(inner.parent, 4u);
   EXPECT_EQ(inner.depth, 2u);
   EXPECT_EQ(inner.header_start, msg.body_start);
   EXPECT_EQ(inner.body_start, at(m, "inner body"));
   EXPECT_EQ(inner.body_end, msg.body_end);
-  EXPECT_EQ(inner.body_lines, 1u);
+  EXPECT_EQ(inner.body_lines, 0u);
   ASSERT_EQ(msg.children, (std::vector<uint32_t>{5}));
   EXPECT_EQ(st.parts[6].parent, 0u);
 }
@@ -177,7 +177,7 @@ TEST(Structure, NestedFields) {
   EXPECT_EQ(pdf.md5, "Q2hlY2sgSW50ZWdyaXR5IQ==");
   EXPECT_EQ(pdf.body_start, at(m, "JVBER"));
   EXPECT_EQ(pdf.body_end, at(m, "\r\n--outer--"));
-  EXPECT_EQ(pdf.body_lines, 1u);
+  EXPECT_EQ(pdf.body_lines, 0u);
 }
 
 TEST(Structure, DecodedBodiesAndFilenames) {
@@ -221,7 +221,7 @@ TEST(Structure, BareLf) {
   ASSERT_EQ(st.parts.size(), 3u);
   EXPECT_EQ(st.parts[1].body_start, at(m, "hello"));
   EXPECT_EQ(st.parts[1].body_end, at(m, "\n--b\n\nx"));
-  EXPECT_EQ(st.parts[1].body_lines, 2u);
+  EXPECT_EQ(st.parts[1].body_lines, 1u);
   EXPECT_EQ(st.parts[2].body_start, at(m, "x\n--b--"));
   EXPECT_EQ(st.parts[2].body_end, st.parts[2].body_start + 1);
 }
@@ -270,7 +270,7 @@ TEST(Structure, BoundaryPrefixesAndWhitespace) {
   ASSERT_EQ(st.parts.size(), 4u);
   EXPECT_EQ(st.parts[2].body_start, at(m, "one"));
   EXPECT_EQ(st.parts[2].body_end, at(m, "\r\n--abcd--"));
-  EXPECT_EQ(st.parts[2].body_lines, 2u);
+  EXPECT_EQ(st.parts[2].body_lines, 1u);
   EXPECT_EQ(st.parts[3].body_start, at(m, "two"));
 }
 

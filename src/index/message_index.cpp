@@ -150,7 +150,21 @@ MessageIndex build(std::string_view raw) {
   }
   if (auto id = mime::find_field(fields, "Message-ID")) m.message_id = message_id_value(*id);
 
+  // Pre-order, so text comes out in message order. The header of an attached message is part
+  // of the outer message's body (RFC 9051 §6.4.4 BODY), so it is included, decoded.
   for (const auto& p : st.parts) {
+    if (p.kind == Part::Kind::kMessage && !p.children.empty()) {
+      const Part& inner = st.parts[p.children[0]];
+      std::string_view h = raw.substr(inner.header_start, inner.body_start - inner.header_start);
+      std::string inner_fallback = inner.charset();
+      for (const auto& f : mime::parse_header_fields(h)) {
+        if (!m.search_body.empty() && m.search_body.back() != '\n') m.search_body += '\n';
+        m.search_body.append(f.name);
+        m.search_body += ": ";
+        m.search_body += mime::decode_header_value(f.value, inner_fallback);
+      }
+      continue;
+    }
     if (p.kind != Part::Kind::kLeaf || !iequals(p.type, "text")) continue;
     if (!m.search_body.empty()) m.search_body += '\n';
     m.search_body += mime::decoded_text(raw, p);

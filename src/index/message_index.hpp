@@ -33,7 +33,8 @@ struct MessageIndex {
   std::string body;            // IMAP BODY (no extension data)
   std::string parts;           // serialized part table; read it with decode_parts()
   std::string search_headers;  // decoded header fields, "Name: value\n" each, UTF-8
-  std::string search_body;     // decoded text of the text/* parts, UTF-8, '\n' between parts
+  std::string search_body;     // decoded text of the text/* parts, UTF-8, '\n' between parts,
+                               // plus the decoded header fields of attached messages
   int64_t sent_date = 0;       // Date: header as Unix seconds, 0 when absent or unparsable
   std::string subject;         // decoded Subject (UTF-8), for SORT and previews
   std::string from;            // first From address "local@domain", lower case

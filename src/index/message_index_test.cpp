@@ -5,6 +5,8 @@
 #include <chrono>
 
 #include "base/strings.hpp"
+#include "mime/charset.hpp"
+#include "mime/structure.hpp"
 
 namespace tegami::index {
 namespace {
@@ -192,7 +194,9 @@ TEST(MessageIndex, NestedParts) {
   EXPECT_EQ(p11->charset, "utf-8");
   EXPECT_TRUE(find_part(parts, "2")->is_message);
   EXPECT_FALSE(find_part(parts, "1")->is_message);
-  EXPECT_EQ(idx.search_body, "café au lait\n<p>café</p>\ninner text");
+  EXPECT_EQ(idx.search_body,
+            "café au lait\n<p>café</p>\nFrom: carol@example.net\nSubject: inner\n"
+            "Content-Type: multipart/mixed; boundary=x\ninner text");
 }
 
 TEST(MessageIndex, NonMultipartAndTopLevelMessage) {
@@ -263,6 +267,26 @@ TEST(MessageIndex, JapaneseMail) {
     ASSERT_TRUE(is_valid_utf8(t.search_body)) << n;
     ASSERT_TRUE(is_valid_utf8(t.search_headers)) << n;
   }
+}
+
+TEST(MessageIndex, Iso2022JpBody) {
+  // The classic Japanese mail: ISO-2022-JP, 7bit, in a multipart with a Shift_JIS attachment.
+  std::string m =
+      "Subject: =?ISO-2022-JP?B?GyRCMnE1RCRON28kSyREJCQkRhsoQg==?=\r\n"
+      "Content-Type: multipart/mixed; boundary=\"j\"\r\n\r\n"
+      "--j\r\nContent-Type: text/plain; charset=\"ISO-2022-JP\"\r\n"
+      "Content-Transfer-Encoding: 7bit\r\n\r\n"
+      "\x1b$B$3$s$K$A$O\x1b(B\r\n"
+      "--j\r\nContent-Type: text/plain; charset=cp932\r\n"
+      "Content-Transfer-Encoding: base64\r\n"
+      "Content-Disposition: attachment; filename=\"=?ISO-2022-JP?B?GyRCOzNFRBsoQg==?=.txt\"\r\n\r\n"
+      "k/qWe4zqDQo=\r\n--j--\r\n";
+  auto idx = build(m);
+  EXPECT_EQ(idx.subject, "会議の件について");
+  EXPECT_EQ(idx.search_body, "こんにちは\n日本語\r\n");
+  auto st = mime::scan(m);
+  EXPECT_EQ(st.parts[2].filename(), "山田.txt");
+  EXPECT_TRUE(mime::fold_contains(mime::fold_case(idx.search_body), "日本語"));
 }
 
 TEST(MessageIndex, EightBitHeadersAndStrings) {

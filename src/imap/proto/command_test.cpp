@@ -167,6 +167,30 @@ TEST(Command, Malformed) {
   bad("A1 (NOOP)");
 }
 
+TEST(Command, GetAccessor) {
+  Command c = ok("a LOGIN x y");
+  ASSERT_NE(c.get<LoginArgs>(), nullptr);
+  EXPECT_EQ(c.get<LoginArgs>()->user, "x");
+  EXPECT_EQ(c.get<FetchArgs>(), nullptr);
+  const Command& cc = c;
+  EXPECT_NE(cc.get<LoginArgs>(), nullptr);
+}
+
+TEST(Command, ParserIsReusableAndMovable) {
+  CommandParser p;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(std::holds_alternative<ParseError>(p.feed_line("a BOGUS")));
+    EXPECT_TRUE(std::holds_alternative<Command>(p.feed_line("b NOOP")));
+  }
+  CommandParser q = std::move(p);
+  EXPECT_TRUE(std::holds_alternative<Command>(q.feed_line("c NOOP")));
+  Limits lim;
+  lim.max_items = 1;
+  q.set_limits(lim);
+  EXPECT_EQ(q.limits().max_items, 1u);
+  EXPECT_TRUE(std::holds_alternative<ParseError>(q.feed_line("d FETCH 1,2 FLAGS")));
+}
+
 TEST(Command, ParseCommandLine) {
   auto r = parse_command_line("a NOOP");
   ASSERT_TRUE(std::holds_alternative<Command>(r));

@@ -110,6 +110,14 @@ std::string encode_parts(const std::vector<PartRange>& parts) {
   return out;
 }
 
+// A decoded header value may hold CR, LF or NUL from an encoded word ("=?utf-8?q?a=0Ab?=");
+// "Name: value\n" lines must stay one line each.
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\r' || c == '\n' || c == '\0') c = ' ';
+  return s;
+}
+
 std::string message_id_value(std::string_view raw) {
   std::string v = mime::unfold(raw);
   size_t lt = v.find('<');
@@ -138,12 +146,12 @@ MessageIndex build(std::string_view raw) {
   for (const auto& f : fields) {
     m.search_headers.append(f.name);
     m.search_headers += ": ";
-    m.search_headers += mime::decode_header_value(f.value, fallback);
+    m.search_headers += one_line(mime::decode_header_value(f.value, fallback));
     m.search_headers += '\n';
   }
   if (auto d = mime::find_field(fields, "Date")) m.sent_date = mime::parse_date(*d).value_or(0);
   if (auto s = mime::find_field(fields, "Subject"))
-    m.subject = mime::decode_header_value(*s, fallback);
+    m.subject = one_line(mime::decode_header_value(*s, fallback));
   if (auto f = mime::find_field(fields, "From")) {
     auto list = mime::parse_mailboxes(*f);
     if (!list.empty()) m.from = ascii_lower(list[0].addr_spec());
@@ -161,7 +169,7 @@ MessageIndex build(std::string_view raw) {
         if (!m.search_body.empty() && m.search_body.back() != '\n') m.search_body += '\n';
         m.search_body.append(f.name);
         m.search_body += ": ";
-        m.search_body += mime::decode_header_value(f.value, inner_fallback);
+        m.search_body += one_line(mime::decode_header_value(f.value, inner_fallback));
       }
       continue;
     }

@@ -320,6 +320,12 @@ TEST(MessageIndex, DefaultsMatchDovecot) {
       R"x(NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0) 0) "mixed"))x");
 }
 
+TEST(MessageIndex, DecodedValuesStayOnOneLine) {
+  auto idx = build("Subject: =?utf-8?q?a=0D=0Ab=00c?=\r\nX-A: =?utf-8?q?1=0A2?=\r\n\r\n");
+  EXPECT_EQ(idx.subject, "a  b c");
+  EXPECT_EQ(idx.search_headers, "Subject: a  b c\nX-A: 1 2\n");
+}
+
 TEST(MessageIndex, GroupsInEnvelope) {
   auto idx = build("From: a@b\r\nTo: Team: x@y, \"Z\" <z@y>;, Undisclosed:;\r\n\r\n");
   EXPECT_NE(

@@ -282,6 +282,9 @@ class Scanner {
         }
       if (boundary.empty())
         if (auto b = find_param(p.params, "boundary")) boundary = *b;
+      // RFC 2046 §5.1.1: a boundary does not end in a space; delimiter lines may carry
+      // trailing whitespace, which matching allows.
+      while (!boundary.empty() && is_wsp(boundary.back())) boundary.pop_back();
       if (!may_descend || boundary.empty() || boundary.size() > kMaxBoundary) {
         p.opaque = true;
         return {};

@@ -274,6 +274,16 @@ TEST(Structure, BoundaryPrefixesAndWhitespace) {
   EXPECT_EQ(st.parts[3].body_start, at(m, "two"));
 }
 
+TEST(Structure, BoundaryWithTrailingSpace) {
+  std::string m =
+      "Content-Type: multipart/mixed; boundary=\"b \"\r\n\r\n--b\r\n\r\none\r\n--b "
+      "\r\n\r\ntwo\r\n--b--\r\n";
+  auto st = scan(m);
+  check_invariants(m, st);
+  ASSERT_EQ(st.parts.size(), 3u);
+  EXPECT_EQ(st.parts[2].body_start, at(m, "two"));
+}
+
 TEST(Structure, DigestDefaultsAndOpaqueMessage) {
   std::string m =
       "Content-Type: multipart/digest; boundary=d\r\n\r\n"

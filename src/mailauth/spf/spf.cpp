@@ -63,6 +63,7 @@ class Evaluator {
   Result3 check(std::string_view raw_domain, int depth) {
     if (depth > limits_.max_depth)
       return {Verdict::kPermError, "", "include/redirect nesting is too deep"};
+    if (out_of_time()) return {Verdict::kTempError, "", time_up().reason};
     auto domain = dns::normalize_name(raw_domain);
     if (!domain || domain->find('.') == std::string::npos ||
         domain->find('[') != std::string::npos || parse_ip(*domain))
@@ -115,6 +116,13 @@ class Evaluator {
 
  private:
   bool count_lookup() { return ++lookups_ <= limits_.dns_lookups; }
+  bool out_of_time() const {
+    return std::chrono::steady_clock::now() - start_ > limits_.time_limit;
+  }
+  Step time_up() const {
+    return stop(Verdict::kTempError, "SPF evaluation took longer than " +
+                                         std::to_string(limits_.time_limit.count()) + " ms");
+  }
   bool count_void() { return ++voids_ <= limits_.void_lookups; }
 
   Lookup addresses(const std::string& name, bool v6, std::vector<IpAddress>& out) {
@@ -180,6 +188,9 @@ class Evaluator {
   }
 
   Step evaluate(const Mechanism& m, const MacroContext& ctx, int depth) {
+    bool queries = m.kind != MechanismKind::kAll && m.kind != MechanismKind::kIp4 &&
+                   m.kind != MechanismKind::kIp6;
+    if (queries && out_of_time()) return time_up();
     switch (m.kind) {
       case MechanismKind::kAll:
         return matched();
@@ -240,6 +251,7 @@ class Evaluator {
           return stop(Verdict::kPermError, *t + " has more than 10 MX records (RFC 7208 4.6.4)");
         for (const auto& rec : mx->records) {
           if (rec.host.empty()) continue;  // null MX (RFC 7505)
+          if (out_of_time()) return time_up();
           std::vector<IpAddress> addrs;
           Lookup l = addresses(rec.host, ctx_.ip.v6, addrs);
           if (l == Lookup::kTemp)
@@ -284,6 +296,7 @@ class Evaluator {
   MacroContext ctx_;
   int lookups_ = 0;
   int voids_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace

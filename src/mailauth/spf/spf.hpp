@@ -3,6 +3,7 @@
 // worker pool.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,9 @@ struct Limits {
   int mx_addresses = 10;  // MX names per "mx" mechanism (more -> permerror)
   int ptr_names = 10;     // PTR names looked at per "ptr" (more are ignored)
   int max_depth = 20;     // include/redirect nesting (the lookup limit stops loops first)
+  // Overall time budget (§4.6.4 allows one of at least 20 s): checked before each DNS query;
+  // when spent, the result is temperror.
+  std::chrono::milliseconds time_limit{20000};
 };
 
 struct Outcome {

@@ -533,6 +533,16 @@ TEST(Check, SenderWithoutLocalPartIsPostmaster) {
             Verdict::kPass);
 }
 
+TEST(Check, TimeLimitIsTempError) {
+  dns::FakeResolver r;
+  r.add_txt("example.com", "v=spf1 ip4:192.0.2.1 a -all");
+  Limits none;
+  none.time_limit = std::chrono::milliseconds(-1);
+  auto o = check_host(r, "192.0.2.1", "example.com", "a@example.com", "h", none);
+  EXPECT_EQ(o.verdict, Verdict::kTempError);
+  EXPECT_EQ(r.query_count(), 0u);
+}
+
 TEST(Check, NullMxIsSkipped) {
   dns::FakeResolver r;
   r.add_txt("example.com", "v=spf1 mx -all");

@@ -121,6 +121,27 @@ TEST(Literal, Limits) {
   EXPECT_NE(std::get<ParseError>(r).text.find("literal8"), std::string::npos);
 }
 
+TEST(Literal, RefusedBeforeReading) {
+  CommandParser p;
+  auto r = p.feed_line("* LOGIN {5}");
+  ASSERT_TRUE(std::holds_alternative<ParseError>(r));
+  EXPECT_TRUE(std::get<ParseError>(r).tag.empty());
+  r = p.feed_line("a FROB {5}");
+  ASSERT_TRUE(std::holds_alternative<ParseError>(r));
+  EXPECT_EQ(std::get<ParseError>(r).text, "Unknown command FROB");
+  EXPECT_EQ(std::get<ParseError>(r).tag, "a");
+  r = p.feed_line("a NOOP {5}");
+  ASSERT_TRUE(std::holds_alternative<ParseError>(r));
+  r = p.feed_line("a UID LOGIN {5}");
+  ASSERT_TRUE(std::holds_alternative<ParseError>(r));
+  r = p.feed_line("a UID FETCH 1 BODY[HEADER.FIELDS ({4}");
+  EXPECT_TRUE(std::holds_alternative<NeedLiteral>(r));
+  p.feed_literal("From");
+  r = p.feed_line(")]");
+  ASSERT_TRUE(std::holds_alternative<Command>(r));
+  EXPECT_EQ(std::get<Command>(r).as<FetchArgs>().atts[0].section.fields[0], "From");
+}
+
 TEST(Literal, LineInsteadOfLiteral) {
   CommandParser p;
   ASSERT_TRUE(std::holds_alternative<NeedLiteral>(p.feed_line("a LOGIN {3}")));

@@ -306,6 +306,22 @@ ParseResult CommandParser::feed_line(std::string_view line) {
     s.clear();
     return res;
   }
+  if (s.lines.empty()) {
+    // Refuse before the client sends literal data when the command cannot be valid anyway.
+    if (s.head.tag.empty()) {
+      return fail("Invalid or missing tag");
+    }
+    const CommandInfo* info = find_command(s.head.name);
+    if (!info) {
+      std::string text = "Unknown command " + detail::printable(s.head.name, 30);
+      ParseError e = fail("");
+      e.text = std::move(text);
+      return e;
+    }
+    if (!info->parse || (s.head.uid && !info->uid_ok)) {
+      return fail("unexpected literal");
+    }
+  }
   bool append_msg = false;
   if (s.head.name == "APPEND" && !s.head.uid) {
     // The first argument (the mailbox) may itself be a literal; every later literal is a

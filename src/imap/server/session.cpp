@@ -50,7 +50,7 @@ std::string Session::privacy_required_text() const {
 std::string Session::capabilities() const {
   std::string c =
       "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-      "SPECIAL-USE CHILDREN APPENDLIMIT=" +
+      "SPECIAL-USE CHILDREN QUOTA QUOTA=RES-STORAGE APPENDLIMIT=" +
       std::to_string(ctx_.append_limit);
   if (state_ == State::kNotAuth) {
     const auto& s = conn_.stream();
@@ -330,6 +330,10 @@ asio::awaitable<Session::Reply> Session::dispatch(proto::Command& c) {
       co_return co_await cmd_append(c);
     case T::kIdle:
       co_return co_await cmd_idle(c);
+    case T::kGetQuota:
+    case T::kGetQuotaRoot:
+    case T::kSetQuota:
+      co_return co_await cmd_quota(c);
     default:
       break;
   }

@@ -96,6 +96,7 @@ class Session {
   asio::awaitable<Reply> cmd_fetch(proto::Command& c);
   asio::awaitable<Reply> cmd_store(proto::Command& c);
   asio::awaitable<Reply> cmd_copy(proto::Command& c);
+  asio::awaitable<Reply> cmd_quota(proto::Command& c);
 
   // STATUS data for one mailbox, "(MESSAGES 3 UIDNEXT 4)".
   asio::awaitable<std::string> status_items(const store::Mailbox& mb,

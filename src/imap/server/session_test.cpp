@@ -55,10 +55,10 @@ size_t pos_of(const std::string& out, const std::string& needle) { return out.fi
 TEST(ImapSession, GreetingAndCapabilitiesOverTls) {
   World w;
   std::string out = w.run("a CAPABILITY\r\nb LOGOUT\r\n");
-  EXPECT_TRUE(
-      out.starts_with("* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE "
-                      "IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE CHILDREN "
-                      "APPENDLIMIT=20971520 AUTH=PLAIN] Tegami ready\r\n"))
+  EXPECT_TRUE(out.starts_with(
+      "* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE "
+      "IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE CHILDREN QUOTA QUOTA=RES-STORAGE "
+      "APPENDLIMIT=20971520 AUTH=PLAIN] Tegami ready\r\n"))
       << out;
   EXPECT_THAT(out, HasSubstr("a OK CAPABILITY completed\r\n"));
   EXPECT_THAT(out, Not(HasSubstr("STARTTLS")));
@@ -245,11 +245,20 @@ TEST(ImapSession, AppendLimitsAndErrors) {
   EXPECT_THAT(out, HasSubstr("e OK NOOP"));
 }
 
-TEST(ImapSession, AppendOverQuota) {
+TEST(ImapSession, AppendOverQuotaAndQuotaCommands) {
   World w;
-  ASSERT_TRUE(w.store->set_quota(w.account.id, 100));
-  std::string out = w.run(w.login_line() + append("b", simple_message("s", std::string(500, 'y'))));
-  EXPECT_THAT(out, HasSubstr("b NO [OVERQUOTA]"));
+  ASSERT_TRUE(w.store->set_quota(w.account.id, 10 * 1024));
+  std::string out = w.run(w.login_line() + append("b", simple_message("s", std::string(500, 'y'))) +
+                          append("c", simple_message("s", std::string(20000, 'y'))) +
+                          "d GETQUOTAROOT INBOX\r\ne GETQUOTA \"\"\r\nf GETQUOTA x\r\n"
+                          "g SETQUOTA \"\" (STORAGE 1)\r\nh GETQUOTAROOT Nope\r\n");
+  EXPECT_THAT(out, HasSubstr("b OK [APPENDUID"));
+  EXPECT_THAT(out, HasSubstr("c NO [OVERQUOTA]"));
+  EXPECT_THAT(out, HasSubstr("* QUOTAROOT INBOX \"\"\r\n* QUOTA \"\" (STORAGE 1 10)\r\nd OK"));
+  EXPECT_THAT(out, HasSubstr("* QUOTA \"\" (STORAGE 1 10)\r\ne OK"));
+  EXPECT_THAT(out, HasSubstr("f NO [NONEXISTENT]"));
+  EXPECT_THAT(out, HasSubstr("g NO [NOPERM]"));
+  EXPECT_THAT(out, HasSubstr("h NO [NONEXISTENT]"));
 }
 
 TEST(ImapSession, SearchKeys) {

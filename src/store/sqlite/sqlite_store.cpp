@@ -26,18 +26,22 @@ Result<std::unique_ptr<Store>> open_store(const std::string& data_dir) {
     return make_error(Errc::kInternal,
                       "cannot create data folder " + data_dir + ": " + ec.message());
   }
-  // One process per data folder: the group-commit writer assumes it is the only writer.
+  // Several processes may open the folder (the server, and CLI commands run meanwhile):
+  // SQLite's locks serialise their transactions. Only a process that has the folder to itself
+  // (exclusive flock) removes orphan files at start, then keeps a shared lock like the others.
   std::string lock_path = data_dir + "/LOCK";
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     return make_error(Errc::kInternal, "cannot open " + lock_path + ": " + std::strerror(errno));
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  bool alone = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+  if (!alone && ::flock(fd, LOCK_SH) != 0) {  // waits while another process cleans up
+    Error e = make_error(Errc::kInternal, "cannot lock " + lock_path + ": " + std::strerror(errno));
     ::close(fd);
-    return make_error(Errc::kInUse, "data folder " + data_dir + " is in use by another Tegami");
+    return e;
   }
   auto store = std::make_unique<sqlite::SqliteStore>(data_dir, fd);
-  TG_TRY(store->start());
+  TG_TRY(store->start(alone));
   return std::unique_ptr<Store>(std::move(store));
 }
 
@@ -101,7 +105,7 @@ SqliteStore::~SqliteStore() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
-Status SqliteStore::start() {
+Status SqliteStore::start(bool alone) {
   TG_ASSIGN(auto db, Db::open(data_dir_ + "/tegami.db", /*read_only=*/false));
   {
     TG_ASSIGN(Stmt s, db->prepare("PRAGMA journal_mode = WAL"));
@@ -113,15 +117,21 @@ Status SqliteStore::start() {
   TG_TRY(db->exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
   TG_TRY(migrate(*db));
   TG_TRY(files_.init());
-  // Orphans: temporary files of interrupted writes, and files of blobs whose transaction never
-  // committed (or whose unlink after commit was lost in a crash).
-  files_.cleanup([&](std::string_view hash) {
-    auto s = db->prepare("SELECT 1 FROM blobs WHERE hash = ? AND in_file = 1");
-    if (!s.ok()) return true;  // when unsure, keep
-    s->bind(1, hash);
-    auto row = s->step();
-    return !row.ok() || *row;
-  });
+  if (alone) {
+    // Orphans: temporary files of interrupted writes, and files of blobs whose transaction
+    // never committed (or whose unlink after commit was lost in a crash).
+    files_.cleanup([&](std::string_view hash) {
+      auto s = db->prepare("SELECT 1 FROM blobs WHERE hash = ? AND in_file = 1");
+      if (!s.ok()) return true;  // when unsure, keep
+      s->bind(1, hash);
+      auto row = s->step();
+      return !row.ok() || *row;
+    });
+    // From now on other processes may open the folder too.
+    if (::flock(lock_fd_, LOCK_SH) != 0) {
+      return make_error(Errc::kInternal, std::string("cannot lock: ") + std::strerror(errno));
+    }
+  }
   writer_ = std::make_unique<Writer>(std::move(db), &files_);
   return {};
 }

@@ -50,7 +50,9 @@ class SqliteStore final : public Store {
  public:
   SqliteStore(std::string data_dir, int lock_fd);
   ~SqliteStore() override;
-  Status start();  // migrations, blob cleanup, writer thread
+  // Migrations, orphan cleanup (only when `alone`: no other process has the folder open), the
+  // writer thread.
+  Status start(bool alone);
   SqliteStats stats() const;
 
   Result<Domain> add_domain(std::string_view name) override;

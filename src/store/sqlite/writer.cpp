@@ -101,13 +101,19 @@ void Writer::run_batch(std::vector<Op*>& batch) {
     }
   }
   (void)any_ok;
-  // After the commit (or rollback): unlink files that no committed row names.
-  for (const auto& hash : ctx.file_checks) {
-    auto s = db_->prepare("SELECT 1 FROM blobs WHERE hash = ?");
-    if (!s.ok()) continue;
-    s->bind(1, hash);
-    auto row = s->step();
-    if (row.ok() && !*row) files_->remove(hash);
+  // After the commit (or rollback): unlink files that no committed row names. Under the
+  // database write lock, so that no writer (of this or another process) is between checking
+  // that a file exists and committing a row that names it. If the lock cannot be had, the
+  // files stay: orphans, removed at a later start.
+  if (!ctx.file_checks.empty() && db_->exec("BEGIN IMMEDIATE").ok()) {
+    for (const auto& hash : ctx.file_checks) {
+      auto s = db_->prepare("SELECT 1 FROM blobs WHERE hash = ?");
+      if (!s.ok()) continue;
+      s->bind(1, hash);
+      auto row = s->step();
+      if (row.ok() && !*row) files_->remove(hash);
+    }
+    (void)db_->exec("COMMIT");
   }
 }
 

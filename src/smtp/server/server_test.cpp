@@ -383,6 +383,23 @@ TEST(SmtpServer, Timeouts) {
   EXPECT_EQ(msgs[0].rfind("Received: from client.remote.example ([IPv6:2001:db8::25])", 0), 0u);
 }
 
+TEST(SmtpServer, LargeMessageNearTheLimit) {
+  World w;
+  Context c = w.ctx;
+  c.max_message_size = 8 * 1024 * 1024;
+  std::string msg = "Subject: large\r\n\r\n";
+  std::string line = std::string(76, 'L') + "\r\n";
+  while (msg.size() + line.size() < 7 * 1024 * 1024) msg += line;
+  msg += ".starts with a dot\r\n";
+  std::string out = w.run_with(c, envelope("alice@example.com") + "DATA\r\n" +
+                                      proto::dot_stuff(msg) + "QUIT\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "354", "250", "221"})) << out;
+  auto msgs = w.inbox(w.alice);
+  ASSERT_EQ(msgs.size(), 1u);
+  ASSERT_GT(msgs[0].size(), msg.size());
+  EXPECT_EQ(msgs[0].substr(msgs[0].size() - msg.size()), msg);
+}
+
 TEST(SmtpServer, HttpIsTurnedAway) {
   World w;
   std::string out = w.run("GET / HTTP/1.1\r\nHost: x\r\n\r\n");

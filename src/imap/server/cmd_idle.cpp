@@ -14,6 +14,7 @@ asio::awaitable<Session::Reply> Session::cmd_idle(proto::Command&) {
   std::string line;
   for (;;) {
     co_await sync(true);
+    if (state_ == State::kLogout) co_return "";  // the mailbox was deleted (BYE sent)
     if (!co_await conn_.flush()) {
       state_ = State::kLogout;
       co_return "";

@@ -15,6 +15,7 @@ using Shared = PipeStream::Shared;
 
 // Waits until `needle` shows up in the output after what earlier waits consumed.
 struct Reader {
+  explicit Reader(std::shared_ptr<Shared> shared) : s(std::move(shared)) {}
   std::shared_ptr<Shared> s;
   size_t pos = 0;
   std::string failures;
@@ -53,8 +54,8 @@ std::string append_cmd(const std::string& tag, const std::string& m) {
 TEST(ImapConcurrent, TwoSessionsSeeEachOtherAndIdleEndsOnRevocation) {
   World w;
   asio::io_context io;
-  Reader a{std::make_shared<Shared>(io)};
-  Reader b{std::make_shared<Shared>(io)};
+  Reader a(std::make_shared<Shared>(io));
+  Reader b(std::make_shared<Shared>(io));
   asio::co_spawn(io, serve(std::make_unique<PipeStream>(a.s), w.ctx), asio::detached);
   asio::co_spawn(io, serve(std::make_unique<PipeStream>(b.s), w.ctx), asio::detached);
   std::string between;  // B's output during A's FETCH-time expunge

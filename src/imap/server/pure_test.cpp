@@ -163,6 +163,17 @@ TEST(ImapErrors, StoreFailuresAreMappedAndExceptionsContained) {
   EXPECT_THAT(out, HasSubstr("b NO [UNAVAILABLE] injected failure in get_mailbox"));
 }
 
+TEST(ImapErrors, SelectedMailboxDeletedElsewhereEndsTheSession) {
+  testing::World w;
+  testing::FaultyStore faulty(*w.store);
+  w.ctx.store = &faulty;
+  faulty.fail_method = "changes_since";
+  faulty.fail_code = Errc::kNotFound;
+  std::string out = w.run(w.login_line() + "b SELECT INBOX\r\nc NOOP\r\nd NOOP\r\n");
+  EXPECT_THAT(out, HasSubstr("* BYE [NONEXISTENT] The selected mailbox was deleted\r\n"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("d OK")));
+}
+
 TEST(ImapErrors, ThrottledSignIn) {
   testing::World w;
   auth::Policy p;

@@ -154,6 +154,13 @@ asio::awaitable<void> Session::sync(bool allow_expunge) {
   auto fn = [&] { return ctx_.store->changes_since(id, since); };
   auto changes = co_await blocking(fn);
   if (!changes) {
+    if (changes.code() == Errc::kNotFound) {
+      // Another session deleted the selected mailbox: nothing sensible remains to show.
+      // (The view stays: a command in progress may still look at it; the loop then ends.)
+      send("* BYE [NONEXISTENT] The selected mailbox was deleted\r\n");
+      state_ = State::kLogout;
+      co_return;
+    }
     log::warn("imap_sync_failed", {{"error", changes.error().message}});
     co_return;
   }

@@ -49,9 +49,6 @@ std::string append(const std::string& tag, const std::string& msg, const std::st
          "\r\n";
 }
 
-// The server's lines after the one that starts with `from` (for order checks).
-size_t pos_of(const std::string& out, const std::string& needle) { return out.find(needle); }
-
 TEST(ImapSession, GreetingAndCapabilitiesOverTls) {
   World w;
   std::string out = w.run("a CAPABILITY\r\nb LOGOUT\r\n");

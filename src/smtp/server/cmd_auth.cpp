@@ -8,6 +8,7 @@
 
 #include "auth/authenticator.hpp"
 #include "base/strings.hpp"
+#include "log/log.hpp"
 #include "net/offload.hpp"
 #include "smtp/proto/limits.hpp"
 #include "smtp/server/session.hpp"
@@ -167,6 +168,7 @@ asio::awaitable<void> Session::on_auth(const proto::Command& c) {
   switch (r.status) {
     case auth::LoginStatus::kOk:
       user_ = r.account;
+      log::info("smtp_auth_ok", {{"conn", conn_id_}, {"user", r.account.address}});
       reply(235, "2.7.0", "Authentication successful");
       co_return;
     case auth::LoginStatus::kThrottled:

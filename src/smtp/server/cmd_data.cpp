@@ -48,12 +48,16 @@ asio::awaitable<void> Session::deliver(std::string content) {
   };
   auto r = co_await net::offload(std::move(fn));
   if (!r) {
-    log::warn("smtp_delivery_failed",
-              {{"id", id}, {"code", errc_name(r.code())}, {"remote", s.remote_ip()}});
+    log::warn(
+        "smtp_delivery_failed",
+        {{"id", id}, {"conn", conn_id_}, {"code", errc_name(r.code())}, {"remote", s.remote_ip()}});
     reply(reply_for(r.error(), "deliver"));
     co_return;
   }
+  ++delivered_;
   log::info("smtp_delivered", {{"id", id},
+                               {"conn", conn_id_},
+                               {"user", user_ ? user_->address : std::string()},
                                {"remote", s.remote_ip()},
                                {"helo", helo_},
                                {"from", t.from.null ? "<>" : t.from.mailbox.str()},

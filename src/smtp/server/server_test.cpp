@@ -391,8 +391,8 @@ TEST(SmtpServer, LargeMessageNearTheLimit) {
   std::string line = std::string(76, 'L') + "\r\n";
   while (msg.size() + line.size() < 7 * 1024 * 1024) msg += line;
   msg += ".starts with a dot\r\n";
-  std::string out = w.run_with(c, envelope("alice@example.com") + "DATA\r\n" +
-                                      proto::dot_stuff(msg) + "QUIT\r\n");
+  std::string out = w.run_with(
+      c, envelope("alice@example.com") + "DATA\r\n" + proto::dot_stuff(msg) + "QUIT\r\n");
   EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "354", "250", "221"})) << out;
   auto msgs = w.inbox(w.alice);
   ASSERT_EQ(msgs.size(), 1u);

@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "base/clock.hpp"
 #include "base/strings.hpp"
 #include "log/log.hpp"
 #include "net/server.hpp"
@@ -12,7 +13,7 @@
 namespace tegami::smtp::server {
 
 Session::Session(std::unique_ptr<net::Stream> s, const Context& ctx)
-    : io_(std::move(s)), ctx_(ctx) {}
+    : io_(std::move(s)), ctx_(ctx), conn_id_(hex_encode(random_bytes(4))) {}
 
 void Session::reply(int code, std::string_view enhanced, std::string_view text) {
   reply(proto::make_reply(code, enhanced, text));
@@ -75,6 +76,8 @@ asio::awaitable<void> Session::dispatch(const proto::Command& c) {
 asio::awaitable<void> Session::run() {
   net::Stream& stream = io_.stream();
   stream.set_read_timeout(ctx_.timeout);
+  const char* mode = ctx_.mode == Mode::kMx ? "mx" : "submission";
+  log::debug("smtp_connect", {{"conn", conn_id_}, {"mode", mode}, {"remote", stream.remote_ip()}});
   reply(220, "", ctx_.hostname + " ESMTP Tegami");
   std::string line;
   while (!close_) {
@@ -121,8 +124,10 @@ asio::awaitable<void> Session::run() {
         }
         if (failed) {
           std::string id = log::new_error_id();
-          log::error("smtp_command_failed",
-                     {{"id", id}, {"command", proto::verb_name(cmd.verb)}, {"error", what}});
+          log::error("smtp_command_failed", {{"id", id},
+                                             {"conn", conn_id_},
+                                             {"command", proto::verb_name(cmd.verb)},
+                                             {"error", what}});
           reset_transaction();
           reply(451, "4.3.0", "Internal error, id " + id + "; please try again later");
         }
@@ -135,6 +140,11 @@ asio::awaitable<void> Session::run() {
   }
   co_await io_.flush();
   stream.close();
+  log::debug("smtp_disconnect", {{"conn", conn_id_},
+                                 {"mode", mode},
+                                 {"remote", stream.remote_ip()},
+                                 {"delivered", std::to_string(delivered_)},
+                                 {"errors", std::to_string(errors_)}});
 }
 
 asio::awaitable<void> serve(std::unique_ptr<net::Stream> stream, const Context& ctx) {

@@ -69,7 +69,9 @@ class Session {
   std::optional<Transaction> tx_;
   std::optional<store::Account> user_;  // after AUTH (submission)
   int errors_ = 0;
-  bool close_ = false;  // end the session after flushing
+  int delivered_ = 0;
+  std::string conn_id_;  // for the log lines of this connection
+  bool close_ = false;   // end the session after flushing
 };
 
 }  // namespace tegami::smtp::server

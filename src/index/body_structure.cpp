@@ -34,7 +34,9 @@ void append_params(std::string& out, const std::vector<mime::Param>& params) {
   out += '(';
   bool first = true;
   for (const auto& p : params) {
-    if (!first) out += ' ';
+    if (!first) {
+      out += ' ';
+    }
     first = false;
     append_string(out, p.extended ? p.name + "*" : p.name);
     out += ' ';
@@ -62,7 +64,9 @@ void append_extension(std::string& out, const Part& p) {
   } else {
     out += '(';
     for (size_t i = 0; i < p.languages.size(); ++i) {
-      if (i) out += ' ';
+      if (i) {
+        out += ' ';
+      }
       append_string(out, p.languages[i]);
     }
     out += ')';
@@ -80,8 +84,12 @@ class Writer {
     const Part& p = st_.parts[idx];
     out += '(';
     if (p.kind == Part::Kind::kMultipart) {
-      if (p.children.empty()) out += ext_ ? kEmptyBodyExt : kEmptyBody;
-      for (uint32_t c : p.children) part(out, c);
+      if (p.children.empty()) {
+        out += ext_ ? kEmptyBodyExt : kEmptyBody;
+      }
+      for (uint32_t c : p.children) {
+        part(out, c);
+      }
       out += ' ';
       append_string(out, p.subtype);
       if (ext_) {
@@ -98,7 +106,9 @@ class Writer {
     out += ' ';
     bool is_text = iequals(p.type, "text");
     bool has_charset = false;
-    for (const auto& prm : p.params) has_charset |= iequals(prm.name, "charset");
+    for (const auto& prm : p.params) {
+      has_charset |= iequals(prm.name, "charset");
+    }
     if (is_text && !has_charset) {  // RFC 2045 §5.2 default, stated as Dovecot does
       std::vector<mime::Param> params = p.params;
       params.push_back({"charset", "us-ascii", false});

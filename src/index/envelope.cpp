@@ -14,7 +14,9 @@ using mime::Address;
 // Returns false (and writes nothing) when the list holds no address.
 bool append_address_list(std::string& out, std::string_view raw) {
   std::vector<Address> list = mime::parse_address_list(mime::unfold(raw));
-  if (list.empty()) return false;
+  if (list.empty()) {
+    return false;
+  }
   out += '(';
   for (const auto& a : list) {
     switch (a.kind) {
@@ -65,8 +67,12 @@ std::string envelope(std::string_view header) {
   out += ' ';
   auto from = mime::find_field(fields, "From");
   auto add_list = [&](std::optional<std::string_view> v, bool default_from) {
-    if (v && append_address_list(out, *v)) return;
-    if (default_from && from && append_address_list(out, *from)) return;
+    if (v && append_address_list(out, *v)) {
+      return;
+    }
+    if (default_from && from && append_address_list(out, *from)) {
+      return;
+    }
     out += "NIL";
   };
   add_list(from, false);

@@ -7,11 +7,12 @@ void append_string(std::string& out, std::string_view s) {
   bool literal = false;
   // 8-bit text goes in a literal: IMAP4rev1 quoted strings are 7-bit, and this text is
   // computed once for every session, with or without UTF8=ACCEPT (Dovecot does the same).
-  for (char c : s)
+  for (char c : s) {
     if (c == '\r' || c == '\n' || c == '\0' || static_cast<unsigned char>(c) >= 0x80) {
       literal = true;
       break;
     }
+  }
   if (literal) {
     out += '{';
     append_number(out, s.size());
@@ -21,7 +22,9 @@ void append_string(std::string& out, std::string_view s) {
   }
   out += '"';
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
     out += c;
   }
   out += '"';

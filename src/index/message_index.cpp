@@ -20,8 +20,11 @@ constexpr std::string_view kPartsVersion = "P1\n";
 
 std::string clean_field(std::string_view s) {
   std::string out;
-  for (char c : s.substr(0, 255))
-    if (static_cast<unsigned char>(c) > 32 && c != 127) out += c;
+  for (char c : s.substr(0, 255)) {
+    if (static_cast<unsigned char>(c) > 32 && c != 127) {
+      out += c;
+    }
+  }
   return out;
 }
 
@@ -34,7 +37,9 @@ class Numberer {
   void message(uint32_t entity, const std::string& prefix) {
     const Part& e = st_.parts[entity];
     if (e.kind == Part::Kind::kMultipart) {
-      for (size_t i = 0; i < e.children.size(); ++i) part(e.children[i], join(prefix, i + 1));
+      for (size_t i = 0; i < e.children.size(); ++i) {
+        part(e.children[i], join(prefix, i + 1));
+      }
     } else {
       part(entity, join(prefix, 1));
     }
@@ -44,7 +49,9 @@ class Numberer {
     const Part& p = st_.parts[idx];
     out_.push_back(range(p, section));
     if (p.kind == Part::Kind::kMultipart) {
-      for (size_t i = 0; i < p.children.size(); ++i) part(p.children[i], join(section, i + 1));
+      for (size_t i = 0; i < p.children.size(); ++i) {
+        part(p.children[i], join(section, i + 1));
+      }
     } else if (p.kind == Part::Kind::kMessage && !p.children.empty()) {
       message(p.children[0], section);
     }
@@ -113,8 +120,11 @@ std::string encode_parts(const std::vector<PartRange>& parts) {
 // A decoded header value may hold CR, LF or NUL from an encoded word ("=?utf-8?q?a=0Ab?=");
 // "Name: value\n" lines must stay one line each.
 std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\r' || c == '\n' || c == '\0') c = ' ';
+  for (char& c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') {
+      c = ' ';
+    }
+  }
   return s;
 }
 
@@ -123,7 +133,9 @@ std::string message_id_value(std::string_view raw) {
   size_t lt = v.find('<');
   if (lt != std::string::npos) {
     size_t gt = v.find('>', lt);
-    if (gt != std::string::npos) return v.substr(lt + 1, gt - lt - 1);
+    if (gt != std::string::npos) {
+      return v.substr(lt + 1, gt - lt - 1);
+    }
   }
   return std::string(trim(v));
 }
@@ -149,14 +161,21 @@ MessageIndex build(std::string_view raw) {
     m.search_headers += one_line(mime::decode_header_value(f.value, fallback));
     m.search_headers += '\n';
   }
-  if (auto d = mime::find_field(fields, "Date")) m.sent_date = mime::parse_date(*d).value_or(0);
-  if (auto s = mime::find_field(fields, "Subject"))
+  if (auto d = mime::find_field(fields, "Date")) {
+    m.sent_date = mime::parse_date(*d).value_or(0);
+  }
+  if (auto s = mime::find_field(fields, "Subject")) {
     m.subject = one_line(mime::decode_header_value(*s, fallback));
+  }
   if (auto f = mime::find_field(fields, "From")) {
     auto list = mime::parse_mailboxes(*f);
-    if (!list.empty()) m.from = ascii_lower(list[0].addr_spec());
+    if (!list.empty()) {
+      m.from = ascii_lower(list[0].addr_spec());
+    }
   }
-  if (auto id = mime::find_field(fields, "Message-ID")) m.message_id = message_id_value(*id);
+  if (auto id = mime::find_field(fields, "Message-ID")) {
+    m.message_id = message_id_value(*id);
+  }
 
   // Pre-order, so text comes out in message order. The header of an attached message is part
   // of the outer message's body (RFC 9051 §6.4.4 BODY), so it is included, decoded.
@@ -166,15 +185,21 @@ MessageIndex build(std::string_view raw) {
       std::string_view h = raw.substr(inner.header_start, inner.body_start - inner.header_start);
       std::string inner_fallback = inner.charset();
       for (const auto& f : mime::parse_header_fields(h)) {
-        if (!m.search_body.empty() && m.search_body.back() != '\n') m.search_body += '\n';
+        if (!m.search_body.empty() && m.search_body.back() != '\n') {
+          m.search_body += '\n';
+        }
         m.search_body.append(f.name);
         m.search_body += ": ";
         m.search_body += one_line(mime::decode_header_value(f.value, inner_fallback));
       }
       continue;
     }
-    if (p.kind != Part::Kind::kLeaf || !iequals(p.type, "text")) continue;
-    if (!m.search_body.empty()) m.search_body += '\n';
+    if (p.kind != Part::Kind::kLeaf || !iequals(p.type, "text")) {
+      continue;
+    }
+    if (!m.search_body.empty()) {
+      m.search_body += '\n';
+    }
     m.search_body += mime::decoded_text(raw, p);
   }
   return m;
@@ -182,12 +207,18 @@ MessageIndex build(std::string_view raw) {
 
 std::vector<PartRange> decode_parts(std::string_view s) {
   std::vector<PartRange> out;
-  if (s.substr(0, kPartsVersion.size()) != kPartsVersion) return out;
+  if (s.substr(0, kPartsVersion.size()) != kPartsVersion) {
+    return out;
+  }
   s.remove_prefix(kPartsVersion.size());
   for (auto line : split(s, '\n')) {
-    if (line.empty()) continue;
+    if (line.empty()) {
+      continue;
+    }
     auto f = split(line, '\t');
-    if (f.size() != 10) continue;
+    if (f.size() != 10) {
+      continue;
+    }
     PartRange r;
     r.section = std::string(f[0]);
     uint64_t* nums[] = {&r.header_start, &r.body_start,           &r.body_end,
@@ -205,7 +236,9 @@ std::vector<PartRange> decode_parts(std::string_view s) {
         r.is_message = *v != 0;
       }
     }
-    if (!ok) continue;
+    if (!ok) {
+      continue;
+    }
     r.content_type = std::string(f[7]);
     r.transfer_encoding = std::string(f[8]);
     r.charset = std::string(f[9]);
@@ -215,26 +248,37 @@ std::vector<PartRange> decode_parts(std::string_view s) {
 }
 
 std::optional<PartRange> find_part(const std::vector<PartRange>& parts, std::string_view section) {
-  for (const auto& p : parts)
-    if (p.section == section) return p;
+  for (const auto& p : parts) {
+    if (p.section == section) {
+      return p;
+    }
+  }
   return std::nullopt;
 }
 
 std::optional<ByteRange> section_range(const std::vector<PartRange>& parts,
                                        std::string_view section, SectionText what) {
   auto p = find_part(parts, section);
-  if (!p) return std::nullopt;
+  if (!p) {
+    return std::nullopt;
+  }
   switch (what) {
     case SectionText::kAll:
       return ByteRange{section.empty() ? 0 : p->body_start, p->body_end};
     case SectionText::kHeader:
-      if (!p->is_message) return std::nullopt;
+      if (!p->is_message) {
+        return std::nullopt;
+      }
       return ByteRange{p->message_header_start, p->message_body_start};
     case SectionText::kText:
-      if (!p->is_message) return std::nullopt;
+      if (!p->is_message) {
+        return std::nullopt;
+      }
       return ByteRange{p->message_body_start, p->body_end};
     case SectionText::kMime:
-      if (section.empty()) return std::nullopt;
+      if (section.empty()) {
+        return std::nullopt;
+      }
       return ByteRange{p->header_start, p->body_start};
   }
   return std::nullopt;
@@ -250,22 +294,34 @@ std::string filter_header_fields(std::string_view header, const std::vector<std:
     size_t next = nl == std::string_view::npos ? header.size() : nl + 1;
     std::string_view line = header.substr(pos, next - pos);
     std::string_view content = line;
-    while (!content.empty() && (content.back() == '\n' || content.back() == '\r'))
+    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
       content.remove_suffix(1);
-    if (content.empty()) break;
+    }
+    if (content.empty()) {
+      break;
+    }
     if (content[0] == ' ' || content[0] == '\t') {
-      if (keep) out += line;
+      if (keep) {
+        out += line;
+      }
     } else {
       size_t colon = content.find(':');
       std::string_view name =
           colon == std::string_view::npos ? std::string_view() : trim(content.substr(0, colon));
       bool listed = false;
-      for (const auto& n : names)
-        if (iequals(n, name)) listed = true;
+      for (const auto& n : names) {
+        if (iequals(n, name)) {
+          listed = true;
+        }
+      }
       keep = colon != std::string_view::npos && listed != exclude;
-      if (keep) out += line;
+      if (keep) {
+        out += line;
+      }
     }
-    if (keep && line.back() != '\n') out += "\r\n";
+    if (keep && line.back() != '\n') {
+      out += "\r\n";
+    }
     pos = next;
   }
   out += "\r\n";

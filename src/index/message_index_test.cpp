@@ -13,7 +13,9 @@ namespace {
 
 std::string lines(int n, size_t width, size_t last_width) {
   std::string s;
-  for (int i = 0; i < n - 1; ++i) s += std::string(width, 'x') + "\r\n";
+  for (int i = 0; i < n - 1; ++i) {
+    s += std::string(width, 'x') + "\r\n";
+  }
   s += std::string(last_width, 'y');
   return s;
 }
@@ -161,7 +163,9 @@ TEST(MessageIndex, NestedParts) {
   auto idx = build(m);
   auto parts = decode_parts(idx.parts);
   std::vector<std::string> sections;
-  for (const auto& p : parts) sections.push_back(p.section);
+  for (const auto& p : parts) {
+    sections.push_back(p.section);
+  }
   EXPECT_EQ(sections, (std::vector<std::string>{"", "1", "1.1", "1.2", "2", "2.1", "2.2", "3"}));
   auto text = [&](std::string_view s, SectionText what) {
     auto r = section_range(parts, s, what);
@@ -213,7 +217,9 @@ TEST(MessageIndex, NonMultipartAndTopLevelMessage) {
   auto idx = build(fwd);
   auto fp = decode_parts(idx.parts);
   std::vector<std::string> sections;
-  for (const auto& p : fp) sections.push_back(p.section);
+  for (const auto& p : fp) {
+    sections.push_back(p.section);
+  }
   EXPECT_EQ(sections, (std::vector<std::string>{"", "1", "1.1"}));
   auto h = section_range(fp, "1", SectionText::kHeader);
   EXPECT_EQ(fwd.substr(h->begin, h->end - h->begin), "Subject: inner\r\n\r\n");
@@ -367,10 +373,13 @@ TEST(MessageIndex, TruncatedAtEveryByte) {
 
 TEST(MessageIndex, LargeMessageIsLinear) {
   std::string m = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\n";
-  for (int i = 0; i < 40000; ++i)
+  for (int i = 0; i < 40000; ++i) {
     m += "some text line with --b-ish content ------- " + std::to_string(i) + "\r\n";
+  }
   m += "--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n";
-  for (int i = 0; i < 100000; ++i) m += std::string(76, 'A') + "\r\n";
+  for (int i = 0; i < 100000; ++i) {
+    m += std::string(76, 'A') + "\r\n";
+  }
   m += "--b--\r\n";
   auto t0 = std::chrono::steady_clock::now();
   auto idx = build(m);
@@ -385,10 +394,13 @@ TEST(MessageIndex, LargeMessageIsLinear) {
 
 TEST(MessageIndex, NestingBombIsFast) {
   std::string m;
-  for (int i = 0; i < 1000; ++i)
+  for (int i = 0; i < 1000; ++i) {
     m += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n--b" +
          std::to_string(i) + "\r\n";
-  for (int i = 0; i < 1000; ++i) m += "Content-Type: message/rfc822\r\n\r\n";
+  }
+  for (int i = 0; i < 1000; ++i) {
+    m += "Content-Type: message/rfc822\r\n\r\n";
+  }
   auto t0 = std::chrono::steady_clock::now();
   auto idx = build(m);
   auto ms =

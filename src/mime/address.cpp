@@ -21,7 +21,9 @@ class Parser {
     bool in_group = false;
     while (i_ < s_.size() && out_.size() < max_) {
       skip_cfws();
-      if (i_ >= s_.size()) break;
+      if (i_ >= s_.size()) {
+        break;
+      }
       char c = s_[i_];
       if (c == ',') {
         ++i_;
@@ -37,8 +39,9 @@ class Parser {
       }
       parse_one(in_group);
     }
-    if (in_group && out_.size() < max_)
+    if (in_group && out_.size() < max_) {
       out_.push_back({Address::Kind::kGroupEnd, {}, {}, {}, {}, {}});
+    }
     return std::move(out_);
   }
 
@@ -46,7 +49,9 @@ class Parser {
   // Skips whitespace and comments; remembers the text of the last comment.
   void skip_cfws() {
     for (;;) {
-      while (i_ < s_.size() && is_wsp(s_[i_])) ++i_;
+      while (i_ < s_.size() && is_wsp(s_[i_])) {
+        ++i_;
+      }
       if (i_ < s_.size() && s_[i_] == '(') {
         last_comment_ = read_comment();
         continue;
@@ -62,9 +67,13 @@ class Parser {
       if (c == '\\' && i_ < s_.size()) {
         text += s_[i_++];
       } else if (c == '(') {
-        if (depth++ > 0) text += c;
+        if (depth++ > 0) {
+          text += c;
+        }
       } else if (c == ')') {
-        if (--depth == 0) break;
+        if (--depth == 0) {
+          break;
+        }
         text += c;
       } else {
         text += c;
@@ -76,16 +85,24 @@ class Parser {
     std::string text;
     ++i_;
     while (i_ < s_.size() && s_[i_] != '"') {
-      if (s_[i_] == '\\' && i_ + 1 < s_.size()) ++i_;
-      if (s_[i_] != '\r' && s_[i_] != '\n') text += s_[i_];
+      if (s_[i_] == '\\' && i_ + 1 < s_.size()) {
+        ++i_;
+      }
+      if (s_[i_] != '\r' && s_[i_] != '\n') {
+        text += s_[i_];
+      }
       ++i_;
     }
-    if (i_ < s_.size()) ++i_;
+    if (i_ < s_.size()) {
+      ++i_;
+    }
     return text;
   }
   std::string read_atom() {
     size_t start = i_;
-    while (i_ < s_.size() && !is_wsp(s_[i_]) && !is_special(s_[i_])) ++i_;
+    while (i_ < s_.size() && !is_wsp(s_[i_]) && !is_special(s_[i_])) {
+      ++i_;
+    }
     return std::string(s_.substr(start, i_ - start));
   }
 
@@ -98,7 +115,9 @@ class Parser {
       size_t before = i_;
       skip_cfws();
       bool spaced = i_ != before;
-      if (i_ >= s_.size()) return;
+      if (i_ >= s_.size()) {
+        return;
+      }
       char c = s_[i_];
       std::string w;
       if (c == '"') {
@@ -111,7 +130,9 @@ class Parser {
       } else {
         return;
       }
-      if (!first && spaced && !text.empty()) text += ' ';
+      if (!first && spaced && !text.empty()) {
+        text += ' ';
+      }
       text += w;
       dotted += w;
       first = false;
@@ -123,12 +144,18 @@ class Parser {
     std::string d;
     for (;;) {
       skip_cfws();
-      if (i_ >= s_.size()) break;
+      if (i_ >= s_.size()) {
+        break;
+      }
       char c = s_[i_];
       if (c == '[') {
         size_t start = i_;
-        while (i_ < s_.size() && s_[i_] != ']') ++i_;
-        if (i_ < s_.size()) ++i_;
+        while (i_ < s_.size() && s_[i_] != ']') {
+          ++i_;
+        }
+        if (i_ < s_.size()) {
+          ++i_;
+        }
         d += s_.substr(start, i_ - start);
       } else if (c == '.') {
         d += '.';
@@ -150,18 +177,24 @@ class Parser {
   void read_angle(Address& a) {
     ++i_;
     skip_cfws();
-    while (i_ < s_.size() && s_[i_] == '<') ++i_;  // "<<a@b>"
+    while (i_ < s_.size() && s_[i_] == '<') {
+      ++i_;  // "<<a@b>"
+    }
     skip_cfws();
     if (i_ < s_.size() && s_[i_] == '@') {  // obsolete route: @a,@b:
       // Scan only route characters, so a scan never passes the next '<' (keeps it linear).
       size_t j = i_;
       while (j < s_.size() && s_[j] != ':' && s_[j] != '<' && s_[j] != '>' && s_[j] != '"' &&
-             s_[j] != ';')
+             s_[j] != ';') {
         ++j;
+      }
       if (j < s_.size() && s_[j] == ':') {
         std::string route;
-        for (char c : s_.substr(i_, j - i_))
-          if (!is_wsp(c)) route += c;
+        for (char c : s_.substr(i_, j - i_)) {
+          if (!is_wsp(c)) {
+            route += c;
+          }
+        }
         a.route = route;
         i_ = j + 1;
       }
@@ -176,8 +209,12 @@ class Parser {
       a.domain = read_domain();
     }
     // Skip to the closing '>' (junk inside the brackets is dropped).
-    while (i_ < s_.size() && s_[i_] != '>' && s_[i_] != ',' && s_[i_] != ';') ++i_;
-    if (i_ < s_.size() && s_[i_] == '>') ++i_;
+    while (i_ < s_.size() && s_[i_] != '>' && s_[i_] != ',' && s_[i_] != ';') {
+      ++i_;
+    }
+    if (i_ < s_.size() && s_[i_] == '>') {
+      ++i_;
+    }
   }
 
   void parse_one(bool& in_group) {
@@ -215,7 +252,9 @@ class Parser {
       }
     } else if (any) {
       a.local = dotted;  // a bare word: a local part without a domain
-      if (!last_comment_.empty()) a.raw_name = last_comment_;
+      if (!last_comment_.empty()) {
+        a.raw_name = last_comment_;
+      }
     } else {
       ++i_;  // a stray special (">", "]", ":" inside a group, ...): skip it
       return;
@@ -231,7 +270,9 @@ class Parser {
         ++i_;
       }
     }
-    if (i_ < s_.size() && s_[i_] == ';' && !in_group) ++i_;
+    if (i_ < s_.size() && s_[i_] == ';' && !in_group) {
+      ++i_;
+    }
     a.display_name = decode_rfc2047(a.raw_name);
     out_.push_back(std::move(a));
   }
@@ -246,7 +287,9 @@ class Parser {
 }  // namespace
 
 std::string Address::addr_spec() const {
-  if (domain.empty()) return local;
+  if (domain.empty()) {
+    return local;
+  }
   return local + "@" + domain;
 }
 
@@ -256,8 +299,11 @@ std::vector<Address> parse_address_list(std::string_view value, size_t max_addre
 
 std::vector<Address> parse_mailboxes(std::string_view value) {
   std::vector<Address> out;
-  for (auto& a : parse_address_list(value))
-    if (a.kind == Address::Kind::kMailbox) out.push_back(std::move(a));
+  for (auto& a : parse_address_list(value)) {
+    if (a.kind == Address::Kind::kMailbox) {
+      out.push_back(std::move(a));
+    }
+  }
   return out;
 }
 

@@ -79,18 +79,25 @@ TEST(Address, Junk) {
   EXPECT_EQ(parse_address_list("\"\xe5\xb1\xb1\" <\xe5\xb1\xb1@example.jp>")[0].local,
             "\xe5\xb1\xb1");
   std::string many;
-  for (int i = 0; i < 20000; ++i) many += "a@b,";
+  for (int i = 0; i < 20000; ++i) {
+    many += "a@b,";
+  }
   EXPECT_EQ(parse_address_list(many).size(), 10000u);
   std::string routes;
-  for (int i = 0; i < 50000; ++i) routes += "<@a,";
+  for (int i = 0; i < 50000; ++i) {
+    routes += "<@a,";
+  }
   EXPECT_EQ(parse_address_list(routes).size(), 10000u);
   std::string routes2 = "<";
-  for (int i = 0; i < 50000; ++i) routes2 += "@a,";
+  for (int i = 0; i < 50000; ++i) {
+    routes2 += "@a,";
+  }
   parse_address_list(routes2);
   std::string parens(100000, '(');
   EXPECT_TRUE(parse_address_list(parens).empty());
-  for (size_t n = 0; n < 120; ++n)
+  for (size_t n = 0; n < 120; ++n) {
     parse_address_list(std::string_view("\"a\\\" (b) <c@d>, e:f@g;").substr(0, n % 23));
+  }
 }
 
 }  // namespace

@@ -73,12 +73,21 @@ bool ascii_incompatible(std::string_view l) {
 
 std::string normalize_label(std::string_view charset) {
   std::string_view c = trim(charset);
-  while (!c.empty() && (c.front() == '"' || c.front() == '\'')) c.remove_prefix(1);
-  while (!c.empty() && (c.back() == '"' || c.back() == '\'')) c.remove_suffix(1);
-  if (auto star = c.find('*'); star != std::string_view::npos) c = c.substr(0, star);  // RFC 2231
+  while (!c.empty() && (c.front() == '"' || c.front() == '\'')) {
+    c.remove_prefix(1);
+  }
+  while (!c.empty() && (c.back() == '"' || c.back() == '\'')) {
+    c.remove_suffix(1);
+  }
+  if (auto star = c.find('*'); star != std::string_view::npos) {
+    c = c.substr(0, star);  // RFC 2231
+  }
   std::string l = ascii_lower(trim(c));
-  for (const auto& a : kAliases)
-    if (a.label == l) return std::string(a.icu);
+  for (const auto& a : kAliases) {
+    if (a.label == l) {
+      return std::string(a.icu);
+    }
+  }
   return l;
 }
 
@@ -103,14 +112,20 @@ struct ConverterCloser {
 using ConverterPtr = std::unique_ptr<UConverter, ConverterCloser>;
 
 ConverterPtr open_converter(const std::string& label) {
-  if (label.empty() || label.size() > 64) return nullptr;
-  for (char ch : label)  // ICU parses ",option" suffixes: accept only plain labels
+  if (label.empty() || label.size() > 64) {
+    return nullptr;
+  }
+  for (char ch : label) {  // ICU parses ",option" suffixes: accept only plain labels
     if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
-          ch == '.' || ch == ':'))
+          ch == '.' || ch == ':')) {
       return nullptr;
+    }
+  }
   UErrorCode err = U_ZERO_ERROR;
   ConverterPtr c(ucnv_open(label.c_str(), &err));
-  if (U_FAILURE(err) || !c) return nullptr;
+  if (U_FAILURE(err) || !c) {
+    return nullptr;
+  }
   err = U_ZERO_ERROR;
   ucnv_setToUCallBack(c.get(), write_fffd, nullptr, nullptr, nullptr, &err);
   return c;
@@ -162,8 +177,9 @@ std::u16string utf8_to_utf16(std::string_view s) {
     } else {
       cp = c & 0x07, len = 4;
     }
-    for (size_t k = 1; k < len && i + k < s.size(); ++k)
+    for (size_t k = 1; k < len && i + k < s.size(); ++k) {
       cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    }
     i += len;
     if (cp >= 0x10000) {
       cp -= 0x10000;
@@ -237,18 +253,25 @@ bool charset_supported(std::string_view charset) {
 
 std::string to_utf8(std::string_view bytes, std::string_view charset) {
   std::string label = normalize_label(charset);
-  if (is_utf8_label(label)) return sanitize_utf8(bytes);
+  if (is_utf8_label(label)) {
+    return sanitize_utf8(bytes);
+  }
   if (!ascii_incompatible(label)) {
     bool ascii = true;
-    for (char c : bytes)
+    for (char c : bytes) {
       if (static_cast<unsigned char>(c) >= 0x80) {
         ascii = false;
         break;
       }
-    if (ascii) return std::string(bytes);
+    }
+    if (ascii) {
+      return std::string(bytes);
+    }
   }
   ConverterPtr cnv = open_converter(label);
-  if (!cnv) return sanitize_utf8(bytes);
+  if (!cnv) {
+    return sanitize_utf8(bytes);
+  }
   std::u16string u(bytes.size() + 16, u'\0');
   const char* src = bytes.data();
   const char* src_end = bytes.data() + bytes.size();
@@ -263,7 +286,9 @@ std::string to_utf8(std::string_view bytes, std::string_view charset) {
       target = reinterpret_cast<UChar*>(u.data()) + done;
       continue;
     }
-    if (U_FAILURE(err)) return sanitize_utf8(bytes);
+    if (U_FAILURE(err)) {
+      return sanitize_utf8(bytes);
+    }
     break;
   }
   std::string out;
@@ -275,7 +300,9 @@ std::string fold_case(std::string_view utf8) {
   std::u16string src = utf8_to_utf16(sanitize_utf8(utf8));
   UErrorCode err = U_ZERO_ERROR;
   const UNormalizer2* norm = unorm2_getNFKCCasefoldInstance(&err);
-  if (U_FAILURE(err) || src.empty()) return std::string(sanitize_utf8(utf8));
+  if (U_FAILURE(err) || src.empty()) {
+    return std::string(sanitize_utf8(utf8));
+  }
   std::u16string dst(src.size() + src.size() / 2 + 16, u'\0');
   for (int attempt = 0; attempt < 3; ++attempt) {
     err = U_ZERO_ERROR;
@@ -286,7 +313,9 @@ std::string fold_case(std::string_view utf8) {
       dst.assign(static_cast<size_t>(n) + 16, u'\0');
       continue;
     }
-    if (U_FAILURE(err)) break;
+    if (U_FAILURE(err)) {
+      break;
+    }
     std::string out;
     utf16_to_utf8(dst, static_cast<size_t>(n), out);
     return out;
@@ -296,7 +325,9 @@ std::string fold_case(std::string_view utf8) {
 
 bool fold_contains(std::string_view haystack_folded, std::string_view needle) {
   std::string n = fold_case(needle);
-  if (n.empty()) return true;
+  if (n.empty()) {
+    return true;
+  }
   return haystack_folded.find(n) != std::string_view::npos;
 }
 

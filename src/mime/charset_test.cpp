@@ -9,8 +9,9 @@ TEST(Charset, JapaneseCharsets) {
   EXPECT_EQ(to_utf8("\x1b$B2q5D$N7o$K$D$$$F\x1b(B", "ISO-2022-JP"), "会議の件について");
   EXPECT_EQ(to_utf8("\x1b$B$3$s$K$A$O\x1b(B", "iso-2022-jp"), "こんにちは");
   EXPECT_EQ(to_utf8("\xc6\xfc\xcb\xdc\xb8\xec", "EUC-JP"), "日本語");
-  for (const char* label : {"Shift_JIS", "sjis", "x-sjis", "cp932", "windows-31j", "SHIFT-JIS"})
+  for (const char* label : {"Shift_JIS", "sjis", "x-sjis", "cp932", "windows-31j", "SHIFT-JIS"}) {
     EXPECT_EQ(to_utf8("\x93\xfa\x96{\x8c\xea", label), "日本語") << label;
+  }
   // NEC/IBM extensions of cp932 (circled digits, half-width kana) decode under every label.
   EXPECT_EQ(to_utf8("\x87@\xb1", "Shift_JIS"), "①ｱ");
 }

@@ -14,9 +14,14 @@ namespace {
 int month_index(std::string_view w) {
   static constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
                                                  "jul", "aug", "sep", "oct", "nov", "dec"};
-  if (w.size() < 3) return -1;
-  for (int m = 0; m < 12; ++m)
-    if (iequals(w.substr(0, 3), kMonths[m])) return m + 1;
+  if (w.size() < 3) {
+    return -1;
+  }
+  for (int m = 0; m < 12; ++m) {
+    if (iequals(w.substr(0, 3), kMonths[m])) {
+      return m + 1;
+    }
+  }
   return -1;
 }
 
@@ -30,11 +35,12 @@ bool zone_name(std::string_view w, int& minutes) {
                                  {"est", -300}, {"edt", -240}, {"cst", -360}, {"cdt", -300},
                                  {"mst", -420}, {"mdt", -360}, {"pst", -480}, {"pdt", -420},
                                  {"jst", 540},  {"cet", 60},   {"cest", 120}, {"bst", 60}};
-  for (const auto& z : kZones)
+  for (const auto& z : kZones) {
     if (iequals(w, z.name)) {
       minutes = z.minutes;
       return true;
     }
+  }
   if (w.size() == 1 && ((w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z'))) {
     minutes = 0;
     return true;
@@ -43,9 +49,14 @@ bool zone_name(std::string_view w, int& minutes) {
 }
 
 bool all_digits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
+  if (s.empty()) {
+    return false;
+  }
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+  }
   return true;
 }
 
@@ -68,13 +79,17 @@ std::optional<int64_t> parse_date(std::string_view value) {
   size_t i = 0;
   while (i < v.size()) {
     while (i < v.size() &&
-           (v[i] == ' ' || v[i] == '\t' || v[i] == ',' || v[i] == '\r' || v[i] == '\n'))
+           (v[i] == ' ' || v[i] == '\t' || v[i] == ',' || v[i] == '\r' || v[i] == '\n')) {
       ++i;
+    }
     size_t start = i;
     while (i < v.size() &&
-           !(v[i] == ' ' || v[i] == '\t' || v[i] == ',' || v[i] == '\r' || v[i] == '\n'))
+           !(v[i] == ' ' || v[i] == '\t' || v[i] == ',' || v[i] == '\r' || v[i] == '\n')) {
       ++i;
-    if (i > start) tokens.push_back(v.substr(start, i - start));
+    }
+    if (i > start) {
+      tokens.push_back(v.substr(start, i - start));
+    }
   }
   int day = -1, month = -1, hour = -1, minute = 0, second = 0, zone = 0;
   int64_t year = -1;
@@ -82,10 +97,14 @@ std::optional<int64_t> parse_date(std::string_view value) {
   for (auto t : tokens) {
     if (t.find(':') != std::string_view::npos && hour < 0) {
       auto parts = split(t, ':');
-      if (parts.size() < 2 || parts.size() > 3) continue;
+      if (parts.size() < 2 || parts.size() > 3) {
+        continue;
+      }
       auto h = parse_u64(parts[0]), m = parse_u64(parts[1]);
       auto sec = parts.size() == 3 ? parse_u64(parts[2].substr(0, 2)) : std::optional<uint64_t>(0);
-      if (!h || !m || !sec || *h > 23 || *m > 59 || *sec > 60) continue;
+      if (!h || !m || !sec || *h > 23 || *m > 59 || *sec > 60) {
+        continue;
+      }
       hour = static_cast<int>(*h), minute = static_cast<int>(*m), second = static_cast<int>(*sec);
       continue;
     }
@@ -97,7 +116,9 @@ std::optional<int64_t> parse_date(std::string_view value) {
     }
     if (all_digits(t)) {
       auto n = parse_u64(t.substr(0, 9));
-      if (!n) continue;
+      if (!n) {
+        continue;
+      }
       if (t.size() <= 2 && day < 0 && *n >= 1 && *n <= 31) {
         day = static_cast<int>(*n);
       } else if (year < 0 && t.size() <= 4) {
@@ -120,9 +141,11 @@ std::optional<int64_t> parse_date(std::string_view value) {
       have_zone = true;
     }
   }
-  if (day < 0 || month < 0 || year < 0 || hour < 0) return std::nullopt;
+  if (day < 0 || month < 0 || year < 0 || hour < 0) {
+    return std::nullopt;
+  }
   int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  return days * 86400 + hour * 3600 + minute * 60 + second - static_cast<int64_t>(zone) * 60;
+  return days * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second - int64_t{zone} * 60;
 }
 
 }  // namespace tegami::mime

@@ -32,7 +32,9 @@ TEST(Date, Invalid) {
   EXPECT_EQ(parse_date("99 Nov 1997 10:00:00"), std::nullopt);
   EXPECT_EQ(parse_date("21 Nov 1997 25:00:00"), std::nullopt);
   std::string s = "Fri, 21 Nov 1997 09:55:06 -0600";
-  for (size_t n = 0; n <= s.size(); ++n) parse_date(s.substr(0, n));
+  for (size_t n = 0; n <= s.size(); ++n) {
+    parse_date(s.substr(0, n));
+  }
 }
 
 }  // namespace

@@ -83,10 +83,14 @@ TEST(Rfc2047, TruncatedAtEveryByte) {
 
 TEST(Rfc2047, LinearOnAdversarialInput) {
   std::string s;
-  for (int i = 0; i < 200000; ++i) s += "=?x?q?";
+  for (int i = 0; i < 200000; ++i) {
+    s += "=?x?q?";
+  }
   EXPECT_EQ(decode_rfc2047(s), s);
   std::string t;
-  for (int i = 0; i < 100000; ++i) t += "=?utf-8?q?a?= ";
+  for (int i = 0; i < 100000; ++i) {
+    t += "=?utf-8?q?a?= ";
+  }
   EXPECT_EQ(decode_rfc2047(t), std::string(100000, 'a') + " ");
 }
 

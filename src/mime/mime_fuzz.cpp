@@ -19,8 +19,12 @@ void fail(int line) {
   std::fprintf(stderr, "mime_fuzz: invariant at line %d violated\n", line);
   std::abort();
 }
-#define CHECK(x) \
-  if (!(x)) fail(__LINE__)
+#define CHECK(x)      \
+  do {                \
+    if (!(x)) {       \
+      fail(__LINE__); \
+    }                 \
+  } while (false)
 
 }  // namespace
 
@@ -34,9 +38,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& p : parts) {
     CHECK(p.header_start <= p.body_start && p.body_start <= p.body_end && p.body_end <= size);
     for (auto what : {index::SectionText::kAll, index::SectionText::kHeader,
-                      index::SectionText::kText, index::SectionText::kMime})
-      if (auto r = index::section_range(parts, p.section, what))
+                      index::SectionText::kText, index::SectionText::kMime}) {
+      if (auto r = index::section_range(parts, p.section, what)) {
         CHECK(r->begin <= r->end && r->end <= size);
+      }
+    }
   }
   CHECK(mime::sanitize_utf8(idx.subject) == idx.subject);
   CHECK(mime::sanitize_utf8(idx.search_body) == idx.search_body);
@@ -44,7 +50,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   mime::Structure st = mime::scan(raw);
   for (const auto& p : st.parts) {
     CHECK(p.header_start <= p.body_start && p.body_start <= p.body_end && p.body_end <= size);
-    if (p.parent != mime::Part::kNone) CHECK(p.body_end <= st.parts[p.parent].body_end);
+    if (p.parent != mime::Part::kNone) {
+      CHECK(p.body_end <= st.parts[p.parent].body_end);
+    }
   }
 
   // The header-level parsers on arbitrary text (the input is used as a header value).

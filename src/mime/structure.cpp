@@ -29,7 +29,9 @@ std::string first_token(std::string_view raw) {
   std::string s = strip_comments(unfold(raw));
   std::string_view v = trim(s);
   size_t i = 0;
-  while (i < v.size() && !is_wsp(v[i]) && v[i] != ';') ++i;
+  while (i < v.size() && !is_wsp(v[i]) && v[i] != ';') {
+    ++i;
+  }
   return std::string(v.substr(0, i));
 }
 
@@ -50,7 +52,9 @@ class Scanner {
           if (end > 0 && raw_[end - 1] == '\n') {
             --end;
             --end_nl;
-            if (end > 0 && raw_[end - 1] == '\r') --end;
+            if (end > 0 && raw_[end - 1] == '\r') {
+              --end;
+            }
           }
           // Innermost first; a part never ends before an inner part's body start (an inner
           // header whose empty line is directly followed by the delimiter).
@@ -75,9 +79,12 @@ class Scanner {
       advance(l);
     }
     uint64_t total_nl = nl_;
-    if (pos_ < raw_.size())
+    if (pos_ < raw_.size()) {
       total_nl += static_cast<uint64_t>(std::count(raw_.begin() + pos_, raw_.end(), '\n'));
-    for (size_t j = open_.size(); j-- > 0;) finish(open_[j].part, raw_.size(), total_nl);
+    }
+    for (size_t j = open_.size(); j-- > 0;) {
+      finish(open_[j].part, raw_.size(), total_nl);
+    }
     return std::move(st_);
   }
 
@@ -94,10 +101,14 @@ class Scanner {
 
   Line line_at(size_t pos) const {
     const void* p = std::memchr(raw_.data() + pos, '\n', raw_.size() - pos);
-    if (!p) return {pos, raw_.size(), raw_.size(), false};
+    if (!p) {
+      return {pos, raw_.size(), raw_.size(), false};
+    }
     size_t nl = static_cast<size_t>(static_cast<const char*>(p) - raw_.data());
     size_t ce = nl;
-    if (ce > pos && raw_[ce - 1] == '\r') --ce;
+    if (ce > pos && raw_[ce - 1] == '\r') {
+      --ce;
+    }
     return {pos, ce, nl + 1, true};
   }
   std::string_view content(const Line& l) const {
@@ -105,25 +116,38 @@ class Scanner {
   }
   void advance(const Line& l) {
     pos_ = l.next;
-    if (l.has_nl) ++nl_;
+    if (l.has_nl) {
+      ++nl_;
+    }
   }
 
   // Index into open_ of the multipart whose delimiter `line` is, or -1.
   int match_boundary(std::string_view line, bool& close) const {
-    if (line.size() < 2 || line[0] != '-' || line[1] != '-') return -1;
+    if (line.size() < 2 || line[0] != '-' || line[1] != '-') {
+      return -1;
+    }
     std::string_view rest = line.substr(2);
     for (size_t j = open_.size(); j-- > 0;) {
       const Open& o = open_[j];
-      if (o.boundary.empty() || o.closed) continue;
-      if (rest.size() < o.boundary.size() ||
-          std::memcmp(rest.data(), o.boundary.data(), o.boundary.size()) != 0)
+      if (o.boundary.empty() || o.closed) {
         continue;
+      }
+      if (rest.size() < o.boundary.size() ||
+          std::memcmp(rest.data(), o.boundary.data(), o.boundary.size()) != 0) {
+        continue;
+      }
       std::string_view tail = rest.substr(o.boundary.size());
       bool is_close = tail.size() >= 2 && tail[0] == '-' && tail[1] == '-';
-      if (is_close) tail.remove_prefix(2);
+      if (is_close) {
+        tail.remove_prefix(2);
+      }
       bool blank = true;
-      for (char c : tail) blank &= is_wsp(c) || c == '\r';
-      if (!blank) continue;
+      for (char c : tail) {
+        blank &= is_wsp(c) || c == '\r';
+      }
+      if (!blank) {
+        continue;
+      }
       close = is_close;
       return static_cast<int>(j);
     }
@@ -157,10 +181,14 @@ class Scanner {
       p.parent = parent;
       p.depth = parent == Part::kNone ? 0 : st_.parts[parent].depth + 1;
       p.header_start = pos_;
-      if (parent != Part::kNone) st_.parts[parent].children.push_back(idx);
+      if (parent != Part::kNone) {
+        st_.parts[parent].children.push_back(idx);
+      }
       std::string boundary = parse_header(idx);
       open_.push_back({idx, std::move(boundary), false});
-      if (st_.parts[idx].kind != Part::Kind::kMessage) return;
+      if (st_.parts[idx].kind != Part::Kind::kMessage) {
+        return;
+      }
       parent = idx;
     }
   }
@@ -188,7 +216,9 @@ class Scanner {
     size_t value_start = 0, value_end = 0;
     bool in_field = false;
     auto commit = [&] {
-      if (!in_field || !istarts_with(cur_name, "content-")) return;
+      if (!in_field || !istarts_with(cur_name, "content-")) {
+        return;
+      }
       std::string_view n = cur_name.substr(8);
       for (int f = 0; f < kFieldCount; ++f) {
         if (!seen[f] && iequals(n, kNames[f])) {
@@ -216,16 +246,21 @@ class Scanner {
         break;
       }
       if (is_wsp(c[0])) {
-        if (in_field) value_end = l.content_end;
+        if (in_field) {
+          value_end = l.content_end;
+        }
         advance(l);
         continue;
       }
       size_t i = 0;
       while (i < c.size() && c[i] != ':' && static_cast<unsigned char>(c[i]) > 32 &&
-             static_cast<unsigned char>(c[i]) < 127)
+             static_cast<unsigned char>(c[i]) < 127) {
         ++i;
+      }
       size_t name_end = i;
-      while (i < c.size() && is_wsp(c[i])) ++i;
+      while (i < c.size() && is_wsp(c[i])) {
+        ++i;
+      }
       if (name_end == 0 || i >= c.size() || c[i] != ':') {
         commit();  // not a header line: the blank line is missing, the body starts here
         break;
@@ -255,36 +290,57 @@ class Scanner {
         p.has_content_type = true;
       }
     }
-    if (!p.has_content_type && in_digest) p.type = "message", p.subtype = "rfc822";
-    if (seen[kEncoding]) p.encoding = first_token(values[kEncoding]);
-    if (seen[kId]) p.id = unfold(values[kId]);
-    if (seen[kDescription]) p.description = unfold(values[kDescription]);
-    if (seen[kMd5]) p.md5 = unfold(values[kMd5]);
+    if (!p.has_content_type && in_digest) {
+      p.type = "message", p.subtype = "rfc822";
+    }
+    if (seen[kEncoding]) {
+      p.encoding = first_token(values[kEncoding]);
+    }
+    if (seen[kId]) {
+      p.id = unfold(values[kId]);
+    }
+    if (seen[kDescription]) {
+      p.description = unfold(values[kDescription]);
+    }
+    if (seen[kMd5]) {
+      p.md5 = unfold(values[kMd5]);
+    }
     if (seen[kDisposition]) {
       Disposition d = parse_disposition(values[kDisposition]);
       p.disposition = std::move(d.type);
       p.disposition_params = std::move(d.params);
     }
-    if (seen[kLanguage]) p.languages = parse_language_list(values[kLanguage]);
+    if (seen[kLanguage]) {
+      p.languages = parse_language_list(values[kLanguage]);
+    }
     if (seen[kLocation]) {
-      for (char ch : unfold(values[kLocation]))
-        if (!is_wsp(ch)) p.location += ch;
+      for (char ch : unfold(values[kLocation])) {
+        if (!is_wsp(ch)) {
+          p.location += ch;
+        }
+      }
     }
 
     bool may_descend = p.depth + 1 < lim_.max_depth;
     if (iequals(p.type, "multipart")) {
       p.kind = Part::Kind::kMultipart;
       std::string boundary;
-      for (const auto& prm : p.params)
+      for (const auto& prm : p.params) {
         if (!prm.extended && iequals(prm.name, "boundary")) {
           boundary = prm.value;
           break;
         }
-      if (boundary.empty())
-        if (auto b = find_param(p.params, "boundary")) boundary = *b;
+      }
+      if (boundary.empty()) {
+        if (auto b = find_param(p.params, "boundary")) {
+          boundary = *b;
+        }
+      }
       // RFC 2046 §5.1.1: a boundary does not end in a space; delimiter lines may carry
       // trailing whitespace, which matching allows.
-      while (!boundary.empty() && is_wsp(boundary.back())) boundary.pop_back();
+      while (!boundary.empty() && is_wsp(boundary.back())) {
+        boundary.pop_back();
+      }
       if (!may_descend || boundary.empty() || boundary.size() > kMaxBoundary) {
         p.opaque = true;
         return {};
@@ -319,16 +375,26 @@ bool Part::is_type(std::string_view t, std::string_view st) const {
 }
 
 std::string Part::charset() const {
-  for (const auto& p : params)
-    if (!p.extended && iequals(p.name, "charset")) return ascii_lower(trim(p.value));
-  for (const auto& p : params)
-    if (p.extended && iequals(p.name, "charset")) return ascii_lower(decode_rfc2231(p.value));
+  for (const auto& p : params) {
+    if (!p.extended && iequals(p.name, "charset")) {
+      return ascii_lower(trim(p.value));
+    }
+  }
+  for (const auto& p : params) {
+    if (p.extended && iequals(p.name, "charset")) {
+      return ascii_lower(decode_rfc2231(p.value));
+    }
+  }
   return {};
 }
 
 std::string Part::filename() const {
-  if (auto f = find_param(disposition_params, "filename")) return *f;
-  if (auto n = find_param(params, "name")) return *n;
+  if (auto f = find_param(disposition_params, "filename")) {
+    return *f;
+  }
+  if (auto n = find_param(params, "name")) {
+    return *n;
+  }
   return {};
 }
 
@@ -337,7 +403,9 @@ Structure scan(std::string_view raw, const ScanLimits& limits) {
 }
 
 std::string decoded_body(std::string_view raw, const Part& part) {
-  if (part.body_end > raw.size() || part.body_start > part.body_end) return {};
+  if (part.body_end > raw.size() || part.body_start > part.body_end) {
+    return {};
+  }
   return decode_transfer(raw.substr(part.body_start, part.body_size()), part.encoding);
 }
 

@@ -30,8 +30,9 @@ void check_invariants(std::string_view raw, const Structure& st) {
       ASSERT_EQ(p.children.size(), 1u);
       ASSERT_EQ(st.parts[p.children[0]].header_start, p.body_start);
     }
-    for (size_t c = 1; c < p.children.size(); ++c)
+    for (size_t c = 1; c < p.children.size(); ++c) {
       ASSERT_LE(st.parts[p.children[c - 1]].body_end, st.parts[p.children[c]].header_start);
+    }
   }
 }
 
@@ -253,7 +254,8 @@ TEST(Structure, EightBitHeadersAndJunk) {
   check_invariants(m, st);
   EXPECT_EQ(st.parts[0].charset(), "shift_jis");
   EXPECT_EQ(st.parts[0].body_start, at(m, "\r\n\r\n") + 4);
-  std::string junk = "\x00\xff\r\n::::\r\n--\r\n\r\n\r\n";
+  const char kJunk[] = "\x00\xff\r\n::::\r\n--\r\n\r\n\r\n";
+  std::string junk(kJunk, sizeof(kJunk) - 1);
   check_invariants(junk, scan(junk));
 }
 
@@ -325,11 +327,14 @@ TEST(Structure, MultipartWithoutBoundary) {
 TEST(Structure, NestingBombIsFastAndCapped) {
   std::string m;
   const int kDepth = 1000;
-  for (int i = 0; i < kDepth; ++i)
+  for (int i = 0; i < kDepth; ++i) {
     m += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n--b" +
          std::to_string(i) + "\r\n";
+  }
   m += "\r\nleaf\r\n";
-  for (int i = kDepth; i-- > 0;) m += "--b" + std::to_string(i) + "--\r\n";
+  for (int i = kDepth; i-- > 0;) {
+    m += "--b" + std::to_string(i) + "--\r\n";
+  }
   auto t0 = std::chrono::steady_clock::now();
   auto st = scan(m);
   auto ms =
@@ -338,24 +343,32 @@ TEST(Structure, NestingBombIsFastAndCapped) {
   check_invariants(m, st);
   EXPECT_LT(ms, 500);
   uint32_t max_depth = 0;
-  for (const auto& p : st.parts) max_depth = std::max(max_depth, p.depth);
+  for (const auto& p : st.parts) {
+    max_depth = std::max(max_depth, p.depth);
+  }
   EXPECT_EQ(max_depth, 49u);
 
   // Same boundary at every level, and nested message/rfc822.
   std::string n;
-  for (int i = 0; i < 5000; ++i) n += "Content-Type: message/rfc822\r\n\r\n";
+  for (int i = 0; i < 5000; ++i) {
+    n += "Content-Type: message/rfc822\r\n\r\n";
+  }
   auto st2 = scan(n);
   check_invariants(n, st2);
   EXPECT_LE(st2.parts.size(), 51u);
   std::string o;
-  for (int i = 0; i < 5000; ++i) o += "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n";
+  for (int i = 0; i < 5000; ++i) {
+    o += "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n";
+  }
   auto st3 = scan(o);
   check_invariants(o, st3);
 }
 
 TEST(Structure, PartLimit) {
   std::string m = "Content-Type: multipart/mixed; boundary=b\r\n\r\n";
-  for (int i = 0; i < 20000; ++i) m += "--b\r\n\r\nx\r\n";
+  for (int i = 0; i < 20000; ++i) {
+    m += "--b\r\n\r\nx\r\n";
+  }
   auto st = scan(m);
   check_invariants(m, st);
   EXPECT_TRUE(st.limits_hit);

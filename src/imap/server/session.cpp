@@ -110,6 +110,7 @@ asio::awaitable<void> Session::reader_task() {
 }
 
 asio::awaitable<Session::LineEvent> Session::wait_line(std::string& line, bool wake_on_change) {
+  if (signals_->revoked) co_return LineEvent::kRevoked;  // before taking another command
   if (!reader_active_) {
     reader_active_ = true;
     signals_->reader_done = false;

@@ -400,6 +400,76 @@ TEST(SmtpServer, LargeMessageNearTheLimit) {
   EXPECT_EQ(msgs[0].substr(msgs[0].size() - msg.size()), msg);
 }
 
+// Random mixes of valid and broken commands, content and bytes, read in random chunk sizes:
+// the session always ends, and every line it writes is a well-formed reply line.
+TEST(SmtpServer, RandomScriptsKeepReplyFraming) {
+  World w;
+  const std::vector<std::string> pieces = {"EHLO c\r\n",
+                                           "HELO c\r\n",
+                                           "MAIL FROM:<a@b.example>\r\n",
+                                           "MAIL FROM:<>\r\n",
+                                           "RCPT TO:<alice@example.com>\r\n",
+                                           "RCPT TO:<bob@example.net>\r\n",
+                                           "RCPT TO:<x%y@example.com>\r\n",
+                                           "RCPT TO:<nobody@example.com>\r\n",
+                                           "DATA\r\n",
+                                           "Subject: s\r\n\r\nbody\r\n",
+                                           ".\r\n",
+                                           "\n.\n",
+                                           "..\r\n",
+                                           "BDAT 5\r\n",
+                                           "BDAT 3 LAST\r\n",
+                                           "BDAT x\r\n",
+                                           "RSET\r\n",
+                                           "NOOP\r\n",
+                                           "VRFY a\r\n",
+                                           "STARTTLS\r\n",
+                                           "AUTH PLAIN\r\n",
+                                           "AUTH LOGIN\r\n",
+                                           "*\r\n",
+                                           "QUIT\r\n",
+                                           std::string("\0\r\n", 3),
+                                           "\xff\xfe\r\n",
+                                           "\r\n",
+                                           "MAIL FROM:<\xe3\x81\x82@x.jp> SMTPUTF8\r\n",
+                                           std::string(3000, 'z') + "\r\n"};
+  uint32_t seed = 12345;
+  auto rnd = [&](uint32_t n) {
+    seed = seed * 1103515245 + 12345;
+    return (seed >> 8) % n;
+  };
+  size_t total_lines = 0;
+  for (int round = 0; round < 150; ++round) {
+    std::string in;
+    if (rnd(3) == 0) in = envelope("alice@example.com") + "DATA\r\n";
+    int n = 1 + rnd(25);
+    for (int i = 0; i < n; ++i) {
+      if (rnd(10) == 0) {
+        for (int k = rnd(40); k > 0; --k) in += static_cast<char>(rnd(256));
+      } else {
+        in += pieces[rnd(pieces.size())];
+      }
+    }
+    Context c = w.ctx;
+    if (rnd(2)) {
+      c.mode = Mode::kSubmission;
+      c.allow_auth_without_tls = true;
+    }
+    std::string out = w.run_with(c, in, 1 + rnd(64), rnd(2) == 0);
+    ASSERT_GE(out.size(), 5u);
+    ASSERT_EQ(out.substr(out.size() - 2), "\r\n") << in;
+    total_lines += lines(out).size();
+    for (const auto& l : lines(out)) {
+      ASSERT_GE(l.size(), 3u) << in;
+      ASSERT_TRUE(l[0] >= '2' && l[0] <= '5' && isdigit(l[1]) && isdigit(l[2])) << l;
+      ASSERT_TRUE(l.size() == 3 || l[3] == ' ' || l[3] == '-') << l;
+      for (char ch : l) ASSERT_TRUE(ch != '\r' && ch != '\n' && ch != '\0') << l;
+    }
+  }
+  EXPECT_GT(total_lines, 150u * 3);
+  EXPECT_GT(w.inbox(w.alice).size() + w.inbox(w.bob).size(), 0u);  // some scripts deliver
+}
+
 TEST(SmtpServer, HttpIsTurnedAway) {
   World w;
   std::string out = w.run("GET / HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -66,7 +66,11 @@ asio::awaitable<Session::Reply> Session::cmd_enable(proto::Command& c) {
         enabled += " IMAP4rev2";
       }
     }
-    // UTF8=ACCEPT and CONDSTORE are not offered: ENABLE ignores them (RFC 5161 §3.1).
+    if (cap == "CONDSTORE" && !condstore_) {
+      condstore_ = true;
+      enabled += " CONDSTORE";
+    }
+    // UTF8=ACCEPT is not offered: ENABLE ignores it (RFC 5161 §3.1).
   }
   send("* ENABLED" + enabled + "\r\n");
   co_return "OK ENABLE completed";

@@ -77,7 +77,7 @@ FetchPlan plan_fetch(const proto::FetchArgs& a, bool uid_command) {
 
 asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
   const auto& a = c.as<proto::FetchArgs>();
-  if (a.changed_since || a.vanished) co_return "BAD CONDSTORE and QRESYNC are not supported";
+  if (a.vanished) co_return "BAD QRESYNC is not supported";
   for (const auto& att : a.atts) {
     if (att.type == A::kEmailId || att.type == A::kThreadId || att.type == A::kPreview) {
       co_return "BAD Fetch item not supported";
@@ -86,6 +86,21 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
   std::vector<size_t> sel;
   if (!view_->resolve(a.set, c.uid, &sel)) co_return "BAD Invalid message sequence set";
   FetchPlan plan = plan_fetch(a, c.uid);
+  // CONDSTORE (RFC 7162 §3.1.4): MODSEQ and CHANGEDSINCE enable it; CHANGEDSINCE keeps only
+  // the messages changed since and implies MODSEQ.
+  bool has_modseq = false;
+  for (const auto& att : plan.atts) has_modseq = has_modseq || att.type == A::kModSeq;
+  if (has_modseq || a.changed_since) condstore_ = true;
+  if (a.changed_since) {
+    std::erase_if(sel, [&](size_t i) { return view_->at(i).modseq <= *a.changed_since; });
+    if (!has_modseq) {
+      proto::FetchAtt m;
+      m.type = A::kModSeq;
+      plan.atts.push_back(m);
+      has_modseq = true;
+    }
+  }
+  bool condstore = condstore_;
 
   // BODY[] without PEEK marks the messages \Seen; FLAGS are then reported too.
   std::vector<uint32_t> newly_seen;
@@ -102,7 +117,7 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
       };
       auto r = co_await blocking(fn);
       if (!r) co_return no_response(r.error(), "FETCH");
-      for (const auto& u : *r) view_->set_flags(u.uid, u.flags, u.keywords);
+      for (const auto& u : *r) view_->set_flags(u.uid, u.flags, u.keywords, u.modseq);
       publish(id);
     }
   }
@@ -231,6 +246,7 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
         }
         if (!plan.has_flags && std::binary_search(newly_seen.begin(), newly_seen.end(), meta.uid)) {
           add("FLAGS " + format_flags(meta.flags, meta.keywords, recent));
+          if (condstore && !has_modseq) add("MODSEQ (" + std::to_string(meta.modseq) + ")");
         }
         out += "* " + std::to_string(i + 1) + " FETCH (" + items + ")\r\n";
       }

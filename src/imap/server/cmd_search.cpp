@@ -1,6 +1,7 @@
 // SEARCH and UID SEARCH. RFC 9051 §6.4.4 (search keys, CHARSET, [BADCHARSET]), §7.3.4
 // (ESEARCH response for IMAP4rev2), RFC 3501 §6.4.4 / §7.2.5 ("* SEARCH" for IMAP4rev1
 // clients), RFC 4731 (RETURN MIN MAX ALL COUNT).
+#include <algorithm>
 #include <ctime>
 
 #include "imap/proto/response.hpp"
@@ -16,6 +17,18 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
     co_return "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset";
   }
   proto::SearchKey key = fold_search_key(a.key);
+  // A MODSEQ key enables CONDSTORE and adds the highest mod-sequence of the result
+  // (RFC 7162 §3.1.5).
+  auto uses_modseq = [](const proto::SearchKey& k, auto& self) -> bool {
+    if (k.type == proto::SearchKey::Type::kModSeq) return true;
+    for (const auto& ch : k.children) {
+      if (self(ch, self)) return true;
+    }
+    return false;
+  };
+  bool modseq_key = uses_modseq(key, uses_modseq);
+  if (modseq_key) condstore_ = true;
+  uint64_t max_modseq = 0;
   bool needs_index = search_needs_index(key);
   SearchScope scope;
   scope.message_count = static_cast<uint32_t>(view_->size());
@@ -47,6 +60,7 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
       if (search_matches(key, m, scope)) {
         hits.push_back(uid ? meta.uid : m.seq);
         hit_uids.push_back(meta.uid);
+        max_modseq = std::max(max_modseq, meta.modseq);
       }
     }
     return {};
@@ -57,6 +71,7 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
   if (!rev2_ && !a.ret.given) {  // IMAP4rev1 clients: RFC 3501 §7.2.5
     std::string line = "* SEARCH";
     for (uint32_t n : hits) line += " " + std::to_string(n);
+    if (modseq_key && !hits.empty()) line += " (MODSEQ " + std::to_string(max_modseq) + ")";
     send(line + "\r\n");
     co_return "OK SEARCH completed";
   }
@@ -86,6 +101,7 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
   }
   if (ret.count) line += " COUNT " + std::to_string(hits.size());
   if (ret.all && !hits.empty()) line += " ALL " + proto::sequence_set_string(hits);
+  if (modseq_key && !hits.empty()) line += " MODSEQ " + std::to_string(max_modseq);
   send(line + "\r\n");
   co_return "OK SEARCH completed";
 }

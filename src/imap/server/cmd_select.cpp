@@ -19,7 +19,8 @@ asio::awaitable<Session::Reply> Session::cmd_select(proto::Command& c) {
     state_ = State::kAuth;
     send("* OK [CLOSED] Previous mailbox closed\r\n");
   }
-  if (a.condstore || a.qresync) co_return "BAD CONDSTORE and QRESYNC are not supported";
+  if (a.qresync) co_return "BAD QRESYNC is not supported";
+  if (a.condstore) condstore_ = true;  // RFC 7162 §3.1.8
   auto name = from_wire(a.mailbox);
   if (!name) co_return "NO [CANNOT] Invalid mailbox name";
   store::Id account = account_.id;
@@ -61,6 +62,8 @@ asio::awaitable<Session::Reply> Session::cmd_select(proto::Command& c) {
   }
   send("* OK [UIDVALIDITY " + std::to_string(view_->uid_validity()) + "] UIDs valid\r\n");
   send("* OK [UIDNEXT " + std::to_string(view_->uid_next()) + "] Predicted next UID\r\n");
+  // RFC 7162 §3.1.2.1: every SELECT/EXAMINE of a CONDSTORE server reports HIGHESTMODSEQ.
+  send("* OK [HIGHESTMODSEQ " + std::to_string(view_->modseq()) + "] Highest\r\n");
   if (rev2_) {
     std::string attrs;
     if (!mb->special_use.empty()) attrs = mb->special_use;

@@ -68,14 +68,17 @@ bool MailboxView::resolve(const proto::SequenceSet& set, bool uid, std::vector<s
   return true;
 }
 
-void MailboxView::set_flags(uint32_t uid, uint32_t flags, const std::vector<std::string>& kw) {
+void MailboxView::set_flags(uint32_t uid, uint32_t flags, const std::vector<std::string>& kw,
+                            uint64_t modseq) {
   uint32_t seq = seq_of(uid);
   if (seq == 0) return;
   msgs_[seq - 1].flags = flags;
   msgs_[seq - 1].keywords = kw;
+  if (modseq > msgs_[seq - 1].modseq) msgs_[seq - 1].modseq = modseq;
 }
 
-void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, std::string* out) {
+void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, std::string* out,
+                        bool condstore) {
   for (uint32_t uid : c.expunged) {
     if (seq_of(uid) != 0) expunged_.insert(uid);
   }
@@ -97,7 +100,9 @@ void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, 
     cur = m;
     if (differ) {
       *out += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS " +
-              format_flags(m.flags, m.keywords, !rev2 && is_recent(m.uid)) + ")\r\n";
+              format_flags(m.flags, m.keywords, !rev2 && is_recent(m.uid));
+      if (condstore) *out += " MODSEQ (" + std::to_string(m.modseq) + ")";
+      *out += ")\r\n";
     }
   }
   if (c.highest_modseq > modseq_) modseq_ = c.highest_modseq;

@@ -48,12 +48,15 @@ class MailboxView {
 
   // Records flags this session itself set (its STORE answer reports them), so the next
   // apply() does not report them again.
-  void set_flags(uint32_t uid, uint32_t flags, const std::vector<std::string>& keywords);
+  void set_flags(uint32_t uid, uint32_t flags, const std::vector<std::string>& keywords,
+                 uint64_t modseq);
 
   // Brings the view up to date with changes from the store and appends the untagged
   // responses: FETCH (UID FLAGS) for flag changes by others, EXPUNGE (descending, only when
-  // allow_expunge), EXISTS (and RECENT for IMAP4rev1) for new messages.
-  void apply(const store::Changes& c, bool allow_expunge, bool rev2, std::string* out);
+  // allow_expunge), EXISTS (and RECENT for IMAP4rev1) for new messages. With `condstore`
+  // (RFC 7162 §3.1.4.1) the FETCH responses carry MODSEQ.
+  void apply(const store::Changes& c, bool allow_expunge, bool rev2, std::string* out,
+             bool condstore = false);
   // Announces and removes the expunged messages held back so far.
   void flush_expunges(std::string* out);
   // Removes held-back expunges without announcing them (CLOSE).

@@ -102,6 +102,20 @@ TEST(MailboxView, ExpungesAreHeldBackAndAnnouncedDescending) {
   EXPECT_EQ(v.seq_of(2), 0u);
 }
 
+TEST(MailboxView, CondstoreAddsModseqToUnsolicitedFetch) {
+  store::Mailbox mb;
+  MailboxView v(mb, {meta(1, 0, 3)}, false);
+  store::Changes c;
+  c.changed = {meta(1, store::kFlagged, 9)};
+  c.highest_modseq = 9;
+  std::string out;
+  v.apply(c, true, /*rev2=*/true, &out, /*condstore=*/true);
+  EXPECT_EQ(out, "* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (9))\r\n");
+  out.clear();
+  v.apply(c, true, true, &out, true);  // the same state again: nothing to report
+  EXPECT_EQ(out, "");
+}
+
 TEST(MailboxView, ResolveSequenceAndUidSets) {
   store::Mailbox mb;
   MailboxView v(mb, {meta(3), meta(7), meta(9)}, false);

@@ -50,7 +50,7 @@ std::string Session::privacy_required_text() const {
 std::string Session::capabilities() const {
   std::string c =
       "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-      "SPECIAL-USE CHILDREN QUOTA QUOTA=RES-STORAGE APPENDLIMIT=" +
+      "SPECIAL-USE CHILDREN QUOTA QUOTA=RES-STORAGE CONDSTORE APPENDLIMIT=" +
       std::to_string(ctx_.append_limit);
   if (state_ == State::kNotAuth) {
     const auto& s = conn_.stream();
@@ -166,7 +166,7 @@ asio::awaitable<void> Session::sync(bool allow_expunge) {
     co_return;
   }
   std::string out;
-  view_->apply(*changes, allow_expunge, rev2_, &out);
+  view_->apply(*changes, allow_expunge, rev2_, &out, condstore_);
   send(out);
 }
 

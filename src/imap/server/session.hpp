@@ -107,6 +107,7 @@ class Session {
   proto::CommandParser parser_;
   State state_ = State::kNotAuth;
   bool rev2_ = false;
+  bool condstore_ = false;  // RFC 7162 §3.1: enabled by ENABLE or a CONDSTORE-using command
   store::Account account_;
   store::Id app_password_id_ = 0;
   std::string client_name_;

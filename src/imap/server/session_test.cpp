@@ -54,7 +54,7 @@ TEST(ImapSession, GreetingAndCapabilitiesOverTls) {
   std::string out = w.run("a CAPABILITY\r\nb LOGOUT\r\n");
   EXPECT_TRUE(out.starts_with(
       "* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE "
-      "IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE CHILDREN QUOTA QUOTA=RES-STORAGE "
+      "IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE CHILDREN QUOTA QUOTA=RES-STORAGE CONDSTORE "
       "APPENDLIMIT=20971520 AUTH=PLAIN] Tegami ready\r\n"))
       << out;
   EXPECT_THAT(out, HasSubstr("a OK CAPABILITY completed\r\n"));
@@ -382,6 +382,39 @@ TEST(ImapSession, StoreCopyMoveExpungeRenumbering) {
   size_t q = out.find("p OK");
   EXPECT_THAT(out.substr(q), Not(HasSubstr("EXPUNGE\r\n")));
   EXPECT_THAT(out, HasSubstr("* STATUS INBOX (MESSAGES 0)"));
+}
+
+TEST(ImapSession, Condstore) {
+  World w;
+  std::string script = w.login_line();
+  for (int i = 1; i <= 3; ++i) {
+    script += append("p" + std::to_string(i), simple_message("m" + std::to_string(i), "b"));
+  }
+  script +=
+      "c SELECT INBOX (CONDSTORE)\r\n"
+      "d FETCH 1:* (MODSEQ)\r\n"
+      "e STORE 2 +FLAGS (\\Seen)\r\n"
+      "f FETCH 1:* (FLAGS) (CHANGEDSINCE 3)\r\n"
+      "g STORE 1,2 (UNCHANGEDSINCE 3) +FLAGS.SILENT (\\Flagged)\r\n"
+      "h SEARCH MODSEQ 4\r\n"
+      "i STATUS INBOX (HIGHESTMODSEQ)\r\n"
+      "j UID STORE 3 -FLAGS (\\Seen)\r\n";
+  std::string out = w.run(script);
+  EXPECT_THAT(out, HasSubstr(" CONDSTORE "));
+  EXPECT_THAT(out, HasSubstr("* OK [HIGHESTMODSEQ "));
+  EXPECT_THAT(out, HasSubstr("* 1 FETCH (MODSEQ ("));
+  EXPECT_THAT(out, HasSubstr("* 1 FETCH (MODSEQ (2))\r\n* 2 FETCH (MODSEQ (3))\r\n"
+                             "* 3 FETCH (MODSEQ (4))\r\nd OK"));
+  EXPECT_THAT(out, HasSubstr("* 2 FETCH (FLAGS (\\Seen) MODSEQ (5))\r\ne OK"));
+  EXPECT_THAT(out, HasSubstr("* 2 FETCH (FLAGS (\\Seen) MODSEQ (5))\r\n"
+                             "* 3 FETCH (FLAGS () MODSEQ (4))\r\nf OK"));
+  // Message 2 changed after modseq 3: the conditional STORE fails for it, not for 1, and
+  // .SILENT still reports the new MODSEQ of 1.
+  EXPECT_THAT(out, HasSubstr("* 1 FETCH (MODSEQ (6))\r\ng OK [MODIFIED 2] Conditional STORE "
+                             "failed"));
+  EXPECT_THAT(out, HasSubstr("* SEARCH 1 2 3 (MODSEQ 6)\r\nh OK"));
+  EXPECT_THAT(out, HasSubstr("* STATUS INBOX (HIGHESTMODSEQ 6)"));
+  EXPECT_THAT(out, HasSubstr("* 3 FETCH (UID 3 FLAGS () MODSEQ (4))\r\nj OK"));
 }
 
 TEST(ImapSession, BadInput) {

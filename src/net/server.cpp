@@ -322,6 +322,7 @@ void Server::stop() {
 }
 
 void Server::run() {
+  g_draining = false;  // a new run (tests start several servers in one process)
   impl_->signals.async_wait([this](error_code ec, int sig) {
     if (ec) return;
     log::info("shutdown", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});

@@ -26,7 +26,7 @@ class ImapTcp : public ::testing::Test {
   void SetUp() override {
     w_.ctx.allow_login_without_tls = true;
     w_.ctx.login_timeout = std::chrono::seconds(1);
-    server_ = std::make_unique<net::Server>(nullptr, 1);
+    server_ = std::make_unique<net::Server>(nullptr, 2);  // two network threads, as in production
     const Context* ctx = &w_.ctx;
     net::ListenerSpec spec;
     spec.name = "imap";
@@ -82,10 +82,25 @@ TEST_F(ImapTcp, RevocationEndsIdleThenLoginTimeout) {
   while ((line = read_line(s, buf)) != "+ idling") {
     ASSERT_FALSE(line.starts_with("<")) << line;
   }
+  // Another client appends: the idling one hears of it at once (hub -> its strand).
+  auto s3 = connect();
+  asio::streambuf buf3;
+  read_line(s3, buf3);
+  std::string m = "Subject: hi\r\n\r\nhello\r\n";
+  write(s3,
+        w_.login_line("x") + "y APPEND INBOX {" + std::to_string(m.size()) + "+}\r\n" + m + "\r\n");
+  while (!(line = read_line(s3, buf3)).starts_with("y ")) {
+    ASSERT_FALSE(line.starts_with("<")) << line;
+  }
+  EXPECT_THAT(line, ::testing::StartsWith("y OK [APPENDUID"));
+  EXPECT_EQ(read_line(s, buf), "* 1 EXISTS");
+  EXPECT_EQ(read_line(s, buf), "* 1 RECENT");
   ASSERT_TRUE(w_.store->revoke_app_password(w_.account.id, w_.app_password_id, "test"));
   w_.hub.publish_revocation(w_.account.id, w_.app_password_id);
   EXPECT_THAT(read_line(s, buf), ::testing::StartsWith("* BYE [UNAVAILABLE]"));
   EXPECT_THAT(read_line(s, buf), ::testing::StartsWith("<"));  // closed by the server
+  // The other session (same app password, waiting for a command) ends too.
+  EXPECT_THAT(read_line(s3, buf3), ::testing::StartsWith("* BYE [UNAVAILABLE]"));
 
   // A client that never signs in is logged out after ctx.login_timeout.
   auto s2 = connect();

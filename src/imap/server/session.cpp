@@ -12,6 +12,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "base/strings.hpp"
 #include "imap/proto/mailbox.hpp"
 #include "imap/proto/response.hpp"
 #include "log/log.hpp"
@@ -67,7 +68,14 @@ std::string Session::wire_name(const std::string& utf8) const {
 }
 
 std::optional<std::string> Session::from_wire(const std::string& name) const {
-  return proto::mailbox_from_wire(name, rev2_);
+  auto r = proto::mailbox_from_wire(name, rev2_);
+  // Leniency for IMAP4rev1 clients that send raw UTF-8 instead of modified UTF-7: a valid
+  // UTF-8 name with 8-bit characters cannot be meant as modified UTF-7 anyway.
+  if (!r && !rev2_ && is_valid_utf8(name) &&
+      std::any_of(name.begin(), name.end(), [](char ch) { return (ch & 0x80) != 0; })) {
+    return proto::normalize_inbox(name);
+  }
+  return r;
 }
 
 void Session::publish(store::Id mailbox) {

@@ -154,6 +154,10 @@ TEST(ImapSession, MailboxManagementAndModifiedUtf7) {
             "h CREATE Work\r\ni DELETE INBOX\r\nj DELETE Nope\r\nk SUBSCRIBE Work\r\n"
             "l LSUB \"\" W*\r\nm ENABLE IMAP4rev2\r\nn LIST \"\" * RETURN (SUBSCRIBED)\r\n"
             "o DELETE Work/2024\r\np SELECT Nope\r\n");
+  // An IMAP4rev1 client sending raw UTF-8 is understood; the reply uses modified UTF-7.
+  std::string out2 = w.run(w.login_line() + "b CREATE \"Café\"\r\nc LIST \"\" Caf*\r\n");
+  EXPECT_THAT(out2, HasSubstr("b OK CREATE"));
+  EXPECT_THAT(out2, HasSubstr("* LIST (\\HasNoChildren) \"/\" Caf&AOk-\r\n"));
   EXPECT_THAT(out, HasSubstr("b OK CREATE"));
   EXPECT_THAT(out, HasSubstr("c OK CREATE"));
   EXPECT_THAT(out, HasSubstr("* LIST (\\HasChildren) \"/\" Projects\r\n"));

@@ -45,13 +45,17 @@ asio::awaitable<Conn::Line> Conn::read_line(std::string& line, std::size_t max) 
       too_long = true;
       pos_ = in_.size();
     }
-    if (!co_await fill()) co_return Line::kClosed;
+    bool more = co_await fill();
+    if (!more) co_return Line::kClosed;
   }
 }
 
 asio::awaitable<bool> Conn::read_exact(std::string& out, std::size_t n) {
   while (n > 0) {
-    if (pos_ == in_.size() && !co_await fill()) co_return false;
+    if (pos_ == in_.size()) {
+      bool more = co_await fill();
+      if (!more) co_return false;
+    }
     std::size_t take = std::min(n, in_.size() - pos_);
     out.append(in_, pos_, take);
     pos_ += take;
@@ -62,7 +66,10 @@ asio::awaitable<bool> Conn::read_exact(std::string& out, std::size_t n) {
 
 asio::awaitable<bool> Conn::skip(std::size_t n) {
   while (n > 0) {
-    if (pos_ == in_.size() && !co_await fill()) co_return false;
+    if (pos_ == in_.size()) {
+      bool more = co_await fill();
+      if (!more) co_return false;
+    }
     std::size_t take = std::min(n, in_.size() - pos_);
     pos_ += take;
     n -= take;

@@ -28,11 +28,14 @@ asio::awaitable<void> hello_echo(std::unique_ptr<Stream> s) {
   c.send(c.stream().tls_active() ? "HELLO TLS\r\n" : "HELLO PLAIN\r\n");
   co_await c.flush();
   std::string line;
-  while (co_await c.read_line(line, 100) == Conn::Line::kOk) {
+  for (;;) {
+    auto got = co_await c.read_line(line, 100);
+    if (got != Conn::Line::kOk) break;
     if (line == "STARTTLS") {
       c.send("GO\r\n");
       co_await c.flush();
-      if (!co_await c.start_tls()) co_return;
+      bool ok = co_await c.start_tls();
+      if (!ok) co_return;
       continue;
     }
     c.send("ECHO " + line + "\r\n");

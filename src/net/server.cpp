@@ -239,7 +239,10 @@ struct Server::Impl {
     }
     auto stream = std::make_unique<SocketStream>(
         std::move(sock), spec->tls == TlsMode::kNone ? nullptr : tls, limits.handshake_timeout_s);
-    if (implicit && !co_await stream->start_tls()) co_return;
+    if (implicit) {
+      bool ok = co_await stream->start_tls();
+      if (!ok) co_return;
+    }
     try {
       co_await spec->handler(std::move(stream));
     } catch (const std::exception& e) {

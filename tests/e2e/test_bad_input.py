@@ -141,7 +141,9 @@ class BadInputTest(harness.ServerTest):
             c.ehlo("x.example.org")
             code, _ = c.docmd("DATA")
             self.assertEqual(code, 503)
-            code, _ = c.docmd("BDAT 10 LAST")
+            # BDAT without MAIL: the chunk is read in full (RFC 3030) and refused.
+            c.send(b"BDAT 10 LAST\r\n0123456789")
+            code, _ = c.getreply()
             self.assertEqual(code // 100, 5)
             code, _ = c.docmd("MAIL FROM:<a@example.org> SIZE=999999999999")
             self.assertEqual(code, 552)

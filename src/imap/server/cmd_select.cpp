@@ -38,16 +38,13 @@ asio::awaitable<Session::Reply> Session::cmd_select(proto::Command& c) {
   watch_mailbox(id);  // after the load: changes made since then are picked up by sync()
   state_ = State::kSelected;
 
-  std::set<std::string> keywords;
   uint32_t first_unseen = 0;
-  for (size_t i = 0; i < view_->size(); ++i) {
-    const auto& m = view_->at(i);
-    for (const auto& k : m.keywords) keywords.insert(k);
-    if (!first_unseen && !(m.flags & store::kSeen)) first_unseen = static_cast<uint32_t>(i + 1);
+  for (size_t i = 0; i < view_->size() && !first_unseen; ++i) {
+    if (!(view_->at(i).flags & store::kSeen)) first_unseen = static_cast<uint32_t>(i + 1);
   }
-  std::string kw;
-  for (const auto& k : keywords) kw += " " + k;
-  send(std::string("* FLAGS (") + kSystemFlags + kw + ")\r\n");
+  std::string flags = view_->flags_responses();
+  size_t split = flags.find("\r\n") + 2;  // FLAGS first, PERMANENTFLAGS after UNSEEN
+  send(flags.substr(0, split));
   send("* " + std::to_string(view_->size()) + " EXISTS\r\n");
   if (!rev2_) {
     send("* 0 RECENT\r\n");
@@ -55,11 +52,7 @@ asio::awaitable<Session::Reply> Session::cmd_select(proto::Command& c) {
       send("* OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen\r\n");
     }
   }
-  if (examine) {
-    send("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
-  } else {
-    send(std::string("* OK [PERMANENTFLAGS (") + kSystemFlags + kw + " \\*)] Flags permitted\r\n");
-  }
+  send(flags.substr(split));
   send("* OK [UIDVALIDITY " + std::to_string(view_->uid_validity()) + "] UIDs valid\r\n");
   send("* OK [UIDNEXT " + std::to_string(view_->uid_next()) + "] Predicted next UID\r\n");
   // RFC 7162 §3.1.2.1: every SELECT/EXAMINE of a CONDSTORE server reports HIGHESTMODSEQ.

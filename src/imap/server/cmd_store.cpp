@@ -35,10 +35,13 @@ asio::awaitable<Session::Reply> Session::cmd_store(proto::Command& c) {
     };
     auto r = co_await blocking(fn);
     if (!r) co_return no_response(r.error(), "STORE");
+    bool new_keywords = false;
     for (const auto& u : *r) {
+      new_keywords = view_->note_keywords(u.keywords) || new_keywords;
       view_->set_flags(u.uid, u.flags, u.keywords, u.modseq);
       updated.push_back(u.uid);
     }
+    if (new_keywords) send(view_->flags_responses());
     std::sort(failed.begin(), failed.end());
     std::sort(updated.begin(), updated.end());
     if (!r->empty()) publish(id);

@@ -28,8 +28,29 @@ MailboxView::MailboxView(const store::Mailbox& mb, std::vector<store::MessageMet
       modseq_(mb.highest_modseq),
       uid_next_(mb.uid_next) {
   std::sort(msgs_.begin(), msgs_.end(), [](const auto& a, const auto& b) { return a.uid < b.uid; });
-  for (const auto& m : msgs_) modseq_ = std::max(modseq_, m.modseq);
+  for (const auto& m : msgs_) {
+    modseq_ = std::max(modseq_, m.modseq);
+    keywords_.insert(m.keywords.begin(), m.keywords.end());
+  }
   if (!msgs_.empty()) uid_next_ = std::max(uid_next_, msgs_.back().uid + 1);
+}
+
+std::string MailboxView::flags_responses() const {
+  std::string kw;
+  for (const auto& k : keywords_) kw += " " + k;
+  std::string out = std::string("* FLAGS (") + kSystemFlags + kw + ")\r\n";
+  if (read_only_) {
+    out += "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n";
+  } else {
+    out += std::string("* OK [PERMANENTFLAGS (") + kSystemFlags + kw + " \\*)] Flags permitted\r\n";
+  }
+  return out;
+}
+
+bool MailboxView::note_keywords(const std::vector<std::string>& keywords) {
+  bool added = false;
+  for (const auto& k : keywords) added = keywords_.insert(k).second || added;
+  return added;
 }
 
 uint32_t MailboxView::seq_of(uint32_t uid) const {
@@ -84,10 +105,13 @@ void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, 
   }
   uint32_t top = max_uid();
   bool added = false;
+  bool new_keywords = false;
+  std::string fetches;
   for (const auto& m : c.changed) {
     if (m.uid > top) {
       if (std::binary_search(c.expunged.begin(), c.expunged.end(), m.uid)) continue;
       msgs_.push_back(m);
+      new_keywords = note_keywords(m.keywords) || new_keywords;
       top = m.uid;
       recent_.insert(m.uid);
       added = true;
@@ -98,13 +122,16 @@ void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, 
     auto& cur = msgs_[seq - 1];
     bool differ = cur.flags != m.flags || !same_keywords(cur.keywords, m.keywords);
     cur = m;
+    new_keywords = note_keywords(m.keywords) || new_keywords;
     if (differ) {
-      *out += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS " +
-              format_flags(m.flags, m.keywords, !rev2 && is_recent(m.uid));
-      if (condstore) *out += " MODSEQ (" + std::to_string(m.modseq) + ")";
-      *out += ")\r\n";
+      fetches += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS " +
+                 format_flags(m.flags, m.keywords, !rev2 && is_recent(m.uid));
+      if (condstore) fetches += " MODSEQ (" + std::to_string(m.modseq) + ")";
+      fetches += ")\r\n";
     }
   }
+  if (new_keywords) *out += flags_responses();
+  *out += fetches;
   if (c.highest_modseq > modseq_) modseq_ = c.highest_modseq;
   if (c.uid_next > uid_next_) uid_next_ = c.uid_next;
   if (top + 1 > uid_next_) uid_next_ = top + 1;

@@ -42,6 +42,12 @@ class MailboxView {
   // are ignored (RFC 9051 §6.4.9). "$" names the saved search result.
   bool resolve(const proto::SequenceSet& set, bool uid, std::vector<size_t>* out) const;
 
+  // The FLAGS and PERMANENTFLAGS responses for the keywords in use (SELECT, and again whenever
+  // a new keyword appears: RFC 9051 §7.3.5).
+  std::string flags_responses() const;
+  // Adds keywords to the announced set; true when one was new.
+  bool note_keywords(const std::vector<std::string>& keywords);
+
   // SEARCHRES (RFC 5182): the UIDs of the last SEARCH ... RETURN (SAVE), used by "$".
   void save_result(std::vector<uint32_t> uids) { saved_ = std::move(uids); }
   const std::vector<uint32_t>& saved_result() const { return saved_; }
@@ -67,7 +73,8 @@ class MailboxView {
   std::vector<store::MessageMeta> msgs_;  // by sequence number - 1, ascending uid
   std::set<uint32_t> recent_;
   std::set<uint32_t> expunged_;
-  std::vector<uint32_t> saved_;  // ascending
+  std::vector<uint32_t> saved_;     // ascending
+  std::set<std::string> keywords_;  // announced in FLAGS
   bool read_only_ = false;
   uint64_t modseq_ = 0;
   uint32_t uid_next_ = 1;

@@ -421,6 +421,20 @@ TEST(ImapSession, Condstore) {
   EXPECT_THAT(out, HasSubstr("* 3 FETCH (UID 3 FLAGS () MODSEQ (4))\r\nj OK"));
 }
 
+TEST(ImapSession, NewKeywordIsAnnouncedInFlags) {
+  World w;
+  std::string out =
+      w.run(w.login_line() + append("b", simple_message("s", "x"), "$Old") +
+            "c SELECT INBOX\r\nd STORE 1 +FLAGS ($New)\r\ne STORE 1 +FLAGS ($Old)\r\n");
+  EXPECT_THAT(out, HasSubstr("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Old)\r\n"));
+  EXPECT_THAT(out,
+              HasSubstr("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $New $Old)\r\n"
+                        "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $New "
+                        "$Old \\*)] Flags permitted\r\n* 1 FETCH (FLAGS ($Old $New))\r\nd OK"));
+  size_t e = out.find("d OK");
+  EXPECT_THAT(out.substr(e), ::testing::Not(HasSubstr("* FLAGS")));
+}
+
 TEST(ImapSession, BadInput) {
   World w;
   std::string longline = "x NOOP " + std::string(70000, 'a') + "\r\n";

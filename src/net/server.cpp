@@ -38,7 +38,8 @@ class SocketStream final : public Stream {
  public:
   SocketStream(tcp::socket sock, std::shared_ptr<TlsContext> tls, int handshake_timeout_s)
       : sock_(std::move(sock)),
-        timer_(sock_.get_executor()),
+        read_timer_(sock_.get_executor()),
+        write_timer_(sock_.get_executor()),
         tls_ctx_(std::move(tls)),
         handshake_timeout_(handshake_timeout_s) {
     error_code ec;
@@ -57,7 +58,7 @@ class SocketStream final : public Stream {
   asio::awaitable<std::size_t> read_some(std::span<char> buf) override {
     if (closed_) co_return 0;
     error_code ec;
-    arm(read_timeout_);
+    arm(read_timer_, read_timeout_);
     std::size_t n;
     if (tls_)
       n = co_await tls_->async_read_some(asio::buffer(buf.data(), buf.size()),
@@ -65,7 +66,7 @@ class SocketStream final : public Stream {
     else
       n = co_await sock_.async_read_some(asio::buffer(buf.data(), buf.size()),
                                          asio::redirect_error(asio::use_awaitable, ec));
-    timer_.cancel();
+    read_timer_.cancel();
     if (ec && n == 0) co_return 0;
     co_return n;
   }
@@ -73,14 +74,14 @@ class SocketStream final : public Stream {
   asio::awaitable<bool> write_all(std::string_view data) override {
     if (closed_) co_return false;
     error_code ec;
-    arm(std::chrono::seconds(std::max<int64_t>(read_timeout_.count(), 120)));
+    arm(write_timer_, std::chrono::seconds(std::max<int64_t>(read_timeout_.count(), 120)));
     if (tls_)
       co_await asio::async_write(*tls_, asio::buffer(data.data(), data.size()),
                                  asio::redirect_error(asio::use_awaitable, ec));
     else
       co_await asio::async_write(sock_, asio::buffer(data.data(), data.size()),
                                  asio::redirect_error(asio::use_awaitable, ec));
-    timer_.cancel();
+    write_timer_.cancel();
     co_return !ec;
   }
 
@@ -88,10 +89,10 @@ class SocketStream final : public Stream {
     if (tls_ || !tls_ctx_) co_return false;
     tls_.emplace(sock_, tls_ctx_->native());
     error_code ec;
-    arm(std::chrono::seconds(handshake_timeout_));
+    arm(read_timer_, std::chrono::seconds(handshake_timeout_));
     co_await tls_->async_handshake(ssl::stream_base::server,
                                    asio::redirect_error(asio::use_awaitable, ec));
-    timer_.cancel();
+    read_timer_.cancel();
     if (ec) {
       log::info("tls_handshake_failed", {{"remote", ip_}, {"error", ec.message()}});
       closed_ = true;
@@ -114,15 +115,18 @@ class SocketStream final : public Stream {
     if (closed_) return;
     closed_ = true;
     error_code ec;
-    timer_.cancel();
+    read_timer_.cancel();
+    write_timer_.cancel();
     sock_.shutdown(tcp::socket::shutdown_both, ec);
     sock_.close(ec);
   }
 
  private:
-  void arm(std::chrono::seconds t) {
-    timer_.expires_after(t);
-    timer_.async_wait([this](error_code ec) {
+  // A read and a write may be in flight at once (IDLE pushes while a read waits), so each has
+  // its own deadline; either expiring cancels the socket's operations.
+  void arm(asio::steady_timer& timer, std::chrono::seconds t) {
+    timer.expires_after(t);
+    timer.async_wait([this](error_code ec) {
       if (ec) return;  // cancelled: the operation finished in time
       timed_out_ = true;
       error_code ignore;
@@ -131,7 +135,8 @@ class SocketStream final : public Stream {
   }
 
   tcp::socket sock_;
-  asio::steady_timer timer_;
+  asio::steady_timer read_timer_;
+  asio::steady_timer write_timer_;
   std::shared_ptr<TlsContext> tls_ctx_;
   std::optional<ssl::stream<tcp::socket&>> tls_;
   std::chrono::seconds read_timeout_{300};
@@ -167,21 +172,14 @@ asio::awaitable<int> peek_first_byte(tcp::socket& sock, int ms) {
 
 }  // namespace
 
-struct Server::Impl {
-  asio::io_context io;
-  std::shared_ptr<TlsContext> tls;
-  int threads;
-  ServerLimits limits;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+// Connection counts. Shared with every connection's coroutine frame, so that frames destroyed
+// late (with the io_context, after a stop) still find them alive.
+struct Counters {
   std::atomic<int> connections{0};
   std::mutex mu;
   std::map<std::string, int> per_ip;
-  asio::signal_set signals{io, SIGINT, SIGTERM};
 
-  Impl(std::shared_ptr<TlsContext> t, int n, ServerLimits l)
-      : tls(std::move(t)), threads(n), limits(l) {}
-
-  bool admit(const std::string& ip) {
+  bool admit(const std::string& ip, const ServerLimits& limits) {
     std::lock_guard lk(mu);
     if (connections.load() >= limits.max_connections) return false;
     int& c = per_ip[ip];
@@ -195,22 +193,36 @@ struct Server::Impl {
     if (--per_ip[ip] <= 0) per_ip.erase(ip);
     --connections;
   }
+};
+
+struct Server::Impl {
+  std::shared_ptr<Counters> counters = std::make_shared<Counters>();
+  asio::io_context io;
+  std::shared_ptr<TlsContext> tls;
+  int threads;
+  ServerLimits limits;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  asio::signal_set signals{io, SIGINT, SIGTERM};
+
+  Impl(std::shared_ptr<TlsContext> t, int n, ServerLimits l)
+      : tls(std::move(t)), threads(n), limits(l) {}
 
   asio::awaitable<void> handle(tcp::socket sock, std::shared_ptr<ListenerSpec> spec) {
     error_code ec;
     auto ep = sock.remote_endpoint(ec);
     std::string ip = ec ? "?" : ep.address().to_string();
-    if (!admit(ip)) {
+    std::shared_ptr<Counters> counters = this->counters;
+    if (!counters->admit(ip, limits)) {
       log::warn("connection_refused",
                 {{"listener", spec->name}, {"remote", ip}, {"reason", "too many connections"}});
       sock.close(ec);
       co_return;
     }
     struct Release {
-      Impl* self;
+      std::shared_ptr<Counters> counters;
       std::string ip;
-      ~Release() { self->release(ip); }
-    } release{this, ip};
+      ~Release() { counters->release(ip); }
+    } release{counters, ip};
 
     bool implicit = false;
     if (spec->tls == TlsMode::kImplicit) {
@@ -311,7 +323,7 @@ void Server::stop() {
     auto poll = std::make_shared<std::function<void()>>();
     auto timer = std::make_shared<asio::steady_timer>(impl_->io);
     *poll = [this, timer, poll] {
-      if (impl_->connections.load() == 0) {
+      if (impl_->counters->connections.load() == 0) {
         impl_->io.stop();
         return;
       }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "app/app.hpp"
+#include "app/revocation_watch.hpp"
 #include "auth/authenticator.hpp"
 #include "imap/server/server.hpp"
 #include "log/log.hpp"
@@ -127,6 +128,7 @@ int cmd_serve(const Args& args) {
                 {{"listener", name}, {"address", addr}, {"port", std::to_string(*port)}});
     }
   }
+  start_revocation_watch(server.io(), store, hub);
   if (!table.empty()) std::cout << table << std::flush;
   log::info("started", {{"hostname", cfg.hostname},
                         {"data", cfg.data_dir},

@@ -170,6 +170,9 @@ class Store {
   virtual Result<std::vector<AppPassword>> list_app_passwords(Id account, bool include_revoked) = 0;
   virtual Status revoke_app_password(Id account, Id app_password, std::string_view reason) = 0;
   virtual Status revoke_all_app_passwords(Id account, std::string_view reason) = 0;
+  // App passwords of any account revoked at or after `since` (Unix seconds), oldest first: how
+  // a server learns of revocations made by another process (the CLI) to end live sessions.
+  virtual Result<std::vector<AppPassword>> app_passwords_revoked_since(int64_t since) = 0;
   virtual Status note_app_password_use(Id app_password, int64_t time, std::string_view ip,
                                        std::string_view client) = 0;
 

@@ -229,7 +229,24 @@ SyncState *
         listing = self.server.cli("app-password", "list", DEMO).stdout
         self.assertIn("Thunderbird", listing)
         self.assertIn("last used", listing)
+        # A session in IDLE with that password ends when the CLI revokes it.
+        idle = insecure_tls().wrap_socket(
+            socket.create_connection(("127.0.0.1", self.server.ports["imaps"]), timeout=15),
+            server_hostname="localhost")
+        idle.recv(4096)
+        idle.sendall(f"a LOGIN {DEMO} {pw}\r\nb SELECT INBOX\r\nc IDLE\r\n".encode())
+        got = b""
+        while b"+ " not in got:
+            got += idle.recv(4096)
         self.server.cli("app-password", "revoke", DEMO, "Thunderbird")
+        deadline = time.time() + 10
+        while b"* BYE" not in got and time.time() < deadline:
+            chunk = idle.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        self.assertIn(b"* BYE", got)
+        idle.close()
         m = imaplib.IMAP4_SSL("127.0.0.1", self.server.ports["imaps"], ssl_context=insecure_tls())
         with self.assertRaises(imaplib.IMAP4.error):
             m.login(DEMO, pw)

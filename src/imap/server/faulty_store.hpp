@@ -106,6 +106,10 @@ class FaultyStore final : public store::Store {
     if (auto e = fault("revoke_all_app_passwords")) return *e;
     return inner_.revoke_all_app_passwords(account, reason);
   }
+  Result<std::vector<AppPassword>> app_passwords_revoked_since(int64_t since) override {
+    if (auto e = fault("app_passwords_revoked_since")) return *e;
+    return inner_.app_passwords_revoked_since(since);
+  }
   Status note_app_password_use(Id app_password, int64_t time, std::string_view ip,
                                std::string_view client) override {
     if (auto e = fault("note_app_password_use")) return *e;

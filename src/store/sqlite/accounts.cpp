@@ -298,6 +298,22 @@ Result<std::vector<AppPassword>> SqliteStore::list_app_passwords(Id account, boo
   });
 }
 
+Result<std::vector<AppPassword>> SqliteStore::app_passwords_revoked_since(int64_t since) {
+  return read<std::vector<AppPassword>>([&](Db& db) -> Result<std::vector<AppPassword>> {
+    static const std::string sql =
+        std::string(kAppPasswordCols) + "WHERE revoked > 0 AND revoked >= ? ORDER BY revoked, id";
+    TG_ASSIGN(Stmt s, db.prepare(sql.c_str()));
+    s.bind(1, since);
+    std::vector<AppPassword> out;
+    while (true) {
+      TG_ASSIGN(bool row, s.step());
+      if (!row) break;
+      out.push_back(app_password_from(s));
+    }
+    return out;
+  });
+}
+
 Status SqliteStore::revoke_app_password(Id account, Id app_password, std::string_view reason) {
   return write_status([&](WriteCtx& ctx) -> Status {
     TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT revoked FROM app_passwords WHERE id = ? AND "

@@ -149,6 +149,14 @@ TEST_F(AccountsTest, AppPasswords) {
   auto p3 = store_->add_app_password(a.id, "Phone", "hash5");
   ASSERT_TRUE(p3.ok()) << "a revoked label can be reused";
 
+  // Revocations are visible to other processes by time, across accounts.
+  auto recent = store_->app_passwords_revoked_since(p1->created);
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->size(), 1u);
+  EXPECT_EQ((*recent)[0].id, p1->id);
+  EXPECT_EQ((*recent)[0].account_id, a.id);
+  EXPECT_TRUE(store_->app_passwords_revoked_since((*recent)[0].revoked + 1)->empty());
+
   auto active = store_->list_app_passwords(a.id, false);
   ASSERT_TRUE(active.ok());
   ASSERT_EQ(active->size(), 2u);

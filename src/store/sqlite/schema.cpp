@@ -152,6 +152,10 @@ CREATE TRIGGER messages_flags AFTER UPDATE OF flags ON messages
     WHERE id = NEW.mailbox_id;
 END;
 )sql",
+    // 1 -> 2: find recent revocations quickly (a server polls for those made by the CLI).
+    R"sql(
+CREATE INDEX app_passwords_revoked ON app_passwords(revoked) WHERE revoked > 0;
+)sql",
 };
 
 constexpr int kKnown = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -77,6 +77,7 @@ class SqliteStore final : public Store {
   Result<std::vector<AppPassword>> list_app_passwords(Id account, bool include_revoked) override;
   Status revoke_app_password(Id account, Id app_password, std::string_view reason) override;
   Status revoke_all_app_passwords(Id account, std::string_view reason) override;
+  Result<std::vector<AppPassword>> app_passwords_revoked_since(int64_t since) override;
   Status note_app_password_use(Id app_password, int64_t time, std::string_view ip,
                                std::string_view client) override;
 

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 export TEGAMI_TEST_CHEAP_HASH=1
+# ccache hits across clones in other folders (CI builds a fresh clone each time).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 # Formatting is part of the contract (.clang-format); a diff fails the run.
 unformatted=$(find src bench fuzz \( -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null | sort |
@@ -20,7 +22,7 @@ ninja -C build
 if [[ "${TEGAMI_SKIP_FUZZ:-}" != 1 ]]; then
   cmake -S . -B build-fuzz -G Ninja -DTEGAMI_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  ninja -C build-fuzz
+  ninja -C build-fuzz fuzzers
   for f in $(find build-fuzz/src -type f -name '*_fuzz' -perm -u+x | sort); do
     name=$(basename "$f" _fuzz)
     corpus=fuzz/corpus/${name%%_*}

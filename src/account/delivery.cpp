@@ -31,6 +31,27 @@ Result<std::vector<store::Delivered>> deliver_to_inboxes(store::Store& store, st
                                                          const std::vector<store::Id>& account_ids,
                                                          int64_t internal_date,
                                                          store::Id* over_quota_account) {
+  return deliver_to_special(store, hub, raw, idx, account_ids, internal_date, "",
+                            over_quota_account);
+}
+
+namespace {
+Result<store::Mailbox> target_mailbox(store::Store& store, store::Id account,
+                                      std::string_view special_use) {
+  if (!special_use.empty()) {
+    auto boxes = store.list_mailboxes(account);
+    if (!boxes) return boxes.error();
+    for (auto& m : *boxes)
+      if (m.special_use == special_use) return std::move(m);
+  }
+  return store.get_mailbox(account, "INBOX");
+}
+}  // namespace
+
+Result<std::vector<store::Delivered>> deliver_to_special(
+    store::Store& store, store::ChangeHub* hub, std::string_view raw,
+    const index::MessageIndex& idx, const std::vector<store::Id>& account_ids,
+    int64_t internal_date, std::string_view special_use, store::Id* over_quota_account) {
   std::vector<store::Id> ids;
   for (store::Id id : account_ids)
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
@@ -44,7 +65,7 @@ Result<std::vector<store::Delivered>> deliver_to_inboxes(store::Store& store, st
       if (q.code() == Errc::kOverQuota && over_quota_account) *over_quota_account = id;
       return q.error();
     }
-    auto inbox = store.get_mailbox(id, "INBOX");
+    auto inbox = target_mailbox(store, id, special_use);
     if (!inbox) return inbox.error();
     store::DeliveryTarget t;
     t.account_id = id;

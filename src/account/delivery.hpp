@@ -24,6 +24,13 @@ Result<std::vector<store::Delivered>> deliver_to_inboxes(store::Store& store, st
                                                          int64_t internal_date,
                                                          store::Id* over_quota_account = nullptr);
 
+// The same, into each account's mailbox with `special_use` (e.g. "\\Junk"); an account without
+// such a mailbox gets the message in its INBOX. An empty `special_use` means INBOX.
+Result<std::vector<store::Delivered>> deliver_to_special(
+    store::Store& store, store::ChangeHub* hub, std::string_view raw,
+    const index::MessageIndex& idx, const std::vector<store::Id>& account_ids,
+    int64_t internal_date, std::string_view special_use, store::Id* over_quota_account = nullptr);
+
 // The size a message takes in the store (CRLF line ends), as counted against quotas.
 int64_t stored_size(std::string_view raw);
 

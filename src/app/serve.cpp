@@ -7,6 +7,7 @@
 #include "app/app.hpp"
 #include "app/revocation_watch.hpp"
 #include "auth/authenticator.hpp"
+#include "dns/resolver.hpp"
 #include "imap/server/server.hpp"
 #include "log/log.hpp"
 #include "net/server.hpp"
@@ -73,6 +74,22 @@ int cmd_serve(const Args& args) {
   imap_ctx.append_limit = static_cast<uint64_t>(cfg.message_size);
   imap_ctx.allow_login_without_tls = cfg.dev;
 
+  // One resolver for the whole server (DNS for SPF, DKIM and DMARC). In development mode the
+  // checks run only against a configured forwarder (a test DNS server), never the system's.
+  std::unique_ptr<dns::Resolver> resolver;
+  if (cfg.mailauth_check && (!cfg.dev || !cfg.dns_forwarder.empty())) {
+    dns::ResolverOptions ro;
+    ro.forwarder = cfg.dns_forwarder;
+    ro.trust_anchor_file = cfg.dns_trust_anchor;
+    ro.timeout_ms = static_cast<int>(cfg.dns_timeout_ms);
+    auto r = dns::make_unbound_resolver(ro);
+    if (!r.ok()) {
+      std::cerr << "tegami: cannot start the DNS resolver: " << r.error().message << "\n";
+      return 1;
+    }
+    resolver = std::move(*r);
+  }
+
   smtp::server::Context mx_ctx;
   mx_ctx.store = &store;
   mx_ctx.auth = &authenticator;
@@ -81,6 +98,9 @@ int cmd_serve(const Args& args) {
   mx_ctx.hostname = cfg.hostname;
   mx_ctx.max_message_size = static_cast<uint64_t>(cfg.message_size);
   mx_ctx.max_recipients = static_cast<uint32_t>(cfg.recipients_per_message);
+  mx_ctx.resolver = resolver.get();
+  mx_ctx.authserv_id = cfg.authserv_id.empty() ? cfg.hostname : cfg.authserv_id;
+  mx_ctx.dmarc_junk = cfg.dmarc_junk;
   smtp::server::Context sub_ctx = mx_ctx;
   sub_ctx.mode = smtp::server::Mode::kSubmission;
   sub_ctx.allow_auth_without_tls = cfg.dev;

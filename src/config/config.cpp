@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
+
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -63,6 +65,23 @@ Key port(const char* name, uint16_t Ports::*m) {
           }};
 }
 
+// "ip" or "ip@port": the form libunbound's ub_ctx_set_fwd takes.
+bool valid_forwarder(const std::string& s) {
+  std::string ip = s;
+  auto at = s.find('@');
+  if (at != std::string::npos) {
+    ip = s.substr(0, at);
+    std::string port = s.substr(at + 1);
+    if (port.empty() || port.size() > 5) return false;
+    for (char ch : port)
+      if (ch < '0' || ch > '9') return false;
+    int n = std::stoi(port);
+    if (n < 1 || n > 65535) return false;
+  }
+  unsigned char buf[16];
+  return inet_pton(AF_INET, ip.c_str(), buf) == 1 || inet_pton(AF_INET6, ip.c_str(), buf) == 1;
+}
+
 const std::vector<Key>& schema() {
   static const std::vector<Key> keys = {
       str("server.hostname", &Config::hostname),
@@ -107,6 +126,23 @@ const std::vector<Key>& schema() {
       integer("limits.messages_per_day", &Config::messages_per_day, 1, 100000000),
       integer("limits.recipients_per_day", &Config::recipients_per_day, 1, 100000000),
       integer("quota.default", &Config::default_quota, 0, 1LL << 50),
+      {"dns.forwarder",
+       [](Config& c, const Value& v) -> Status {
+         if (v.v.index() != 0) return type_error("dns.forwarder", v, "a string");
+         const auto& s = std::get<std::string>(v.v);
+         if (!s.empty() && !valid_forwarder(s))
+           return make_error(Errc::kInvalidData,
+                             fmt::format("line {}: key 'dns.forwarder' must be an IP address, "
+                                         "optionally with @port (\"127.0.0.1@5353\")",
+                                         v.line));
+         c.dns_forwarder = s;
+         return {};
+       }},
+      str("dns.trust_anchor", &Config::dns_trust_anchor),
+      integer("dns.timeout_ms", &Config::dns_timeout_ms, 100, 120000),
+      str("mailauth.authserv_id", &Config::authserv_id),
+      boolean("mailauth.check", &Config::mailauth_check),
+      boolean("mailauth.dmarc_junk", &Config::dmarc_junk),
       {"log.level",
        [](Config& c, const Value& v) -> Status {
          if (v.v.index() != 0) return type_error("log.level", v, "a string");

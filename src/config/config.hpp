@@ -43,6 +43,14 @@ struct Config {
   int64_t default_quota = 5LL * 1024 * 1024 * 1024;  // bytes for new accounts (free plan)
   // [log]
   std::string log_level = "info";
+  // [dns]
+  std::string dns_forwarder;     // "ip@port"; empty = the system's /etc/resolv.conf
+  std::string dns_trust_anchor;  // DNSSEC trust anchor file; empty = no validation
+  int64_t dns_timeout_ms = 10000;
+  // [mailauth]
+  std::string authserv_id;     // Authentication-Results authserv-id; empty = server.hostname
+  bool mailauth_check = true;  // SPF, DKIM and DMARC on incoming mail (port 25)
+  bool dmarc_junk = true;      // DMARC quarantine/reject files the message in Junk
 };
 
 // Reads and validates a config file. Errors look like "FILE line N: key 'x': ...".

@@ -10,6 +10,7 @@
 #include "log/log.hpp"
 #include "net/offload.hpp"
 #include "smtp/server/error_map.hpp"
+#include "smtp/server/mailauth.hpp"
 #include "smtp/server/received.hpp"
 #include "smtp/server/session.hpp"
 
@@ -32,7 +33,29 @@ asio::awaitable<void> Session::deliver(std::string content) {
   ri.id = id;
   if (t.rcpts.size() == 1) ri.for_rcpt = t.rcpts[0].address;
   ri.time = system_clock().now_unix();
-  std::string raw = format_received(ri) + content;
+  // MX: SPF, DKIM and DMARC (RFC 8601 §5: our own authserv-id is removed from what arrived).
+  std::string auth_header;
+  bool junk = false;
+  AuthCheckOutcome ao;
+  if (ctx_.resolver && ctx_.mode == Mode::kMx) {
+    AuthCheckInput in;
+    in.ip = s.remote_ip();
+    in.helo = helo_;
+    in.mail_from = t.from.null ? std::string() : t.from.mailbox.str();
+    in.authserv_id = ctx_.authserv_id.empty() ? ctx_.hostname : ctx_.authserv_id;
+    dns::Resolver* resolver = ctx_.resolver;
+    auto check = [resolver, &content, &in]() {
+      AuthCheckOutcome o = check_message(*resolver, content, in);
+      int removed = 0;
+      std::string stripped = strip_auth_results(content, in.authserv_id, &removed);
+      if (removed > 0) content = std::move(stripped);
+      return o;
+    };
+    ao = co_await net::offload(std::move(check));
+    auth_header = ao.header;
+    junk = ao.junk && ctx_.dmarc_junk;
+  }
+  std::string raw = auth_header + format_received(ri) + content;
   content.clear();
   content.shrink_to_fit();
 
@@ -42,9 +65,10 @@ asio::awaitable<void> Session::deliver(std::string content) {
   store::ChangeHub* hub = ctx_.hub;
   int64_t now = ri.time;
   // Parsing a large message is CPU work: it runs on the worker pool with the delivery.
-  auto fn = [st, hub, &raw, &ids, now]() {
+  std::string_view target = junk ? "\\Junk" : "";
+  auto fn = [st, hub, &raw, &ids, now, target]() {
     index::MessageIndex idx = index::build(raw);
-    return account::deliver_to_inboxes(*st, hub, raw, idx, ids, now);
+    return account::deliver_to_special(*st, hub, raw, idx, ids, now, target);
   };
   auto r = co_await net::offload(std::move(fn));
   if (!r) {
@@ -62,7 +86,11 @@ asio::awaitable<void> Session::deliver(std::string content) {
                                {"helo", helo_},
                                {"from", t.from.null ? "<>" : t.from.mailbox.str()},
                                {"rcpts", std::to_string(t.rcpts.size())},
-                               {"size", std::to_string(raw.size())}});
+                               {"size", std::to_string(raw.size())},
+                               {"spf", ao.spf},
+                               {"dkim", ao.dkim},
+                               {"dmarc", ao.dmarc},
+                               {"folder", junk ? "Junk" : "INBOX"}});
   reply(250, "2.0.0", "OK " + id + " delivered");
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "auth/authenticator.hpp"
+#include "dns/resolver.hpp"
 #include "net/stream.hpp"
 #include "store/change_hub.hpp"
 #include "store/store.hpp"
@@ -31,6 +32,11 @@ struct Context {
   uint32_t max_recipients = 500;
   bool allow_auth_without_tls = false;  // dev mode, and only when stream.is_loopback()
   std::chrono::seconds timeout{300};
+  // MX only: SPF, DKIM and DMARC through this resolver (blocking; used on the worker pool) and an
+  // Authentication-Results header. Null: no checks, no header (tests, `mailauth.check = false`).
+  dns::Resolver* resolver = nullptr;
+  std::string authserv_id;  // Authentication-Results authserv-id; empty = hostname
+  bool dmarc_junk = true;   // DMARC quarantine/reject -> the recipient's Junk folder
 };
 
 // Serves one client connection. Never throws; returns when the connection is over.

@@ -1,0 +1,222 @@
+// Incoming mail authentication: RFC 7208 §2.4 (MAIL FROM identity), RFC 6376 §6 (verifier),
+// RFC 7489 §3.1 (the RFC5322.From domain), §6.6 (policy), RFC 8601 §2.2 (the header field),
+// §5 (removing forged fields that carry our authserv-id).
+#include "smtp/server/mailauth.hpp"
+
+#include <vector>
+
+#include "base/strings.hpp"
+#include "mailauth/dkim/verify.hpp"
+#include "mailauth/dmarc/auth_results.hpp"
+#include "mailauth/dmarc/dmarc.hpp"
+#include "mailauth/spf/spf.hpp"
+
+namespace tegami::smtp::server {
+namespace {
+
+struct Field {
+  size_t begin = 0, end = 0;  // [begin, end) including the line end(s)
+  std::string_view name;
+  std::string_view value;  // raw, folded
+};
+
+// The fields of the header section, up to the empty line (CRLF or bare LF line ends).
+std::vector<Field> header_fields(std::string_view m) {
+  std::vector<Field> out;
+  size_t pos = 0;
+  while (pos < m.size()) {
+    size_t eol = m.find('\n', pos);
+    size_t next = eol == std::string_view::npos ? m.size() : eol + 1;
+    std::string_view line = m.substr(pos, next - pos);
+    if (line == "\r\n" || line == "\n") break;
+    if ((line[0] == ' ' || line[0] == '\t') && !out.empty()) {
+      out.back().end = next;
+    } else {
+      Field f;
+      f.begin = pos;
+      f.end = next;
+      out.push_back(f);
+    }
+    pos = next;
+  }
+  for (auto& f : out) {
+    std::string_view raw = m.substr(f.begin, f.end - f.begin);
+    size_t colon = raw.find(':');
+    if (colon == std::string_view::npos) continue;
+    f.name = raw.substr(0, colon);
+    while (!f.name.empty() && (f.name.back() == ' ' || f.name.back() == '\t'))
+      f.name.remove_suffix(1);
+    f.value = raw.substr(colon + 1);
+  }
+  return out;
+}
+
+// Skips folding white space and (nested) comments.
+size_t skip_cfws(std::string_view v, size_t i) {
+  int depth = 0;
+  while (i < v.size()) {
+    char c = v[i];
+    if (depth > 0) {
+      if (c == '\\')
+        ++i;
+      else if (c == '(')
+        ++depth;
+      else if (c == ')')
+        --depth;
+      ++i;
+    } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      ++i;
+    } else if (c == '(') {
+      ++depth;
+      ++i;
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+std::string authserv_id_of(std::string_view value) {
+  size_t i = skip_cfws(value, 0);
+  std::string id;
+  if (i < value.size() && value[i] == '"') {
+    for (++i; i < value.size() && value[i] != '"'; ++i) {
+      if (value[i] == '\\' && i + 1 < value.size()) ++i;
+      id += value[i];
+    }
+    return id;
+  }
+  for (; i < value.size(); ++i) {
+    char c = value[i];
+    if (c == ';' || c == '(' || c == ' ' || c == '\t' || c == '\r' || c == '\n') break;
+    id += c;
+  }
+  return id;
+}
+
+std::string dkim_names(const std::vector<mailauth::dkim::SignatureResult>& rs) {
+  if (rs.empty()) return "none";
+  std::string s;
+  for (const auto& r : rs) {
+    if (!s.empty()) s += ',';
+    s += mailauth::dkim::verdict_name(r.verdict);
+  }
+  return s;
+}
+
+dmarc::DkimResult to_dmarc(mailauth::dkim::Verdict v) {
+  using V = mailauth::dkim::Verdict;
+  switch (v) {
+    case V::kPass:
+      return dmarc::DkimResult::kPass;
+    case V::kFail:
+      return dmarc::DkimResult::kFail;
+    case V::kNeutral:
+      return dmarc::DkimResult::kNeutral;
+    case V::kTempError:
+      return dmarc::DkimResult::kTempError;
+    case V::kPermError:
+      return dmarc::DkimResult::kPermError;
+  }
+  return dmarc::DkimResult::kPermError;
+}
+
+}  // namespace
+
+std::string strip_auth_results(std::string_view message, std::string_view authserv_id,
+                               int* removed) {
+  int n = 0;
+  std::string out;
+  size_t copied = 0;
+  for (const auto& f : header_fields(message)) {
+    if (!iequals(f.name, "Authentication-Results")) continue;
+    if (!iequals(authserv_id_of(f.value), authserv_id)) continue;
+    out.append(message.substr(copied, f.begin - copied));
+    copied = f.end;
+    ++n;
+  }
+  if (removed) *removed = n;
+  if (n == 0) return std::string(message);
+  out.append(message.substr(copied));
+  return out;
+}
+
+std::string from_domain(std::string_view message) {
+  const Field* from = nullptr;
+  for (const auto& f : header_fields(message)) {
+    if (!iequals(f.name, "From")) continue;
+    if (from) return "";  // several From fields: no single author domain (RFC 7489 §6.6.1)
+    from = &f;
+  }
+  if (!from) return "";
+  std::string_view v = from->value;
+  // The first address: an angle-addr if one comes before the first ',' outside quotes and
+  // comments, otherwise the addr-spec itself.
+  std::string addr;
+  bool in_angle = false;
+  for (size_t i = 0; i < v.size(); ++i) {
+    char c = v[i];
+    if (c == '"') {
+      for (++i; i < v.size() && v[i] != '"'; ++i)
+        if (v[i] == '\\') ++i;
+      continue;
+    }
+    if (c == '(') {
+      i = skip_cfws(v, i) - 1;
+      continue;
+    }
+    if (c == '<') {
+      in_angle = true;
+      addr.clear();
+      continue;
+    }
+    if (c == '>' && in_angle) break;
+    if (c == ',' && !in_angle) break;
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    addr += c;
+  }
+  size_t at = addr.rfind('@');
+  if (at == std::string::npos) return "";
+  std::string d = ascii_lower(addr.substr(at + 1));
+  while (!d.empty() && (d.back() == '.' || d.back() == ';')) d.pop_back();
+  return d;
+}
+
+AuthCheckOutcome check_message(dns::Resolver& resolver, std::string_view message,
+                               const AuthCheckInput& in) {
+  AuthCheckOutcome out;
+  spf::Outcome s = spf::check_mail_from(resolver, in.ip, in.helo, in.mail_from);
+  std::vector<mailauth::dkim::SignatureResult> sigs = mailauth::dkim::verify(message, resolver);
+
+  dmarc::Input di;
+  di.from_domain = from_domain(message);
+  di.spf = s.verdict;
+  di.spf_domain = s.domain;
+  for (const auto& r : sigs) {
+    dmarc::DkimSignatureResult d;
+    d.domain = r.domain;
+    d.selector = r.selector;
+    d.result = to_dmarc(r.verdict);
+    d.b = r.header_b;
+    di.dkim.push_back(std::move(d));
+  }
+  dmarc::Evaluation ev = dmarc::evaluate(resolver, di);
+
+  dmarc::AuthResultsBuilder b(in.authserv_id);
+  b.spf(s.verdict, in.mail_from, in.helo);
+  if (sigs.empty()) b.dkim_none();
+  for (const auto& r : sigs) b.clause(mailauth::dkim::auth_results_clause(r));
+  b.dmarc(ev, di.from_domain);
+
+  out.header = b.header();
+  out.junk =
+      ev.disposition == dmarc::Policy::kQuarantine || ev.disposition == dmarc::Policy::kReject;
+  out.spf = spf::verdict_name(s.verdict);
+  out.dkim = dkim_names(sigs);
+  out.dmarc = dmarc::verdict_name(ev.verdict);
+  out.policy = dmarc::policy_name(ev.disposition);
+  out.from_domain = di.from_domain;
+  return out;
+}
+
+}  // namespace tegami::smtp::server

@@ -1,7 +1,8 @@
 // FETCH and UID FETCH. RFC 9051 §6.4.5 (FETCH items, BODY[section]<partial>, BODY.PEEK, \Seen
 // set by BODY[] without PEEK), §7.5.2 (FETCH response: ENVELOPE, BODY, BODYSTRUCTURE,
 // INTERNALDATE, RFC822.SIZE, FLAGS, UID), RFC 3501 §6.4.5 (RFC822, RFC822.HEADER, RFC822.TEXT),
-// RFC 3516 (BINARY[], BINARY.SIZE[], literal8), RFC 9051 §6.4.9 (UID FETCH always returns UID).
+// RFC 3516 (BINARY[], BINARY.SIZE[], literal8), RFC 9051 §6.4.9 (UID FETCH always returns UID),
+// RFC 8514 §4 (SAVEDATE), RFC 8474 §5 (EMAILID, THREADID NIL).
 // ENVELOPE and BODYSTRUCTURE come from the index strings, sections from the part byte ranges.
 #include <algorithm>
 
@@ -79,9 +80,7 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
   const auto& a = c.as<proto::FetchArgs>();
   if (a.vanished) co_return "BAD QRESYNC is not supported";
   for (const auto& att : a.atts) {
-    if (att.type == A::kEmailId || att.type == A::kThreadId || att.type == A::kPreview) {
-      co_return "BAD Fetch item not supported";
-    }
+    if (att.type == A::kPreview) co_return "BAD Fetch item not supported";
   }
   std::vector<size_t> sel;
   if (!view_->resolve(a.set, c.uid, &sel)) co_return "BAD Invalid message sequence set";
@@ -178,9 +177,17 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
               add("INTERNALDATE " +
                   proto::format_date_time_quoted(proto::date_time_from_unix(meta.internal_date)));
               break;
-            case A::kSaveDate:
-              add("SAVEDATE " +
-                  proto::format_date_time_quoted(proto::date_time_from_unix(meta.save_date)));
+            case A::kSaveDate:  // RFC 8514 §4: NIL when unknown
+              add(meta.save_date == 0
+                      ? std::string("SAVEDATE NIL")
+                      : "SAVEDATE " + proto::format_date_time_quoted(
+                                          proto::date_time_from_unix(meta.save_date)));
+              break;
+            case A::kEmailId:  // RFC 8474 §5.1
+              add("EMAILID (" + email_object_id(meta.blob_id) + ")");
+              break;
+            case A::kThreadId:  // RFC 8474 §5.2: no thread ids
+              add("THREADID NIL");
               break;
             case A::kRfc822Size:
               add("RFC822.SIZE " + std::to_string(meta.size));

@@ -8,6 +8,7 @@
 #include "base/strings.hpp"
 #include "imap/proto/mailbox.hpp"
 #include "imap/server/error_map.hpp"
+#include "imap/server/flags.hpp"
 #include "imap/server/session.hpp"
 
 namespace tegami::imap::server {
@@ -56,6 +57,7 @@ std::string normalize_pattern(std::string p) {
 struct Entry {
   const store::Mailbox* mb = nullptr;  // null: implied parent that does not exist
   bool children = false;
+  bool selected_child = false;  // a descendant satisfies the LIST selection options
 };
 
 }  // namespace
@@ -64,13 +66,19 @@ asio::awaitable<Session::Reply> Session::cmd_list(proto::Command& c) {
   const auto& a = c.as<proto::ListArgs>();
   bool lsub = c.type == proto::CommandType::kLsub;
   const char* verb = lsub ? "LSUB" : "LIST";
-  bool sel_subscribed = false, sel_special = false;
+  bool sel_subscribed = false, sel_special = false, sel_recursive = false;
   for (const auto& s : a.selection) {
     if (s == "SUBSCRIBED") sel_subscribed = true;
     if (s == "SPECIAL-USE") sel_special = true;
+    if (s == "RECURSIVEMATCH") sel_recursive = true;
+  }
+  // RFC 5258 §3.1: RECURSIVEMATCH alone (or with REMOTE only) is an error.
+  if (sel_recursive && !sel_subscribed && !sel_special) {
+    co_return "BAD RECURSIVEMATCH needs another selection option";
   }
   if (lsub) sel_subscribed = true;
   bool show_subscribed = !lsub && (a.ret_subscribed || sel_subscribed);
+  bool extended = a.extended || rev2_;
 
   // The empty pattern asks for the hierarchy separator (RFC 9051 §6.3.9).
   if (a.patterns.size() == 1 && a.patterns[0].empty()) {
@@ -82,12 +90,23 @@ asio::awaitable<Session::Reply> Session::cmd_list(proto::Command& c) {
   auto boxes = co_await blocking(fn);
   if (!boxes) co_return no_response(boxes.error(), verb);
 
+  // Does a mailbox satisfy the selection options (RFC 5258 §3.1)?
+  auto selected = [&](const store::Mailbox* mb) {
+    if (!sel_subscribed && !sel_special) return true;
+    if (!mb) return false;
+    if (sel_subscribed && !mb->subscribed) return false;
+    if (sel_special && mb->special_use.empty()) return false;
+    return true;
+  };
   std::map<std::string, Entry> all;  // by name; INBOX sorted first below
   for (const auto& mb : *boxes) all[mb.name].mb = &mb;
   for (const auto& mb : *boxes) {
+    bool sel = selected(&mb);
     for (size_t pos = mb.name.find('/'); pos != std::string::npos;
          pos = mb.name.find('/', pos + 1)) {
-      all[mb.name.substr(0, pos)].children = true;
+      Entry& parent = all[mb.name.substr(0, pos)];
+      parent.children = true;
+      if (sel) parent.selected_child = true;
     }
   }
   std::vector<std::string> patterns;
@@ -105,22 +124,34 @@ asio::awaitable<Session::Reply> Session::cmd_list(proto::Command& c) {
     bool match = false;
     for (const auto& p : patterns) {
       if (!wildcard_match(p, n)) continue;
-      // Implied parents are listed only for a trailing '%' (RFC 3501 §6.3.8).
-      if (!e.mb && (p.empty() || p.back() != '%')) continue;
+      // Implied parents are listed only for a trailing '%' (RFC 3501 §6.3.8) or when they
+      // lead to a mailbox that satisfies the selection (RFC 5258 §3.5 RECURSIVEMATCH).
+      if (!e.mb && (p.empty() || p.back() != '%') && !(sel_recursive && e.selected_child)) {
+        continue;
+      }
       match = true;
     }
     if (!match) continue;
-    if (sel_subscribed && (!e.mb || !e.mb->subscribed)) continue;
-    if (sel_special && (!e.mb || e.mb->special_use.empty())) continue;
+    // RFC 5258 §3.5 / RFC 9051 §6.3.9.4: with RECURSIVEMATCH a mailbox is also listed (with
+    // CHILDINFO) when a descendant satisfies the selection options.
+    bool childinfo = sel_recursive && e.selected_child;
+    if (!selected(e.mb) && !childinfo) continue;
     std::vector<std::string> attrs;
-    if (!e.mb) attrs.push_back(rev2_ ? "\\NonExistent" : "\\Noselect");
+    if (!e.mb) attrs.push_back(extended ? "\\NonExistent" : "\\Noselect");
     if (!lsub) attrs.push_back(e.children ? "\\HasChildren" : "\\HasNoChildren");
     if (show_subscribed && e.mb && e.mb->subscribed) attrs.push_back("\\Subscribed");
     if (e.mb && !e.mb->special_use.empty() && !lsub) attrs.push_back(e.mb->special_use);
     std::string line = std::string("* ") + verb + " (";
     for (size_t i = 0; i < attrs.size(); ++i) line += (i ? " " : "") + attrs[i];
-    line += ") \"/\" " + wire_name(n) + "\r\n";
-    send(line);
+    line += ") \"/\" " + wire_name(n);
+    if (childinfo) {
+      line += " (\"CHILDINFO\" (";
+      if (sel_subscribed) line += "\"SUBSCRIBED\"";
+      if (sel_special) line += std::string(sel_subscribed ? " " : "") + "\"SPECIAL-USE\"";
+      line += "))";
+    }
+    send(line + "\r\n");
+    // RFC 5819 §2: STATUS only for selectable mailboxes.
     if (a.ret_status && e.mb) {
       std::string st = co_await status_items(*e.mb, a.status_items);
       send("* STATUS " + wire_name(n) + " " + st + "\r\n");
@@ -172,8 +203,9 @@ asio::awaitable<std::string> Session::status_items(const store::Mailbox& mb,
       case S::kAppendLimit:
         value = std::to_string(ctx_.append_limit);
         break;
-      case S::kMailboxId:
-        continue;  // OBJECTID is not offered
+      case S::kMailboxId:  // RFC 8474 §4.2
+        value = "(" + mailbox_object_id(mb.id) + ")";
+        break;
     }
     if (out.size() > 1) out += ' ';
     out += std::string(proto::status_item_name(item)) + " " + value;

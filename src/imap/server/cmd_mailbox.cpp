@@ -3,6 +3,7 @@
 // INBOX), §6.3.7-6.3.8 (SUBSCRIBE, UNSUBSCRIBE), RFC 5530 (ALREADYEXISTS, NONEXISTENT, CANNOT).
 #include "base/strings.hpp"
 #include "imap/server/error_map.hpp"
+#include "imap/server/flags.hpp"
 #include "imap/server/session.hpp"
 
 namespace tegami::imap::server {
@@ -29,7 +30,14 @@ asio::awaitable<Session::Reply> Session::cmd_create(proto::Command& c) {
   while (!n.empty() && n.back() == '/') n.pop_back();
   if (iequals(n, "INBOX")) co_return "NO [ALREADYEXISTS] INBOX always exists";
   if (!valid_name(n)) co_return "NO [CANNOT] Invalid mailbox name";
+  for (const auto& p : a.params) {  // RFC 4466 §2.2: unknown parameters are an error
+    if (p.name != "USE") co_return "BAD Unknown CREATE parameter";
+  }
+  // RFC 6154 §3 (CREATE-SPECIAL-USE): a mailbox holds at most one special use here.
   std::string special;
+  if (a.special_use.size() > 1) {
+    co_return "NO [USEATTR] Only one special-use attribute per mailbox is supported";
+  }
   for (const auto& u : a.special_use) {
     for (const char* known : {"\\Drafts", "\\Sent", "\\Junk", "\\Trash", "\\Archive"}) {
       if (iequals(u, known)) special = known;
@@ -50,7 +58,7 @@ asio::awaitable<Session::Reply> Session::cmd_create(proto::Command& c) {
     if (r.code() == Errc::kExists) co_return "NO [ALREADYEXISTS] Mailbox already exists";
     co_return no_response(r.error(), "CREATE");
   }
-  co_return "OK CREATE completed";
+  co_return "OK [MAILBOXID (" + mailbox_object_id(r->id) + ")] CREATE completed";  // RFC 8474
 }
 
 asio::awaitable<Session::Reply> Session::cmd_delete(proto::Command& c) {

@@ -1,6 +1,7 @@
 // SEARCH and UID SEARCH. RFC 9051 §6.4.4 (search keys, CHARSET, [BADCHARSET]), §7.3.4
 // (ESEARCH response for IMAP4rev2), RFC 3501 §6.4.4 / §7.2.5 ("* SEARCH" for IMAP4rev1
-// clients), RFC 4731 (RETURN MIN MAX ALL COUNT).
+// clients), RFC 4731 (RETURN MIN MAX ALL COUNT, MODSEQ with MIN/MAX), RFC 5182 (SAVE),
+// RFC 5032 (OLDER, YOUNGER), RFC 8474 §6 (EMAILID), RFC 8514 §5 (SAVED*).
 #include <algorithm>
 #include <ctime>
 
@@ -38,6 +39,7 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
   const MailboxView& view = *view_;
   std::vector<uint32_t> hits;      // sequence numbers or UIDs, ascending
   std::vector<uint32_t> hit_uids;  // for RETURN (SAVE)
+  std::vector<uint64_t> hit_modseqs;
   bool uid = c.uid;
   auto eval = [&]() -> Status {
     for (size_t i = 0; i < view.size(); ++i) {
@@ -61,12 +63,17 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
         hits.push_back(uid ? meta.uid : m.seq);
         hit_uids.push_back(meta.uid);
         max_modseq = std::max(max_modseq, meta.modseq);
+        hit_modseqs.push_back(meta.modseq);
       }
     }
     return {};
   };
   Status st = co_await blocking(eval);
-  if (!st) co_return no_response(st.error(), "SEARCH");
+  if (!st) {
+    // RFC 5182 §2.1: a failed SEARCH ... RETURN (SAVE) leaves "$" empty.
+    if (a.ret.save) view_->save_result({});
+    co_return no_response(st.error(), "SEARCH");
+  }
 
   if (!rev2_ && !a.ret.given) {  // IMAP4rev1 clients: RFC 3501 §7.2.5
     std::string line = "* SEARCH";
@@ -101,7 +108,16 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
   }
   if (ret.count) line += " COUNT " + std::to_string(hits.size());
   if (ret.all && !hits.empty()) line += " ALL " + proto::sequence_set_string(hits);
-  if (modseq_key && !hits.empty()) line += " MODSEQ " + std::to_string(max_modseq);
+  if (modseq_key && !hits.empty()) {
+    // RFC 4731 §3.2 / RFC 7162 §3.1.5: with only MIN and/or MAX, the highest mod-sequence of
+    // the messages returned; otherwise of all found messages.
+    if ((ret.min || ret.max) && !ret.all && !ret.count) {
+      max_modseq = 0;
+      if (ret.min) max_modseq = hit_modseqs.front();
+      if (ret.max) max_modseq = std::max(max_modseq, hit_modseqs.back());
+    }
+    line += " MODSEQ " + std::to_string(max_modseq);
+  }
   send(line + "\r\n");
   co_return "OK SEARCH completed";
 }

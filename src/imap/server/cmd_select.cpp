@@ -14,6 +14,9 @@ namespace tegami::imap::server {
 asio::awaitable<Session::Reply> Session::cmd_select(proto::Command& c) {
   const auto& a = c.as<proto::SelectArgs>();
   bool examine = c.type == proto::CommandType::kExamine;
+  for (const auto& p : a.params) {  // RFC 4466 §2.2: unknown parameters are an error
+    if (p.name != "CONDSTORE" && p.name != "QRESYNC") co_return "BAD Unknown SELECT parameter";
+  }
   if (state_ == State::kSelected) {
     leave_mailbox();
     state_ = State::kAuth;
@@ -57,6 +60,8 @@ asio::awaitable<Session::Reply> Session::cmd_select(proto::Command& c) {
   send("* OK [UIDNEXT " + std::to_string(view_->uid_next()) + "] Predicted next UID\r\n");
   // RFC 7162 §3.1.2.1: every SELECT/EXAMINE of a CONDSTORE server reports HIGHESTMODSEQ.
   send("* OK [HIGHESTMODSEQ " + std::to_string(view_->modseq()) + "] Highest\r\n");
+  // RFC 8474 §4.1.
+  send("* OK [MAILBOXID (" + mailbox_object_id(mb->id) + ")] Mailbox id\r\n");
   if (rev2_) {
     std::string attrs;
     if (!mb->special_use.empty()) attrs = mb->special_use;

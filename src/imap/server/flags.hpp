@@ -22,6 +22,11 @@ std::optional<ParsedFlags> parse_flags(const std::vector<std::string>& flags);
 // "(\\Seen $Forwarded)"; \Recent is added when `recent`.
 std::string format_flags(uint32_t bits, const std::vector<std::string>& keywords, bool recent);
 
+// RFC 8474 object ids: MAILBOXID from the mailbox id (kept across RENAME), EMAILID from the
+// content blob (kept across COPY and MOVE; messages with identical bytes share it).
+inline std::string mailbox_object_id(store::Id id) { return "M" + std::to_string(id); }
+inline std::string email_object_id(store::Id blob) { return "E" + std::to_string(blob); }
+
 inline constexpr const char* kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
 
 }  // namespace tegami::imap::server

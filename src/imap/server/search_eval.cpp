@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "base/strings.hpp"
+#include "imap/server/flags.hpp"
 #include "imap/server/text_fold.hpp"
 
 namespace tegami::imap::server {
@@ -219,8 +220,9 @@ bool search_matches(const proto::SearchKey& k, const SearchMessage& m, const Sea
       }
       if (k.type == K::kUid) return k.set.contains(meta.uid, scope.max_uid);
       return k.set.contains(m.seq, scope.message_count);
-    case K::kEmailId:
-    case K::kThreadId:
+    case K::kEmailId:  // RFC 8474 §6
+      return k.text == email_object_id(meta.blob_id);
+    case K::kThreadId:  // no thread ids (FETCH THREADID is NIL)
       return false;
   }
   return false;

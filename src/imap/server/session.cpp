@@ -51,7 +51,8 @@ std::string Session::privacy_required_text() const {
 std::string Session::capabilities() const {
   std::string c =
       "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-      "SPECIAL-USE CHILDREN QUOTA QUOTA=RES-STORAGE CONDSTORE APPENDLIMIT=" +
+      "SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES "
+      "WITHIN STATUS=SIZE SAVEDATE OBJECTID QUOTA QUOTA=RES-STORAGE CONDSTORE APPENDLIMIT=" +
       std::to_string(ctx_.append_limit);
   if (state_ == State::kNotAuth) {
     const auto& s = conn_.stream();

@@ -26,6 +26,10 @@ int cmd_check_config(const Args& args);
 int cmd_domain(const Args& args);
 int cmd_account(const Args& args);
 int cmd_app_password(const Args& args);
+int cmd_dns_records(const Args& args);
+
+// Where the DKIM signing keys live: DATA/dkim/<domain>/<selector>.pem.
+std::string dkim_key_dir(const config::Config& cfg);
 
 // Development mode: makes sure tegami.test (+ alias tegami.example) and demo@tegami.test exist,
 // with an app password kept in DATA/dev-credentials.txt, and returns the settings table text.

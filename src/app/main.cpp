@@ -22,6 +22,7 @@ const char* kHelp = R"(usage: tegami <command> [options]
   app-password create ADDRESS --label LABEL   (prints the password once)
   app-password list ADDRESS [--all]
   app-password revoke ADDRESS LABEL|--all
+  dns-records DOMAIN                  MX, SPF, DKIM (keys made on first use), DMARC, SRV lines
 
 Every command takes --config FILE, or --data DIR for a development data folder
 (default ./dev-data).
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   if (cmd == "domain") return cmd_domain(*args);
   if (cmd == "account") return cmd_account(*args);
   if (cmd == "app-password") return cmd_app_password(*args);
+  if (cmd == "dns-records") return cmd_dns_records(*args);
   std::cerr << "tegami: unknown command '" << cmd << "' (see tegami help)\n";
   return 2;
 }

@@ -104,6 +104,7 @@ int cmd_serve(const Args& args) {
   smtp::server::Context sub_ctx = mx_ctx;
   sub_ctx.mode = smtp::server::Mode::kSubmission;
   sub_ctx.allow_auth_without_tls = cfg.dev;
+  sub_ctx.dkim_key_dir = dkim_key_dir(cfg);
 
   int threads = cfg.threads > 0
                     ? cfg.threads

@@ -74,4 +74,15 @@ Result<std::vector<SigningKey>> load_domain_keys(std::string_view dir, std::stri
   return out;
 }
 
+Result<std::vector<SigningKey>> ensure_domain_keys(std::string_view dir, std::string_view domain) {
+  std::vector<SigningKey> out;
+  auto ed = load_or_create_key(dir, domain, kEd25519Selector, KeyType::kEd25519);
+  if (!ed) return ed.error();
+  out.push_back(std::move(*ed));
+  auto rsa = load_or_create_key(dir, domain, kRsaSelector, KeyType::kRsa);
+  if (!rsa) return rsa.error();
+  out.push_back(std::move(*rsa));
+  return out;
+}
+
 }  // namespace tegami::mailauth::dkim

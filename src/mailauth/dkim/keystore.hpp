@@ -24,6 +24,14 @@ Result<SigningKey> load_key(std::string_view dir, std::string_view domain,
 Result<SigningKey> load_or_create_key(std::string_view dir, std::string_view domain,
                                       std::string_view selector, KeyType type);
 
+// Tegami's own selectors: one Ed25519 key (RFC 8463) and one RSA 2048 key per domain, so that
+// verifiers without Ed25519 support still find a signature they can check.
+inline constexpr const char* kEd25519Selector = "tegami-ed";
+inline constexpr const char* kRsaSelector = "tegami-rsa";
+
+// Loads or creates both keys of `domain` (Ed25519 first, then RSA).
+Result<std::vector<SigningKey>> ensure_domain_keys(std::string_view dir, std::string_view domain);
+
 // Every key of a domain (selectors in name order), for `tegami dns-records`.
 Result<std::vector<SigningKey>> load_domain_keys(std::string_view dir, std::string_view domain);
 

@@ -8,6 +8,7 @@
 #include "base/strings.hpp"
 #include "index/message_index.hpp"
 #include "log/log.hpp"
+#include "mailauth/dkim/keystore.hpp"
 #include "net/offload.hpp"
 #include "smtp/server/error_map.hpp"
 #include "smtp/server/mailauth.hpp"
@@ -19,6 +20,36 @@ namespace tegami::smtp::server {
 asio::awaitable<void> Session::deliver(std::string content) {
   Transaction t = std::move(*tx_);
   tx_.reset();
+  if (ctx_.mode == Mode::kSubmission) {
+    // The From field too must name the account's addresses (a missing From is left alone).
+    int from_fields = 0;
+    std::vector<std::string> from = from_addresses(content, &from_fields);
+    if (from_fields > 1) {
+      reply(550, "5.7.1", "The message has several From: fields; a message has one author field");
+      co_return;
+    }
+    for (const auto& a : from) {
+      if (!sender_allowed(t.sendable, a)) {
+        reply(550, "5.7.1", not_your_address_text("From:", a, t.sendable));
+        co_return;
+      }
+    }
+  }
+  // Submission: sign with the From domain's DKIM keys when it has some (tegami dns-records
+  // creates them). The outbound queue will sign the same way.
+  std::string signature;
+  if (ctx_.mode == Mode::kSubmission && !ctx_.dkim_key_dir.empty()) {
+    std::string domain = from_domain(content);
+    std::string dir = ctx_.dkim_key_dir;
+    auto sign = [&content, domain, dir]() -> std::string {
+      if (domain.empty()) return {};
+      auto keys = mailauth::dkim::load_domain_keys(dir, domain);
+      if (!keys || keys->empty()) return {};
+      auto sig = mailauth::dkim::sign(content, *keys);
+      return sig ? *sig : std::string();
+    };
+    signature = co_await net::offload(std::move(sign));
+  }
   std::string id = hex_encode(random_bytes(6));
   net::Stream& s = io_.stream();
   ReceivedInfo ri;
@@ -55,7 +86,7 @@ asio::awaitable<void> Session::deliver(std::string content) {
     auth_header = ao.header;
     junk = ao.junk && ctx_.dmarc_junk;
   }
-  std::string raw = auth_header + format_received(ri) + content;
+  std::string raw = auth_header + format_received(ri) + signature + content;
   content.clear();
   content.shrink_to_fit();
 

@@ -4,7 +4,10 @@
 // names the mail-app setting).
 #include "smtp/server/session.hpp"
 
+#include "account/directory.hpp"
 #include "base/strings.hpp"
+#include "net/offload.hpp"
+#include "smtp/server/error_map.hpp"
 
 namespace tegami::smtp::server {
 
@@ -15,7 +18,41 @@ std::string human_size(uint64_t n) {
   return std::to_string(n) + " bytes";
 }
 
+std::string sender_key(std::string_view address) {
+  std::string a = ascii_lower(address);
+  size_t at = a.rfind('@');
+  if (at == std::string::npos) return a;
+  size_t plus = a.find('+');
+  if (plus != std::string::npos && plus < at) a.erase(plus, at - plus);
+  return a;
+}
+
 }  // namespace
+
+bool sender_allowed(const std::vector<std::string>& allowed, std::string_view address) {
+  std::string k = sender_key(address);
+  for (const auto& a : allowed)
+    if (sender_key(a) == k) return true;
+  return false;
+}
+
+std::string not_your_address_text(std::string_view what, std::string_view address,
+                                  const std::vector<std::string>& allowed) {
+  std::string text = std::string(what) + " <" + std::string(address) +
+                     "> is not one of your addresses; this account can send as ";
+  size_t shown = 0;
+  for (const auto& a : allowed) {
+    if (shown == 10) {
+      text += ", ... (" + std::to_string(allowed.size() - shown) + " more)";
+      break;
+    }
+    if (shown) text += ", ";
+    text += a;
+    ++shown;
+  }
+  if (allowed.empty()) text += "no address";
+  return text;
+}
 
 std::string too_big_text(uint64_t limit) {
   std::string size = human_size(limit);
@@ -48,6 +85,22 @@ asio::awaitable<void> Session::on_mail(const proto::Command& c) {
     co_return;
   }
   Transaction t;
+  if (ctx_.mode == Mode::kSubmission) {
+    // The envelope sender must be one of the account's addresses; <> claims none.
+    store::Store* st = ctx_.store;
+    store::Account acct = *user_;
+    auto fn = [st, acct]() { return account::sendable_addresses(*st, acct); };
+    auto allowed = co_await net::offload(std::move(fn));
+    if (!allowed) {
+      reply(reply_for(allowed.error(), "mail"));
+      co_return;
+    }
+    if (!c.path.null && !sender_allowed(*allowed, c.path.mailbox.str())) {
+      reply(550, "5.7.1", not_your_address_text("Sender", c.path.mailbox.str(), *allowed));
+      co_return;
+    }
+    t.sendable = std::move(*allowed);
+  }
   t.from = c.path;
   t.params = c.mail;
   tx_ = std::move(t);

@@ -141,24 +141,33 @@ std::string strip_auth_results(std::string_view message, std::string_view authse
   return out;
 }
 
-std::string from_domain(std::string_view message) {
+std::vector<std::string> from_addresses(std::string_view message, int* fields) {
   const Field* from = nullptr;
+  int n = 0;
   for (const auto& f : header_fields(message)) {
     if (!iequals(f.name, "From")) continue;
-    if (from) return "";  // several From fields: no single author domain (RFC 7489 §6.6.1)
-    from = &f;
+    ++n;
+    if (!from) from = &f;
   }
-  if (!from) return "";
+  if (fields) *fields = n;
+  std::vector<std::string> out;
+  if (n != 1) return out;
   std::string_view v = from->value;
-  // The first address: an angle-addr if one comes before the first ',' outside quotes and
-  // comments, otherwise the addr-spec itself.
+  // Each mailbox: the angle-addr when there is one, otherwise the addr-spec; display names,
+  // quoted strings and comments are skipped, groups ("name: a@b, c@d;") give their members.
   std::string addr;
-  bool in_angle = false;
+  bool angle = false, had_angle = false;
+  auto flush = [&]() {
+    if (addr.find('@') != std::string::npos) out.push_back(addr);
+    addr.clear();
+    angle = had_angle = false;
+  };
   for (size_t i = 0; i < v.size(); ++i) {
     char c = v[i];
     if (c == '"') {
       for (++i; i < v.size() && v[i] != '"'; ++i)
         if (v[i] == '\\') ++i;
+      if (!angle) addr.clear();
       continue;
     }
     if (c == '(') {
@@ -166,19 +175,40 @@ std::string from_domain(std::string_view message) {
       continue;
     }
     if (c == '<') {
-      in_angle = true;
+      angle = had_angle = true;
       addr.clear();
       continue;
     }
-    if (c == '>' && in_angle) break;
-    if (c == ',' && !in_angle) break;
+    if (c == '>' && angle) {
+      angle = false;
+      continue;
+    }
+    if (angle) {
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') addr += c;
+      continue;
+    }
+    if (c == ',' || c == ';') {
+      flush();
+      continue;
+    }
+    if (c == ':') {  // group name
+      addr.clear();
+      continue;
+    }
+    if (had_angle) continue;
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
     addr += c;
   }
-  size_t at = addr.rfind('@');
-  if (at == std::string::npos) return "";
-  std::string d = ascii_lower(addr.substr(at + 1));
-  while (!d.empty() && (d.back() == '.' || d.back() == ';')) d.pop_back();
+  flush();
+  return out;
+}
+
+std::string from_domain(std::string_view message) {
+  auto addrs = from_addresses(message);
+  if (addrs.empty()) return "";
+  const std::string& a = addrs.front();
+  std::string d = ascii_lower(a.substr(a.rfind('@') + 1));
+  while (!d.empty() && d.back() == '.') d.pop_back();
   return d;
 }
 

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dns/resolver.hpp"
 
@@ -38,7 +39,11 @@ AuthCheckOutcome check_message(dns::Resolver& resolver, std::string_view message
 std::string strip_auth_results(std::string_view message, std::string_view authserv_id,
                                int* removed = nullptr);
 
-// The domain of the single RFC 5322 From address (lower case), or "" when the header section
+// The addr-specs of the From field ("a@example.com"), in order; empty when the header section
+// has no From field or several. *fields (when given) is the number of From fields.
+std::vector<std::string> from_addresses(std::string_view message, int* fields = nullptr);
+
+// The domain of the (first) RFC 5322 From address (lower case), or "" when the header section
 // has no From field, several From fields, or no domain in it.
 std::string from_domain(std::string_view message);
 

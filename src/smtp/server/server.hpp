@@ -37,6 +37,9 @@ struct Context {
   dns::Resolver* resolver = nullptr;
   std::string authserv_id;  // Authentication-Results authserv-id; empty = hostname
   bool dmarc_junk = true;   // DMARC quarantine/reject -> the recipient's Junk folder
+  // Submission: DKIM keys (<dir>/<domain>/<selector>.pem); mail whose From domain has keys is
+  // signed. Empty: no signing.
+  std::string dkim_key_dir;
 };
 
 // Serves one client connection. Never throws; returns when the connection is over.

@@ -30,7 +30,16 @@ struct Transaction {
   std::vector<Recipient> rcpts;
   bool bdat = false;    // a BDAT chunk has been received: DATA is no longer allowed
   std::string content;  // BDAT chunks so far
+  // Submission: the addresses the signed-in account may send as (MAIL FROM and From).
+  std::vector<std::string> sendable;
 };
+
+// Submission sender policy (issue 4): `address` is one of `allowed` (case-insensitive, a
+// "+tag" in the local part ignored).
+bool sender_allowed(const std::vector<std::string>& allowed, std::string_view address);
+// "<x@y> is not one of your addresses; send as a@b, c@d" for 550 5.7.1.
+std::string not_your_address_text(std::string_view what, std::string_view address,
+                                  const std::vector<std::string>& allowed);
 
 // "Message too big: the limit is 20 MB ... Mail Drop" (PRODUCT.md §6), for 552 5.3.4.
 std::string too_big_text(uint64_t limit);

@@ -86,8 +86,9 @@ struct World {
     return out;
   }
 
-  std::vector<std::string> inbox(const store::Account& a) {
-    auto mb = must(store->get_mailbox(a.id, "INBOX"));
+  std::vector<std::string> inbox(const store::Account& a) { return folder(a, "INBOX"); }
+  std::vector<std::string> folder(const store::Account& a, const std::string& name) {
+    auto mb = must(store->get_mailbox(a.id, name));
     std::vector<std::string> out;
     for (const auto& m : must(store->list_messages(mb.id)))
       out.push_back(must(store->read_blob(m.blob_id)));

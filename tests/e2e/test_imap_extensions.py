@@ -2,7 +2,8 @@
 
 CAPABILITY advertises what is tested here: ESEARCH and SEARCHRES (RFC 4731, 5182),
 LIST-EXTENDED and LIST-STATUS (RFC 5258, 5819), CREATE-SPECIAL-USE (RFC 6154), STATUS=SIZE
-(RFC 8438), SAVEDATE (RFC 8514), OBJECTID (RFC 8474), WITHIN (RFC 5032).
+(RFC 8438), SAVEDATE (RFC 8514), OBJECTID (RFC 8474), WITHIN (RFC 5032), UNAUTHENTICATE
+(RFC 8437), QRESYNC (RFC 7162).
 """
 import email.utils
 import imaplib
@@ -35,7 +36,8 @@ class ImapExtensionsTest(harness.ServerTest):
         self.assertEqual(typ, "OK")
         caps = data[0].decode().split()
         for cap in ["ESEARCH", "SEARCHRES", "LIST-EXTENDED", "LIST-STATUS", "CREATE-SPECIAL-USE",
-                    "SPECIAL-USE", "STATUS=SIZE", "SAVEDATE", "OBJECTID", "WITHIN", "CONDSTORE"]:
+                    "SPECIAL-USE", "STATUS=SIZE", "SAVEDATE", "OBJECTID", "WITHIN", "CONDSTORE",
+                    "QRESYNC", "UNAUTHENTICATE"]:
             self.assertIn(cap, caps)
         m.logout()
 
@@ -122,6 +124,58 @@ class ImapExtensionsTest(harness.ServerTest):
         self.assertIn(f"EMAILID ({emailid})", data[0].decode())
         typ, data = m.search(None, "SAVEDSINCE", "1-Jan-2000", "SAVEDATESUPPORTED")
         self.assertEqual(data[0].split(), [b"1"])
+        m.logout()
+
+    def test_06_unauthenticate(self):
+        imaplib.Commands.setdefault("UNAUTHENTICATE", ("AUTH", "SELECTED"))
+        m = self.imap()
+        m.select("INBOX")
+        typ, data = m._simple_command("UNAUTHENTICATE")
+        self.assertEqual(typ, "OK")
+        with self.assertRaisesRegex(imaplib.IMAP4.error, "Sign in first"):
+            m._simple_command("LIST", '""', "*")
+        m.state = "NONAUTH"  # imaplib does not know UNAUTHENTICATE
+        typ, data = m.login(DEMO, self.server.app_password)
+        self.assertEqual(typ, "OK")
+        typ, data = m.select("INBOX")
+        self.assertEqual(typ, "OK")
+        m.logout()
+
+    def test_07_qresync(self):
+        m = self.imap()
+        typ, data = m.enable("QRESYNC")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.response("ENABLED")[1], [b"QRESYNC"])
+        m.create("Qresync")
+        for i in range(4):
+            m.append("Qresync", None, None, message(f"qresync {i}"))
+        typ, data = m.select("Qresync")
+        self.assertEqual(typ, "OK")
+        uidvalidity = int(m.response("UIDVALIDITY")[1][0])
+        modseq = int(m.response("HIGHESTMODSEQ")[1][0])
+        m.store("1", "+FLAGS.SILENT", "(\\Deleted)")
+        typ, data = m.expunge()
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data, [None])  # no EXPUNGE responses once QRESYNC is enabled
+        self.assertEqual(m.response("VANISHED")[1], [b"1"])
+        m.uid("STORE", "3", "+FLAGS.SILENT", "(\\Seen)")
+        typ, data = m.uid("FETCH", "1:*", "(FLAGS) (CHANGEDSINCE %d VANISHED)" % modseq)
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.response("VANISHED")[1], [b"(EARLIER) 1"])
+        self.assertEqual(len(data), 1)
+        self.assertIn(b"UID 3", data[0])
+        m.logout()
+
+        # A client coming back with what it knew resynchronises in one SELECT.
+        m = self.imap()
+        m.enable("QRESYNC")
+        typ, data = m._simple_command("SELECT", "Qresync",
+                                      "(QRESYNC (%d %d 1:4))" % (uidvalidity, modseq))
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.response("VANISHED")[1], [b"(EARLIER) 1"])
+        fetches = m.response("FETCH")[1]
+        self.assertEqual(len(fetches), 1, fetches)
+        self.assertRegex(fetches[0].decode(), r"^2 \(UID 3 FLAGS \(\\Seen\) MODSEQ \(\d+\)\)$")
         m.logout()
 
 

@@ -70,6 +70,11 @@ asio::awaitable<Session::Reply> Session::cmd_enable(proto::Command& c) {
       condstore_ = true;
       enabled += " CONDSTORE";
     }
+    if (cap == "QRESYNC" && !qresync_) {  // RFC 7162 §3.2.3; implies CONDSTORE
+      qresync_ = true;
+      condstore_ = true;
+      enabled += " QRESYNC";
+    }
     // UTF8=ACCEPT is not offered: ENABLE ignores it (RFC 5161 §3.1).
   }
   send("* ENABLED" + enabled + "\r\n");

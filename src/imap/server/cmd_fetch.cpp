@@ -2,7 +2,8 @@
 // set by BODY[] without PEEK), §7.5.2 (FETCH response: ENVELOPE, BODY, BODYSTRUCTURE,
 // INTERNALDATE, RFC822.SIZE, FLAGS, UID), RFC 3501 §6.4.5 (RFC822, RFC822.HEADER, RFC822.TEXT),
 // RFC 3516 (BINARY[], BINARY.SIZE[], literal8), RFC 9051 §6.4.9 (UID FETCH always returns UID),
-// RFC 8514 §4 (SAVEDATE), RFC 8474 §5 (EMAILID, THREADID NIL).
+// RFC 8514 §4 (SAVEDATE), RFC 8474 §5 (EMAILID, THREADID NIL), RFC 7162 §3.1.4 (MODSEQ,
+// CHANGEDSINCE), §3.2.6 (VANISHED modifier).
 // ENVELOPE and BODYSTRUCTURE come from the index strings, sections from the part byte ranges.
 #include <algorithm>
 
@@ -78,7 +79,25 @@ FetchPlan plan_fetch(const proto::FetchArgs& a, bool uid_command) {
 
 asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
   const auto& a = c.as<proto::FetchArgs>();
-  if (a.vanished) co_return "BAD QRESYNC is not supported";
+  // RFC 7162 §3.2.6: UID FETCH ... (CHANGEDSINCE m VANISHED) first reports the UIDs of the set
+  // expunged since m as VANISHED (EARLIER).
+  if (a.vanished) {
+    if (!qresync_) co_return "BAD QRESYNC is not enabled";
+    if (!c.uid || !a.changed_since) co_return "BAD VANISHED needs UID FETCH and CHANGEDSINCE";
+    store::Id id = view_->id();
+    uint64_t since = *a.changed_since;
+    auto fn = [&] { return ctx_.store->changes_since(id, since); };
+    auto changes = co_await blocking(fn);
+    if (!changes) co_return no_response(changes.error(), "FETCH");
+    uint32_t largest = std::max(view_->max_uid(), view_->uid_next() - 1);
+    std::vector<uint32_t> gone;
+    for (uint32_t uid : changes->expunged) {
+      // Still numbered here: announced by the VANISHED that ends this command.
+      if (view_->seq_of(uid) != 0) continue;
+      if (a.set.saved ? false : a.set.contains(uid, largest)) gone.push_back(uid);
+    }
+    if (!gone.empty()) send("* VANISHED (EARLIER) " + proto::sequence_set_string(gone) + "\r\n");
+  }
   for (const auto& att : a.atts) {
     if (att.type == A::kPreview) co_return "BAD Fetch item not supported";
   }

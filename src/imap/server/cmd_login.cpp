@@ -1,6 +1,7 @@
 // Signing in. RFC 9051 §6.2.1 (STARTTLS), §6.2.2 (AUTHENTICATE), §6.2.3 (LOGIN), §7.1
 // (LOGINDISABLED, PRIVACYREQUIRED via RFC 5530), RFC 4616 (PLAIN), RFC 4959 (SASL-IR),
-// PRODUCT.md §1-3 (no sign-in before TLS, app passwords, throttling, revocation).
+// PRODUCT.md §1-3 (no sign-in before TLS, app passwords, throttling, revocation), RFC 8437
+// (UNAUTHENTICATE).
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -112,6 +113,24 @@ asio::awaitable<Session::Reply> Session::finish_login(std::string_view user,
   }
   log::info("imap_login", {{"account", account_.address}, {"remote", conn_.stream().remote_ip()}});
   co_return "OK [CAPABILITY " + capabilities() + "] Signed in";
+}
+
+// RFC 8437 §3: back to the not authenticated state. The selected mailbox is closed without
+// expunging, everything ENABLEd is forgotten, and the account's notifications stop; TLS stays.
+asio::awaitable<Session::Reply> Session::cmd_unauthenticate(proto::Command&) {
+  if (state_ == State::kSelected) leave_mailbox();
+  if (account_token_ && ctx_.hub) ctx_.hub->unsubscribe(account_token_);
+  account_token_ = 0;
+  log::info("imap_unauthenticate", {{"account", account_.address}});
+  account_ = store::Account{};
+  app_password_id_ = 0;
+  signals_->app_password_id = 0;
+  rev2_ = false;
+  condstore_ = false;
+  qresync_ = false;
+  state_ = State::kNotAuth;
+  conn_.stream().set_read_timeout(ctx_.login_timeout);
+  co_return "OK [CAPABILITY " + capabilities() + "] Signed out; sign in again";
 }
 
 }  // namespace tegami::imap::server

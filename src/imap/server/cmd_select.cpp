@@ -1,10 +1,12 @@
 // Selecting. RFC 9051 §6.3.2 (SELECT), §6.3.3 (EXAMINE), §6.4.1 (CLOSE), §7.1 ([CLOSED],
 // [READ-ONLY], [READ-WRITE], [PERMANENTFLAGS], [UIDVALIDITY], [UIDNEXT]); RFC 3501 §6.3.1
-// (IMAP4rev1 clients also get RECENT and [UNSEEN n]); RFC 3691 (UNSELECT).
+// (IMAP4rev1 clients also get RECENT and [UNSEEN n]); RFC 3691 (UNSELECT); RFC 7162 §3.1.8
+// (CONDSTORE parameter), §3.2.5 (QRESYNC parameter: VANISHED (EARLIER) and changed flags).
 #include <algorithm>
 #include <set>
 
 #include "base/strings.hpp"
+#include "imap/proto/response.hpp"
 #include "imap/server/error_map.hpp"
 #include "imap/server/flags.hpp"
 #include "imap/server/session.hpp"
@@ -17,12 +19,13 @@ asio::awaitable<Session::Reply> Session::cmd_select(proto::Command& c) {
   for (const auto& p : a.params) {  // RFC 4466 §2.2: unknown parameters are an error
     if (p.name != "CONDSTORE" && p.name != "QRESYNC") co_return "BAD Unknown SELECT parameter";
   }
+  // RFC 7162 §3.2.5: the QRESYNC parameter needs ENABLE QRESYNC first.
+  if (a.qresync && !qresync_) co_return "BAD QRESYNC is not enabled";
   if (state_ == State::kSelected) {
     leave_mailbox();
     state_ = State::kAuth;
     send("* OK [CLOSED] Previous mailbox closed\r\n");
   }
-  if (a.qresync) co_return "BAD QRESYNC is not supported";
   if (a.condstore) condstore_ = true;  // RFC 7162 §3.1.8
   auto name = from_wire(a.mailbox);
   if (!name) co_return "NO [CANNOT] Invalid mailbox name";
@@ -67,7 +70,46 @@ asio::awaitable<Session::Reply> Session::cmd_select(proto::Command& c) {
     if (!mb->special_use.empty()) attrs = mb->special_use;
     send("* LIST (" + attrs + ") \"/\" " + wire_name(mb->name) + "\r\n");
   }
+  if (a.qresync && a.qresync->uidvalidity == view_->uid_validity()) {
+    Status st = co_await qresync_select(*a.qresync);
+    if (!st) {
+      leave_mailbox();
+      state_ = State::kAuth;
+      co_return no_response(st.error(), "SELECT");
+    }
+  }
   co_return examine ? "OK [READ-ONLY] EXAMINE completed" : "OK [READ-WRITE] SELECT completed";
+}
+
+// RFC 7162 §3.2.5.1: after the usual SELECT responses, VANISHED (EARLIER) for the known UIDs
+// expunged since the client's mod-sequence, then FETCH (UID FLAGS MODSEQ) for every message
+// changed since. The store keeps every expunged UID with its mod-sequence, so the
+// sequence-match data (§3.2.5.2) is not needed and is ignored. With another UIDVALIDITY the
+// parameter is ignored (the client resynchronises in full).
+asio::awaitable<Status> Session::qresync_select(const proto::QresyncParams& q) {
+  store::Id id = view_->id();
+  uint64_t since = q.modseq;
+  auto fn = [&] { return ctx_.store->changes_since(id, since); };
+  auto changes = co_await blocking(fn);
+  if (!changes) co_return changes.error();
+  std::vector<uint32_t> vanished;
+  for (uint32_t uid : changes->expunged) {
+    if (view_->seq_of(uid) != 0) continue;  // expunged after the load: the next sync says so
+    if (q.known_uids && !q.known_uids->contains(uid, UINT32_MAX)) continue;
+    vanished.push_back(uid);
+  }
+  std::string out;
+  if (!vanished.empty())
+    out += "* VANISHED (EARLIER) " + proto::sequence_set_string(vanished) + "\r\n";
+  for (size_t i = 0; i < view_->size(); ++i) {
+    const auto& m = view_->at(i);
+    if (m.modseq <= since) continue;
+    out += "* " + std::to_string(i + 1) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS " +
+           format_flags(m.flags, m.keywords, false) + " MODSEQ (" + std::to_string(m.modseq) +
+           "))\r\n";
+  }
+  send(out);
+  co_return Status{};
 }
 
 asio::awaitable<Session::Reply> Session::cmd_close(proto::Command&) {

@@ -119,5 +119,62 @@ TEST(ImapConcurrent, TwoSessionsSeeEachOtherAndIdleEndsOnRevocation) {
   EXPECT_TRUE(a.s->closed);
 }
 
+// QRESYNC (RFC 7162 §3.2.10, §3.2): once enabled, expunges by another session arrive as
+// VANISHED (pushed during IDLE too); while one is held back during FETCH, the session says a
+// HIGHESTMODSEQ below it.
+TEST(ImapConcurrent, QresyncVanishedAndHeldBackExpunges) {
+  World w;
+  asio::io_context io;
+  Reader a(std::make_shared<Shared>(io));
+  Reader b(std::make_shared<Shared>(io));
+  asio::co_spawn(io, serve(std::make_unique<PipeStream>(a.s), w.ctx), asio::detached);
+  asio::co_spawn(io, serve(std::make_unique<PipeStream>(b.s), w.ctx), asio::detached);
+  std::string between;
+  auto driver = [&]() -> asio::awaitable<void> {
+    testing::feed(*a.s, w.login_line("a1") + "a2 SELECT INBOX\r\n");
+    testing::feed(*b.s, w.login_line("b1") + "b2 ENABLE QRESYNC\r\nb3 SELECT INBOX\r\n");
+    co_await a.wait_for("a2 OK");
+    co_await b.wait_for("* ENABLED QRESYNC\r\nb2 OK");
+    co_await b.wait_for("b3 OK");
+    testing::feed(*a.s, append_cmd("a3", msg("one")) + append_cmd("a4", msg("two")) +
+                            append_cmd("a5", msg("three")));
+    co_await a.wait_for("a5 OK");
+    testing::feed(*b.s, "b4 NOOP\r\n");
+    co_await b.wait_for("* 3 EXISTS\r\n");
+    co_await b.wait_for("b4 OK");
+    testing::feed(*b.s, "b5 IDLE\r\n");
+    co_await b.wait_for("+ idling\r\n");
+    testing::feed(*a.s, "a6 STORE 1 +FLAGS.SILENT (\\Deleted)\r\na7 EXPUNGE\r\n");
+    co_await a.wait_for("* 1 EXPUNGE\r\na7 OK");
+    co_await b.wait_for(
+        "* 1 FETCH (UID 1 FLAGS (\\Deleted \\Recent) MODSEQ (5))\r\n"
+        "* VANISHED 1\r\n");
+    testing::feed(*b.s, "DONE\r\n");
+    co_await b.wait_for("b5 OK IDLE terminated\r\n");
+    testing::feed(*a.s, "a8 UID STORE 2 +FLAGS.SILENT (\\Deleted)\r\na9 UID EXPUNGE 2\r\n");
+    co_await a.wait_for("a9 OK");
+    testing::feed(*b.s, "b6 FETCH 1:* (UID)\r\n");
+    co_await b.wait_for("b6 OK");
+    between = b.s->output.substr(b.s->output.rfind("b5 OK"));
+    testing::feed(*b.s, "b7 NOOP\r\n");
+    co_await b.wait_for("* VANISHED 2\r\nb7 OK");
+    testing::feed(*b.s, "b8 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 3 VANISHED)\r\n");
+    co_await b.wait_for(
+        "* VANISHED (EARLIER) 1:2\r\n* 1 FETCH (UID 3 FLAGS (\\Recent) MODSEQ (4))"
+        "\r\nb8 OK");
+    for (auto* r : {&a, &b}) {
+      r->s->eof = true;
+      r->s->timer.cancel();
+    }
+  };
+  asio::co_spawn(io, std::move(driver), asio::detached);
+  io.run();
+  EXPECT_EQ(a.failures, "") << a.s->output;
+  EXPECT_EQ(b.failures, "") << b.s->output;
+  EXPECT_THAT(between, ::testing::HasSubstr("* 1 FETCH (UID 2)\r\n* 2 FETCH (UID 3)\r\n"));
+  EXPECT_THAT(between, ::testing::HasSubstr("* OK [HIGHESTMODSEQ 6] Expunges pending\r\nb6 OK"));
+  EXPECT_THAT(between, ::testing::Not(::testing::HasSubstr("VANISHED")));
+}
+
 }  // namespace
 }  // namespace tegami::imap::server

@@ -1,10 +1,12 @@
 // Selected-mailbox state. RFC 9051 §2.3.1.2 (sequence numbers), §7.4.1 (EXPUNGE: numbers of
 // later messages drop by one; responses in descending order keep them valid), §7.5.1 (no
-// EXPUNGE while answering FETCH, STORE, SEARCH), RFC 3501 §2.3.2 (\Recent, session-local here).
+// EXPUNGE while answering FETCH, STORE, SEARCH), RFC 3501 §2.3.2 (\Recent, session-local here),
+// RFC 7162 §3.2.10 (VANISHED instead of EXPUNGE once QRESYNC is enabled).
 #include "imap/server/mailbox_view.hpp"
 
 #include <algorithm>
 
+#include "imap/proto/response.hpp"
 #include "imap/server/flags.hpp"
 
 namespace tegami::imap::server {
@@ -99,7 +101,8 @@ void MailboxView::set_flags(uint32_t uid, uint32_t flags, const std::vector<std:
 }
 
 void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, std::string* out,
-                        bool condstore) {
+                        bool condstore, bool vanished) {
+  if (expunged_.empty()) expunge_floor_ = modseq_;
   for (uint32_t uid : c.expunged) {
     if (seq_of(uid) != 0) expunged_.insert(uid);
   }
@@ -135,17 +138,21 @@ void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, 
   if (c.highest_modseq > modseq_) modseq_ = c.highest_modseq;
   if (c.uid_next > uid_next_) uid_next_ = c.uid_next;
   if (top + 1 > uid_next_) uid_next_ = top + 1;
-  if (allow_expunge) flush_expunges(out);
+  if (allow_expunge) flush_expunges(out, vanished);
   if (added) {
     *out += "* " + std::to_string(msgs_.size()) + " EXISTS\r\n";
     if (!rev2) *out += "* " + std::to_string(recent_.size()) + " RECENT\r\n";
   }
 }
 
-void MailboxView::flush_expunges(std::string* out) {
+void MailboxView::flush_expunges(std::string* out, bool vanished) {
   if (expunged_.empty()) return;
-  // Descending sequence numbers, so that each one is still valid when the client applies it.
-  if (out) {
+  if (out && vanished) {  // RFC 7162 §3.2.10: UIDs, ascending (std::set order)
+    *out += "* VANISHED " +
+            proto::sequence_set_string(std::vector<uint32_t>(expunged_.begin(), expunged_.end())) +
+            "\r\n";
+  } else if (out) {
+    // Descending sequence numbers, so that each one is still valid when the client applies it.
     for (size_t i = msgs_.size(); i-- > 0;) {
       if (expunged_.count(msgs_[i].uid)) *out += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
     }

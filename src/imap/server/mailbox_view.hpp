@@ -60,11 +60,15 @@ class MailboxView {
   // Brings the view up to date with changes from the store and appends the untagged
   // responses: FETCH (UID FLAGS) for flag changes by others, EXPUNGE (descending, only when
   // allow_expunge), EXISTS (and RECENT for IMAP4rev1) for new messages. With `condstore`
-  // (RFC 7162 §3.1.4.1) the FETCH responses carry MODSEQ.
+  // (RFC 7162 §3.1.4.1) the FETCH responses carry MODSEQ. With `vanished` (QRESYNC enabled,
+  // RFC 7162 §3.2.10) expunges are announced as one "* VANISHED uid-set" instead of EXPUNGE.
   void apply(const store::Changes& c, bool allow_expunge, bool rev2, std::string* out,
-             bool condstore = false);
+             bool condstore = false, bool vanished = false);
   // Announces and removes the expunged messages held back so far.
-  void flush_expunges(std::string* out);
+  void flush_expunges(std::string* out, bool vanished = false);
+  // While expunges are held back: a mod-sequence below all of theirs (the view's modseq before
+  // the first of them arrived), for "* OK [HIGHESTMODSEQ n]" (RFC 7162 §3.2). 0 when none.
+  uint64_t held_expunge_floor() const { return expunged_.empty() ? 0 : expunge_floor_; }
   // Removes held-back expunges without announcing them (CLOSE).
   void drop_expunged() { flush_expunges(nullptr); }
 
@@ -77,6 +81,7 @@ class MailboxView {
   std::set<std::string> keywords_;  // announced in FLAGS
   bool read_only_ = false;
   uint64_t modseq_ = 0;
+  uint64_t expunge_floor_ = 0;
   uint32_t uid_next_ = 1;
 };
 

@@ -52,7 +52,8 @@ std::string Session::capabilities() const {
   std::string c =
       "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
       "SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES "
-      "WITHIN STATUS=SIZE SAVEDATE OBJECTID QUOTA QUOTA=RES-STORAGE CONDSTORE APPENDLIMIT=" +
+      "WITHIN STATUS=SIZE SAVEDATE OBJECTID UNAUTHENTICATE QUOTA QUOTA=RES-STORAGE CONDSTORE "
+      "QRESYNC APPENDLIMIT=" +
       std::to_string(ctx_.append_limit);
   if (state_ == State::kNotAuth) {
     const auto& s = conn_.stream();
@@ -175,7 +176,13 @@ asio::awaitable<void> Session::sync(bool allow_expunge) {
     co_return;
   }
   std::string out;
-  view_->apply(*changes, allow_expunge, rev2_, &out, condstore_);
+  view_->apply(*changes, allow_expunge, rev2_, &out, condstore_, qresync_);
+  // RFC 7162 §3.2: while expunges are held back, a client that saw larger MODSEQs must not
+  // take them as its resync point; tell it a mod-sequence below the pending expunges.
+  if (qresync_ && !allow_expunge && view_->held_expunge_floor() != 0) {
+    out += "* OK [HIGHESTMODSEQ " + std::to_string(view_->held_expunge_floor()) +
+           "] Expunges pending\r\n";
+  }
   send(out);
 }
 
@@ -324,6 +331,8 @@ asio::awaitable<Session::Reply> Session::dispatch(proto::Command& c) {
       co_return "BAD Already signed in";
     case T::kEnable:
       co_return co_await cmd_enable(c);
+    case T::kUnauthenticate:
+      co_return co_await cmd_unauthenticate(c);
     case T::kSelect:
     case T::kExamine:
       co_return co_await cmd_select(c);

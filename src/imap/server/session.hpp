@@ -78,6 +78,7 @@ class Session {
   asio::awaitable<Reply> cmd_starttls(proto::Command& c);
   asio::awaitable<Reply> cmd_login(proto::Command& c);
   asio::awaitable<Reply> cmd_authenticate(proto::Command& c);
+  asio::awaitable<Reply> cmd_unauthenticate(proto::Command& c);
   asio::awaitable<Reply> finish_login(std::string_view user, std::string_view password);
   asio::awaitable<Reply> cmd_select(proto::Command& c);
   asio::awaitable<Reply> cmd_close(proto::Command& c);
@@ -98,6 +99,8 @@ class Session {
   asio::awaitable<Reply> cmd_copy(proto::Command& c);
   asio::awaitable<Reply> cmd_quota(proto::Command& c);
 
+  asio::awaitable<Status> qresync_select(const proto::QresyncParams& q);
+
   // STATUS data for one mailbox, "(MESSAGES 3 UIDNEXT 4)".
   asio::awaitable<std::string> status_items(const store::Mailbox& mb,
                                             const std::vector<proto::StatusItem>& items);
@@ -108,6 +111,7 @@ class Session {
   State state_ = State::kNotAuth;
   bool rev2_ = false;
   bool condstore_ = false;  // RFC 7162 §3.1: enabled by ENABLE or a CONDSTORE-using command
+  bool qresync_ = false;    // RFC 7162 §3.2.3: ENABLE QRESYNC (implies condstore_)
   store::Account account_;
   store::Id app_password_id_ = 0;
   std::string client_name_;

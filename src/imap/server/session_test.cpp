@@ -55,8 +55,9 @@ TEST(ImapSession, GreetingAndCapabilitiesOverTls) {
   EXPECT_TRUE(out.starts_with(
       "* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE "
       "IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED "
-      "LIST-STATUS ESEARCH SEARCHRES WITHIN STATUS=SIZE SAVEDATE OBJECTID QUOTA QUOTA=RES-STORAGE "
-      "CONDSTORE APPENDLIMIT=20971520 AUTH=PLAIN] Tegami ready\r\n"))
+      "LIST-STATUS ESEARCH SEARCHRES WITHIN STATUS=SIZE SAVEDATE OBJECTID UNAUTHENTICATE QUOTA "
+      "QUOTA=RES-STORAGE "
+      "CONDSTORE QRESYNC APPENDLIMIT=20971520 AUTH=PLAIN] Tegami ready\r\n"))
       << out;
   EXPECT_THAT(out, HasSubstr("a OK CAPABILITY completed\r\n"));
   EXPECT_THAT(out, Not(HasSubstr("STARTTLS")));
@@ -478,6 +479,57 @@ TEST(ImapSession, Rev2Select) {
   EXPECT_THAT(sel, Not(HasSubstr("[UNSEEN")));
   EXPECT_THAT(sel, HasSubstr("* LIST () \"/\" INBOX\r\n"));
   EXPECT_THAT(out, HasSubstr("* ID (\"name\" \"Tegami\""));
+}
+
+// QRESYNC (RFC 7162 §3.2): ENABLE first; VANISHED instead of EXPUNGE; SELECT with the QRESYNC
+// parameter reports what vanished and changed since the client's mod-sequence.
+TEST(ImapSession, Qresync) {
+  World w;
+  std::string script = w.login_line();
+  for (int i = 1; i <= 4; ++i) {  // UIDs 1-4 with mod-sequences 2-5
+    script += append("p" + std::to_string(i), simple_message("m" + std::to_string(i), "b"));
+  }
+  script +=
+      "b SELECT INBOX (QRESYNC (1 1))\r\n"
+      "c SELECT INBOX\r\n"
+      "d UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n"
+      "e ENABLE QRESYNC\r\n"
+      "f STORE 2 +FLAGS.SILENT (\\Deleted)\r\n"   // modseq 6
+      "g EXPUNGE\r\n"                             // modseq 7
+      "h UID STORE 3 +FLAGS.SILENT (\\Seen)\r\n"  // modseq 8
+      "i UID FETCH 1:* (FLAGS) (CHANGEDSINCE 5 VANISHED)\r\n"
+      "j FETCH 1:* (FLAGS) (CHANGEDSINCE 5 VANISHED)\r\n";
+  std::string out = w.run(script);
+  EXPECT_THAT(out, HasSubstr("b BAD QRESYNC is not enabled\r\n"));
+  EXPECT_THAT(out, HasSubstr("d BAD QRESYNC is not enabled\r\n"));
+  EXPECT_THAT(out, HasSubstr("* ENABLED QRESYNC\r\ne OK"));
+  EXPECT_THAT(out, HasSubstr("* VANISHED 2\r\ng OK"));
+  EXPECT_THAT(out, Not(HasSubstr("EXPUNGE\r\n")));
+  EXPECT_THAT(out, HasSubstr("* VANISHED (EARLIER) 2\r\n* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ "
+                             "(8))\r\ni OK"));
+  EXPECT_THAT(out, HasSubstr("j BAD"));
+  size_t p = out.find("[UIDVALIDITY ");
+  ASSERT_NE(p, std::string::npos);
+  std::string uv = out.substr(p + 13, out.find(']', p) - p - 13);
+  std::string other_uv = uv == "7" ? "8" : "7";
+
+  // A later session resynchronises.
+  std::string out2 =
+      w.run(w.login_line() + "b ENABLE QRESYNC\r\n" + "c SELECT INBOX (QRESYNC (" + uv +
+            " 5 1:4))\r\n" + "d EXAMINE INBOX (QRESYNC (" + uv + " 5 3:4))\r\n" +
+            "e SELECT INBOX (QRESYNC (" + uv + " 8))\r\n" + "f SELECT INBOX (QRESYNC (" + other_uv +
+            " 2))\r\n" + "g SELECT INBOX (QRESYNC (" + uv + " 1 1:9 (1:3 1:3)))\r\n");
+  EXPECT_THAT(out2, HasSubstr("* OK [HIGHESTMODSEQ 8] Highest\r\n"));
+  EXPECT_THAT(out2, HasSubstr("] Mailbox id\r\n* VANISHED (EARLIER) 2\r\n"
+                              "* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ (8))\r\nc OK [READ-WRITE]"));
+  EXPECT_THAT(out2, HasSubstr("] Mailbox id\r\n* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ (8))\r\n"
+                              "d OK [READ-ONLY]"));
+  EXPECT_THAT(out2, HasSubstr("] Mailbox id\r\ne OK [READ-WRITE]"));
+  EXPECT_THAT(out2, HasSubstr("] Mailbox id\r\nf OK [READ-WRITE]"));
+  EXPECT_THAT(out2, HasSubstr("] Mailbox id\r\n* VANISHED (EARLIER) 2\r\n"
+                              "* 1 FETCH (UID 1 FLAGS () MODSEQ (2))\r\n"
+                              "* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ (8))\r\n"
+                              "* 3 FETCH (UID 4 FLAGS () MODSEQ (5))\r\ng OK [READ-WRITE]"));
 }
 
 }  // namespace

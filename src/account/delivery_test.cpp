@@ -56,6 +56,24 @@ TEST(Delivery, OncePerAccountAndPublished) {
   EXPECT_GT(w.reload(w.demo).used_bytes, 0);
 }
 
+TEST(Delivery, SpecialUseMailboxOrInbox) {
+  World w;
+  auto junk = w.must(w.store->get_mailbox(w.demo.id, "Junk"));
+  ASSERT_EQ(junk.special_use, "\\Junk");
+  auto r = deliver_to_special(*w.store, nullptr, kMessage, index_for_test(), {w.demo.id},
+                              1'800'000'000, "\\Junk");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].mailbox_id, junk.id);
+  EXPECT_EQ(inbox_count(w, w.demo.id), 0u);
+  // Without a Junk mailbox (the user deleted it) the message still arrives, in INBOX.
+  ASSERT_TRUE(w.store->delete_mailbox(junk.id).ok());
+  r = deliver_to_special(*w.store, nullptr, kMessage, index_for_test(), {w.demo.id}, 1'800'000'000,
+                         "\\Junk");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(inbox_count(w, w.demo.id), 1u);
+}
+
 TEST(Delivery, EmptyListDeliversNothing) {
   World w;
   auto r = deliver_to_inboxes(*w.store, nullptr, kMessage, index_for_test(), {}, 0);

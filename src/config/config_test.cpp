@@ -38,6 +38,43 @@ message_size = 10_485_760
   EXPECT_EQ(c->message_size, 10485760);
 }
 
+TEST(Config, DnsAndMailauth) {
+  auto d = load_text("", "t.toml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->dns_forwarder, "");
+  EXPECT_EQ(d->dns_timeout_ms, 10000);
+  EXPECT_TRUE(d->mailauth_check);
+  EXPECT_TRUE(d->dmarc_junk);
+  EXPECT_EQ(d->authserv_id, "");
+  auto c = load_text(R"([dns]
+forwarder = "127.0.0.1@5353"
+trust_anchor = "/usr/share/dns/root.key"
+timeout_ms = 2000
+[mailauth]
+authserv_id = "mx.example.com"
+check = false
+dmarc_junk = false
+)",
+                     "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->dns_forwarder, "127.0.0.1@5353");
+  EXPECT_EQ(c->dns_trust_anchor, "/usr/share/dns/root.key");
+  EXPECT_EQ(c->dns_timeout_ms, 2000);
+  EXPECT_EQ(c->authserv_id, "mx.example.com");
+  EXPECT_FALSE(c->mailauth_check);
+  EXPECT_FALSE(c->dmarc_junk);
+  for (const char* ok : {"::1", "::1@53", "192.0.2.1", "2001:db8::1@5353"})
+    EXPECT_TRUE(load_text(std::string("[dns]\nforwarder = \"") + ok + "\"\n", "t").ok()) << ok;
+  for (const char* bad :
+       {"localhost", "127.0.0.1:53", "127.0.0.1@", "127.0.0.1@70000", "127.0.0.1@5x", "1.2.3@53"}) {
+    auto r = load_text(std::string("[dns]\nforwarder = \"") + bad + "\"\n", "t.toml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("line 2: key 'dns.forwarder'"), std::string::npos)
+        << r.error().message;
+  }
+  EXPECT_FALSE(load_text("[dns]\ntimeout_ms = 5\n", "t.toml").ok());
+}
+
 TEST(Config, NamesUnknownKeyAndLine) {
   auto c = load_text("[server]\nhostname = \"x\"\n\n[limits]\nmesage_size = 5\n", "t.toml");
   ASSERT_FALSE(c.ok());

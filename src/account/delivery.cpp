@@ -70,6 +70,9 @@ Result<std::vector<store::Delivered>> deliver_to_special(
     store::DeliveryTarget t;
     t.account_id = id;
     t.mailbox_id = inbox->id;
+    // Mail filed as junk carries the $Junk keyword too (RFC 5788 registry), for mail apps
+    // that look at keywords rather than folders.
+    if (special_use == "\\Junk" && inbox->special_use == "\\Junk") t.keywords = {"$Junk"};
     targets.push_back(std::move(t));
   }
   auto r = store.deliver(raw, idx, targets, internal_date);

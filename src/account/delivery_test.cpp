@@ -66,6 +66,9 @@ TEST(Delivery, SpecialUseMailboxOrInbox) {
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0].mailbox_id, junk.id);
   EXPECT_EQ(inbox_count(w, w.demo.id), 0u);
+  auto metas = w.must(w.store->list_messages(junk.id));
+  ASSERT_EQ(metas.size(), 1u);
+  EXPECT_EQ(metas[0].keywords, (std::vector<std::string>{"$Junk"}));
   // Without a Junk mailbox (the user deleted it) the message still arrives, in INBOX.
   ASSERT_TRUE(w.store->delete_mailbox(junk.id).ok());
   r = deliver_to_special(*w.store, nullptr, kMessage, index_for_test(), {w.demo.id}, 1'800'000'000,

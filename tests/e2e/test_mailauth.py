@@ -122,6 +122,16 @@ class MailAuthTest(unittest.TestCase):
         m.login(DEMO, self.server.app_password)
         return m
 
+    def flags(self, mailbox, subject):
+        m = self.imap()
+        try:
+            m.select(mailbox)
+            typ, data = m.uid("SEARCH", None, "SUBJECT", f'"{subject}"')
+            typ, d = m.uid("FETCH", data[0].split()[-1], "(FLAGS)")
+            return d[0].decode()
+        finally:
+            m.logout()
+
     def find(self, mailbox, subject):
         m = self.imap()
         try:
@@ -167,6 +177,7 @@ class MailAuthTest(unittest.TestCase):
         self.assertIn("spf=fail", ar[0])
         self.assertIn("dmarc=fail", ar[0])
         self.assertIn("header.from=bad.example.test", ar[0])
+        self.assertIn("$Junk", self.flags("Junk", "dmarc reject"))
 
     def test_forged_authentication_results_are_removed(self):
         raw = (b"Authentication-Results: mx.tegami.test; spf=pass smtp.mailfrom=ceo@bad.example.test;"

@@ -48,7 +48,8 @@ asio::awaitable<void> Session::deliver(std::string content) {
       auto sig = mailauth::dkim::sign(content, *keys);
       return sig ? *sig : std::string();
     };
-    signature = co_await net::offload(std::move(sign));
+    std::string signed_with = co_await net::offload(std::move(sign));
+    signature = std::move(signed_with);
   }
   std::string id = hex_encode(random_bytes(6));
   net::Stream& s = io_.stream();
@@ -82,7 +83,8 @@ asio::awaitable<void> Session::deliver(std::string content) {
       if (removed > 0) content = std::move(stripped);
       return o;
     };
-    ao = co_await net::offload(std::move(check));
+    AuthCheckOutcome checked = co_await net::offload(std::move(check));
+    ao = std::move(checked);
     auth_header = ao.header;
     junk = ao.junk && ctx_.dmarc_junk;
   }

@@ -4,7 +4,9 @@ A real DNS server (unbound from Debian, the same configuration as src/dns/local_
 on loopback with static zones under example.test; Tegami asks it through `[dns] forwarder`.
 Mail arrives on the MX port with smtplib: a From domain that publishes `p=reject` with no valid
 signature lands in Junk with `dmarc=fail`; a sender whose SPF record allows 127.0.0.1 lands in
-INBOX with `spf=pass`. `tegami dns-records` prints MX, SPF, DKIM, DMARC and the SRV records.
+INBOX with `spf=pass`. `tegami dns-records` prints MX, SPF, DKIM, DMARC and the SRV records; the
+DKIM records it prints for tegami.test are published, and mail submitted on 465 (signed with
+those keys) passes DKIM and DMARC when it comes back in through port 25.
 """
 import base64
 import email.utils
@@ -37,7 +39,7 @@ REFUSED = ["broken.example.test."]
 class LocalDns:
     """unbound on 127.0.0.1 and a free port, answering `local-data` lines."""
 
-    def __init__(self, local_data, refused=()):
+    def __init__(self, local_data, refused=(), static=("example.test.",)):
         self.dir = tempfile.mkdtemp(prefix="tegami-dns-")
         self.proc = None
         conf = os.path.join(self.dir, "unbound.conf")
@@ -49,8 +51,9 @@ class LocalDns:
                         '  do-daemonize: no\n  username: ""\n  chroot: ""\n'
                         f'  directory: "{self.dir}"\n'
                         '  pidfile: ""\n  use-syslog: no\n  logfile: ""\n  do-ip6: no\n'
-                        '  module-config: "iterator"\n'
-                        '  local-zone: "example.test." static\n')
+                        '  module-config: "iterator"\n')
+                for z in static:
+                    c.write(f'  local-zone: "{z}" static\n')
                 for z in refused:
                     c.write(f'  local-zone: "{z}" refuse\n')
                 for d in local_data:
@@ -101,13 +104,24 @@ class MailAuthTest(unittest.TestCase):
     def setUpClass(cls):
         if not harness.BINARY:
             raise unittest.SkipTest("TEGAMI_BINARY not set")
-        cls.dns = LocalDns(ZONE, refused=REFUSED)
-        cfg = (f'[dns]\nforwarder = "{cls.dns.forwarder}"\ntimeout_ms = 3000\n'
-               '[mailauth]\nauthserv_id = "mx.tegami.test"\n')
+        # The server's data folder first: `tegami dns-records` makes tegami.test's DKIM keys, and
+        # the DNS server publishes them. SPF of tegami.test fails on purpose, so only DKIM can
+        # make its mail pass DMARC (p=reject).
+        cls.server = harness.Server()
+        out = cls.server.cli("dns-records", "tegami.test").stdout
+        zone = list(ZONE) + ['tegami.test. TXT "v=spf1 -all"',
+                             '_dmarc.tegami.test. TXT "v=DMARC1; p=reject"']
+        for sel, body in re.findall(r"^(\S+\._domainkey\.tegami\.test\.) IN TXT \((.*?)\)$", out,
+                                    re.S | re.M):
+            zone.append(sel + " TXT " + " ".join(f'"{p}"' for p in re.findall(r'"([^"]*)"', body)))
+        cls.dns = LocalDns(zone, refused=REFUSED, static=["example.test.", "tegami.test."])
+        cls.server.extra_config = (f'[dns]\nforwarder = "{cls.dns.forwarder}"\ntimeout_ms = 3000\n'
+                                   '[mailauth]\nauthserv_id = "mx.tegami.test"\n')
         try:
-            cls.server = harness.Server(extra_config=cfg).start()
+            cls.server.start()
         except Exception:
             cls.dns.cleanup()
+            cls.server.cleanup()
             raise
 
     @classmethod
@@ -205,6 +219,27 @@ class MailAuthTest(unittest.TestCase):
             self.assertEqual(cm.exception.smtp_code, 550)
             self.assertIn(b"5.7.1", cm.exception.smtp_error)
             self.assertIn(DEMO.encode(), cm.exception.smtp_error)
+
+    def test_submitted_mail_is_dkim_signed_and_passes_dmarc(self):
+        # Sent through 465 to a local recipient: signed with tegami.test's keys on the way in.
+        with smtplib.SMTP_SSL("127.0.0.1", self.server.ports["submissions"],
+                              context=insecure_tls()) as s:
+            s.login(DEMO, self.server.app_password)
+            s.sendmail(DEMO, [DEMO], message(DEMO, "signed by us"))
+        stored = self.find("INBOX", "signed by us")
+        self.assertIsNotNone(stored)
+        self.assertEqual(stored.count("DKIM-Signature:"), 2, stored[:2000])
+        # The same bytes arriving on port 25 from elsewhere: SPF fails, DKIM carries DMARC.
+        self.mx_send(DEMO, "signed by us", stored.encode())
+        raw = self.find("INBOX", "signed by us")  # the newest of the two
+        self.assertNotEqual(raw, stored)
+        ar = [a for a in self.auth_results(raw) if "mx.tegami.test" in a]
+        self.assertEqual(len(ar), 1, ar)
+        self.assertIn("spf=fail", ar[0])
+        self.assertIn("dkim=pass header.d=tegami.test", ar[0])
+        self.assertIn("header.s=tegami-ed", ar[0])
+        self.assertIn("header.s=tegami-rsa", ar[0])
+        self.assertIn("dmarc=pass", ar[0])
 
     def test_dns_records(self):
         data = tempfile.mkdtemp(prefix="tegami-dnsrec-")

@@ -554,14 +554,13 @@ TEST(SmtpSubmission, AuthPlainThenLocalDeliveryAndHonestRefusal) {
   World w;
   Context c = w.ctx;
   c.mode = Mode::kSubmission;
-  std::string out =
-      w.run_with(c,
-                 "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
-                     "\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<someone@gmail.example>\r\nRCPT "
-                     "TO:<bob@example.com>\r\nDATA\r\n" +
-                     "From: Alice <alice@example.com>\r\nTo: bob@example.com\r\n\r\nHi\r\n" +
-                     ".\r\nQUIT\r\n",
-                 4096, true, false);
+  std::string out = w.run_with(
+      c,
+      "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
+          "\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<someone@gmail.example>\r\nRCPT "
+          "TO:<bob@example.com>\r\nDATA\r\n" +
+          "From: Alice <alice@example.com>\r\nTo: bob@example.com\r\n\r\nHi\r\n" + ".\r\nQUIT\r\n",
+      4096, true, false);
   EXPECT_NE(out.find("250-AUTH PLAIN LOGIN"), std::string::npos) << out;
   auto r = replies(out);
   ASSERT_EQ(r.size(), 9u) << out;

@@ -3,12 +3,17 @@
 CAPABILITY advertises what is tested here: ESEARCH and SEARCHRES (RFC 4731, 5182),
 LIST-EXTENDED and LIST-STATUS (RFC 5258, 5819), CREATE-SPECIAL-USE (RFC 6154), STATUS=SIZE
 (RFC 8438), SAVEDATE (RFC 8514), OBJECTID (RFC 8474), WITHIN (RFC 5032), UNAUTHENTICATE
-(RFC 8437), QRESYNC (RFC 7162).
+(RFC 8437), QRESYNC (RFC 7162), COMPRESS=DEFLATE (RFC 4978).
 """
 import email.utils
 import imaplib
+import os
 import re
+import shutil
+import subprocess
+import tempfile
 import unittest
+import zlib
 
 import harness
 from harness import DEMO, insecure_tls
@@ -17,6 +22,46 @@ from harness import DEMO, insecure_tls
 def message(subject, body="Hello from the extensions test.\r\n"):
     return (f"From: Sender <sender@example.org>\r\nTo: {DEMO}\r\nSubject: {subject}\r\n"
             f"Date: {email.utils.formatdate()}\r\n\r\n{body}").encode()
+
+
+class CompressedIMAP(imaplib.IMAP4_SSL):
+    """imaplib with COMPRESS=DEFLATE: raw deflate both ways once start_compress() is called."""
+    deflater = None
+
+    def start_compress(self):
+        self.deflater = zlib.compressobj(wbits=-15)
+        self.inflater = zlib.decompressobj(wbits=-15)
+        self.plain = b""
+        self.wire_in = 0
+
+    def send(self, data):
+        if self.deflater:
+            data = self.deflater.compress(data) + self.deflater.flush(zlib.Z_SYNC_FLUSH)
+        super().send(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise imaplib.IMAP4.abort("connection closed")
+        self.wire_in += len(chunk)
+        self.plain += self.inflater.decompress(chunk)
+
+    def read(self, size):
+        if not self.deflater:
+            return super().read(size)
+        while len(self.plain) < size:
+            self._fill()
+        out, self.plain = self.plain[:size], self.plain[size:]
+        return out
+
+    def readline(self):
+        if not self.deflater:
+            return super().readline()
+        while b"\n" not in self.plain:
+            self._fill()
+        i = self.plain.index(b"\n") + 1
+        out, self.plain = self.plain[:i], self.plain[i:]
+        return out
 
 
 class ImapExtensionsTest(harness.ServerTest):
@@ -177,6 +222,77 @@ class ImapExtensionsTest(harness.ServerTest):
         self.assertEqual(len(fetches), 1, fetches)
         self.assertRegex(fetches[0].decode(), r"^2 \(UID 3 FLAGS \(\\Seen\) MODSEQ \(\d+\)\)$")
         m.logout()
+
+    def test_08_compress_deflate(self):
+        imaplib.Commands.setdefault("COMPRESS", ("AUTH", "SELECTED"))
+        m = CompressedIMAP("127.0.0.1", self.server.ports["imaps"], ssl_context=insecure_tls())
+        m.login(DEMO, self.server.app_password)
+        typ, data = m._simple_command("COMPRESS", "DEFLATE")
+        self.assertEqual(typ, "OK")
+        m.start_compress()
+        m.create("Compressed")
+        body = "".join(f"line {i} of a long and repetitive message\r\n" for i in range(5000))
+        raw = message("compressed", body)
+        typ, data = m.append("Compressed", None, None, raw)
+        self.assertEqual(typ, "OK")
+        typ, data = m.select("Compressed")
+        self.assertEqual(typ, "OK")
+        typ, data = m.fetch("1", "(BODY.PEEK[])")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data[0][1], raw)
+        self.assertLess(m.wire_in, len(raw) // 5)
+        typ, data = m._simple_command("COMPRESS", "DEFLATE")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[COMPRESSIONACTIVE]", data[0])
+        m.logout()
+
+    @unittest.skipUnless(shutil.which("mbsync"), "mbsync not installed")
+    def test_09_mbsync_syncs_over_compress(self):
+        m = self.imap()
+        m.append("INBOX", None, None, message("for mbsync", "x" * 20000 + "\r\n"))
+        m.logout()
+        tmp = tempfile.mkdtemp(prefix="mbsync-")
+        try:
+            maildir = os.path.join(tmp, "mail")
+            os.makedirs(maildir)
+            rc = os.path.join(tmp, "mbsyncrc")
+            with open(rc, "w") as f:
+                f.write(f"""IMAPAccount tegami
+Host 127.0.0.1
+Port {self.server.ports['imaps']}
+User {DEMO}
+Pass {self.server.app_password}
+SSLType IMAPS
+CertificateFile {self.server.data}/tls/cert.pem
+SystemCertificates no
+
+IMAPStore remote
+Account tegami
+
+MaildirStore local
+Path {maildir}/
+Inbox {maildir}/INBOX
+SubFolders Verbatim
+
+Channel all
+Far :remote:
+Near :local:
+Patterns INBOX
+Create Near
+SyncState *
+""")
+            r = subprocess.run(["mbsync", "-Dn", "-c", rc, "-a"], capture_output=True, text=True,
+                               timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-3000:])
+            self.assertIn("COMPRESS DEFLATE", r.stdout + r.stderr)
+            found = False
+            for sub in ("cur", "new"):
+                for name in os.listdir(os.path.join(maildir, "INBOX", sub)):
+                    with open(os.path.join(maildir, "INBOX", sub, name), "rb") as f:
+                        found = found or b"Subject: for mbsync" in f.read()
+            self.assertTrue(found)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

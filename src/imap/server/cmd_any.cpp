@@ -1,6 +1,8 @@
 // Commands valid in several states: CAPABILITY, NOOP, LOGOUT (RFC 9051 §6.1), ID (RFC 2971),
-// ENABLE (RFC 5161, RFC 9051 §6.3.1), NAMESPACE (RFC 9051 §6.3.10), CHECK (RFC 3501 §6.4.1).
+// ENABLE (RFC 5161, RFC 9051 §6.3.1; RFC 7162 §3.2.3 QRESYNC), NAMESPACE (RFC 9051 §6.3.10),
+// CHECK (RFC 3501 §6.4.1), COMPRESS (RFC 4978).
 #include "imap/proto/response.hpp"
+#include "imap/server/compress_stream.hpp"
 #include "imap/server/session.hpp"
 
 #include <ctime>
@@ -79,6 +81,22 @@ asio::awaitable<Session::Reply> Session::cmd_enable(proto::Command& c) {
   }
   send("* ENABLED" + enabled + "\r\n");
   co_return "OK ENABLE completed";
+}
+
+// RFC 4978 §3-4: COMPRESS DEFLATE. The tagged OK goes out uncompressed; everything after it,
+// both ways, is raw deflate. Input the client pipelined after the command would be
+// uncompressed bytes read ahead by Conn, so such a command is refused.
+asio::awaitable<Session::Reply> Session::cmd_compress(proto::Command& c) {
+  const auto& a = c.as<proto::CompressArgs>();
+  if (a.mechanism != "DEFLATE") co_return "BAD Unsupported compression mechanism";
+  if (compress_->active()) co_return "NO [COMPRESSIONACTIVE] DEFLATE is already active";
+  if (conn_.has_buffered_input()) co_return "BAD Nothing may follow COMPRESS before its reply";
+  send(c.tag + " OK DEFLATE active\r\n");
+  bool flushed = co_await conn_.flush();
+  if (!flushed || !compress_->start()) {
+    state_ = State::kLogout;  // the client now expects compressed data: nothing sane remains
+  }
+  co_return "";  // the tagged reply is already sent
 }
 
 asio::awaitable<Session::Reply> Session::cmd_namespace(proto::Command&) {

@@ -15,6 +15,7 @@
 #include "base/strings.hpp"
 #include "imap/proto/mailbox.hpp"
 #include "imap/proto/response.hpp"
+#include "imap/server/compress_stream.hpp"
 #include "log/log.hpp"
 #include "net/server.hpp"
 
@@ -23,7 +24,8 @@ namespace tegami::imap::server {
 using proto::CommandType;
 
 Session::Session(std::unique_ptr<net::Stream> stream, const Context& ctx)
-    : conn_(std::move(stream)), ctx_(ctx) {
+    : conn_(std::make_unique<CompressStream>(std::move(stream))), ctx_(ctx) {
+  compress_ = static_cast<CompressStream*>(&conn_.stream());
   proto::Limits limits;
   limits.literal_plus = true;
   limits.max_append_literal = ctx.append_limit;
@@ -53,7 +55,7 @@ std::string Session::capabilities() const {
       "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
       "SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES "
       "WITHIN STATUS=SIZE SAVEDATE OBJECTID UNAUTHENTICATE QUOTA QUOTA=RES-STORAGE CONDSTORE "
-      "QRESYNC APPENDLIMIT=" +
+      "QRESYNC COMPRESS=DEFLATE APPENDLIMIT=" +
       std::to_string(ctx_.append_limit);
   if (state_ == State::kNotAuth) {
     const auto& s = conn_.stream();
@@ -333,6 +335,8 @@ asio::awaitable<Session::Reply> Session::dispatch(proto::Command& c) {
       co_return co_await cmd_enable(c);
     case T::kUnauthenticate:
       co_return co_await cmd_unauthenticate(c);
+    case T::kCompress:
+      co_return co_await cmd_compress(c);
     case T::kSelect:
     case T::kExamine:
       co_return co_await cmd_select(c);

@@ -33,6 +33,8 @@ struct Signals {
   bool reader_done = false;  // the background line reader finished
 };
 
+class CompressStream;
+
 class Session {
  public:
   Session(std::unique_ptr<net::Stream> stream, const Context& ctx);
@@ -98,6 +100,7 @@ class Session {
   asio::awaitable<Reply> cmd_store(proto::Command& c);
   asio::awaitable<Reply> cmd_copy(proto::Command& c);
   asio::awaitable<Reply> cmd_quota(proto::Command& c);
+  asio::awaitable<Reply> cmd_compress(proto::Command& c);
 
   asio::awaitable<Status> qresync_select(const proto::QresyncParams& q);
 
@@ -105,7 +108,8 @@ class Session {
   asio::awaitable<std::string> status_items(const store::Mailbox& mb,
                                             const std::vector<proto::StatusItem>& items);
 
-  mutable net::Conn conn_;  // stream() is non-const; const helpers only query it
+  mutable net::Conn conn_;              // stream() is non-const; const helpers only query it
+  CompressStream* compress_ = nullptr;  // conn_'s stream (COMPRESS=DEFLATE)
   const Context& ctx_;
   proto::CommandParser parser_;
   State state_ = State::kNotAuth;

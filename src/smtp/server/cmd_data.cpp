@@ -35,6 +35,13 @@ asio::awaitable<void> Session::deliver(std::string content) {
       }
     }
   }
+  if (ctx_.mode == Mode::kSubmission) {
+    // RFC 8601 §5 here too: a local user must not hand another one a verdict in our name.
+    std::string id = ctx_.authserv_id.empty() ? ctx_.hostname : ctx_.authserv_id;
+    int removed = 0;
+    std::string stripped = strip_auth_results(content, id, &removed);
+    if (removed > 0) content = std::move(stripped);
+  }
   // Submission: sign with the From domain's DKIM keys when it has some (tegami dns-records
   // creates them). The outbound queue will sign the same way.
   std::string signature;

@@ -248,6 +248,31 @@ TEST(SubmissionSender, EnvelopeAndFromMustBeOurs) {
   EXPECT_EQ(w.inbox(w.bob).size(), 2u);
 }
 
+TEST(SubmissionSender, ForgedAuthenticationResultsAreRemoved) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  std::string out =
+      w.run_with(c,
+                 "EHLO laptop\r\nAUTH PLAIN AGFsaWNlAGFsaWNlIHBhc3N3b3Jk\r\nMAIL "
+                 "FROM:<alice@example.com>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n"
+                 "Authentication-Results: mx.example.com; dmarc=pass header.from=bank.example\r\n"
+                 "From: alice@example.com\r\nSubject: s\r\n\r\nbody\r\n.\r\nQUIT\r\n",
+                 4096, true, false);
+  auto msgs = w.inbox(w.bob);
+  ASSERT_EQ(msgs.size(), 1u) << out;
+  EXPECT_EQ(msgs[0].find("Authentication-Results"), std::string::npos) << msgs[0];
+}
+
+TEST(MailAuth, NullSenderIsCheckedByHelo) {
+  AuthWorld w;
+  w.dns.add_txt("mail.remote.example", "v=spf1 ip4:127.0.0.1 -all");
+  std::string out = send(w, w.mx, "", "From: daemon@remote.example\r\n\r\nbounce\r\n");
+  auto msgs = w.inbox(w.alice);
+  ASSERT_EQ(msgs.size(), 1u) << out;
+  EXPECT_NE(msgs[0].find("spf=pass smtp.helo=mail.remote.example"), std::string::npos) << msgs[0];
+}
+
 TEST(SubmissionSender, SignsWithTheFromDomainKeys) {
   World w;
   Context c = w.ctx;

@@ -1,5 +1,6 @@
 // EXPUNGE and UID EXPUNGE. RFC 9051 §6.4.3 (EXPUNGE), §7.5.1 (EXPUNGE responses, descending
-// order keeps sequence numbers valid), RFC 4315 §2.1 (UID EXPUNGE: only the given UIDs).
+// order keeps sequence numbers valid), RFC 4315 §2.1 (UID EXPUNGE: only the given UIDs),
+// RFC 7162 §3.2 (VANISHED and [HIGHESTMODSEQ] once QRESYNC is enabled).
 #include "imap/server/error_map.hpp"
 #include "imap/server/session.hpp"
 
@@ -28,6 +29,10 @@ asio::awaitable<Session::Reply> Session::cmd_expunge(proto::Command& c) {
     publish(id);
     co_await sync(true);
   }
+  // RFC 7162 §3.2 (as KIMAP and others read it): with QRESYNC the tagged OK carries the
+  // mailbox's mod-sequence after the expunge.
+  if (qresync_)
+    co_return "OK [HIGHESTMODSEQ " + std::to_string(view_->modseq()) + "] EXPUNGE completed";
   co_return "OK EXPUNGE completed";
 }
 

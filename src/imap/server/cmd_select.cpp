@@ -114,6 +114,7 @@ asio::awaitable<Status> Session::qresync_select(const proto::QresyncParams& q) {
 
 asio::awaitable<Session::Reply> Session::cmd_close(proto::Command&) {
   co_await sync(false);  // current flags; no EXPUNGE responses for CLOSE
+  uint64_t modseq = view_->modseq();
   if (!view_->read_only()) {
     // Expunge \Deleted messages silently (RFC 9051 §6.4.1).
     std::vector<uint32_t> uids;
@@ -126,10 +127,17 @@ asio::awaitable<Session::Reply> Session::cmd_close(proto::Command&) {
       auto r = co_await blocking(fn);
       if (!r) co_return no_response(r.error(), "CLOSE");
       publish(id);
+      if (qresync_) {
+        auto get = [&] { return ctx_.store->get_mailbox_by_id(id); };
+        auto mb = co_await blocking(get);
+        if (mb) modseq = std::max(modseq, mb->highest_modseq);
+      }
     }
   }
   leave_mailbox();
   state_ = State::kAuth;
+  // RFC 7162 §3.2: with QRESYNC the client learns the mod-sequence after the silent expunge.
+  if (qresync_) co_return "OK [HIGHESTMODSEQ " + std::to_string(modseq) + "] CLOSE completed";
   co_return "OK CLOSE completed";
 }
 

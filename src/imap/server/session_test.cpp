@@ -503,7 +503,7 @@ TEST(ImapSession, Qresync) {
   EXPECT_THAT(out, HasSubstr("b BAD QRESYNC is not enabled\r\n"));
   EXPECT_THAT(out, HasSubstr("d BAD QRESYNC is not enabled\r\n"));
   EXPECT_THAT(out, HasSubstr("* ENABLED QRESYNC\r\ne OK"));
-  EXPECT_THAT(out, HasSubstr("* VANISHED 2\r\ng OK"));
+  EXPECT_THAT(out, HasSubstr("* VANISHED 2\r\ng OK [HIGHESTMODSEQ 7] EXPUNGE completed\r\n"));
   EXPECT_THAT(out, Not(HasSubstr("EXPUNGE\r\n")));
   EXPECT_THAT(out, HasSubstr("* VANISHED (EARLIER) 2\r\n* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ "
                              "(8))\r\ni OK"));
@@ -518,7 +518,8 @@ TEST(ImapSession, Qresync) {
       w.run(w.login_line() + "b ENABLE QRESYNC\r\n" + "c SELECT INBOX (QRESYNC (" + uv +
             " 5 1:4))\r\n" + "d EXAMINE INBOX (QRESYNC (" + uv + " 5 3:4))\r\n" +
             "e SELECT INBOX (QRESYNC (" + uv + " 8))\r\n" + "f SELECT INBOX (QRESYNC (" + other_uv +
-            " 2))\r\n" + "g SELECT INBOX (QRESYNC (" + uv + " 1 1:9 (1:3 1:3)))\r\n");
+            " 2))\r\n" + "g SELECT INBOX (QRESYNC (" + uv + " 1 1:9 (1:3 1:3)))\r\n" +
+            "h STORE 1 +FLAGS.SILENT (\\Deleted)\r\ni CLOSE\r\n");
   EXPECT_THAT(out2, HasSubstr("* OK [HIGHESTMODSEQ 8] Highest\r\n"));
   EXPECT_THAT(out2, HasSubstr("] Mailbox id\r\n* VANISHED (EARLIER) 2\r\n"
                               "* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ (8))\r\nc OK [READ-WRITE]"));
@@ -530,6 +531,9 @@ TEST(ImapSession, Qresync) {
                               "* 1 FETCH (UID 1 FLAGS () MODSEQ (2))\r\n"
                               "* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ (8))\r\n"
                               "* 3 FETCH (UID 4 FLAGS () MODSEQ (5))\r\ng OK [READ-WRITE]"));
+  // CLOSE expunges silently (modseq 9 for the flag, 10 for the expunge) and says the result.
+  EXPECT_THAT(out2, HasSubstr("i OK [HIGHESTMODSEQ 10] CLOSE completed\r\n"));
+  EXPECT_THAT(out2, Not(HasSubstr("VANISHED 1\r\n")));
 }
 
 }  // namespace

@@ -111,6 +111,35 @@ TEST(ImapCompress, DeflateBothWays) {
   EXPECT_LT(s->output.size(), big.size() / 10);  // it really was compressed
 }
 
+// Bytes that are not a deflate stream end the connection quietly.
+TEST(ImapCompress, CorruptInputClosesTheConnection) {
+  World w;
+  asio::io_context io;
+  auto s = std::make_shared<Shared>(io);
+  asio::co_spawn(io, serve(std::make_unique<PipeStream>(s), w.ctx), asio::detached);
+  bool saw_ok = false;
+  auto driver = [&]() -> asio::awaitable<void> {
+    asio::steady_timer t(io);
+    testing::feed(*s, w.login_line("a1") + "a2 COMPRESS DEFLATE\r\n");
+    for (int n = 0; n < 2000 && s->output.find("a2 OK DEFLATE") == std::string::npos; ++n) {
+      t.expires_after(std::chrono::milliseconds(5));
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    saw_ok = s->output.find("a2 OK DEFLATE") != std::string::npos;
+    testing::feed(*s, std::string("\xff\xfe\xfd garbage that is not deflate\r\n", 34));
+    for (int n = 0; n < 2000 && !s->closed; ++n) {
+      t.expires_after(std::chrono::milliseconds(5));
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    s->eof = true;
+    s->timer.cancel();
+  };
+  asio::co_spawn(io, std::move(driver), asio::detached);
+  io.run();
+  EXPECT_TRUE(saw_ok);
+  EXPECT_TRUE(s->closed);
+}
+
 TEST(ImapCompress, RefusedWithPipelinedInputOrUnknownMechanism) {
   World w;
   std::string out =

@@ -157,7 +157,7 @@ class ImapExtensionsTest(harness.ServerTest):
         typ, data = m.fetch("1", "(EMAILID THREADID SAVEDATE)")
         self.assertEqual(typ, "OK")
         text = data[0].decode()
-        emailid = re.search(r"EMAILID \((E\d+)\)", text).group(1)
+        emailid = re.search(r"EMAILID \((E\d+_\d+)\)", text).group(1)
         self.assertIn("THREADID NIL", text)
         self.assertRegex(text, r'SAVEDATE "\d+-\w{3}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}"')
         typ, data = m.copy("1", "Archive")

@@ -203,7 +203,7 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
                                           proto::date_time_from_unix(meta.save_date)));
               break;
             case A::kEmailId:  // RFC 8474 §5.1
-              add("EMAILID (" + email_object_id(meta.blob_id) + ")");
+              add("EMAILID (" + email_object_id(account_.id, meta.blob_id) + ")");
               break;
             case A::kThreadId:  // RFC 8474 §5.2: no thread ids
               add("THREADID NIL");

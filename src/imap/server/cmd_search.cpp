@@ -36,6 +36,7 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
   scope.max_uid = view_->max_uid();
   scope.now = static_cast<int64_t>(std::time(nullptr));
   scope.saved = &view_->saved_result();
+  scope.account = account_.id;
   const MailboxView& view = *view_;
   std::vector<uint32_t> hits;      // sequence numbers or UIDs, ascending
   std::vector<uint32_t> hit_uids;  // for RETURN (SAVE)

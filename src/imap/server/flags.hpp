@@ -23,9 +23,12 @@ std::optional<ParsedFlags> parse_flags(const std::vector<std::string>& flags);
 std::string format_flags(uint32_t bits, const std::vector<std::string>& keywords, bool recent);
 
 // RFC 8474 object ids: MAILBOXID from the mailbox id (kept across RENAME), EMAILID from the
-// content blob (kept across COPY and MOVE; messages with identical bytes share it).
+// account and the content blob (kept across COPY and MOVE; messages of one account with
+// identical bytes share it; the account part keeps users from matching ids with each other).
 inline std::string mailbox_object_id(store::Id id) { return "M" + std::to_string(id); }
-inline std::string email_object_id(store::Id blob) { return "E" + std::to_string(blob); }
+inline std::string email_object_id(store::Id account, store::Id blob) {
+  return "E" + std::to_string(account) + "_" + std::to_string(blob);
+}
 
 inline constexpr const char* kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
 

@@ -221,7 +221,7 @@ bool search_matches(const proto::SearchKey& k, const SearchMessage& m, const Sea
       if (k.type == K::kUid) return k.set.contains(meta.uid, scope.max_uid);
       return k.set.contains(m.seq, scope.message_count);
     case K::kEmailId:  // RFC 8474 §6
-      return k.text == email_object_id(meta.blob_id);
+      return k.text == email_object_id(scope.account, meta.blob_id);
     case K::kThreadId:  // no thread ids (FETCH THREADID is NIL)
       return false;
   }

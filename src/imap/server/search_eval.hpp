@@ -33,6 +33,7 @@ struct SearchScope {
   uint32_t max_uid = 0;
   int64_t now = 0;                               // Unix seconds, for OLDER/YOUNGER
   const std::vector<uint32_t>* saved = nullptr;  // "$" (RFC 5182), ascending UIDs
+  store::Id account = 0;                         // for EMAILID (RFC 8474)
 };
 
 bool search_matches(const proto::SearchKey& folded_key, const SearchMessage& m,

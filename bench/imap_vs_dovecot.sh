@@ -14,6 +14,7 @@ bash scripts/setup.sh >/dev/null
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build tegami >/dev/null
 work=$(mktemp -d /tmp/tegami-bench-XXXX)
+chmod 755 "$work"  # the peers run their daemons as their own users
 g++ -std=c++20 -O2 -o "$work/imapload" bench/imapload/imapload.cpp -lssl -lcrypto -lpthread
 LOAD=$work/imapload
 TEGAMI=$PWD/build/src/app/tegami

@@ -63,7 +63,7 @@ maillog_file_prefixes = $dir
 maillog_file = $dir/maillog
 CF
   postfix -c "$dir/etc" check >/dev/null 2>&1 || true
-  postfix -c "$dir/etc" start >/dev/null 2>&1
+  postfix -c "$dir/etc" start >/dev/null 2>&1 || { echo "postfix did not start; see $dir/maillog" >&2; return 1; }
   wait_port "$port"
 }
 

@@ -14,6 +14,7 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build tegami >/dev/null
 TEGAMI=$PWD/build/src/app/tegami
 work=$(mktemp -d /tmp/tegami-bench-XXXX)
+chmod 755 "$work"  # the peers run their daemons as their own users
 trap 'postfix_stop "$work/postfix"; [[ -n "${tpid:-}" ]] && kill "$tpid" 2>/dev/null; rm -rf "$work"' EXIT
 
 pport=$(free_port)

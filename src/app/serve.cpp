@@ -132,7 +132,7 @@ int cmd_serve(const Args& args) {
 
   for (const auto& addr : cfg.listen) {
     std::vector<net::ListenerSpec> specs = {
-        {"smtp", addr, p.smtp, net::TlsMode::kStartTls, "", mx_handler},
+        {"smtp", addr, p.smtp, net::TlsMode::kStartTlsNoDetect, "", mx_handler},
         {"submission", addr, p.submission, net::TlsMode::kStartTls, "", sub_handler},
         {"submissions", addr, p.submissions, net::TlsMode::kImplicit, smtps_wrong, sub_handler},
         {"imap", addr, p.imap, net::TlsMode::kStartTls, "", imap_handler},

@@ -58,9 +58,11 @@ class NetTest : public ::testing::Test {
     auto p1 = server_->listen({"starttls", "127.0.0.1", 0, TlsMode::kStartTls, "", hello_echo});
     auto p2 = server_->listen(
         {"implicit", "127.0.0.1", 0, TlsMode::kImplicit, "WRONG MODE: use TLS\r\n", hello_echo});
-    ASSERT_TRUE(p1.ok() && p2.ok());
+    auto p3 = server_->listen({"mx", "127.0.0.1", 0, TlsMode::kStartTlsNoDetect, "", hello_echo});
+    ASSERT_TRUE(p1.ok() && p2.ok() && p3.ok());
     starttls_port_ = *p1;
     implicit_port_ = *p2;
+    mx_port_ = *p3;
     thread_ = std::thread([this] { server_->run(); });
   }
   void TearDown() override {
@@ -88,7 +90,7 @@ class NetTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<Server> server_;
   std::thread thread_;
-  uint16_t starttls_port_ = 0, implicit_port_ = 0;
+  uint16_t starttls_port_ = 0, implicit_port_ = 0, mx_port_ = 0;
   asio::io_context client_io_;
   asio::streambuf buf_;
 };
@@ -105,6 +107,21 @@ TEST_F(NetTest, PlainClientOnStartTlsPortGetsGreetingAndCanUpgrade) {
   t.handshake(asio::ssl::stream_base::client);
   asio::write(t, asio::buffer(std::string("secret\r\n")));
   EXPECT_EQ(read_line_tls(t), "ECHO secret\r");
+}
+
+TEST_F(NetTest, MxPortGreetsAtOnceAndStillUpgrades) {
+  tcp::socket s(client_io_);
+  auto t0 = std::chrono::steady_clock::now();
+  s.connect({asio::ip::make_address("127.0.0.1"), mx_port_});
+  EXPECT_EQ(read_line(s), "HELLO PLAIN\r");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(100));
+  asio::write(s, asio::buffer(std::string("STARTTLS\r\n")));
+  EXPECT_EQ(read_line(s), "GO\r");
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  asio::ssl::stream<tcp::socket&> t(s, ctx);
+  t.handshake(asio::ssl::stream_base::client);
+  asio::write(t, asio::buffer(std::string("x\r\n")));
+  EXPECT_EQ(read_line_tls(t), "ECHO x\r");
 }
 
 TEST_F(NetTest, TlsClientOnStartTlsPortIsTreatedAsImplicitTls) {

@@ -22,9 +22,11 @@ namespace tegami::net {
 class TlsContext;
 
 enum class TlsMode {
-  kNone,      // plain TCP only (tests)
-  kStartTls,  // plain first, STARTTLS upgrades; a TLS ClientHello is taken as implicit TLS
-  kImplicit,  // TLS from the first byte; plain text gets `wrong_mode_reply` and is closed
+  kNone,              // plain TCP only (tests)
+  kStartTls,          // plain first, STARTTLS upgrades; a TLS ClientHello is taken as implicit TLS
+  kStartTlsNoDetect,  // plain first, STARTTLS upgrades, greeting at once (MX: servers never
+                      // start with TLS there, and the detection wait would delay every one)
+  kImplicit,          // TLS from the first byte; plain text gets `wrong_mode_reply` and is closed
 };
 
 struct ListenerSpec {

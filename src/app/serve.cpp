@@ -109,7 +109,10 @@ int cmd_serve(const Args& args) {
   int threads = cfg.threads > 0
                     ? cfg.threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  net::Server server(*tls, threads);
+  net::ServerLimits limits;
+  limits.max_connections = static_cast<int>(cfg.connections);
+  limits.max_connections_per_ip = static_cast<int>(cfg.connections_per_ip);
+  net::Server server(*tls, threads, limits);
 
   auto imap_handler = [&imap_ctx](std::unique_ptr<net::Stream> s) {
     return imap::server::serve(std::move(s), imap_ctx);

@@ -123,6 +123,8 @@ const std::vector<Key>& schema() {
       str("auth.default_domain", &Config::default_domain),
       integer("limits.message_size", &Config::message_size, 1024, 1LL << 40),
       integer("limits.recipients_per_message", &Config::recipients_per_message, 1, 100000),
+      integer("limits.connections", &Config::connections, 1, 1000000),
+      integer("limits.connections_per_ip", &Config::connections_per_ip, 1, 1000000),
       integer("limits.messages_per_day", &Config::messages_per_day, 1, 100000000),
       integer("limits.recipients_per_day", &Config::recipients_per_day, 1, 100000000),
       integer("quota.default", &Config::default_quota, 0, 1LL << 50),

@@ -37,6 +37,8 @@ struct Config {
   // [limits]
   int64_t message_size = 20 * 1024 * 1024;  // bytes, in and out
   int64_t recipients_per_message = 500;
+  int64_t connections = 20000;       // open connections in total
+  int64_t connections_per_ip = 200;  // open connections from one address
   int64_t messages_per_day = 1000;
   int64_t recipients_per_day = 1000;
   // [quota]

@@ -124,6 +124,35 @@ class Server:
             shutil.rmtree(self.data, ignore_errors=True)
 
 
+def write_mbsyncrc(path, server, maildir, patterns="*", user=DEMO, password=None):
+    """An mbsync (isync 1.4) configuration mirroring the account to a local Maildir."""
+    with open(path, "w") as f:
+        f.write(f"""IMAPAccount tegami
+Host 127.0.0.1
+Port {server.ports['imaps']}
+User {user}
+Pass {password or server.app_password}
+SSLType IMAPS
+CertificateFile {server.data}/tls/cert.pem
+SystemCertificates no
+
+IMAPStore remote
+Account tegami
+
+MaildirStore local
+Path {maildir}/
+Inbox {maildir}/INBOX
+SubFolders Verbatim
+
+Channel all
+Far :remote:
+Near :local:
+Patterns {patterns}
+Create Near
+SyncState *
+""")
+
+
 class ServerTest(unittest.TestCase):
     """One server for the whole test class."""
     extra_config = ""

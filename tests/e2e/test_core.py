@@ -161,31 +161,7 @@ class CoreTest(harness.ServerTest):
             maildir = os.path.join(tmp, "mail")
             os.makedirs(maildir)
             rc = os.path.join(tmp, "mbsyncrc")
-            with open(rc, "w") as f:
-                f.write(f"""IMAPAccount tegami
-Host 127.0.0.1
-Port {self.server.ports['imaps']}
-User {DEMO}
-Pass {self.server.app_password}
-SSLType IMAPS
-CertificateFile {self.server.data}/tls/cert.pem
-SystemCertificates no
-
-IMAPStore remote
-Account tegami
-
-MaildirStore local
-Path {maildir}/
-Inbox {maildir}/INBOX
-SubFolders Verbatim
-
-Channel all
-Far :remote:
-Near :local:
-Patterns *
-Create Near
-SyncState *
-""")
+            harness.write_mbsyncrc(rc, self.server, maildir, patterns="*")
             r = subprocess.run(["mbsync", "-c", rc, "-a"], capture_output=True, text=True, timeout=120)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             m = self.imap()

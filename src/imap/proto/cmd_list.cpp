@@ -103,28 +103,11 @@ bool parse_list(Reader& r, Command& cmd) {
   if (!r.astring(a.reference) || !r.sp()) {
     return false;
   }
-  if (r.eat('(')) {  // several patterns
-    a.extended = true;
-    for (;;) {
-      std::string pat;
-      if (!r.list_mailbox(pat) || !r.count_item()) {
-        return false;
-      }
-      a.patterns.push_back(std::move(pat));
-      if (r.eat(')')) {
-        break;
-      }
-      if (!r.sp()) {
-        return false;
-      }
-    }
-  } else {
-    std::string pat;
-    if (!r.list_mailbox(pat)) {
-      return false;
-    }
-    a.patterns.push_back(std::move(pat));
+  bool several = false;  // LIST-EXTENDED: "(" pattern *(SP pattern) ")"
+  if (!r.one_or_list(a.patterns, &Reader::list_mailbox, &several)) {
+    return false;
   }
+  a.extended = a.extended || several;
   if (r.eat(' ') && !r.rest_blank()) {
     if (!r.eat_word("RETURN")) {
       return r.fail("expected RETURN");

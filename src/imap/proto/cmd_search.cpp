@@ -341,26 +341,8 @@ bool parse_esearch(Reader& r, Command& cmd) {
         if (!r.sp()) {
           return false;
         }
-        if (r.eat('(')) {
-          for (;;) {
-            std::string m;
-            if (!r.mailbox(m) || !r.count_item()) {
-              return false;
-            }
-            src.mailboxes.push_back(std::move(m));
-            if (r.eat(')')) {
-              break;
-            }
-            if (!r.sp()) {
-              return false;
-            }
-          }
-        } else {
-          std::string m;
-          if (!r.mailbox(m)) {
-            return false;
-          }
-          src.mailboxes.push_back(std::move(m));
+        if (!r.one_or_list(src.mailboxes, &Reader::mailbox)) {
+          return false;
         }
       } else if (src.filter != "SELECTED" && src.filter != "SELECTED-DELAYED" &&
                  src.filter != "INBOXES" && src.filter != "PERSONAL" &&

@@ -395,4 +395,25 @@ bool Reader::looking_at(std::string_view s) const {
   return lim - pos_ >= s.size() && iequals(cur().substr(pos_, s.size()), s);
 }
 
+bool Reader::one_or_list(std::vector<std::string>& out, bool (Reader::*item)(std::string&),
+                         bool* was_list) {
+  bool list = eat('(');
+  if (was_list != nullptr) {
+    *was_list = list;
+  }
+  for (;;) {
+    std::string v;
+    if (!(this->*item)(v) || !count_item()) {
+      return false;
+    }
+    out.push_back(std::move(v));
+    if (!list || eat(')')) {
+      return true;
+    }
+    if (!sp()) {
+      return false;
+    }
+  }
+}
+
 }  // namespace tegami::imap::proto::detail

@@ -54,9 +54,13 @@ class Reader {
   bool nstring(std::optional<std::string>& out);
   bool list_mailbox(std::string& out);  // 1*list-char / string
   bool mailbox(std::string& out);       // astring, "INBOX" normalised
-  bool number(uint32_t& out);           // 0 .. 2^32-1
-  bool nz_number(uint32_t& out);        // 1 .. 2^32-1
-  bool number64(uint64_t& out);         // 0 .. 2^63-1
+  // One item, or a parenthesised list of items separated by spaces, each read with `item`
+  // (e.g. &Reader::mailbox); `*was_list` says which form it was. Counts items against the limit.
+  bool one_or_list(std::vector<std::string>& out, bool (Reader::*item)(std::string&),
+                   bool* was_list = nullptr);
+  bool number(uint32_t& out);     // 0 .. 2^32-1
+  bool nz_number(uint32_t& out);  // 1 .. 2^32-1
+  bool number64(uint64_t& out);   // 0 .. 2^63-1
   bool nz_number64(uint64_t& out);
   bool sequence_set(SequenceSet& out);
   bool flag(std::string& out);  // "\" atom / atom (also "\*" when allow_star)

@@ -15,6 +15,10 @@ asio::awaitable<bool> Conn::fill() {
     in_.erase(0, pos_);
     pos_ = 0;
   }
+  if (flush_before_read_) {
+    bool ok = co_await flush();
+    if (!ok) co_return false;
+  }
   char buf[8192];
   std::size_t n = co_await stream_->read_some(std::span<char>(buf, sizeof buf));
   if (n == 0) co_return false;
@@ -90,6 +94,8 @@ asio::awaitable<bool> Conn::flush() {
 }
 
 asio::awaitable<bool> Conn::start_tls() {
+  bool ok = co_await flush();
+  if (!ok) co_return false;
   in_.clear();
   pos_ = 0;
   co_return co_await stream_->start_tls();

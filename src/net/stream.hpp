@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -51,15 +52,26 @@ class Conn {
   // Discards exactly n bytes (an oversized literal the server refuses); false on end.
   asio::awaitable<bool> skip(std::size_t n);
 
+  // Raw access for content that must not be split into lines (SMTP DATA: only CRLF "." CRLF
+  // ends it, so bare LFs must stay visible): what is buffered, consuming it, and reading more.
+  std::string_view buffered() const { return std::string_view(in_).substr(pos_); }
+  void consume(std::size_t n) { pos_ += std::min(n, in_.size() - pos_); }
+  asio::awaitable<bool> read_more() { return fill(); }
+
+  // When on, buffered output is written before every wait for input, so the replies to a
+  // pipelined group leave in one write (RFC 2920 §3) without explicit flushes.
+  void set_flush_before_read(bool on) { flush_before_read_ = on; }
+
   void send(std::string_view data) { out_.append(data); }
   std::size_t pending_output() const { return out_.size(); }
   asio::awaitable<bool> flush();  // writes what send() buffered
 
-  // STARTTLS: drops anything the client pipelined after the command (RFC 3207 §4.2 /
-  // CVE-2011-0411 defence), then does the handshake.
+  // STARTTLS: writes pending output (the 220 / OK), drops anything the client pipelined after
+  // the command (RFC 3207 §4.2 / CVE-2011-0411 defence), then does the handshake.
   asio::awaitable<bool> start_tls();
 
   Stream& stream() { return *stream_; }
+  const Stream& stream() const { return *stream_; }
   bool has_buffered_input() const { return pos_ < in_.size(); }
 
  private:
@@ -68,6 +80,7 @@ class Conn {
   std::string in_;
   std::size_t pos_ = 0;
   std::string out_;
+  bool flush_before_read_ = false;
 };
 
 }  // namespace tegami::net

@@ -33,9 +33,9 @@ std::optional<std::string> decode(std::string_view text) {
 // Sends a 334 challenge and reads the response line: 0 = disconnected, 1 = too long, 2 = ok.
 asio::awaitable<int> Session::ask_sasl(std::string& line, std::string_view challenge) {
   reply(334, "", challenge);
-  Io::Line got = co_await io_.read_line(line, proto::kMaxCommandLine);
-  if (got == Io::Line::kClosed) co_return 0;
-  if (got == Io::Line::kTooLong) co_return 1;
+  net::Conn::Line got = co_await io_.read_line(line, proto::kMaxCommandLine);
+  if (got == net::Conn::Line::kClosed) co_return 0;
+  if (got == net::Conn::Line::kTooLong) co_return 1;
   co_return 2;
 }
 

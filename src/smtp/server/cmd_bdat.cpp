@@ -6,7 +6,7 @@
 namespace tegami::smtp::server {
 
 asio::awaitable<bool> Session::skip_chunk(uint64_t n) {
-  bool ok = co_await io_.read_chunk(n, nullptr);
+  bool ok = co_await io_.skip(static_cast<std::size_t>(n));
   if (!ok) close_ = true;  // the client left in the middle of a chunk
   co_return ok;
 }
@@ -33,7 +33,7 @@ asio::awaitable<void> Session::on_bdat(const proto::Command& c) {
     if (ok) reply(552, "5.3.4", too_big_text(ctx_.max_message_size));
     co_return;
   }
-  bool ok = co_await io_.read_chunk(n, &tx_->content);
+  bool ok = co_await io_.read_exact(tx_->content, static_cast<std::size_t>(n));
   if (!ok) {
     reset_transaction();
     close_ = true;

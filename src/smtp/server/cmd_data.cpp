@@ -134,6 +134,21 @@ asio::awaitable<void> Session::deliver(std::string content) {
   reply(250, "2.0.0", "OK " + id + " delivered");
 }
 
+// Feeds raw bytes to the decoder (never lines: a bare LF must not end a line here, RFC 5321
+// §4.1.1.4 and the smuggling class CVE-2023-51764) until it has seen CRLF "." CRLF; what
+// follows the terminator stays buffered for the next command.
+asio::awaitable<bool> Session::read_content(proto::DataDecoder& d) {
+  for (;;) {
+    std::string_view in = io_.buffered();
+    if (!in.empty()) {
+      io_.consume(d.feed(in));
+      if (d.done()) co_return true;
+    }
+    bool more = co_await io_.read_more();
+    if (!more) co_return false;
+  }
+}
+
 asio::awaitable<void> Session::on_data(const proto::Command&) {
   if (!tx_) {
     reply(503, "5.5.1", "Need MAIL and RCPT before DATA");
@@ -153,7 +168,7 @@ asio::awaitable<void> Session::on_data(const proto::Command&) {
   }
   reply(354, "", "End data with <CR><LF>.<CR><LF>");
   proto::DataDecoder d(ctx_.max_message_size);
-  bool ok = co_await io_.read_data(d);
+  bool ok = co_await read_content(d);
   if (!ok) {
     // Disconnected or timed out inside the content: nothing was accepted.
     reset_transaction();

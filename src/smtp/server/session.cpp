@@ -13,7 +13,9 @@
 namespace tegami::smtp::server {
 
 Session::Session(std::unique_ptr<net::Stream> s, const Context& ctx)
-    : io_(std::move(s)), ctx_(ctx), conn_id_(hex_encode(random_bytes(4))) {}
+    : io_(std::move(s)), ctx_(ctx), conn_id_(hex_encode(random_bytes(4))) {
+  io_.set_flush_before_read(true);
+}
 
 void Session::reply(int code, std::string_view enhanced, std::string_view text) {
   reply(proto::make_reply(code, enhanced, text));
@@ -81,8 +83,8 @@ asio::awaitable<void> Session::run() {
   reply(220, "", ctx_.hostname + " ESMTP Tegami");
   std::string line;
   while (!close_) {
-    Io::Line got = co_await io_.read_line(line, proto::kMaxCommandLine);
-    if (got == Io::Line::kClosed) {
+    net::Conn::Line got = co_await io_.read_line(line, proto::kMaxCommandLine);
+    if (got == net::Conn::Line::kClosed) {
       if (stream.timed_out()) {
         reply(421, "4.4.2",
               ctx_.hostname + " Timeout: no command for too long; closing connection");
@@ -93,7 +95,7 @@ asio::awaitable<void> Session::run() {
       reply(421, "4.3.2", ctx_.hostname + " Service shutting down; please try again later");
       break;
     }
-    if (got == Io::Line::kTooLong) {
+    if (got == net::Conn::Line::kTooLong) {
       reply(500, "5.5.2", "Line too long (at most 2048 bytes per command)");
     } else if (looks_like_http(line)) {
       reply(421, "4.7.0", ctx_.hostname + " This is an SMTP server, not a web server; closing");

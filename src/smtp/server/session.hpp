@@ -8,9 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "net/stream.hpp"
 #include "smtp/proto/command.hpp"
+#include "smtp/proto/data_decoder.hpp"
 #include "smtp/proto/reply.hpp"
-#include "smtp/server/io.hpp"
 #include "smtp/server/server.hpp"
 
 namespace tegami::smtp::server {
@@ -56,6 +57,7 @@ class Session {
   asio::awaitable<void> on_rcpt(const proto::Command& c);
   asio::awaitable<void> on_data(const proto::Command& c);
   asio::awaitable<void> on_bdat(const proto::Command& c);
+  asio::awaitable<bool> read_content(proto::DataDecoder& d);
   asio::awaitable<bool> skip_chunk(uint64_t n);  // reads a refused BDAT chunk
   asio::awaitable<void> on_starttls(const proto::Command& c);
   asio::awaitable<void> on_auth(const proto::Command& c);
@@ -71,7 +73,7 @@ class Session {
   void reset_transaction() { tx_.reset(); }
   bool auth_allowed() const;  // AUTH may be offered now (submission, TLS or dev loopback)
 
-  Io io_;
+  net::Conn io_;  // flushes replies before waiting for input (pipelining)
   const Context& ctx_;
   std::string helo_;  // the EHLO/HELO name, "" before it
   bool esmtp_ = false;

@@ -17,6 +17,8 @@ std::string_view trim(std::string_view s);
 std::vector<std::string_view> split(std::string_view s, char sep);
 std::optional<uint64_t> parse_u64(std::string_view s);
 bool is_valid_utf8(std::string_view s);
+// Appends the UTF-8 form of a Unicode scalar value (cp <= 0x10FFFF, not a surrogate).
+void append_utf8(std::string& out, uint32_t cp);
 std::string hex_encode(std::string_view bytes);
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);  // strict: nullopt on bad input

@@ -12,6 +12,13 @@ TEST(Strings, Utf8Validation) {
   EXPECT_FALSE(is_valid_utf8("\xe6\x89"));                 // truncated
 }
 
+TEST(Strings, AppendUtf8EncodesEveryLength) {
+  std::string s;
+  for (uint32_t cp : {0x41u, 0xE9u, 0x624Bu, 0x1F600u}) append_utf8(s, cp);
+  EXPECT_EQ(s, "A\xc3\xa9\xe6\x89\x8b\xf0\x9f\x98\x80");
+  EXPECT_TRUE(is_valid_utf8(s));
+}
+
 TEST(Strings, Base64RoundTripAndRejectsGarbage) {
   EXPECT_EQ(base64_encode(std::string_view("\0user\0pass", 10)), "AHVzZXIAcGFzcw==");
   EXPECT_EQ(*base64_decode("AHVzZXIAcGFzcw=="), std::string("\0user\0pass", 10));

@@ -70,24 +70,6 @@ int32_t next_cp(std::string_view s, size_t& i) {
   return cp;
 }
 
-void put_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 void flush_b64(std::string& out, std::vector<uint16_t>& units) {
   if (units.empty()) {
     return;
@@ -187,14 +169,14 @@ std::optional<std::string> mutf7_decode(std::string_view in) {
           if (u < 0xDC00 || u > 0xDFFF) {
             return std::nullopt;
           }
-          put_utf8(out, 0x10000 + ((high - 0xD800) << 10) + (u - 0xDC00));
+          append_utf8(out, 0x10000 + ((high - 0xD800) << 10) + (u - 0xDC00));
           high = 0;
         } else if (u >= 0xD800 && u <= 0xDBFF) {
           high = u;
         } else if ((u >= 0xDC00 && u <= 0xDFFF) || (u >= 0x20 && u <= 0x7E)) {
           return std::nullopt;  // a lone low surrogate, or printable ASCII (must not be encoded)
         } else {
-          put_utf8(out, u);
+          append_utf8(out, u);
         }
       }
     }

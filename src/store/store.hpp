@@ -37,6 +37,10 @@ struct Account {
   int64_t quota_bytes = 0;    // storage limit for mail, 0 = unlimited
   int64_t used_bytes = 0;     // all stored mail of the account (sum of message sizes)
   int64_t created = 0;        // Unix seconds
+  // Sending suspended (issue 4: an account that keeps hitting the daily limits); the reason is
+  // a sentence for the owner. Lifted by `tegami account unsuspend`.
+  bool send_suspended = false;
+  std::string send_suspended_reason;
 };
 
 struct AppPassword {
@@ -137,6 +141,91 @@ struct Changes {
   uint32_t uid_next = 0;
 };
 
+// ---------------------------------------------------------------- outbound queue
+
+enum class RcptState { kPending = 0, kDelivered = 1, kFailed = 2 };
+
+struct QueueRecipient {
+  Id id = 0;
+  std::string address;  // forward path, "user@example.com"
+  std::string domain;   // lower case destination domain
+  std::string notify;   // DSN NOTIFY as given by the client, "" = default (FAILURE)
+  std::string orcpt;    // DSN ORCPT as given, "" when none
+  RcptState state = RcptState::kPending;
+  int attempts = 0;
+  int64_t next_attempt = 0;  // Unix seconds (pending only)
+  int64_t last_attempt = 0;
+  std::string last_reply;  // "451 4.4.1 ..." from the remote, or our own reason
+  std::string last_host;   // the server that gave it
+};
+
+// A message waiting for delivery to other servers. The bytes are a blob (shared with the copy
+// in the sender's Sent folder when the client saves one), kept until no recipient is pending.
+struct QueuedMessage {
+  Id id = 0;
+  Id account_id = 0;  // the sender's account (for bounces and limits); 0 once deleted
+  Id blob_id = 0;
+  int64_t size = 0;
+  std::string env_from;  // reverse path, "" for the null sender
+  std::string envid;     // DSN ENVID
+  std::string ret;       // DSN RET: "", "FULL", "HDRS"
+  bool smtputf8 = false;
+  bool eight_bit = false;
+  bool requiretls = false;
+  int64_t created = 0;
+  int64_t expires = 0;  // give up (bounce) after this
+  bool delay_notified = false;
+  std::vector<QueueRecipient> rcpts;
+};
+
+// One recipient's outcome after an attempt.
+struct RcptUpdate {
+  Id rcpt_id = 0;
+  RcptState state = RcptState::kPending;
+  int64_t next_attempt = 0;  // when still pending
+  std::string reply;
+  std::string host;
+  int64_t attempted = 0;  // the attempt's time; 0 = no attempt (e.g. rescheduled only)
+};
+
+// A notification to put in a local mailbox in the same transaction (bounce, delay notice).
+struct Notice {
+  std::string raw;
+  index::MessageIndex idx;
+  DeliveryTarget target;
+};
+
+// ---------------------------------------------------------------- sending limits
+
+struct SendLimits {
+  int64_t messages = 1000;    // per window, 0 = unlimited
+  int64_t recipients = 1000;  // per window, 0 = unlimited
+  int64_t window = 86400;     // seconds (rolling)
+};
+
+struct SendUsage {
+  int64_t messages = 0;    // accepted in the window
+  int64_t recipients = 0;  // their recipients
+  int64_t refusals = 0;    // submissions refused by a limit in the window
+  int64_t oldest = 0;      // time of the oldest accepted one in the window, 0 = none
+};
+
+// What a submission stores in one transaction: copies for local recipients, the queue entry
+// for the others, and one count toward the sender's limits.
+struct Submission {
+  Id account_id = 0;
+  std::vector<DeliveryTarget> local;      // may be empty
+  std::optional<QueuedMessage> outbound;  // rcpts and envelope; id/blob/size are filled in
+  int64_t recipients = 0;                 // counted toward the limits (local + remote)
+  std::optional<SendLimits> limits;       // checked inside the transaction; none = no check
+  int64_t now = 0;                        // the time counted; 0 = the commit's clock
+};
+
+struct SubmitResult {
+  std::vector<Delivered> delivered;
+  Id queue_id = 0;  // 0 when nothing was queued
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -222,6 +311,30 @@ class Store {
   virtual Result<CopyResult> move_messages(Id from, const std::vector<uint32_t>& uids, Id to) = 0;
   // Removes the given uids (only those present); returns the ones removed, ascending.
   virtual Result<std::vector<uint32_t>> expunge(Id mailbox, const std::vector<uint32_t>& uids) = 0;
+
+  // Submission (port 587/465): everything in one transaction. With limits: a suspended account
+  // gets kPerm, an account over a limit gets kLimit (nothing is stored) whose message names the
+  // limit; the caller then records the refusal (note_send_refusal) and replies.
+  virtual Result<SubmitResult> submit(std::string_view raw, const index::MessageIndex& idx,
+                                      const Submission& s, int64_t internal_date) = 0;
+  virtual Result<SendUsage> send_usage(Id account, int64_t now, int64_t window) = 0;
+  // Records a refused submission; returns the refusals in the window, this one included.
+  virtual Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) = 0;
+  virtual Status set_send_suspended(Id account, bool on, std::string_view reason) = 0;
+
+  // The queue. queue_due: messages with a pending recipient due at `now`, oldest first, each
+  // with all its recipients.
+  virtual Result<std::vector<QueuedMessage>> queue_due(int64_t now, size_t limit) = 0;
+  virtual Result<std::vector<QueuedMessage>> queue_list() = 0;
+  virtual Result<QueuedMessage> queue_get(Id id) = 0;
+  // Earliest next_attempt of a pending recipient; 0 when the queue is empty.
+  virtual Result<int64_t> queue_next_due() = 0;
+  // Applies outcomes, marks the delay notice sent when asked, and delivers `notices` (bounces)
+  // in the same transaction; a message with no pending recipient left is removed.
+  virtual Status queue_update(Id id, const std::vector<RcptUpdate>& updates, bool delay_notified,
+                              const std::vector<Notice>& notices) = 0;
+  virtual Status queue_retry(Id id, int64_t now) = 0;  // every pending recipient due now
+  virtual Status queue_delete(Id id) = 0;
 };
 
 }  // namespace tegami::store

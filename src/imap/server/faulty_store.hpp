@@ -200,6 +200,32 @@ class FaultyStore final : public store::Store {
     if (auto e = fault("expunge")) return *e;
     return inner_.expunge(mailbox, uids);
   }
+  Result<store::SubmitResult> submit(std::string_view raw, const index::MessageIndex& idx,
+                                     const store::Submission& s, int64_t date) override {
+    if (auto e = fault("submit")) return *e;
+    return inner_.submit(raw, idx, s, date);
+  }
+  Result<store::SendUsage> send_usage(Id account, int64_t now, int64_t window) override {
+    return inner_.send_usage(account, now, window);
+  }
+  Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) override {
+    return inner_.note_send_refusal(account, now, window);
+  }
+  Status set_send_suspended(Id account, bool on, std::string_view reason) override {
+    return inner_.set_send_suspended(account, on, reason);
+  }
+  Result<std::vector<store::QueuedMessage>> queue_due(int64_t now, size_t limit) override {
+    return inner_.queue_due(now, limit);
+  }
+  Result<std::vector<store::QueuedMessage>> queue_list() override { return inner_.queue_list(); }
+  Result<store::QueuedMessage> queue_get(Id id) override { return inner_.queue_get(id); }
+  Result<int64_t> queue_next_due() override { return inner_.queue_next_due(); }
+  Status queue_update(Id id, const std::vector<store::RcptUpdate>& u, bool delay_notified,
+                      const std::vector<store::Notice>& notices) override {
+    return inner_.queue_update(id, u, delay_notified, notices);
+  }
+  Status queue_retry(Id id, int64_t now) override { return inner_.queue_retry(id, now); }
+  Status queue_delete(Id id) override { return inner_.queue_delete(id); }
 
  private:
   std::optional<Error> fault(const char* method) {

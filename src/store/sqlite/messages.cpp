@@ -58,91 +58,105 @@ std::vector<uint32_t> sorted_unique(std::vector<uint32_t> v) {
 
 }  // namespace
 
+PreparedBlob SqliteStore::prepare_blob(std::string_view raw) {
+  PreparedBlob b;
+  b.hash = sha256_hex(raw);
+  b.in_file = raw.size() > kInlineMax;
+  // The file is written (durably) before the transaction that references it is queued, outside
+  // the writer so that concurrent deliveries write their files in parallel.
+  if (b.in_file && !files_.exists(b.hash)) b.status = files_.write(b.hash, raw);
+  return b;
+}
+
+Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view raw,
+                       const index::MessageIndex& idx) {
+  // Unlinked after the commit unless a committed row names it (this op may fail).
+  if (b.in_file) ctx.file_checks.push_back(b.hash);
+  {
+    TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT id FROM blobs WHERE hash = ?"));
+    s.bind(1, b.hash);
+    TG_ASSIGN(bool row, s.step());
+    if (row) return s.i64(0);
+  }
+  // A previous batch may have unlinked a file of the same content after this caller wrote
+  // it (its last reference went away): write it again, here, before the commit.
+  if (b.in_file && !ctx.files.exists(b.hash)) TG_TRY(ctx.files.write(b.hash, raw));
+  TG_ASSIGN(Stmt ins,
+            ctx.db.prepare("INSERT INTO blobs (hash, size, in_file, envelope, body_structure, "
+                           "body, parts, search_headers, search_body, sent_date, subject, "
+                           "from_addr, message_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  ins.bind_all(b.hash, static_cast<int64_t>(raw.size()), b.in_file, idx.envelope,
+               idx.body_structure, idx.body);
+  ins.bind_blob(7, idx.parts);
+  ins.bind(8, idx.search_headers)
+      .bind(9, idx.search_body)
+      .bind(10, idx.sent_date)
+      .bind(11, idx.subject)
+      .bind(12, idx.from)
+      .bind(13, idx.message_id);
+  TG_TRY(ins.run());
+  Id blob_id = ctx.db.last_insert_rowid();
+  if (!b.in_file) {
+    TG_ASSIGN(Stmt d, ctx.db.prepare("INSERT INTO blob_data (blob_id, data) VALUES (?, ?)"));
+    d.bind(1, blob_id).bind_blob(2, raw);
+    TG_TRY(d.run());
+  }
+  return blob_id;
+}
+
+Result<std::vector<Delivered>> insert_messages(WriteCtx& ctx, Id blob_id, int64_t size,
+                                               const std::vector<DeliveryTarget>& targets,
+                                               int64_t internal_date) {
+  for (const auto& t : targets) {
+    TG_ASSIGN(Mailbox m, load_mailbox(ctx.db, t.mailbox_id));
+    if (m.account_id != t.account_id) {
+      return make_error(Errc::kNotFound, "the mailbox does not belong to the account");
+    }
+  }
+  std::vector<Delivered> out;
+  for (const auto& t : targets) {
+    uint32_t uid = 0;
+    uint64_t modseq = 0;
+    {
+      TG_ASSIGN(Stmt s,
+                ctx.db.prepare("UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = "
+                               "highest_modseq + 1 WHERE id = ? RETURNING uid_next - 1, "
+                               "highest_modseq"));
+      s.bind(1, t.mailbox_id);
+      TG_ASSIGN(bool row, s.step());
+      if (!row) return make_error(Errc::kNotFound, "no such mailbox");
+      if (s.i64(0) >= 0xffffffffLL) {
+        return make_error(Errc::kLimit, "the mailbox has used up its UIDs; recreate it");
+      }
+      uid = static_cast<uint32_t>(s.i64(0));
+      modseq = static_cast<uint64_t>(s.i64(1));
+    }
+    std::string kw = join_keywords(clean_keywords(t.keywords));
+    TG_TRY(ctx.db.run(
+        "INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, "
+        "internal_date, size, blob_id, save_date) VALUES (?,?,?,?,?,?,?,?,?)",
+        t.mailbox_id, uid, modseq, t.flags & kAllFlags, kw, internal_date, size, blob_id, ctx.now));
+    if (t.enforce_quota) {
+      TG_ASSIGN(Account a, load_account(ctx.db, t.account_id));
+      if (a.quota_bytes > 0 && a.used_bytes > a.quota_bytes) {
+        return make_error(Errc::kOverQuota, "the mailbox of " + a.address + " is full");
+      }
+    }
+    out.push_back(Delivered{t.account_id, t.mailbox_id, uid, modseq});
+  }
+  return out;
+}
+
 Result<std::vector<Delivered>> SqliteStore::deliver(std::string_view raw,
                                                     const index::MessageIndex& idx,
                                                     const std::vector<DeliveryTarget>& targets,
                                                     int64_t internal_date) {
   if (targets.empty()) return make_error(Errc::kInvalidData, "a delivery needs a recipient");
-  const std::string hash = sha256_hex(raw);
-  const bool in_file = raw.size() > kInlineMax;
-  // The file is written (durably) before the transaction that references it is queued, outside
-  // the writer so that concurrent deliveries write their files in parallel.
-  if (in_file && !files_.exists(hash)) TG_TRY(files_.write(hash, raw));
-  const int64_t size = static_cast<int64_t>(raw.size());
-
+  PreparedBlob b = prepare_blob(raw);
+  if (!b.status.ok()) return b.status.error();
   return write<std::vector<Delivered>>([&](WriteCtx& ctx) -> Result<std::vector<Delivered>> {
-    // Unlinked after the commit unless a committed row names it (this op may fail).
-    if (in_file) ctx.file_checks.push_back(hash);
-    for (const auto& t : targets) {
-      TG_ASSIGN(Mailbox m, load_mailbox(ctx.db, t.mailbox_id));
-      if (m.account_id != t.account_id) {
-        return make_error(Errc::kNotFound, "the mailbox does not belong to the account");
-      }
-    }
-    Id blob_id = 0;
-    {
-      TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT id FROM blobs WHERE hash = ?"));
-      s.bind(1, hash);
-      TG_ASSIGN(bool row, s.step());
-      if (row) blob_id = s.i64(0);
-    }
-    if (blob_id == 0) {
-      // A previous batch may have unlinked a file of the same content after this caller wrote
-      // it (its last reference went away): write it again, here, before the commit.
-      if (in_file && !files_.exists(hash)) TG_TRY(files_.write(hash, raw));
-      TG_ASSIGN(Stmt ins,
-                ctx.db.prepare("INSERT INTO blobs (hash, size, in_file, envelope, body_structure, "
-                               "body, parts, search_headers, search_body, sent_date, subject, "
-                               "from_addr, message_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-      ins.bind_all(hash, size, in_file, idx.envelope, idx.body_structure, idx.body);
-      ins.bind_blob(7, idx.parts);
-      ins.bind(8, idx.search_headers)
-          .bind(9, idx.search_body)
-          .bind(10, idx.sent_date)
-          .bind(11, idx.subject)
-          .bind(12, idx.from)
-          .bind(13, idx.message_id);
-      TG_TRY(ins.run());
-      blob_id = ctx.db.last_insert_rowid();
-      if (!in_file) {
-        TG_ASSIGN(Stmt d, ctx.db.prepare("INSERT INTO blob_data (blob_id, data) VALUES (?, ?)"));
-        d.bind(1, blob_id).bind_blob(2, raw);
-        TG_TRY(d.run());
-      }
-    }
-    std::vector<Delivered> out;
-    for (const auto& t : targets) {
-      uint32_t uid = 0;
-      uint64_t modseq = 0;
-      {
-        TG_ASSIGN(Stmt s,
-                  ctx.db.prepare("UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = "
-                                 "highest_modseq + 1 WHERE id = ? RETURNING uid_next - 1, "
-                                 "highest_modseq"));
-        s.bind(1, t.mailbox_id);
-        TG_ASSIGN(bool row, s.step());
-        if (!row) return make_error(Errc::kNotFound, "no such mailbox");
-        if (s.i64(0) >= 0xffffffffLL) {
-          return make_error(Errc::kLimit, "the mailbox has used up its UIDs; recreate it");
-        }
-        uid = static_cast<uint32_t>(s.i64(0));
-        modseq = static_cast<uint64_t>(s.i64(1));
-      }
-      std::string kw = join_keywords(clean_keywords(t.keywords));
-      TG_TRY(
-          ctx.db.run("INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, "
-                     "internal_date, size, blob_id, save_date) VALUES (?,?,?,?,?,?,?,?,?)",
-                     t.mailbox_id, uid, modseq, t.flags & kAllFlags, kw, internal_date, size,
-                     blob_id, ctx.now));
-      if (t.enforce_quota) {
-        TG_ASSIGN(Account a, load_account(ctx.db, t.account_id));
-        if (a.quota_bytes > 0 && a.used_bytes > a.quota_bytes) {
-          return make_error(Errc::kOverQuota, "the mailbox of " + a.address + " is full");
-        }
-      }
-      out.push_back(Delivered{t.account_id, t.mailbox_id, uid, modseq});
-    }
-    return out;
+    TG_ASSIGN(Id blob_id, insert_blob(ctx, b, raw, idx));
+    return insert_messages(ctx, blob_id, static_cast<int64_t>(raw.size()), targets, internal_date);
   });
 }
 

@@ -91,7 +91,8 @@ std::vector<std::string> split_keywords(std::string_view s) {
 
 Result<Account> load_account(Db& db, Id id) {
   TG_ASSIGN(Stmt s, db.prepare("SELECT id, address, password_hash, two_factor, quota_bytes, "
-                               "used_bytes, created FROM accounts WHERE id = ?"));
+                               "used_bytes, created, send_suspended, send_suspended_reason FROM accounts "
+                               "WHERE id = ?"));
   s.bind(1, id);
   TG_ASSIGN(bool row, s.step());
   if (!row) return make_error(Errc::kNotFound, "no such account");
@@ -103,6 +104,8 @@ Result<Account> load_account(Db& db, Id id) {
   a.quota_bytes = s.i64(4);
   a.used_bytes = s.i64(5);
   a.created = s.i64(6);
+  a.send_suspended = s.i64(7) != 0;
+  a.send_suspended_reason = s.text(8);
   return a;
 }
 

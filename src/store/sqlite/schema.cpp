@@ -156,6 +156,64 @@ END;
     R"sql(
 CREATE INDEX app_passwords_revoked ON app_passwords(revoked) WHERE revoked > 0;
 )sql",
+    // 2 -> 3: the outbound queue, sending counters and suspension (issue 4).
+    R"sql(
+ALTER TABLE accounts ADD COLUMN send_suspended INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN send_suspended_reason TEXT NOT NULL DEFAULT '';
+
+-- One row per accepted submission (refused = 0) or per submission refused by a limit
+-- (refused = 1): the rolling 24-hour counters, which survive restarts. Old rows are pruned.
+CREATE TABLE send_log (
+  id         INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  time       INTEGER NOT NULL,
+  recipients INTEGER NOT NULL,
+  refused    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX send_log_account_time ON send_log(account_id, time);
+
+-- Messages waiting for other servers. The blob reference counts like a message's.
+CREATE TABLE queue (
+  id             INTEGER PRIMARY KEY,
+  account_id     INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+  blob_id        INTEGER NOT NULL REFERENCES blobs(id),
+  size           INTEGER NOT NULL,
+  env_from       TEXT NOT NULL,
+  envid          TEXT NOT NULL,
+  ret            TEXT NOT NULL,
+  smtputf8       INTEGER NOT NULL,
+  eight_bit      INTEGER NOT NULL,
+  requiretls     INTEGER NOT NULL,
+  created        INTEGER NOT NULL,
+  expires        INTEGER NOT NULL,
+  delay_notified INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+-- state: 0 pending, 1 delivered, 2 failed.
+CREATE TABLE queue_rcpts (
+  id           INTEGER PRIMARY KEY,
+  queue_id     INTEGER NOT NULL REFERENCES queue(id) ON DELETE CASCADE,
+  address      TEXT NOT NULL,
+  domain       TEXT NOT NULL,
+  notify       TEXT NOT NULL,
+  orcpt        TEXT NOT NULL,
+  state        INTEGER NOT NULL DEFAULT 0,
+  attempts     INTEGER NOT NULL DEFAULT 0,
+  next_attempt INTEGER NOT NULL,
+  last_attempt INTEGER NOT NULL DEFAULT 0,
+  last_reply   TEXT NOT NULL DEFAULT '',
+  last_host    TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX queue_rcpts_queue ON queue_rcpts(queue_id);
+CREATE INDEX queue_rcpts_due ON queue_rcpts(next_attempt) WHERE state = 0;
+
+CREATE TRIGGER queue_insert AFTER INSERT ON queue BEGIN
+  UPDATE blobs SET refcount = refcount + 1 WHERE id = NEW.blob_id;
+END;
+CREATE TRIGGER queue_delete AFTER DELETE ON queue BEGIN
+  UPDATE blobs SET refcount = refcount - 1 WHERE id = OLD.blob_id;
+END;
+)sql",
 };
 
 constexpr int kKnown = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

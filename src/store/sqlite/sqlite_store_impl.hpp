@@ -19,6 +19,13 @@ namespace tegami::store::sqlite {
 // Bodies up to this size live in blob_data; larger ones in files.
 constexpr size_t kInlineMax = 64 * 1024;
 
+// A message body made ready for insert_blob: its hash, and its file written when large.
+struct PreparedBlob {
+  std::string hash;
+  bool in_file = false;
+  Status status;  // the file write's outcome
+};
+
 // Read-only connections, handed out one per concurrent reader and returned after use.
 class ReadPool {
  public:
@@ -112,7 +119,22 @@ class SqliteStore final : public Store {
   Result<CopyResult> move_messages(Id from, const std::vector<uint32_t>& uids, Id to) override;
   Result<std::vector<uint32_t>> expunge(Id mailbox, const std::vector<uint32_t>& uids) override;
 
+  Result<SubmitResult> submit(std::string_view raw, const index::MessageIndex& idx,
+                              const Submission& s, int64_t internal_date) override;
+  Result<SendUsage> send_usage(Id account, int64_t now, int64_t window) override;
+  Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) override;
+  Status set_send_suspended(Id account, bool on, std::string_view reason) override;
+  Result<std::vector<QueuedMessage>> queue_due(int64_t now, size_t limit) override;
+  Result<std::vector<QueuedMessage>> queue_list() override;
+  Result<QueuedMessage> queue_get(Id id) override;
+  Result<int64_t> queue_next_due() override;
+  Status queue_update(Id id, const std::vector<RcptUpdate>& updates, bool delay_notified,
+                      const std::vector<Notice>& notices) override;
+  Status queue_retry(Id id, int64_t now) override;
+  Status queue_delete(Id id) override;
+
  private:
+  PreparedBlob prepare_blob(std::string_view raw);
   // Runs `fn(db)` on a pooled read-only connection inside one read transaction.
   template <class T, class F>
   Result<T> read(F&& fn) noexcept {
@@ -186,6 +208,13 @@ Status collect_garbage(WriteCtx& ctx);
 // Copies present `uids` of `from` to `to` with new uids (ascending source order).
 Result<CopyResult> copy_in_txn(WriteCtx& ctx, Id from, const std::vector<uint32_t>& uids, Id to,
                                bool enforce_quota);
+// Finds or inserts the blob of `raw` (prepared by SqliteStore::prepare_blob); returns its id.
+Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view raw,
+                       const index::MessageIndex& idx);
+// Adds one message row per target (checking ownership and quotas).
+Result<std::vector<Delivered>> insert_messages(WriteCtx& ctx, Id blob_id, int64_t size,
+                                               const std::vector<DeliveryTarget>& targets,
+                                               int64_t internal_date);
 Result<std::vector<uint32_t>> expunge_in_txn(WriteCtx& ctx, Id mailbox,
                                              const std::vector<uint32_t>& uids);
 

@@ -1,0 +1,316 @@
+// Submission, sending limits and the outbound queue of SqliteStore (issue 4): a submission's
+// local copies, its queue entry and its count toward the limits commit together; queue updates
+// and the bounces they cause commit together, so an accepted message is never lost or
+// reported twice.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/sqlite_store_impl.hpp"
+
+namespace tegami::store::sqlite {
+namespace {
+
+// Rows of send_log older than this are pruned (a week keeps a little history for support).
+constexpr int64_t kSendLogKeep = 7 * 86400;
+
+constexpr const char* kQueueCols =
+    "SELECT id, COALESCE(account_id, 0), blob_id, size, env_from, envid, ret, smtputf8, "
+    "eight_bit, requiretls, created, expires, delay_notified FROM queue ";
+
+QueuedMessage queued_from(const Stmt& s) {
+  QueuedMessage q;
+  q.id = s.i64(0);
+  q.account_id = s.i64(1);
+  q.blob_id = s.i64(2);
+  q.size = s.i64(3);
+  q.env_from = s.text(4);
+  q.envid = s.text(5);
+  q.ret = s.text(6);
+  q.smtputf8 = s.i64(7) != 0;
+  q.eight_bit = s.i64(8) != 0;
+  q.requiretls = s.i64(9) != 0;
+  q.created = s.i64(10);
+  q.expires = s.i64(11);
+  q.delay_notified = s.i64(12) != 0;
+  return q;
+}
+
+Status load_rcpts(Db& db, QueuedMessage& q) {
+  TG_ASSIGN(Stmt s, db.prepare("SELECT id, address, domain, notify, orcpt, state, attempts, "
+                               "next_attempt, last_attempt, last_reply, last_host FROM "
+                               "queue_rcpts WHERE queue_id = ? ORDER BY id"));
+  s.bind(1, q.id);
+  while (true) {
+    TG_ASSIGN(bool row, s.step());
+    if (!row) break;
+    QueueRecipient r;
+    r.id = s.i64(0);
+    r.address = s.text(1);
+    r.domain = s.text(2);
+    r.notify = s.text(3);
+    r.orcpt = s.text(4);
+    r.state = static_cast<RcptState>(s.i64(5));
+    r.attempts = static_cast<int>(s.i64(6));
+    r.next_attempt = s.i64(7);
+    r.last_attempt = s.i64(8);
+    r.last_reply = s.text(9);
+    r.last_host = s.text(10);
+    q.rcpts.push_back(std::move(r));
+  }
+  return {};
+}
+
+Result<QueuedMessage> load_queued(Db& db, Id id) {
+  static const std::string sql = std::string(kQueueCols) + "WHERE id = ?";
+  TG_ASSIGN(Stmt s, db.prepare(sql.c_str()));
+  s.bind(1, id);
+  TG_ASSIGN(bool row, s.step());
+  if (!row) return make_error(Errc::kNotFound, "no queued message " + std::to_string(id));
+  QueuedMessage q = queued_from(s);
+  TG_TRY(load_rcpts(db, q));
+  return q;
+}
+
+Result<SendUsage> usage_in(Db& db, Id account, int64_t now, int64_t window) {
+  TG_ASSIGN(Stmt s, db.prepare("SELECT COALESCE(SUM(refused = 0), 0), "
+                               "COALESCE(SUM(CASE WHEN refused = 0 THEN recipients END), 0), "
+                               "COALESCE(SUM(refused), 0), "
+                               "COALESCE(MIN(CASE WHEN refused = 0 THEN time END), 0) "
+                               "FROM send_log WHERE account_id = ? AND time > ?"));
+  s.bind(1, account).bind(2, now - window);
+  TG_ASSIGN(bool row, s.step());
+  SendUsage u;
+  if (row) {
+    u.messages = s.i64(0);
+    u.recipients = s.i64(1);
+    u.refusals = s.i64(2);
+    u.oldest = s.i64(3);
+  }
+  return u;
+}
+
+// When will `need` more recipients (and one more message) fit? The earliest time at which the
+// accepted rows still inside the window leave room: walk them oldest first.
+Result<int64_t> frees_at(Db& db, Id account, int64_t now, const SendLimits& l, int64_t need,
+                         const SendUsage& u) {
+  TG_ASSIGN(Stmt s, db.prepare("SELECT time, recipients FROM send_log WHERE account_id = ? AND "
+                               "time > ? AND refused = 0 ORDER BY time, id"));
+  s.bind(1, account).bind(2, now - l.window);
+  int64_t msgs = u.messages, rcpts = u.recipients;
+  while (true) {
+    bool fits = (l.messages <= 0 || msgs + 1 <= l.messages) &&
+                (l.recipients <= 0 || rcpts + need <= l.recipients);
+    if (fits) break;
+    TG_ASSIGN(bool row, s.step());
+    if (!row) break;
+    msgs -= 1;
+    rcpts -= s.i64(1);
+    // This row leaves the window one second after time + window.
+    int64_t t = s.i64(0) + l.window;
+    bool now_fits = (l.messages <= 0 || msgs + 1 <= l.messages) &&
+                    (l.recipients <= 0 || rcpts + need <= l.recipients);
+    if (now_fits) return t;
+  }
+  return now;
+}
+
+Status insert_queue(WriteCtx& ctx, const QueuedMessage& q, Id account, Id blob_id, int64_t size,
+                    Id* id) {
+  TG_TRY(
+      ctx.db.run("INSERT INTO queue (account_id, blob_id, size, env_from, envid, ret, "
+                 "smtputf8, eight_bit, requiretls, created, expires) VALUES "
+                 "(?,?,?,?,?,?,?,?,?,?,?)",
+                 account, blob_id, size, q.env_from, q.envid, q.ret, q.smtputf8, q.eight_bit,
+                 q.requiretls, ctx.now, q.expires));
+  *id = ctx.db.last_insert_rowid();
+  for (const auto& r : q.rcpts) {
+    TG_TRY(
+        ctx.db.run("INSERT INTO queue_rcpts (queue_id, address, domain, notify, orcpt, "
+                   "next_attempt) VALUES (?,?,?,?,?,?)",
+                   *id, r.address, lower_ascii(r.domain), r.notify, r.orcpt,
+                   r.next_attempt > 0 ? r.next_attempt : ctx.now));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<SubmitResult> SqliteStore::submit(std::string_view raw, const index::MessageIndex& idx,
+                                         const Submission& sub, int64_t internal_date) {
+  bool queued = sub.outbound && !sub.outbound->rcpts.empty();
+  if (sub.local.empty() && !queued) {
+    return make_error(Errc::kInvalidData, "a submission needs a recipient");
+  }
+  PreparedBlob b = prepare_blob(raw);
+  if (!b.status.ok()) return b.status.error();
+  const int64_t size = static_cast<int64_t>(raw.size());
+  return write<SubmitResult>([&](WriteCtx& ctx) -> Result<SubmitResult> {
+    TG_ASSIGN(Account a, load_account(ctx.db, sub.account_id));
+    const int64_t now = sub.now > 0 ? sub.now : ctx.now;
+    if (sub.limits) {
+      if (a.send_suspended) {
+        return make_error(Errc::kPerm,
+                          "sending is suspended for " + a.address + ": " + a.send_suspended_reason);
+      }
+      const SendLimits& l = *sub.limits;
+      TG_ASSIGN(SendUsage u, usage_in(ctx.db, a.id, now, l.window));
+      bool over_messages = l.messages > 0 && u.messages + 1 > l.messages;
+      bool over_rcpts = l.recipients > 0 && u.recipients + sub.recipients > l.recipients;
+      if (over_messages || over_rcpts) {
+        TG_ASSIGN(int64_t when, frees_at(ctx.db, a.id, now, l, sub.recipients, u));
+        // The message carries the reset time for the protocol layer to word: "t=<unix>".
+        std::string what = over_messages ? std::to_string(l.messages) + " messages"
+                                         : std::to_string(l.recipients) + " recipients";
+        return make_error(Errc::kLimit, "daily sending limit reached (" + what + " per " +
+                                            std::to_string(l.window / 3600) +
+                                            " hours) t=" + std::to_string(when));
+      }
+    }
+    TG_ASSIGN(Id blob_id, insert_blob(ctx, b, raw, idx));
+    SubmitResult out;
+    if (!sub.local.empty()) {
+      TG_ASSIGN(auto d, insert_messages(ctx, blob_id, size, sub.local, internal_date));
+      out.delivered = std::move(d);
+    }
+    if (queued) TG_TRY(insert_queue(ctx, *sub.outbound, a.id, blob_id, size, &out.queue_id));
+    TG_TRY(
+        ctx.db.run("INSERT INTO send_log (account_id, time, recipients, refused) VALUES "
+                   "(?, ?, ?, 0)",
+                   a.id, now, sub.recipients));
+    TG_TRY(ctx.db.run("DELETE FROM send_log WHERE account_id = ? AND time < ?", a.id,
+                      now - kSendLogKeep));
+    return out;
+  });
+}
+
+Result<SendUsage> SqliteStore::send_usage(Id account, int64_t now, int64_t window) {
+  return read<SendUsage>([&](Db& db) { return usage_in(db, account, now, window); });
+}
+
+Result<int64_t> SqliteStore::note_send_refusal(Id account, int64_t now, int64_t window) {
+  return write<int64_t>([&](WriteCtx& ctx) -> Result<int64_t> {
+    TG_TRY(load_account(ctx.db, account));
+    TG_TRY(
+        ctx.db.run("INSERT INTO send_log (account_id, time, recipients, refused) VALUES "
+                   "(?, ?, 0, 1)",
+                   account, now));
+    TG_ASSIGN(SendUsage u, usage_in(ctx.db, account, now, window));
+    return u.refusals;
+  });
+}
+
+Status SqliteStore::set_send_suspended(Id account, bool on, std::string_view reason) {
+  return write_status([&](WriteCtx& ctx) -> Status {
+    TG_TRY(load_account(ctx.db, account));
+    return ctx.db.run(
+        "UPDATE accounts SET send_suspended = ?, send_suspended_reason = ? WHERE id = ?", on,
+        on ? std::string(reason) : std::string(), account);
+  });
+}
+
+Result<std::vector<QueuedMessage>> SqliteStore::queue_due(int64_t now, size_t limit) {
+  return read<std::vector<QueuedMessage>>([&](Db& db) -> Result<std::vector<QueuedMessage>> {
+    TG_ASSIGN(Stmt s, db.prepare("SELECT queue_id FROM queue_rcpts WHERE state = 0 AND "
+                                 "next_attempt <= ? GROUP BY queue_id ORDER BY MIN(next_attempt), "
+                                 "queue_id LIMIT ?"));
+    s.bind(1, now).bind(2, static_cast<int64_t>(limit));
+    std::vector<Id> ids;
+    while (true) {
+      TG_ASSIGN(bool row, s.step());
+      if (!row) break;
+      ids.push_back(s.i64(0));
+    }
+    std::vector<QueuedMessage> out;
+    for (Id id : ids) {
+      TG_ASSIGN(QueuedMessage q, load_queued(db, id));
+      out.push_back(std::move(q));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<QueuedMessage>> SqliteStore::queue_list() {
+  return read<std::vector<QueuedMessage>>([&](Db& db) -> Result<std::vector<QueuedMessage>> {
+    static const std::string sql = std::string(kQueueCols) + "ORDER BY id";
+    TG_ASSIGN(Stmt s, db.prepare(sql.c_str()));
+    std::vector<QueuedMessage> out;
+    while (true) {
+      TG_ASSIGN(bool row, s.step());
+      if (!row) break;
+      out.push_back(queued_from(s));
+    }
+    for (auto& q : out) TG_TRY(load_rcpts(db, q));
+    return out;
+  });
+}
+
+Result<QueuedMessage> SqliteStore::queue_get(Id id) {
+  return read<QueuedMessage>([&](Db& db) { return load_queued(db, id); });
+}
+
+Result<int64_t> SqliteStore::queue_next_due() {
+  return read<int64_t>([&](Db& db) -> Result<int64_t> {
+    TG_ASSIGN(Stmt s, db.prepare("SELECT COALESCE(MIN(next_attempt), 0) FROM queue_rcpts "
+                                 "WHERE state = 0"));
+    TG_ASSIGN(bool row, s.step());
+    return row ? s.i64(0) : int64_t{0};
+  });
+}
+
+Status SqliteStore::queue_update(Id id, const std::vector<RcptUpdate>& updates, bool delay_notified,
+                                 const std::vector<Notice>& notices) {
+  std::vector<PreparedBlob> blobs;
+  for (const auto& n : notices) {
+    blobs.push_back(prepare_blob(n.raw));
+    if (!blobs.back().status.ok()) return blobs.back().status;
+  }
+  return write_status([&](WriteCtx& ctx) -> Status {
+    TG_TRY(load_queued(ctx.db, id));
+    for (const auto& u : updates) {
+      TG_ASSIGN(Stmt s, ctx.db.prepare(
+                            "UPDATE queue_rcpts SET state = ?, next_attempt = ?, "
+                            "attempts = attempts + ?, last_attempt = CASE WHEN ? > 0 THEN ? ELSE "
+                            "last_attempt END, last_reply = ?, last_host = ? WHERE id = ? AND "
+                            "queue_id = ? AND state = 0"));
+      int attempted = u.attempted > 0 ? 1 : 0;
+      s.bind_all(static_cast<int64_t>(u.state), u.next_attempt, attempted, u.attempted, u.attempted,
+                 u.reply, u.host, u.rcpt_id, id);
+      TG_TRY(s.run());
+    }
+    if (delay_notified) TG_TRY(ctx.db.run("UPDATE queue SET delay_notified = 1 WHERE id = ?", id));
+    for (size_t i = 0; i < notices.size(); ++i) {
+      const Notice& n = notices[i];
+      TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], n.raw, n.idx));
+      TG_TRY(
+          insert_messages(ctx, blob_id, static_cast<int64_t>(n.raw.size()), {n.target}, ctx.now));
+    }
+    TG_ASSIGN(Stmt left,
+              ctx.db.prepare("SELECT COUNT(*) FROM queue_rcpts WHERE queue_id = ? AND state = 0"));
+    left.bind(1, id);
+    TG_ASSIGN(bool row, left.step());
+    if (row && left.i64(0) == 0) {
+      TG_TRY(ctx.db.run("DELETE FROM queue WHERE id = ?", id));
+      TG_TRY(collect_garbage(ctx));
+    }
+    return {};
+  });
+}
+
+Status SqliteStore::queue_retry(Id id, int64_t now) {
+  return write_status([&](WriteCtx& ctx) -> Status {
+    TG_TRY(load_queued(ctx.db, id));
+    return ctx.db.run("UPDATE queue_rcpts SET next_attempt = ? WHERE queue_id = ? AND state = 0",
+                      now, id);
+  });
+}
+
+Status SqliteStore::queue_delete(Id id) {
+  return write_status([&](WriteCtx& ctx) -> Status {
+    TG_TRY(load_queued(ctx.db, id));
+    TG_TRY(ctx.db.run("DELETE FROM queue WHERE id = ?", id));
+    return collect_garbage(ctx);
+  });
+}
+
+}  // namespace tegami::store::sqlite

@@ -1,0 +1,189 @@
+// Submission, sending limits and the outbound queue of the SQLite store.
+#include <gtest/gtest.h>
+
+#include "store/sqlite/test_util.hpp"
+
+namespace tegami::store::testing {
+namespace {
+
+class QueueTest : public StoreTest {
+ protected:
+  QueuedMessage outbound(std::vector<std::string> rcpts) {
+    QueuedMessage q;
+    q.env_from = "alice@example.org";
+    q.envid = "env1";
+    q.ret = "HDRS";
+    q.expires = 2000000000;
+    for (auto& r : rcpts) {
+      QueueRecipient x;
+      x.address = r;
+      x.domain = r.substr(r.find('@') + 1);
+      x.notify = "FAILURE,DELAY";
+      q.rcpts.push_back(x);
+    }
+    return q;
+  }
+  Result<SubmitResult> send(const Account& a, std::vector<std::string> remote, int64_t now,
+                            std::optional<SendLimits> limits = std::nullopt,
+                            std::vector<DeliveryTarget> local = {}) {
+    Submission s;
+    s.account_id = a.id;
+    s.local = std::move(local);
+    if (!remote.empty()) s.outbound = outbound(remote);
+    s.recipients = static_cast<int64_t>(remote.size() + s.local.size());
+    s.limits = limits;
+    s.now = now;
+    return store_->submit(sample_message("out"), sample_index("out"), s, now);
+  }
+};
+
+TEST_F(QueueTest, SubmitQueuesAndDeliversLocallyInOneStep) {
+  Account a = account("alice@example.org");
+  Account b = account("bob@example.org");
+  DeliveryTarget t{b.id, mailbox(b.id, "INBOX").id};
+  auto r = send(a, {"x@remote.example", "Y@Other.example"}, 1000, std::nullopt, {t});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->delivered.size(), 1u);
+  ASSERT_GT(r->queue_id, 0);
+  auto q = store_->queue_get(r->queue_id);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->account_id, a.id);
+  EXPECT_EQ(q->env_from, "alice@example.org");
+  EXPECT_EQ(q->envid, "env1");
+  ASSERT_EQ(q->rcpts.size(), 2u);
+  EXPECT_EQ(q->rcpts[1].domain, "other.example");
+  EXPECT_EQ(q->rcpts[0].state, RcptState::kPending);
+  // The local copy and the queue share one blob.
+  auto msgs = store_->list_messages(t.mailbox_id);
+  ASSERT_TRUE(msgs.ok());
+  EXPECT_EQ(msgs->at(0).blob_id, q->blob_id);
+  auto raw = store_->read_blob(q->blob_id);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(*raw, sample_message("out"));
+  // Survives a restart.
+  reopen();
+  auto all = store_->queue_list();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->at(0).rcpts.size(), 2u);
+}
+
+TEST_F(QueueTest, DueUpdateAndRemoval) {
+  Account a = account("alice@example.org");
+  auto r = send(a, {"x@remote.example", "y@remote.example"}, 1000);
+  ASSERT_TRUE(r.ok());
+  auto due = store_->queue_due(2000000000, 10);
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 1u);
+  const auto& q = due->at(0);
+  // First recipient delivered, second deferred by an hour.
+  int64_t later = q.rcpts[1].next_attempt + 3600;
+  std::vector<RcptUpdate> u = {
+      {q.rcpts[0].id, RcptState::kDelivered, 0, "250 2.0.0 ok", "mx.remote.example", 5},
+      {q.rcpts[1].id, RcptState::kPending, later, "451 4.3.0 busy", "mx.remote.example", 5}};
+  ASSERT_TRUE(store_->queue_update(q.id, u, false, {}).ok());
+  auto next = store_->queue_next_due();
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, later);
+  auto none = store_->queue_due(later - 1, 10);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  auto got = store_->queue_get(q.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->rcpts[0].state, RcptState::kDelivered);
+  EXPECT_EQ(got->rcpts[1].attempts, 1);
+  EXPECT_EQ(got->rcpts[1].last_reply, "451 4.3.0 busy");
+  // A delivered recipient cannot be changed again.
+  ASSERT_TRUE(
+      store_->queue_update(q.id, {{q.rcpts[0].id, RcptState::kFailed, 0, "x", "", 6}}, false, {})
+          .ok());
+  EXPECT_EQ(store_->queue_get(q.id)->rcpts[0].state, RcptState::kDelivered);
+  // retry makes it due now.
+  ASSERT_TRUE(store_->queue_retry(q.id, 1234).ok());
+  EXPECT_EQ(*store_->queue_next_due(), 1234);
+  // The last failure bounces: the notice lands in the sender's INBOX, the entry goes away and so
+  // does the blob (no message references it).
+  Notice n;
+  n.raw = sample_message("bounce");
+  n.idx = sample_index("bounce");
+  n.target = DeliveryTarget{a.id, mailbox(a.id, "INBOX").id};
+  n.target.enforce_quota = false;
+  ASSERT_TRUE(store_
+                  ->queue_update(q.id,
+                                 {{q.rcpts[1].id, RcptState::kFailed, 0, "550 5.1.1 no", "mx", 7}},
+                                 false, {n})
+                  .ok());
+  EXPECT_EQ(store_->queue_get(q.id).code(), Errc::kNotFound);
+  EXPECT_EQ(*store_->queue_next_due(), 0);
+  EXPECT_EQ(mailbox(a.id, "INBOX").messages, 1u);
+  EXPECT_EQ(store_->read_blob(q.blob_id).code(), Errc::kNotFound);
+}
+
+TEST_F(QueueTest, FailedNoticeRollsBackTheUpdate) {
+  Account a = account("alice@example.org");
+  auto r = send(a, {"x@remote.example"}, 1000);
+  ASSERT_TRUE(r.ok());
+  auto q = *store_->queue_get(r->queue_id);
+  Notice n;
+  n.raw = sample_message("bounce");
+  n.idx = sample_index("bounce");
+  n.target = DeliveryTarget{a.id, 999999};  // no such mailbox
+  auto st = store_->queue_update(q.id, {{q.rcpts[0].id, RcptState::kFailed, 0, "550", "", 7}},
+                                 false, {n});
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(store_->queue_get(q.id)->rcpts[0].state, RcptState::kPending);
+}
+
+TEST_F(QueueTest, DeleteAndMissing) {
+  Account a = account("alice@example.org");
+  auto r = send(a, {"x@remote.example"}, 1000);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(store_->queue_delete(r->queue_id).ok());
+  EXPECT_EQ(store_->queue_delete(r->queue_id).code(), Errc::kNotFound);
+  EXPECT_EQ(store_->queue_retry(r->queue_id, 1).code(), Errc::kNotFound);
+  EXPECT_TRUE(store_->queue_list()->empty());
+  Submission empty;
+  empty.account_id = a.id;
+  EXPECT_EQ(store_->submit("x", sample_index("x"), empty, 1).code(), Errc::kInvalidData);
+}
+
+TEST_F(QueueTest, RollingLimitsSurviveRestartAndNameTheResetTime) {
+  Account a = account("alice@example.org");
+  SendLimits l{3, 5, 100};
+  ASSERT_TRUE(send(a, {"a@r.example", "b@r.example"}, 1000, l).ok());
+  ASSERT_TRUE(send(a, {"c@r.example"}, 1010, l).ok());
+  reopen();
+  // 3 + 3 recipients > 5: refused; the first submission leaves the window at 1100.
+  auto over = send(a, {"d@r.example", "e@r.example", "f@r.example"}, 1020, l);
+  ASSERT_EQ(over.code(), Errc::kLimit);
+  EXPECT_NE(over.error().message.find("5 recipients"), std::string::npos);
+  EXPECT_NE(over.error().message.find("t=1100"), std::string::npos) << over.error().message;
+  ASSERT_TRUE(send(a, {"d@r.example"}, 1020, l).ok());  // 3 messages now
+  auto msgs = send(a, {"g@r.example"}, 1030, l);
+  ASSERT_EQ(msgs.code(), Errc::kLimit);
+  EXPECT_NE(msgs.error().message.find("3 messages"), std::string::npos);
+  EXPECT_NE(msgs.error().message.find("t=1100"), std::string::npos) << msgs.error().message;
+  // Nothing was stored for refused submissions.
+  EXPECT_EQ(store_->queue_list()->size(), 3u);
+  auto u = store_->send_usage(a.id, 1030, 100);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->messages, 3);
+  EXPECT_EQ(u->recipients, 4);
+  EXPECT_EQ(u->oldest, 1000);
+  // After the window the first one no longer counts.
+  ASSERT_TRUE(send(a, {"g@r.example"}, 1101, l).ok());
+  // Refusals are counted for suspension; a suspended account cannot send at all.
+  EXPECT_EQ(*store_->note_send_refusal(a.id, 1102, 100), 1);
+  EXPECT_EQ(*store_->note_send_refusal(a.id, 1103, 100), 2);
+  ASSERT_TRUE(store_->set_send_suspended(a.id, true, "too many refused").ok());
+  EXPECT_TRUE(store_->get_account(a.id)->send_suspended);
+  auto sus = send(a, {"h@r.example"}, 5000, l);
+  ASSERT_EQ(sus.code(), Errc::kPerm);
+  EXPECT_NE(sus.error().message.find("too many refused"), std::string::npos);
+  ASSERT_TRUE(store_->set_send_suspended(a.id, false, "").ok());
+  EXPECT_TRUE(send(a, {"h@r.example"}, 5000, l).ok());
+  EXPECT_EQ(store_->set_send_suspended(424242, true, "x").code(), Errc::kNotFound);
+}
+
+}  // namespace
+}  // namespace tegami::store::testing

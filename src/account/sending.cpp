@@ -1,0 +1,146 @@
+#include "account/sending.hpp"
+
+#include <algorithm>
+
+#include "account/delivery.hpp"
+#include "base/strings.hpp"
+#include "index/message_index.hpp"
+#include "mime/compose.hpp"
+
+namespace tegami::account {
+namespace {
+
+std::string suspension_reason(const SendPolicy& p) {
+  return "the daily sending limits (" + std::to_string(p.limits.messages) + " messages and " +
+         std::to_string(p.limits.recipients) + " recipients per " +
+         std::to_string(p.limits.window / 3600) + " hours) were reached " +
+         std::to_string(p.suspend_after) +
+         " times; this is how spam from a stolen password usually looks";
+}
+
+// The owner's notice: what happened, why, and what to do (PRODUCT.md §11: explain, in
+// Japanese and English).
+std::string suspension_notice(const store::Account& a, const SendPolicy& p, int64_t now) {
+  std::string body =
+      "お使いのアカウント " + a.address +
+      " からのメール送信を一時的に停止しました。\n\n"
+      "理由: 24 時間あたりの送信上限（メール " +
+      std::to_string(p.limits.messages) + " 通、宛先 " + std::to_string(p.limits.recipients) +
+      " 件）に繰り返し達したためです。パスワードが盗まれて迷惑メールの送信に使われている場合に"
+      "よく見られる状態です。\n\n"
+      "受信や閲覧はこれまでどおり使えます。\n\n"
+      "対処: 心当たりがない場合は、すぐにパスワードを変更し、使っていない App 用パスワードを"
+      "取り消してください。その後、管理者に送信停止の解除を依頼してください"
+      "（管理者のコマンド: tegami account unsuspend " +
+      a.address +
+      "）。\n\n"
+      "----\n\n"
+      "Sending from your account " +
+      a.address +
+      " has been suspended.\n\n"
+      "Why: " +
+      suspension_reason(p) +
+      ".\n\n"
+      "You can still receive and read mail.\n\n"
+      "What to do: if you did not send these messages, change your password now and revoke the "
+      "app-specific passwords you do not use. Then ask your administrator to lift the "
+      "suspension (administrator's command: tegami account unsuspend " +
+      a.address + ").\n";
+  return mime::compose_notice("postmaster@" + p.hostname, a.address,
+                              "送信を停止しました / Sending from your account is suspended", body,
+                              now, p.hostname);
+}
+
+Status suspend(store::Store& store, store::ChangeHub* hub, const store::Account& a,
+               const SendPolicy& p, int64_t now) {
+  if (auto st = store.set_send_suspended(a.id, true, suspension_reason(p)); !st) return st;
+  store::Event e;
+  e.account_id = a.id;
+  e.time = now;
+  e.kind = "send_suspended";
+  e.detail = "Sending suspended: " + suspension_reason(p) + ".";
+  (void)store.add_event(e);
+  std::string raw = suspension_notice(a, p, now);
+  auto r = deliver_to_special(store, hub, raw, index::build(raw), {a.id}, now, "");
+  if (!r) return r.error();
+  return {};
+}
+
+}  // namespace
+
+std::string address_domain(std::string_view address) {
+  auto at = address.rfind('@');
+  return at == std::string_view::npos ? std::string() : ascii_lower(address.substr(at + 1));
+}
+
+int64_t limit_reset_time(std::string_view message, std::string* text) {
+  auto pos = message.rfind(" t=");
+  if (pos == std::string_view::npos) {
+    if (text) *text = std::string(message);
+    return 0;
+  }
+  if (text) *text = std::string(message.substr(0, pos));
+  auto v = parse_u64(message.substr(pos + 3));
+  return v ? static_cast<int64_t>(*v) : 0;
+}
+
+Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std::string_view raw,
+                                 const index::MessageIndex& idx, const SendRequest& req,
+                                 const SendPolicy& policy, bool* suspended_now) {
+  if (suspended_now) *suspended_now = false;
+  store::Submission sub;
+  sub.account_id = req.account_id;
+  sub.now = req.now;
+  sub.limits = policy.limits;
+  std::vector<store::Id> ids;
+  for (store::Id id : req.local)
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  const int64_t size = stored_size(raw);
+  for (store::Id id : ids) {
+    if (auto q = check_quota(store, id, size); !q) return q.error();
+    auto inbox = store.get_mailbox(id, "INBOX");
+    if (!inbox) return inbox.error();
+    sub.local.push_back(store::DeliveryTarget{id, inbox->id});
+  }
+  if (!req.remote.empty()) {
+    store::QueuedMessage q;
+    q.env_from = req.env_from;
+    q.envid = req.envid;
+    q.ret = req.ret;
+    q.smtputf8 = req.smtputf8;
+    q.eight_bit = req.eight_bit;
+    q.requiretls = req.requiretls;
+    q.expires = req.now + policy.retry_for;
+    for (const auto& r : req.remote) {
+      store::QueueRecipient x;
+      x.address = r.address;
+      x.domain = address_domain(r.address);
+      x.notify = r.notify;
+      x.orcpt = r.orcpt;
+      x.next_attempt = req.now;
+      q.rcpts.push_back(std::move(x));
+    }
+    sub.outbound = std::move(q);
+  }
+  sub.recipients = static_cast<int64_t>(req.local.size() + req.remote.size());
+  auto r = store.submit(raw, idx, sub, req.now);
+  if (!r) {
+    if (r.code() == Errc::kLimit && policy.suspend_after > 0) {
+      auto refusals = store.note_send_refusal(req.account_id, req.now, policy.limits.window);
+      if (refusals && *refusals >= policy.suspend_after) {
+        auto a = store.get_account(req.account_id);
+        if (a && !a->send_suspended && suspend(store, hub, *a, policy, req.now).ok() &&
+            suspended_now) {
+          *suspended_now = true;
+        }
+      }
+    }
+    return r.error();
+  }
+  if (hub) {
+    for (const auto& d : r->delivered) hub->publish(d.mailbox_id);
+  }
+  return r;
+}
+
+}  // namespace tegami::account

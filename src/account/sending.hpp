@@ -1,0 +1,60 @@
+// Sending from an account (issue 4, PRODUCT.md §6): one submission stored in one transaction
+// (copies for local recipients, the queue entry for the others, one count toward the rolling
+// 24-hour limits), and what happens when an account keeps hitting the limits: after
+// `suspend_after` refused submissions in a window, sending is suspended and the owner gets a
+// mail saying why and what to do. `tegami account unsuspend` lifts it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+#include "index/message_index.hpp"
+#include "store/change_hub.hpp"
+#include "store/store.hpp"
+
+namespace tegami::account {
+
+struct SendPolicy {
+  store::SendLimits limits;       // messages and recipients per rolling window
+  int64_t suspend_after = 20;     // refused submissions in one window; 0 = never suspend
+  int64_t retry_for = 5 * 86400;  // how long the queue keeps trying (expires)
+  std::string hostname;           // for the owner notice's From and Message-ID
+};
+
+struct OutboundRcpt {
+  std::string address;
+  std::string notify;  // DSN NOTIFY as given ("" = default)
+  std::string orcpt;   // DSN ORCPT "type;address" as given, "" when none
+};
+
+struct SendRequest {
+  store::Id account_id = 0;
+  std::vector<store::Id> local;  // accounts that receive a copy in their INBOX (deduplicated)
+  std::vector<OutboundRcpt> remote;
+  std::string env_from;  // reverse path
+  std::string envid;     // DSN ENVID
+  std::string ret;       // DSN RET
+  bool smtputf8 = false;
+  bool eight_bit = false;
+  bool requiretls = false;
+  int64_t now = 0;
+};
+
+// Errors: kLimit when a limit is reached (message ends in " t=<unix>": when the window frees
+// up; see limit_reset_time), kPerm when sending is suspended (the message says why), kOverQuota
+// for a full local mailbox, store errors. `*suspended_now` is set when this refusal suspended
+// the account.
+Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std::string_view raw,
+                                 const index::MessageIndex& idx, const SendRequest& req,
+                                 const SendPolicy& policy, bool* suspended_now = nullptr);
+
+// The reset time carried in a kLimit message (0 when none) and the message without it.
+int64_t limit_reset_time(std::string_view message, std::string* text = nullptr);
+
+// The lower-case domain of an address ("" when it has none).
+std::string address_domain(std::string_view address);
+
+}  // namespace tegami::account

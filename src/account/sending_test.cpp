@@ -1,0 +1,111 @@
+#include "account/sending.hpp"
+
+#include <gtest/gtest.h>
+
+#include "auth/test_support.hpp"
+#include "mime/encoding.hpp"
+
+namespace tegami::account {
+namespace {
+
+using testing::World;
+
+const std::string kMessage =
+    "From: demo@tegami.test\r\nTo: x@remote.example\r\nSubject: hi\r\n\r\nHello.\r\n";
+
+SendRequest request(World& w, int remote, int64_t now) {
+  SendRequest r;
+  r.account_id = w.demo.id;
+  r.env_from = "demo@tegami.test";
+  r.now = now;
+  for (int i = 0; i < remote; ++i)
+    r.remote.push_back({"r" + std::to_string(i) + "@Remote.Example", "FAILURE", ""});
+  return r;
+}
+
+TEST(Sending, QueuesRemoteAndDeliversLocal) {
+  World w;
+  auto bob = w.add_account("bob@tegami.test", "pw-pw-pw-pw");
+  SendPolicy p;
+  p.hostname = "mail.tegami.test";
+  SendRequest req = request(w, 2, 1'800'000'000);
+  req.local = {bob.id, bob.id};
+  req.envid = "e1";
+  auto r = send(*w.store, nullptr, kMessage, index::build(kMessage), req, p);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->delivered.size(), 1u);
+  auto q = w.must(w.store->queue_get(r->queue_id));
+  EXPECT_EQ(q.rcpts.size(), 2u);
+  EXPECT_EQ(q.rcpts[0].domain, "remote.example");
+  EXPECT_EQ(q.expires, 1'800'000'000 + p.retry_for);
+  EXPECT_EQ(q.envid, "e1");
+  auto u = w.must(w.store->send_usage(w.demo.id, 1'800'000'000, 86400));
+  EXPECT_EQ(u.messages, 1);
+  EXPECT_EQ(u.recipients, 4);  // counted as given
+}
+
+TEST(Sending, LimitThenSuspensionWithOwnerNotice) {
+  World w;
+  SendPolicy p;
+  p.hostname = "mail.tegami.test";
+  p.limits = {2, 100, 3600};
+  p.suspend_after = 3;
+  int64_t t = 1'800'000'000;
+  ASSERT_TRUE(send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, t), p).ok());
+  ASSERT_TRUE(
+      send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, t + 10), p).ok());
+  bool suspended = false;
+  for (int i = 0; i < 3; ++i) {
+    auto r = send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, t + 20 + i), p,
+                  &suspended);
+    ASSERT_EQ(r.code(), Errc::kLimit);
+    std::string text;
+    EXPECT_EQ(limit_reset_time(r.error().message, &text), t + 3600);
+    EXPECT_NE(text.find("2 messages per 1 hours"), std::string::npos) << text;
+    EXPECT_EQ(suspended, i == 2);
+  }
+  auto a = w.reload(w.demo);
+  EXPECT_TRUE(a.send_suspended);
+  EXPECT_NE(a.send_suspended_reason.find("reached 3 times"), std::string::npos);
+  // Even after the window, a suspended account cannot send.
+  auto r = send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, t + 7200), p);
+  ASSERT_EQ(r.code(), Errc::kPerm);
+  // The owner got one notice in the INBOX, in Japanese and English.
+  auto inbox = w.must(w.store->get_mailbox(w.demo.id, "INBOX"));
+  ASSERT_EQ(inbox.messages, 1u);
+  auto msgs = w.must(w.store->list_messages(inbox.id));
+  std::string raw = w.must(w.store->read_blob(msgs[0].blob_id));
+  std::string body = mime::decode_base64(raw.substr(raw.find("\r\n\r\n") + 4));
+  EXPECT_NE(body.find("送信を一時的に停止しました"), std::string::npos);
+  EXPECT_NE(body.find("tegami account unsuspend demo@tegami.test"), std::string::npos);
+  EXPECT_NE(body.find("has been suspended"), std::string::npos);
+  auto events = w.must(w.store->list_events(w.demo.id, 10));
+  bool found = false;
+  for (const auto& e : events) found |= e.kind == "send_suspended";
+  EXPECT_TRUE(found);
+}
+
+TEST(Sending, LocalQuotaRefusesBeforeCounting) {
+  World w;
+  auto bob = w.add_account("bob@tegami.test", "pw-pw-pw-pw");
+  ASSERT_TRUE(w.store->set_quota(bob.id, 10).ok());
+  SendPolicy p;
+  SendRequest req = request(w, 0, 1'800'000'000);
+  req.local = {bob.id};
+  auto r = send(*w.store, nullptr, kMessage, index::build(kMessage), req, p);
+  EXPECT_EQ(r.code(), Errc::kOverQuota);
+  EXPECT_EQ(w.must(w.store->send_usage(w.demo.id, 1'800'000'000, 86400)).messages, 0);
+}
+
+TEST(Sending, ResetTimeParsing) {
+  std::string text;
+  EXPECT_EQ(limit_reset_time("limit t=123", &text), 123);
+  EXPECT_EQ(text, "limit");
+  EXPECT_EQ(limit_reset_time("no time", &text), 0);
+  EXPECT_EQ(text, "no time");
+  EXPECT_EQ(address_domain("A@B.Example"), "b.example");
+  EXPECT_EQ(address_domain("nodomain"), "");
+}
+
+}  // namespace
+}  // namespace tegami::account

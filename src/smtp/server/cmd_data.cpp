@@ -3,7 +3,11 @@
 // §6.1 (a 250 is a promise: we reply only after the delivery transaction is on stable storage),
 // RFC 1870 §6.3 (552 when the content exceeds the limit, after reading it to the end),
 // RFC 3030 §3 (BODY=BINARYMIME cannot use DATA).
+#include <algorithm>
+#include <ctime>
+
 #include "account/delivery.hpp"
+#include "account/sending.hpp"
 #include "base/clock.hpp"
 #include "base/strings.hpp"
 #include "index/message_index.hpp"
@@ -99,6 +103,10 @@ asio::awaitable<void> Session::deliver(std::string content) {
   content.clear();
   content.shrink_to_fit();
 
+  if (ctx_.mode == Mode::kSubmission) {
+    co_await submit(t, std::move(raw), id, ri.time);
+    co_return;
+  }
   std::vector<store::Id> ids;
   for (const auto& r : t.rcpts) ids.push_back(r.account_id);
   store::Store* st = ctx_.store;
@@ -132,6 +140,114 @@ asio::awaitable<void> Session::deliver(std::string content) {
                                {"dmarc", ao.dmarc},
                                {"folder", junk ? "Junk" : "INBOX"}});
   reply(250, "2.0.0", "OK " + id + " delivered");
+}
+
+namespace {
+
+std::string notify_text(uint8_t n) {
+  using P = proto::RcptParams;
+  if (n & P::kNever) return "NEVER";
+  std::string out;
+  for (auto [bit, name] : {std::pair{P::kSuccess, "SUCCESS"}, std::pair{P::kFailure, "FAILURE"},
+                           std::pair{P::kDelay, "DELAY"}}) {
+    if (!(n & bit)) continue;
+    if (!out.empty()) out += ",";
+    out += name;
+  }
+  return out;
+}
+
+bool has_8bit(std::string_view s) {
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+std::string format_utc(int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+}  // namespace
+
+// Submission (RFC 6409): local copies, the queue entry and the count toward the sender's daily
+// limits in one transaction; 451 4.7.0 naming when the window frees up when a limit is reached.
+asio::awaitable<void> Session::submit(const Transaction& t, std::string raw, const std::string& id,
+                                      int64_t now) {
+  account::SendRequest req;
+  req.account_id = user_->id;
+  req.env_from = t.from.null ? std::string() : t.from.mailbox.str();
+  req.envid = t.params.envid;
+  req.ret = t.params.ret;
+  req.smtputf8 = t.params.smtputf8;
+  req.requiretls = t.params.requiretls;
+  req.now = now;
+  for (const auto& r : t.rcpts) {
+    if (r.account_id != 0) {
+      req.local.push_back(r.account_id);
+      continue;
+    }
+    std::string orcpt;
+    if (!r.params.orcpt_type.empty()) orcpt = r.params.orcpt_type + ";" + r.params.orcpt;
+    req.remote.push_back({r.address, notify_text(r.params.notify), orcpt});
+  }
+  if (!req.remote.empty() && t.params.body == proto::Body::kBinaryMime) {
+    reply(554, "5.6.1",
+          "BODY=BINARYMIME messages can only go to recipients on this server; send it without "
+          "BINARYMIME");
+    co_return;
+  }
+  req.eight_bit = t.params.body == proto::Body::k8BitMime || has_8bit(raw);
+  store::Store* st = ctx_.store;
+  store::ChangeHub* hub = ctx_.hub;
+  const account::SendPolicy& policy = ctx_.send_policy;
+  bool suspended_now = false;
+  auto fn = [st, hub, &raw, &req, &policy, &suspended_now]() {
+    index::MessageIndex idx = index::build(raw);
+    return account::send(*st, hub, raw, idx, req, policy, &suspended_now);
+  };
+  auto r = co_await net::offload(std::move(fn));
+  net::Stream& s = io_.stream();
+  if (!r) {
+    log::warn("smtp_submission_refused", {{"id", id},
+                                          {"conn", conn_id_},
+                                          {"user", user_->address},
+                                          {"code", errc_name(r.code())},
+                                          {"suspended_now", suspended_now ? "yes" : "no"},
+                                          {"remote", s.remote_ip()}});
+    if (r.code() == Errc::kLimit) {
+      std::string text;
+      int64_t when = account::limit_reset_time(r.error().message, &text);
+      std::string msg = "Sending limit reached: " + text + ".";
+      if (when > 0) msg += " You can send again after " + format_utc(when) + ".";
+      if (suspended_now) {
+        msg += " Sending is now suspended for this account; see the mail in your inbox.";
+      }
+      reply(451, "4.7.0", msg);
+    } else if (r.code() == Errc::kPerm) {
+      reply(550, "5.7.1",
+            "Sending is suspended for this account (" + r.error().message +
+                "). Receiving still works; ask your administrator to lift it");
+    } else {
+      reply(reply_for(r.error(), "deliver"));
+    }
+    co_return;
+  }
+  if (r->queue_id != 0 && ctx_.on_queued) ctx_.on_queued();
+  ++delivered_;
+  log::info("smtp_submitted", {{"id", id},
+                               {"conn", conn_id_},
+                               {"user", user_->address},
+                               {"remote", s.remote_ip()},
+                               {"from", req.env_from.empty() ? "<>" : req.env_from},
+                               {"local", std::to_string(req.local.size())},
+                               {"queued", std::to_string(req.remote.size())},
+                               {"queue_id", std::to_string(r->queue_id)},
+                               {"size", std::to_string(raw.size())}});
+  reply(250, "2.0.0", "OK " + id + (req.remote.empty() ? " delivered" : " queued for delivery"));
 }
 
 // Feeds raw bytes to the decoder (never lines: a bare LF must not end a line here, RFC 5321

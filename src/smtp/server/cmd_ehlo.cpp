@@ -1,7 +1,8 @@
 // EHLO and HELO: RFC 5321 §4.1.1.1 (and §4.1.4: EHLO resets the transaction). Advertised
 // extensions: PIPELINING (RFC 2920), SIZE (RFC 1870), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531),
 // ENHANCEDSTATUSCODES (RFC 2034), CHUNKING and BINARYMIME (RFC 3030), STARTTLS (RFC 3207),
-// REQUIRETLS (RFC 8689, only under TLS), AUTH (RFC 4954, submission only), LIMITS (RFC 9422).
+// REQUIRETLS (RFC 8689, only under TLS), AUTH (RFC 4954, submission only), LIMITS (RFC 9422),
+// DSN (RFC 3461, submission only).
 #include "smtp/server/session.hpp"
 
 namespace tegami::smtp::server {
@@ -26,6 +27,9 @@ asio::awaitable<void> Session::on_ehlo(const proto::Command& c) {
   text += "\nBINARYMIME";
   if (s.can_start_tls()) text += "\nSTARTTLS";
   if (s.tls_active()) text += "\nREQUIRETLS";
+  // DSN (RFC 3461) where we originate delivery reports: submission (the queue reports to the
+  // sender). On port 25 we would owe NOTIFY=SUCCESS reports to other servers' users.
+  if (ctx_.mode == Mode::kSubmission) text += "\nDSN";
   if (auth_allowed() && !user_) text += "\nAUTH PLAIN LOGIN";
   text += "\nLIMITS RCPTMAX=" + std::to_string(ctx_.max_recipients);
   reply(250, "", text);

@@ -67,10 +67,12 @@ asio::awaitable<void> Session::on_rcpt(const proto::Command& c) {
     co_return;
   }
   if (mb.address_literal) {
-    reply(submission ? 550 : 554, "5.7.1",
-          "<" + shown + ">: " +
-              (submission ? "outbound delivery is not available yet on this server"
-                          : "relaying denied"));
+    if (submission) {
+      reply(550, "5.1.3",
+            "<" + shown + ">: mail goes to domain names, not to IP addresses in brackets");
+    } else {
+      reply(554, "5.7.1", "<" + shown + ">: relaying denied");
+    }
     co_return;
   }
   std::string address = mb.domain.empty() ? std::string() : mb.local + "@" + mb.domain;
@@ -85,11 +87,12 @@ asio::awaitable<void> Session::on_rcpt(const proto::Command& c) {
         reply(550, "5.1.1", "<" + shown + ">: no such user here");
         co_return;
       case Errc::kPerm:
-        if (submission) {
-          reply(550, "5.7.1",
-                "<" + shown +
-                    ">: outbound delivery is not available yet on this server; only local "
-                    "addresses can receive mail for now");
+        if (submission && user_) {
+          // Another domain's recipient: queued for delivery after DATA (RFC 6409 §4: a
+          // submission server relays for its authenticated users).
+          tx_->rcpts.push_back(Recipient{address, 0, c.rcpt});
+          reply(250, "2.1.5",
+                "Recipient OK; will be sent on to " + proto::sanitize_echo(mb.domain, 128));
         } else {
           reply(554, "5.7.1", "<" + shown + ">: relaying denied");
         }
@@ -108,7 +111,8 @@ asio::awaitable<void> Session::on_rcpt(const proto::Command& c) {
     }
     co_return;
   }
-  tx_->rcpts.push_back(Recipient{address.empty() ? r.account->address : address, r.account->id});
+  tx_->rcpts.push_back(
+      Recipient{address.empty() ? r.account->address : address, r.account->id, c.rcpt});
   reply(250, "2.1.5", "Recipient OK");
 }
 

@@ -7,9 +7,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "account/sending.hpp"
 #include "auth/authenticator.hpp"
 #include "dns/resolver.hpp"
 #include "net/stream.hpp"
@@ -40,6 +42,10 @@ struct Context {
   // Submission: DKIM keys (<dir>/<domain>/<selector>.pem); mail whose From domain has keys is
   // signed. Empty: no signing.
   std::string dkim_key_dir;
+  // Submission: limits, suspension and queue lifetime for what accounts send; mail to other
+  // domains is queued (store::Store::submit) and `on_queued` (when set) wakes the queue.
+  account::SendPolicy send_policy;
+  std::function<void()> on_queued;
 };
 
 // Serves one client connection. Never throws; returns when the connection is over.

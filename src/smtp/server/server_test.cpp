@@ -550,7 +550,7 @@ TEST(SmtpSubmission, NeedsAuthAndTls) {
             "authentication\" in your mail app");
 }
 
-TEST(SmtpSubmission, AuthPlainThenLocalDeliveryAndHonestRefusal) {
+TEST(SmtpSubmission, AuthPlainThenLocalDeliveryAndQueue) {
   World w;
   Context c = w.ctx;
   c.mode = Mode::kSubmission;
@@ -565,13 +565,87 @@ TEST(SmtpSubmission, AuthPlainThenLocalDeliveryAndHonestRefusal) {
   auto r = replies(out);
   ASSERT_EQ(r.size(), 9u) << out;
   EXPECT_EQ(r[2], "235 2.7.0 Authentication successful");
-  EXPECT_EQ(r[4].substr(0, 10), "550 5.7.1 ");
-  EXPECT_NE(r[4].find("outbound delivery is not available yet"), std::string::npos);
+  EXPECT_EQ(r[4], "250 2.1.5 Recipient OK; will be sent on to gmail.example");
   EXPECT_EQ(r[5], "250 2.1.5 Recipient OK");
   EXPECT_EQ(r[7].substr(0, 13), "250 2.0.0 OK ");
+  EXPECT_NE(r[7].find("queued for delivery"), std::string::npos);
   auto msgs = w.inbox(w.bob);
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_NE(msgs[0].find("with ESMTPSA"), std::string::npos);
+  // The queue holds the same bytes for the remote recipient.
+  auto q = w.must(w.store->queue_list());
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].account_id, w.alice.id);
+  EXPECT_EQ(q[0].env_from, "alice@example.com");
+  ASSERT_EQ(q[0].rcpts.size(), 1u);
+  EXPECT_EQ(q[0].rcpts[0].address, "someone@gmail.example");
+  EXPECT_EQ(q[0].rcpts[0].domain, "gmail.example");
+  EXPECT_EQ(w.must(w.store->read_blob(q[0].blob_id)), msgs[0]);
+}
+
+TEST(SmtpSubmission, DsnParametersReachTheQueue) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  int woken = 0;
+  c.on_queued = [&] { ++woken; };
+  std::string out = w.run_with(
+      c,
+      "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
+          "\r\nMAIL FROM:<alice@example.com> RET=HDRS ENVID=QQ+2Bx\r\n"
+          "RCPT TO:<a@remote.example> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;A+40remote.example\r\n"
+          "RCPT TO:<b@remote.example> NOTIFY=NEVER\r\nRCPT TO:<c@[192.0.2.1]>\r\nDATA\r\n"
+          "From: alice@example.com\r\n\r\n\xc3\xa9t\xc3\xa9\r\n.\r\nQUIT\r\n",
+      4096, true, false);
+  EXPECT_NE(out.find("250-DSN\r\n"), std::string::npos) << out;
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 10u) << out;
+  EXPECT_EQ(r[6].substr(0, 10), "550 5.1.3 ");
+  EXPECT_EQ(r[8].substr(0, 13), "250 2.0.0 OK ");
+  EXPECT_EQ(woken, 1);
+  auto q = w.must(w.store->queue_list());
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].ret, "HDRS");
+  EXPECT_EQ(q[0].envid, "QQ+x");
+  EXPECT_TRUE(q[0].eight_bit);
+  ASSERT_EQ(q[0].rcpts.size(), 2u);
+  EXPECT_EQ(q[0].rcpts[0].notify, "SUCCESS,DELAY");
+  EXPECT_EQ(q[0].rcpts[0].orcpt, "rfc822;A@remote.example");
+  EXPECT_EQ(q[0].rcpts[1].notify, "NEVER");
+}
+
+TEST(SmtpSubmission, DailyLimitsAndSuspension) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.send_policy.limits = {2, 100, 86400};
+  c.send_policy.suspend_after = 2;
+  c.send_policy.hostname = "mx.example.com";
+  std::string one = "MAIL FROM:<alice@example.com>\r\nRCPT TO:<x@remote.example>\r\nDATA\r\n"
+                    "From: alice@example.com\r\n\r\nhi\r\n.\r\n";
+  std::string out = w.run_with(c,
+                               "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
+                                   "\r\n" + one + one + one + one + one + "QUIT\r\n",
+                               4096, true, false);
+  auto r = replies(out);
+  // 220 250 235, then per message 250 250 354 <final>, then 221.
+  ASSERT_EQ(r.size(), 3u + 5 * 4 + 1) << out;
+  EXPECT_EQ(r[6].substr(0, 13), "250 2.0.0 OK ");
+  EXPECT_EQ(r[10].substr(0, 13), "250 2.0.0 OK ");
+  EXPECT_EQ(r[14].substr(0, 10), "451 4.7.0 ");
+  EXPECT_NE(r[14].find("2 messages per 24 hours"), std::string::npos) << r[14];
+  EXPECT_NE(r[14].find("You can send again after 20"), std::string::npos) << r[14];
+  EXPECT_NE(r[14].find(" UTC"), std::string::npos) << r[14];
+  EXPECT_EQ(r[18].substr(0, 10), "451 4.7.0 ");
+  EXPECT_NE(r[18].find("suspended"), std::string::npos) << r[18];
+  EXPECT_EQ(r[22].substr(0, 10), "550 5.7.1 ");
+  EXPECT_NE(r[22].find("Sending is suspended"), std::string::npos) << r[22];
+  EXPECT_EQ(w.must(w.store->queue_list()).size(), 2u);
+  EXPECT_TRUE(w.must(w.store->get_account(w.alice.id)).send_suspended);
+  // The owner was told, in the inbox.
+  auto inbox = w.inbox(w.alice);
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_NE(inbox[0].find("Auto-Submitted: auto-generated"), std::string::npos);
 }
 
 TEST(SmtpSubmission, AuthLoginAndFailures) {

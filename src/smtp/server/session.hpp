@@ -20,8 +20,9 @@ namespace tegami::smtp::server {
 inline constexpr int kMaxErrors = 10;
 
 struct Recipient {
-  std::string address;  // as the client gave it, canonical form
-  store::Id account_id = 0;
+  std::string address;       // as the client gave it, canonical form
+  store::Id account_id = 0;  // 0: another server's recipient (submission only; queued)
+  proto::RcptParams params;  // DSN NOTIFY and ORCPT
 };
 
 // One mail transaction (RFC 5321 §3.3): MAIL, RCPTs, then DATA or BDAT chunks.
@@ -66,6 +67,8 @@ class Session {
 
   // Adds the Received: header, indexes and delivers, then replies (cmd_data.cpp).
   asio::awaitable<void> deliver(std::string content);
+  asio::awaitable<void> submit(const Transaction& t, std::string raw, const std::string& id,
+                               int64_t now);
   std::string received_header(const std::string& id) const;
 
   void reply(int code, std::string_view enhanced, std::string_view text);

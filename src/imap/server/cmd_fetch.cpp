@@ -3,7 +3,7 @@
 // INTERNALDATE, RFC822.SIZE, FLAGS, UID), RFC 3501 §6.4.5 (RFC822, RFC822.HEADER, RFC822.TEXT),
 // RFC 3516 (BINARY[], BINARY.SIZE[], literal8), RFC 9051 §6.4.9 (UID FETCH always returns UID),
 // RFC 8514 §4 (SAVEDATE), RFC 8474 §5 (EMAILID, THREADID NIL), RFC 7162 §3.1.4 (MODSEQ,
-// CHANGEDSINCE), §3.2.6 (VANISHED modifier).
+// CHANGEDSINCE), §3.2.6 (VANISHED modifier), RFC 8970 §3 (PREVIEW, PREVIEW (LAZY)).
 // ENVELOPE and BODYSTRUCTURE come from the index strings, sections from the part byte ranges.
 #include <algorithm>
 
@@ -11,6 +11,7 @@
 #include "imap/server/error_map.hpp"
 #include "imap/server/fetch_body.hpp"
 #include "imap/server/flags.hpp"
+#include "imap/server/preview.hpp"
 #include "imap/server/session.hpp"
 
 namespace tegami::imap::server {
@@ -55,6 +56,7 @@ FetchPlan plan_fetch(const proto::FetchArgs& a, bool uid_command) {
         break;
       case A::kRfc822Header:
       case A::kBinarySize:
+      case A::kPreview:  // computed from the first text part (no \Seen: RFC 8970 §3.1)
         p.needs_index = p.needs_raw = true;
         break;
       case A::kBodySection:
@@ -97,9 +99,6 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
       if (a.set.saved ? false : a.set.contains(uid, largest)) gone.push_back(uid);
     }
     if (!gone.empty()) send("* VANISHED (EARLIER) " + proto::sequence_set_string(gone) + "\r\n");
-  }
-  for (const auto& att : a.atts) {
-    if (att.type == A::kPreview) co_return "BAD Fetch item not supported";
   }
   std::vector<size_t> sel;
   if (!view_->resolve(a.set, c.uid, &sel)) co_return "BAD Invalid message sequence set";
@@ -266,6 +265,10 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
               }
               break;
             }
+            case A::kPreview:  // RFC 8970 §3.1; LAZY too: computing it is cheap enough
+              add("PREVIEW " + (rev2 ? proto::quote_string_utf8(make_preview(*raw, parts))
+                                     : proto::quote_string(make_preview(*raw, parts))));
+              break;
             default:
               break;
           }

@@ -55,7 +55,8 @@ std::string Session::capabilities() const {
       "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
       "SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES "
       "WITHIN STATUS=SIZE SAVEDATE OBJECTID UNAUTHENTICATE QUOTA QUOTA=RES-STORAGE CONDSTORE "
-      "QRESYNC COMPRESS=DEFLATE APPENDLIMIT=" +
+      "QRESYNC COMPRESS=DEFLATE SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT "
+      "PREVIEW APPENDLIMIT=" +
       std::to_string(ctx_.append_limit);
   if (state_ == State::kNotAuth) {
     const auto& s = conn_.stream();
@@ -281,7 +282,8 @@ asio::awaitable<void> Session::execute(proto::Command& cmd) {
     if (state_ == State::kSelected) {
       bool no_expunge =
           !cmd.uid && (cmd.type == CommandType::kFetch || cmd.type == CommandType::kStore ||
-                       cmd.type == CommandType::kSearch);
+                       cmd.type == CommandType::kSearch || cmd.type == CommandType::kSort ||
+                       cmd.type == CommandType::kThread);
       co_await sync(!no_expunge);
     }
   } catch (const std::exception& e) {
@@ -369,7 +371,8 @@ asio::awaitable<Session::Reply> Session::dispatch(proto::Command& c) {
   }
   bool message_command = c.type == T::kCheck || c.type == T::kClose || c.type == T::kUnselect ||
                          c.type == T::kExpunge || c.type == T::kSearch || c.type == T::kFetch ||
-                         c.type == T::kStore || c.type == T::kCopy || c.type == T::kMove;
+                         c.type == T::kStore || c.type == T::kCopy || c.type == T::kMove ||
+                         c.type == T::kSort || c.type == T::kThread;
   if (!message_command) co_return "BAD Command not supported";
   if (state_ != State::kSelected) co_return "BAD No mailbox selected";
   switch (c.type) {
@@ -383,6 +386,10 @@ asio::awaitable<Session::Reply> Session::dispatch(proto::Command& c) {
       co_return co_await cmd_expunge(c);
     case T::kSearch:
       co_return co_await cmd_search(c);
+    case T::kSort:
+      co_return co_await cmd_sort(c);
+    case T::kThread:
+      co_return co_await cmd_thread(c);
     case T::kFetch:
       co_return co_await cmd_fetch(c);
     case T::kStore:

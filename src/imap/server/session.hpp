@@ -96,6 +96,8 @@ class Session {
   asio::awaitable<Reply> cmd_idle(proto::Command& c);
   asio::awaitable<Reply> cmd_expunge(proto::Command& c);
   asio::awaitable<Reply> cmd_search(proto::Command& c);
+  asio::awaitable<Reply> cmd_sort(proto::Command& c);
+  asio::awaitable<Reply> cmd_thread(proto::Command& c);
   asio::awaitable<Reply> cmd_fetch(proto::Command& c);
   asio::awaitable<Reply> cmd_store(proto::Command& c);
   asio::awaitable<Reply> cmd_copy(proto::Command& c);

@@ -80,7 +80,7 @@ int cmd_account(const Args& args) {
   const char* u =
       "tegami account add ADDRESS [--password-stdin] [--quota BYTES] | list | "
       "alias-add ADDRESS ALIAS | alias-remove ADDRESS ALIAS | show ADDRESS | "
-      "passwd ADDRESS [--password-stdin] | two-factor ADDRESS on|off";
+      "passwd ADDRESS [--password-stdin] | two-factor ADDRESS on|off | unsuspend ADDRESS";
   if (args.words.empty()) return usage(u);
   auto env = open_env(args);
   if (!env.ok()) return fail(env.error().message);
@@ -142,6 +142,15 @@ int cmd_account(const Args& args) {
       for (const auto& x : *al) std::cout << "alias: " << x << "\n";
     std::cout << fmt::format("storage: {} of {} bytes\n", a->used_bytes, a->quota_bytes);
     std::cout << "two-factor sign-in: " << (a->two_factor ? "on" : "off") << "\n";
+    const auto& cfg = env->cfg;
+    auto u = s.send_usage(a->id, system_clock().now_unix(), 86400);
+    if (u.ok())
+      std::cout << fmt::format(
+          "sent in the last 24 hours: {} of {} messages, {} of {} recipients\n", u->messages,
+          cfg.messages_per_day, u->recipients, cfg.recipients_per_day);
+    if (a->send_suspended)
+      std::cout << "sending: SUSPENDED (" << a->send_suspended_reason
+                << "); lift with: tegami account unsuspend " << a->address << "\n";
     auto ev = s.list_events(a->id, 20);
     if (ev.ok())
       for (const auto& e : *ev)
@@ -175,6 +184,24 @@ int cmd_account(const Args& args) {
     auto st = s.set_two_factor(a->id, w[2] == "on");
     if (!st.ok()) return fail(st.error().message);
     std::cout << "two-factor sign-in " << w[2] << " for " << a->address << "\n";
+    return 0;
+  }
+  if (w[0] == "unsuspend" && w.size() == 2) {
+    auto a = find_account(s, w[1]);
+    if (!a.ok()) return fail(a.error().message);
+    if (!a->send_suspended) {
+      std::cout << "sending is not suspended for " << a->address << "\n";
+      return 0;
+    }
+    auto st = s.set_send_suspended(a->id, false, "");
+    if (!st.ok()) return fail(st.error().message);
+    store::Event e;
+    e.account_id = a->id;
+    e.time = system_clock().now_unix();
+    e.kind = "send_unsuspended";
+    e.detail = "Sending was allowed again by an administrator.";
+    (void)s.add_event(e);
+    std::cout << "sending allowed again for " << a->address << "\n";
     return 0;
   }
   return usage(u);

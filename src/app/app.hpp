@@ -27,6 +27,7 @@ int cmd_domain(const Args& args);
 int cmd_account(const Args& args);
 int cmd_app_password(const Args& args);
 int cmd_dns_records(const Args& args);
+int cmd_queue(const Args& args);
 
 // Where the DKIM signing keys live: DATA/dkim/<domain>/<selector>.pem.
 std::string dkim_key_dir(const config::Config& cfg);

@@ -19,9 +19,12 @@ const char* kHelp = R"(usage: tegami <command> [options]
   account alias-add ADDRESS ALIAS | alias-remove ADDRESS ALIAS
   account passwd ADDRESS [--password-stdin]
   account two-factor ADDRESS on|off
+  account unsuspend ADDRESS           allow sending again after a suspension
   app-password create ADDRESS --label LABEL   (prints the password once)
   app-password list ADDRESS [--all]
   app-password revoke ADDRESS LABEL|--all
+  queue list | show ID               the outbound queue
+  queue retry ID|--all | delete ID
   dns-records DOMAIN                  MX, SPF, DKIM (keys made on first use), DMARC, SRV lines
 
 Every command takes --config FILE, or --data DIR for a development data folder
@@ -49,6 +52,7 @@ int main(int argc, char** argv) {
   if (cmd == "account") return cmd_account(*args);
   if (cmd == "app-password") return cmd_app_password(*args);
   if (cmd == "dns-records") return cmd_dns_records(*args);
+  if (cmd == "queue") return cmd_queue(*args);
   std::cerr << "tegami: unknown command '" << cmd << "' (see tegami help)\n";
   return 2;
 }

@@ -12,6 +12,7 @@
 #include "log/log.hpp"
 #include "net/server.hpp"
 #include "net/tls.hpp"
+#include "queue/runner.hpp"
 #include "smtp/server/server.hpp"
 #include "store/change_hub.hpp"
 
@@ -74,10 +75,11 @@ int cmd_serve(const Args& args) {
   imap_ctx.append_limit = static_cast<uint64_t>(cfg.message_size);
   imap_ctx.allow_login_without_tls = cfg.dev;
 
-  // One resolver for the whole server (DNS for SPF, DKIM and DMARC). In development mode the
-  // checks run only against a configured forwarder (a test DNS server), never the system's.
+  // One resolver for the whole server (SPF, DKIM and DMARC checks, the outbound queue). In
+  // development mode DNS is asked only through a configured forwarder (a test DNS server), never
+  // the system's: a development server sends no mail to the internet.
   std::unique_ptr<dns::Resolver> resolver;
-  if (cfg.mailauth_check && (!cfg.dev || !cfg.dns_forwarder.empty())) {
+  if (!cfg.dev || !cfg.dns_forwarder.empty()) {
     dns::ResolverOptions ro;
     ro.forwarder = cfg.dns_forwarder;
     ro.trust_anchor_file = cfg.dns_trust_anchor;
@@ -98,13 +100,17 @@ int cmd_serve(const Args& args) {
   mx_ctx.hostname = cfg.hostname;
   mx_ctx.max_message_size = static_cast<uint64_t>(cfg.message_size);
   mx_ctx.max_recipients = static_cast<uint32_t>(cfg.recipients_per_message);
-  mx_ctx.resolver = resolver.get();
+  mx_ctx.resolver = cfg.mailauth_check ? resolver.get() : nullptr;
   mx_ctx.authserv_id = cfg.authserv_id.empty() ? cfg.hostname : cfg.authserv_id;
   mx_ctx.dmarc_junk = cfg.dmarc_junk;
   smtp::server::Context sub_ctx = mx_ctx;
   sub_ctx.mode = smtp::server::Mode::kSubmission;
   sub_ctx.allow_auth_without_tls = cfg.dev;
   sub_ctx.dkim_key_dir = dkim_key_dir(cfg);
+  sub_ctx.send_policy.limits = {cfg.messages_per_day, cfg.recipients_per_day, 86400};
+  sub_ctx.send_policy.suspend_after = cfg.suspend_after;
+  sub_ctx.send_policy.retry_for = cfg.queue_lifetime;
+  sub_ctx.send_policy.hostname = cfg.hostname;
 
   int threads = cfg.threads > 0
                     ? cfg.threads
@@ -153,11 +159,41 @@ int cmd_serve(const Args& args) {
     }
   }
   start_revocation_watch(server.io(), store, hub);
+  std::unique_ptr<queue::Runner> runner;
+  if (resolver) {
+    queue::RunnerOptions qo;
+    qo.hostname = cfg.hostname;
+    qo.port = static_cast<uint16_t>(cfg.queue_port);
+    qo.max_connections = static_cast<int>(cfg.queue_connections);
+    qo.max_per_domain = static_cast<int>(cfg.queue_per_domain);
+    qo.retry_first = cfg.queue_retry_first;
+    qo.retry_max = cfg.queue_retry_max;
+    qo.delay_notice_after = cfg.queue_delay_notice;
+    qo.message_size = cfg.message_size;
+    qo.command_timeout = std::chrono::seconds(cfg.queue_timeout);
+    qo.final_timeout = std::chrono::seconds(cfg.queue_timeout * 2);
+    qo.ca_file = cfg.queue_ca_file;
+    qo.sts.ca_file = cfg.queue_ca_file;
+    qo.sts.connect_to = cfg.queue_sts_connect_to;
+    qo.dane = cfg.queue_dane;
+    qo.mta_sts = cfg.queue_mta_sts;
+    qo.idle_poll = std::chrono::seconds(cfg.queue_poll);
+    runner = std::make_unique<queue::Runner>(server.io(), store, &hub, *resolver, qo);
+    runner->start();
+    queue::Runner* r = runner.get();
+    sub_ctx.on_queued = [r] { r->wake(); };
+  } else {
+    log::warn("queue_disabled",
+              {{"reason",
+                "development mode without dns.forwarder: mail for other domains stays "
+                "queued"}});
+  }
   if (!table.empty()) std::cout << table << std::flush;
   log::info("started", {{"hostname", cfg.hostname},
                         {"data", cfg.data_dir},
                         {"mode", cfg.dev ? "development" : "production"}});
   server.run();
+  if (runner) runner->stop();
   log::info("stopped");
   return 0;
 }

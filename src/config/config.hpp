@@ -41,8 +41,23 @@ struct Config {
   int64_t connections_per_ip = 200;  // open connections from one address
   int64_t messages_per_day = 1000;
   int64_t recipients_per_day = 1000;
+  int64_t suspend_after = 20;  // submissions refused by a daily limit within 24 h; 0 = never
   // [quota]
   int64_t default_quota = 5LL * 1024 * 1024 * 1024;  // bytes for new accounts (free plan)
+  // [queue]
+  int64_t queue_port = 25;             // destination port (tests use another)
+  int64_t queue_lifetime = 5 * 86400;  // seconds before a message is bounced
+  int64_t queue_delay_notice = 4 * 3600;
+  int64_t queue_retry_first = 300;  // first retry delay, doubled up to queue_retry_max
+  int64_t queue_retry_max = 4 * 3600;
+  int64_t queue_connections = 20;
+  int64_t queue_per_domain = 3;
+  int64_t queue_timeout = 300;  // seconds to wait for a reply (final reply: twice that)
+  int64_t queue_poll = 10;      // seconds between looks at the queue when idle
+  bool queue_dane = true;
+  bool queue_mta_sts = true;
+  std::string queue_ca_file;         // trust anchors for MTA-STS; empty = the system's
+  std::string queue_sts_connect_to;  // tests: "127.0.0.1:8443" for every MTA-STS fetch
   // [log]
   std::string log_level = "info";
   // [dns]

@@ -4,6 +4,7 @@ Each Server gets its own data folder and free high ports, runs in development mo
 certificate, demo account demo@tegami.test) and is stopped with SIGTERM (or SIGKILL on purpose).
 """
 import os
+import re
 import shutil
 import signal
 import socket
@@ -14,6 +15,7 @@ import time
 import unittest
 
 BINARY = os.environ.get("TEGAMI_BINARY", "")
+UNBOUND = "/usr/sbin/unbound"
 DEMO = "demo@tegami.test"
 
 
@@ -122,6 +124,71 @@ class Server:
         self.stop()
         if self.own_dir:
             shutil.rmtree(self.data, ignore_errors=True)
+
+
+class LocalDns:
+    """unbound on 127.0.0.1 and a free port, answering `local-data` lines."""
+
+    def __init__(self, local_data, refused=(), static=("example.test.",)):
+        self.dir = tempfile.mkdtemp(prefix="tegami-dns-")
+        self.proc = None
+        conf = os.path.join(self.dir, "unbound.conf")
+        for _ in range(5):
+            self.port = free_port()
+            with open(conf, "w") as c:
+                c.write("server:\n  interface: 127.0.0.1\n"
+                        f"  port: {self.port}\n"
+                        '  do-daemonize: no\n  username: ""\n  chroot: ""\n'
+                        f'  directory: "{self.dir}"\n'
+                        '  pidfile: ""\n  use-syslog: no\n  logfile: ""\n  do-ip6: no\n'
+                        '  module-config: "iterator"\n')
+                for z in static:
+                    c.write(f'  local-zone: "{z}" static\n')
+                for z in refused:
+                    c.write(f'  local-zone: "{z}" refuse\n')
+                for d in local_data:
+                    c.write(f"  local-data: '{d}'\n")
+                c.write("remote-control:\n  control-enable: no\n")
+            with open(os.path.join(self.dir, "unbound.log"), "wb") as log:
+                self.proc = subprocess.Popen([UNBOUND, "-d", "-c", conf], stdout=log, stderr=log,
+                                             stdin=subprocess.DEVNULL)
+            for _ in range(100):
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                        return
+                except OSError:
+                    time.sleep(0.05)
+            self.stop()
+        raise RuntimeError("unbound did not start")
+
+    @property
+    def forwarder(self):
+        return f"127.0.0.1@{self.port}"
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def dkim_zone(dns_records_output, domain):
+    """The DKIM TXT records printed by `tegami dns-records DOMAIN`, as unbound local-data."""
+    out = []
+    pat = r"^(\S+\._domainkey\." + re.escape(domain) + r"\.) IN TXT \((.*?)\)$"
+    for sel, body in re.findall(pat, dns_records_output, re.S | re.M):
+        out.append(sel + " TXT " + " ".join(f'"{p}"' for p in re.findall(r'"([^"]*)"', body)))
+    return out
 
 
 def write_mbsyncrc(path, server, maildir, patterns="*", user=DEMO, password=None):

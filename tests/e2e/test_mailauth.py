@@ -14,18 +14,13 @@ import imaplib
 import os
 import re
 import shutil
-import signal
 import smtplib
-import socket
 import subprocess
 import tempfile
-import time
 import unittest
 
 import harness
 from harness import DEMO, insecure_tls
-
-UNBOUND = "/usr/sbin/unbound"
 
 ZONE = [
     'good.example.test. TXT "v=spf1 ip4:127.0.0.1 -all"',
@@ -36,69 +31,13 @@ ZONE = [
 REFUSED = ["broken.example.test."]
 
 
-class LocalDns:
-    """unbound on 127.0.0.1 and a free port, answering `local-data` lines."""
-
-    def __init__(self, local_data, refused=(), static=("example.test.",)):
-        self.dir = tempfile.mkdtemp(prefix="tegami-dns-")
-        self.proc = None
-        conf = os.path.join(self.dir, "unbound.conf")
-        for _ in range(5):
-            self.port = harness.free_port()
-            with open(conf, "w") as c:
-                c.write("server:\n  interface: 127.0.0.1\n"
-                        f"  port: {self.port}\n"
-                        '  do-daemonize: no\n  username: ""\n  chroot: ""\n'
-                        f'  directory: "{self.dir}"\n'
-                        '  pidfile: ""\n  use-syslog: no\n  logfile: ""\n  do-ip6: no\n'
-                        '  module-config: "iterator"\n')
-                for z in static:
-                    c.write(f'  local-zone: "{z}" static\n')
-                for z in refused:
-                    c.write(f'  local-zone: "{z}" refuse\n')
-                for d in local_data:
-                    c.write(f"  local-data: '{d}'\n")
-                c.write("remote-control:\n  control-enable: no\n")
-            with open(os.path.join(self.dir, "unbound.log"), "wb") as log:
-                self.proc = subprocess.Popen([UNBOUND, "-d", "-c", conf], stdout=log, stderr=log,
-                                             stdin=subprocess.DEVNULL)
-            for _ in range(100):
-                if self.proc.poll() is not None:
-                    break
-                try:
-                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                        return
-                except OSError:
-                    time.sleep(0.05)
-            self.stop()
-        raise RuntimeError("unbound did not start")
-
-    @property
-    def forwarder(self):
-        return f"127.0.0.1@{self.port}"
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 def message(sender, subject):
     return (f"From: Sender <{sender}>\r\nTo: {DEMO}\r\nSubject: {subject}\r\n"
             f"Date: {email.utils.formatdate()}\r\n"
             f"Message-ID: <{subject.replace(' ', '.')}@e2e.example>\r\n\r\nHello.\r\n").encode()
 
 
-@unittest.skipUnless(os.access(UNBOUND, os.X_OK), "unbound is not installed")
+@unittest.skipUnless(os.access(harness.UNBOUND, os.X_OK), "unbound is not installed")
 class MailAuthTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -111,10 +50,8 @@ class MailAuthTest(unittest.TestCase):
         out = cls.server.cli("dns-records", "tegami.test").stdout
         zone = list(ZONE) + ['tegami.test. TXT "v=spf1 -all"',
                              '_dmarc.tegami.test. TXT "v=DMARC1; p=reject"']
-        for sel, body in re.findall(r"^(\S+\._domainkey\.tegami\.test\.) IN TXT \((.*?)\)$", out,
-                                    re.S | re.M):
-            zone.append(sel + " TXT " + " ".join(f'"{p}"' for p in re.findall(r'"([^"]*)"', body)))
-        cls.dns = LocalDns(zone, refused=REFUSED, static=["example.test.", "tegami.test."])
+        zone += harness.dkim_zone(out, "tegami.test")
+        cls.dns = harness.LocalDns(zone, refused=REFUSED, static=["example.test.", "tegami.test."])
         cls.server.extra_config = (f'[dns]\nforwarder = "{cls.dns.forwarder}"\ntimeout_ms = 3000\n'
                                    '[mailauth]\nauthserv_id = "mx.tegami.test"\n')
         try:

@@ -1,0 +1,126 @@
+#include "queue/route.hpp"
+
+#include "log/log.hpp"
+
+namespace tegami::queue {
+namespace {
+
+namespace client = smtp::client;
+
+Route failure(bool permanent, std::string error, std::string status) {
+  Route r;
+  r.permanent = permanent;
+  r.error = std::move(error);
+  r.status = std::move(status);
+  return r;
+}
+
+struct Addresses {
+  std::vector<std::string> ips;
+  bool secure = true;  // every answer that had records was validated
+  bool temporary = false;
+};
+
+Addresses addresses(dns::Resolver& dns, const std::string& host) {
+  Addresses out;
+  auto a = dns.a(host);
+  auto aaaa = dns.aaaa(host);
+  for (auto* r : {&a, &aaaa}) {
+    if (r->ok()) {
+      out.ips.insert(out.ips.end(), (*r)->records.begin(), (*r)->records.end());
+      out.secure = out.secure && (*r)->secure;
+    } else if (r->code() == Errc::kTemporary) {
+      out.temporary = true;
+    }
+  }
+  if (out.ips.empty()) out.secure = false;
+  return out;
+}
+
+}  // namespace
+
+Route find_route(dns::Resolver& dns, client::StsCache& sts, const std::string& domain,
+                 const RouteOptions& opts, int64_t now) {
+  struct Target {
+    std::string host;
+    bool mx_secure;
+  };
+  std::vector<Target> targets;
+  auto mx = dns.mx(domain);
+  if (mx.ok()) {
+    const auto& recs = mx->records;
+    if (recs.size() == 1 && (recs[0].host.empty() || recs[0].host == ".")) {
+      return failure(true, domain + " does not accept mail (null MX, RFC 7505)", "5.1.10");
+    }
+    for (const auto& r : recs) {
+      if (r.host.empty() || r.host == ".") continue;
+      targets.push_back({r.host, mx->secure});
+    }
+  } else if (mx.code() == Errc::kNotFound) {
+    // No MX: the domain itself, if it has an address (RFC 5321 §5.1). NXDOMAIN and "no address
+    // either" both mean there is nowhere to deliver.
+    targets.push_back({domain, false});
+  } else if (mx.code() == Errc::kPerm) {
+    return failure(false, "the DNS answer for " + domain + " failed DNSSEC validation", "4.4.3");
+  } else {
+    return failure(false, "DNS lookup of " + domain + " failed: " + mx.error().message, "4.4.3");
+  }
+
+  client::StsPolicy policy;
+  if (opts.mta_sts) {
+    client::StsOptions so = opts.sts;
+    if (so.ca_file.empty()) so.ca_file = opts.ca_file;
+    policy = sts.policy_for(domain, dns, so, now);
+  }
+  const bool enforce = policy.mode == client::StsPolicy::Mode::kEnforce;
+
+  Route route;
+  std::string skipped;
+  bool temporary = false;
+  for (const auto& t : targets) {
+    Addresses ad = addresses(dns, t.host);
+    if (ad.ips.empty()) {
+      temporary = temporary || ad.temporary;
+      continue;
+    }
+    RouteHost h;
+    h.name = t.host;
+    h.ips = std::move(ad.ips);
+    h.tls.verify_name = t.host;
+    bool dane_done = false;
+    if (opts.dane && t.mx_secure && ad.secure) {
+      auto tlsa = dns.tlsa("_" + std::to_string(opts.port) + "._tcp." + t.host);
+      if (tlsa.ok() && tlsa->secure && !tlsa->records.empty()) {
+        h.tls.policy = client::TlsPolicy::kDane;
+        h.tls.tlsa = tlsa->records;
+        dane_done = true;
+      } else if (!tlsa.ok() && tlsa.code() == Errc::kPerm) {
+        // RFC 7672 §2.2: a bogus TLSA answer means the host cannot be used securely.
+        skipped = t.host + ": its TLSA records failed DNSSEC validation";
+        continue;
+      }
+    }
+    if (!dane_done && enforce) {
+      if (!client::sts_mx_matches(policy, t.host)) {
+        skipped = t.host + " is not listed in the MTA-STS policy of " + domain;
+        continue;
+      }
+      h.tls.policy = client::TlsPolicy::kPkix;
+      h.tls.ca_file = opts.ca_file;
+    }
+    route.hosts.push_back(std::move(h));
+  }
+  if (route.hosts.empty()) {
+    if (!skipped.empty()) return failure(false, skipped, "4.7.5");
+    if (temporary) {
+      return failure(false, "DNS lookup of the mail servers of " + domain + " failed", "4.4.3");
+    }
+    if (mx.ok()) {
+      return failure(false, "the mail servers of " + domain + " have no address", "4.4.4");
+    }
+    return failure(true, "the domain " + domain + " does not exist or has no mail server", "5.1.2");
+  }
+  return route;
+}
+
+}  // namespace tegami::queue

@@ -1,0 +1,496 @@
+#include "queue/runner.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "base/clock.hpp"
+#include "base/strings.hpp"
+#include "index/message_index.hpp"
+#include "log/log.hpp"
+#include "mime/header.hpp"
+#include "net/offload.hpp"
+#include "queue/dsn.hpp"
+#include "queue/route.hpp"
+#include "smtp/client/client.hpp"
+
+namespace tegami::queue {
+
+namespace asio = boost::asio;
+namespace client = smtp::client;
+
+int64_t retry_delay(int attempts, int64_t first, int64_t max) {
+  int64_t d = std::max<int64_t>(first, 1);
+  for (int i = 1; i < attempts && d < max; ++i) d *= 2;
+  return std::min(d, max);
+}
+
+namespace {
+
+// What happened to one recipient in this round.
+struct Outcome {
+  enum Kind { kNone, kDelivered, kPerm, kTemp } kind = kNone;
+  std::string reply;   // "550 5.1.1 ..." or our own reason
+  std::string status;  // RFC 3463 code
+  std::string host;
+};
+
+// The recipients of one message for one destination domain.
+struct Job {
+  store::QueuedMessage msg;
+  std::vector<size_t> rcpts;  // indices into msg.rcpts
+  std::vector<Outcome> out;   // parallel to rcpts
+};
+
+std::string status_of(const client::Reply& r) {
+  if (!r.enhanced.empty()) return r.enhanced;
+  if (r.code >= 500) return "5.0.0";
+  if (r.code >= 400) return "4.0.0";
+  return "2.0.0";
+}
+
+bool notify_has(const std::string& notify, std::string_view what, bool dflt) {
+  if (notify.empty()) return dflt;
+  for (auto part : split(notify, ','))
+    if (iequals(trim(part), what)) return true;
+  return false;
+}
+
+// RFC 3461 §4: xtext for ORCPT values ('+', '=' and anything outside 33..126 as "+XX").
+std::string xtext(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 33 || c > 126 || c == '+' || c == '=') {
+      static const char* kHex = "0123456789ABCDEF";
+      out += '+';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::string original_subject(std::string_view raw) {
+  auto fields = mime::parse_header_fields(raw);
+  auto v = mime::find_field(fields, "Subject");
+  return v ? mime::decode_header_value(*v) : std::string();
+}
+
+}  // namespace
+
+struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
+  asio::io_context& io;
+  store::Store& store;
+  store::ChangeHub* hub;
+  dns::Resolver& dns;
+  RunnerOptions opts;
+  client::StsCache sts;
+  asio::strand<asio::io_context::executor_type> strand;
+  asio::steady_timer timer;
+  std::atomic<bool> stopped{false};
+  bool woken = false;  // on strand
+
+  std::mutex mu;                                          // guards the fields below
+  std::set<std::pair<store::Id, std::string>> in_flight;  // (message, domain)
+  std::map<std::string, std::deque<Job>> waiting;         // per domain
+  std::map<std::string, int> active;                      // workers per domain
+  int total_active = 0;
+
+  Impl(asio::io_context& io_, store::Store& s, store::ChangeHub* h, dns::Resolver& d,
+       RunnerOptions o)
+      : io(io_),
+        store(s),
+        hub(h),
+        dns(d),
+        opts(std::move(o)),
+        strand(asio::make_strand(io_)),
+        timer(strand) {}
+
+  asio::awaitable<void> loop() {
+    auto self = shared_from_this();
+    while (!stopped) {
+      int64_t now = system_clock().now_unix();
+      auto fetch = [this, now]() { return store.queue_due(now, 500); };
+      auto due = co_await net::offload(std::move(fetch));
+      if (!due) {
+        log::warn("queue_read_failed", {{"error", due.error().message}});
+      } else {
+        schedule(std::move(*due), now);
+      }
+      auto next_fn = [this]() { return store.queue_next_due(); };
+      auto next = co_await net::offload(std::move(next_fn));
+      // Wait for the next due time. Something already due is in flight (or waits for a
+      // connection slot): a finishing worker wakes the loop.
+      auto wait = opts.idle_poll;
+      int64_t secs = next && *next > 0 ? *next - system_clock().now_unix() : 0;
+      if (secs > 0) wait = std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(secs));
+      if (woken) {
+        woken = false;
+        continue;
+      }
+      timer.expires_after(std::max(wait, std::chrono::milliseconds(50)));
+      boost::system::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      woken = false;
+    }
+  }
+
+  // Splits due messages into (message, domain) jobs and starts workers within the limits.
+  void schedule(std::vector<store::QueuedMessage> due, int64_t now) {
+    std::vector<std::string> to_start;
+    {
+      std::lock_guard lk(mu);
+      for (auto& m : due) {
+        std::map<std::string, Job> by_domain;
+        for (size_t i = 0; i < m.rcpts.size(); ++i) {
+          const auto& r = m.rcpts[i];
+          if (r.state != store::RcptState::kPending || r.next_attempt > now) continue;
+          if (in_flight.count({m.id, r.domain})) continue;
+          by_domain[r.domain].rcpts.push_back(i);
+        }
+        for (auto& [domain, job] : by_domain) {
+          job.msg = m;
+          job.out.resize(job.rcpts.size());
+          in_flight.insert({m.id, domain});
+          waiting[domain].push_back(std::move(job));
+        }
+      }
+      for (auto& [domain, q] : waiting) {
+        int want = std::min<int>(opts.max_per_domain, static_cast<int>(q.size()));
+        while (active[domain] < want && total_active < opts.max_connections) {
+          ++active[domain];
+          ++total_active;
+          to_start.push_back(domain);
+        }
+      }
+    }
+    for (const auto& d : to_start) {
+      auto self = shared_from_this();
+      auto ex = asio::make_strand(io);
+      asio::co_spawn(ex, self->worker(d, ex), asio::detached);
+    }
+  }
+
+  // Takes batches of jobs for one domain until none are left.
+  asio::awaitable<void> worker(std::string domain, asio::any_io_executor ex) {
+    auto self = shared_from_this();
+    for (;;) {
+      std::vector<Job> batch;
+      {
+        std::lock_guard lk(mu);
+        auto& q = waiting[domain];
+        while (!q.empty() && batch.size() < 50) {
+          batch.push_back(std::move(q.front()));
+          q.pop_front();
+        }
+        if (batch.empty()) {
+          --active[domain];
+          --total_active;
+          if (active[domain] == 0 && q.empty()) {
+            active.erase(domain);
+            waiting.erase(domain);
+          }
+          break;
+        }
+      }
+      try {
+        co_await deliver_domain(domain, batch, ex);
+      } catch (const std::exception& e) {
+        log::error("queue_worker_failed", {{"domain", domain}, {"error", e.what()}});
+        for (auto& j : batch)
+          for (auto& o : j.out)
+            if (o.kind == Outcome::kNone) o = {Outcome::kTemp, "internal error", "4.3.0", ""};
+      }
+      auto finish = [this, &batch]() {
+        for (auto& j : batch) finalize(j);
+      };
+      co_await net::offload(std::move(finish));
+      {
+        std::lock_guard lk(mu);
+        for (auto& j : batch) in_flight.erase({j.msg.id, domain});
+      }
+      wake();
+    }
+  }
+
+  static void fail_all(std::vector<Job>& batch, Outcome::Kind k, const std::string& reply,
+                       const std::string& status) {
+    for (auto& j : batch)
+      for (auto& o : j.out)
+        if (o.kind == Outcome::kNone || o.kind == Outcome::kTemp) o = {k, reply, status, ""};
+  }
+
+  asio::awaitable<void> deliver_domain(const std::string& domain, std::vector<Job>& batch,
+                                       asio::any_io_executor ex) {
+    int64_t now = system_clock().now_unix();
+    RouteOptions ro;
+    ro.port = opts.port;
+    ro.dane = opts.dane;
+    ro.mta_sts = opts.mta_sts;
+    ro.ca_file = opts.ca_file;
+    ro.sts = opts.sts;
+    auto route_fn = [this, &domain, &ro, now]() { return find_route(dns, sts, domain, ro, now); };
+    Route route = co_await net::offload(std::move(route_fn));
+    if (route.hosts.empty()) {
+      fail_all(batch, route.permanent ? Outcome::kPerm : Outcome::kTemp, route.error, route.status);
+      log::info("queue_no_route", {{"domain", domain}, {"error", route.error}});
+      co_return;
+    }
+    std::string last_error = "no mail server of " + domain + " could be reached";
+    std::string last_status = "4.4.1";
+    bool all_perm = true;
+    for (const auto& host : route.hosts) {
+      if (!remaining(batch)) break;
+      for (const auto& ip : host.ips) {
+        if (!remaining(batch)) break;
+        client::Options co;
+        co.ehlo_name = opts.hostname;
+        co.tls = host.tls;
+        co.connect_timeout = opts.connect_timeout;
+        co.command_timeout = opts.command_timeout;
+        co.final_timeout = opts.final_timeout;
+        client::Reply greeting;
+        auto conn = co_await client::connect(ex, ip, opts.port, co, &greeting);
+        if (!conn && host.tls.policy == client::TlsPolicy::kOpportunistic &&
+            conn.error().message.rfind(client::kTlsHandshakeFailed, 0) == 0) {
+          // RFC 7435: a broken opportunistic TLS stack should not stop delivery.
+          co.tls.skip_starttls = true;
+          auto again = co_await client::connect(ex, ip, opts.port, co, &greeting);
+          conn = std::move(again);
+        }
+        if (!conn) {
+          last_error = host.name + " [" + ip +
+                       "]: " + (greeting.code ? greeting.str() : conn.error().message);
+          last_status = greeting.code ? status_of(greeting) : "4.4.1";
+          if (conn.code() != Errc::kPerm) all_perm = false;
+          log::info("queue_connect_failed",
+                    {{"domain", domain}, {"host", host.name}, {"ip", ip}, {"error", last_error}});
+          continue;
+        }
+        all_perm = false;
+        co_await send_batch(**conn, host.name, batch);
+        co_await (*conn)->quit();
+      }
+    }
+    if (remaining(batch)) {
+      fail_all(batch, all_perm ? Outcome::kPerm : Outcome::kTemp, last_error, last_status);
+    }
+  }
+
+  static bool remaining(const std::vector<Job>& batch) {
+    for (const auto& j : batch)
+      for (const auto& o : j.out)
+        if (o.kind == Outcome::kNone) return true;
+    return false;
+  }
+
+  // Sends every job with recipients still open over `conn`; stops when it becomes unusable
+  // (the rest then go to the next address or host).
+  asio::awaitable<void> send_batch(client::Connection& conn, const std::string& host,
+                                   std::vector<Job>& batch) {
+    for (auto& j : batch) {
+      client::Envelope env;
+      std::vector<size_t> open;
+      for (size_t k = 0; k < j.rcpts.size(); ++k) {
+        if (j.out[k].kind != Outcome::kNone) continue;
+        const auto& r = j.msg.rcpts[j.rcpts[k]];
+        client::Recipient cr;
+        cr.address = r.address;
+        cr.notify = r.notify;
+        if (!r.orcpt.empty()) {
+          auto semi = r.orcpt.find(';');
+          cr.orcpt = semi == std::string::npos
+                         ? std::string()
+                         : r.orcpt.substr(0, semi) + ";" + xtext(r.orcpt.substr(semi + 1));
+        }
+        env.rcpts.push_back(std::move(cr));
+        open.push_back(k);
+      }
+      if (open.empty()) continue;
+      env.from = j.msg.env_from;
+      env.envid = j.msg.envid;
+      env.ret = j.msg.ret;
+      env.eight_bit = j.msg.eight_bit;
+      env.smtputf8 = j.msg.smtputf8;
+      env.requiretls = j.msg.requiretls;
+      store::Id blob = j.msg.blob_id;
+      auto read = [this, blob]() { return store.read_blob(blob); };
+      auto content = co_await net::offload(std::move(read));
+      if (!content) {
+        for (size_t k : open)
+          j.out[k] = {Outcome::kTemp, "cannot read the message: " + content.error().message,
+                      "4.3.0", ""};
+        continue;
+      }
+      client::SendResult res = co_await conn.send(env, *content);
+      for (size_t i = 0; i < open.size() && i < res.rcpts.size(); ++i) {
+        const client::Reply& rep = res.rcpts[i];
+        Outcome& o = j.out[open[i]];
+        o.reply = rep.str();
+        o.status = status_of(rep);
+        o.host = rep.local ? std::string() : host;
+        if (rep.ok()) {
+          o.kind = Outcome::kDelivered;
+        } else if (rep.permanent()) {
+          o.kind = Outcome::kPerm;
+        } else if (rep.local && !res.connection_usable) {
+          o.kind = Outcome::kNone;  // lost connection: another address may do better
+          o.reply = host + ": " + rep.str();
+        } else {
+          o.kind = Outcome::kTemp;
+        }
+      }
+      log::info("queue_sent", {{"queue_id", std::to_string(j.msg.id)},
+                               {"host", host},
+                               {"ip", conn.ip()},
+                               {"tls", conn.tls() ? conn.tls_version() : "none"},
+                               {"verified", conn.tls_verified() ? "yes" : "no"},
+                               {"first_reply", res.rcpts.empty() ? "" : res.rcpts[0].str()}});
+      if (!res.connection_usable) co_return;
+    }
+  }
+
+  // Records the outcomes of one job, with the bounce or delay notice they cause (blocking).
+  void finalize(Job& j) {
+    const int64_t now = system_clock().now_unix();
+    const store::QueuedMessage& m = j.msg;
+    std::vector<store::RcptUpdate> updates;
+    std::vector<DsnRecipient> failed, delayed;
+    for (size_t k = 0; k < j.rcpts.size(); ++k) {
+      const auto& r = m.rcpts[j.rcpts[k]];
+      Outcome o = j.out[k];
+      if (o.kind == Outcome::kNone)
+        o = {Outcome::kTemp, o.reply.empty() ? "not attempted" : o.reply, "4.4.1", ""};
+      store::RcptUpdate u;
+      u.rcpt_id = r.id;
+      u.reply = o.reply;
+      u.host = o.host;
+      u.attempted = now;
+      DsnRecipient d;
+      d.final_recipient = r.address;
+      d.original_recipient = r.orcpt;
+      d.status = o.status;
+      d.remote_mta = o.host;
+      d.diagnostic = o.reply;
+      d.last_attempt = now;
+      if (o.kind == Outcome::kDelivered) {
+        u.state = store::RcptState::kDelivered;
+      } else if (o.kind == Outcome::kPerm || now >= m.expires) {
+        u.state = store::RcptState::kFailed;
+        if (o.kind != Outcome::kPerm) {
+          d.diagnostic = o.reply;
+          if (d.status.empty() || d.status[0] != '5') d.status = "4.4.7";  // delivery time expired
+        }
+        d.action = "failed";
+        if (notify_has(r.notify, "FAILURE", true) && !iequals(r.notify, "NEVER"))
+          failed.push_back(d);
+      } else {
+        u.state = store::RcptState::kPending;
+        u.next_attempt = now + retry_delay(r.attempts + 1, opts.retry_first, opts.retry_max);
+        if (u.next_attempt > m.expires) u.next_attempt = m.expires;
+        d.action = "delayed";
+        d.retry_until = m.expires;
+        if (notify_has(r.notify, "DELAY", true) && !iequals(r.notify, "NEVER"))
+          delayed.push_back(d);
+      }
+      updates.push_back(std::move(u));
+    }
+    bool delay_notice =
+        !m.delay_notified && !delayed.empty() && now - m.created >= opts.delay_notice_after;
+    std::vector<store::Notice> notices;
+    bool can_notify = !m.env_from.empty() && m.account_id != 0;  // RFC 3461 §6.2
+    if (can_notify && (!failed.empty() || delay_notice)) {
+      auto raw = store.read_blob(m.blob_id);
+      auto inbox = store.get_mailbox(m.account_id, "INBOX");
+      if (raw && inbox) {
+        auto make = [&](DsnKind kind, std::vector<DsnRecipient> rcpts) {
+          DsnInput in;
+          in.kind = kind;
+          in.reporting_mta = opts.hostname;
+          in.from = "MAILER-DAEMON@" + opts.hostname;
+          in.to = m.env_from;
+          in.envid = m.envid;
+          in.arrival = m.created;
+          in.now = now;
+          in.subject = original_subject(*raw);
+          in.rcpts = std::move(rcpts);
+          in.original = *raw;
+          in.headers_only = !iequals(m.ret, "FULL");
+          in.message_size = opts.message_size;
+          store::Notice n;
+          n.raw = compose_dsn(in);
+          n.idx = index::build(n.raw);
+          n.target.account_id = m.account_id;
+          n.target.mailbox_id = inbox->id;
+          n.target.enforce_quota = false;  // a bounce is never lost to a full mailbox
+          notices.push_back(std::move(n));
+        };
+        if (!failed.empty()) make(DsnKind::kFailure, failed);
+        if (delay_notice) make(DsnKind::kDelay, delayed);
+      } else {
+        log::warn("queue_notice_skipped", {{"queue_id", std::to_string(m.id)},
+                                           {"reason", raw ? "no INBOX" : raw.error().message}});
+      }
+    }
+    auto st = store.queue_update(m.id, updates, delay_notice, notices);
+    if (!st) {
+      log::error("queue_update_failed",
+                 {{"queue_id", std::to_string(m.id)}, {"error", st.error().message}});
+      return;
+    }
+    if (hub)
+      for (const auto& n : notices) hub->publish(n.target.mailbox_id);
+    for (size_t k = 0; k < updates.size(); ++k) {
+      const auto& u = updates[k];
+      const char* state = u.state == store::RcptState::kDelivered ? "delivered"
+                          : u.state == store::RcptState::kFailed  ? "failed"
+                                                                  : "deferred";
+      log::info("queue_result", {{"queue_id", std::to_string(m.id)},
+                                 {"rcpt", m.rcpts[j.rcpts[k]].address},
+                                 {"result", state},
+                                 {"reply", u.reply},
+                                 {"next", u.next_attempt ? std::to_string(u.next_attempt) : ""}});
+    }
+  }
+
+  void wake() {
+    auto self = shared_from_this();
+    asio::post(strand, [self] {
+      self->woken = true;
+      self->timer.cancel();
+    });
+  }
+};
+
+Runner::Runner(asio::io_context& io, store::Store& store, store::ChangeHub* hub, dns::Resolver& dns,
+               RunnerOptions opts)
+    : impl_(std::make_shared<Impl>(io, store, hub, dns, std::move(opts))) {}
+
+Runner::~Runner() { stop(); }
+
+void Runner::start() {
+  auto impl = impl_;
+  asio::co_spawn(impl->strand, impl->loop(), asio::detached);
+}
+
+void Runner::wake() { impl_->wake(); }
+
+void Runner::stop() {
+  if (impl_->stopped.exchange(true)) return;
+  impl_->wake();
+}
+
+}  // namespace tegami::queue

@@ -3,7 +3,8 @@
 CAPABILITY advertises what is tested here: ESEARCH and SEARCHRES (RFC 4731, 5182),
 LIST-EXTENDED and LIST-STATUS (RFC 5258, 5819), CREATE-SPECIAL-USE (RFC 6154), STATUS=SIZE
 (RFC 8438), SAVEDATE (RFC 8514), OBJECTID (RFC 8474), WITHIN (RFC 5032), UNAUTHENTICATE
-(RFC 8437), QRESYNC (RFC 7162), COMPRESS=DEFLATE (RFC 4978).
+(RFC 8437), QRESYNC (RFC 7162), COMPRESS=DEFLATE (RFC 4978); SORT, SORT=DISPLAY,
+THREAD=ORDEREDSUBJECT, THREAD=REFERENCES (RFC 5256, 5957), ESORT (RFC 5267), PREVIEW (RFC 8970).
 """
 import email.utils
 import imaplib
@@ -82,7 +83,8 @@ class ImapExtensionsTest(harness.ServerTest):
         caps = data[0].decode().split()
         for cap in ["ESEARCH", "SEARCHRES", "LIST-EXTENDED", "LIST-STATUS", "CREATE-SPECIAL-USE",
                     "SPECIAL-USE", "STATUS=SIZE", "SAVEDATE", "OBJECTID", "WITHIN", "CONDSTORE",
-                    "QRESYNC", "UNAUTHENTICATE"]:
+                    "QRESYNC", "UNAUTHENTICATE", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT",
+                    "THREAD=REFERENCES", "ESORT", "PREVIEW"]:
             self.assertIn(cap, caps)
         m.logout()
 
@@ -244,6 +246,64 @@ class ImapExtensionsTest(harness.ServerTest):
         typ, data = m._simple_command("COMPRESS", "DEFLATE")
         self.assertEqual(typ, "NO")
         self.assertIn(b"[COMPRESSIONACTIVE]", data[0])
+        m.logout()
+
+    def test_10_sort_thread_esort_preview(self):
+        def raw(headers, body):
+            return ("\r\n".join(headers) + "\r\n\r\n" + body + "\r\n").encode()
+
+        m = self.imap()
+        m.create("Sorting")
+        msgs = [
+            raw(["From: Zoe <a@x.example>", "Subject: Plans", "Message-ID: <p1@e2e>",
+                 "Date: Tue, 2 Jan 2024 10:00:00 +0000"], "See you   at\r\n\r\nten."),
+            raw(["From: b@x.example", "Subject: Re: Plans", "Message-ID: <p2@e2e>",
+                 "References: <p1@e2e>", "Date: Mon, 1 Jan 2024 10:00:00 +0000"], "Early reply"),
+            raw(["From: c@x.example", "Subject: =?utf-8?q?=C3=A9t=C3=A9?=", "Message-ID: <p3@e2e>",
+                 "Date: Wed, 3 Jan 2024 10:00:00 +0000",
+                 "Content-Type: text/plain; charset=iso-8859-1",
+                 "Content-Transfer-Encoding: quoted-printable"], "=E9t=E9 chaud"),
+            raw(["From: Adam <a2@x.example>", "Subject: [team] Fwd: plans",
+                 "Message-ID: <p4@e2e>", "References: <p1@e2e> <p2@e2e>",
+                 "Date: Thu, 4 Jan 2024 10:00:00 +0000", "Content-Type: text/html"],
+                "<p>Hello &amp; <b>welcome</b></p>"),
+        ]
+        for r in msgs:
+            self.assertEqual(m.append("Sorting", None, None, r)[0], "OK")
+        m.select("Sorting")
+        # SORT (RFC 5256): base subjects, sent dates, first From mailbox; SORT=DISPLAY names.
+        self.assertEqual(m.sort("(SUBJECT)", "UTF-8", "ALL"), ("OK", [b"3 1 2 4"]))
+        self.assertEqual(m.sort("(DATE)", "UTF-8", "ALL"), ("OK", [b"2 1 3 4"]))
+        self.assertEqual(m.sort("(REVERSE DATE)", "US-ASCII", "ALL"), ("OK", [b"4 3 1 2"]))
+        self.assertEqual(m.sort("(FROM)", "UTF-8", "ALL"), ("OK", [b"1 4 2 3"]))
+        self.assertEqual(m.sort("(DISPLAYFROM)", "UTF-8", "ALL"), ("OK", [b"4 2 3 1"]))
+        self.assertEqual(m.sort("(SUBJECT)", "UTF-8", "SUBJECT", "plans"), ("OK", [b"1 2 4"]))
+        self.assertEqual(m.uid("SORT", "(DATE)", "UTF-8", "ALL"), ("OK", [b"2 1 3 4"]))
+        typ, data = m.sort("(DATE)", "KOI8-R", "ALL")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[BADCHARSET", data[0])
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.sort("(BOGUS)", "UTF-8", "ALL")
+        # THREAD (RFC 5256 §3).
+        self.assertEqual(m.thread("REFERENCES", "UTF-8", "ALL"), ("OK", [b"(1 2 4)(3)"]))
+        self.assertEqual(m.thread("ORDEREDSUBJECT", "UTF-8", "ALL"), ("OK", [b"(2 (1)(4))(3)"]))
+        self.assertEqual(m.uid("THREAD", "REFERENCES", "UTF-8", "NOT", "FROM", "c@x"),
+                         ("OK", [b"(1 2 4)"]))
+        # ESORT (RFC 5267): ESEARCH in sort order.
+        typ, _ = self.command(m, "SORT", "RETURN", "(MIN MAX COUNT ALL)", "(DATE)", "UTF-8",
+                              "ALL")
+        self.assertEqual(typ, "OK")
+        typ, data = m.response("ESEARCH")
+        self.assertRegex(data[0].decode(), r'^\(TAG "[^"]+"\) MIN 2 MAX 4 COUNT 4 ALL 2,1,3:4$')
+        # PREVIEW (RFC 8970): decoded text, whitespace collapsed, no \Seen.
+        typ, data = m.fetch("1:4", "(PREVIEW)")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data[0], b'1 (PREVIEW "See you at ten.")')
+        self.assertEqual(data[1], b'2 (PREVIEW "Early reply")')
+        self.assertEqual(data[2][1].decode(), "\u00e9t\u00e9 chaud")
+        self.assertIn(b'4 (PREVIEW "Hello & welcome")', data)
+        typ, data = m.fetch("2", "(PREVIEW (LAZY) FLAGS)")
+        self.assertEqual(data, [b'2 (PREVIEW "Early reply" FLAGS ())'])
         m.logout()
 
     @unittest.skipUnless(shutil.which("mbsync"), "mbsync not installed")

@@ -98,6 +98,18 @@ TEST(Fetch, Macros) {
   EXPECT_EQ(ok("a FETCH 1 body[text]").as<FetchArgs>().atts[0].section.text, Section::Text::kText);
 }
 
+TEST(Fetch, PreviewModifiers) {  // RFC 8970 §3: PREVIEW ["(" preview-mod ")"], LAZY
+  auto c = ok("a FETCH 1 preview (lazy)");
+  ASSERT_EQ(c.as<FetchArgs>().atts.size(), 1u);
+  EXPECT_EQ(c.as<FetchArgs>().atts[0].type, A::kPreview);
+  EXPECT_TRUE(c.as<FetchArgs>().atts[0].preview_lazy);
+  c = ok("a UID FETCH 1:* (PREVIEW FLAGS)");
+  EXPECT_FALSE(c.as<FetchArgs>().atts[0].preview_lazy);
+  EXPECT_EQ(c.as<FetchArgs>().atts[1].type, A::kFlags);
+  bad("a FETCH 1 (PREVIEW (FOO))");
+  bad("a FETCH 1 PREVIEW ()");
+}
+
 TEST(Fetch, Sections) {
   auto c =
       ok("a FETCH 1 (BODY[1.2.HEADER.FIELDS.NOT (a b)] BODY[3.TEXT]<10.20> BODY[HEADER] "

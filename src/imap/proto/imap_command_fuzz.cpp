@@ -29,6 +29,17 @@ void exercise(const Command& c) {
     (void)f->set.resolve(100);
   }
   if (const auto* s = std::get_if<StoreArgs>(&c.args)) (void)flag_list(s->flags);
+  if (const auto* s = std::get_if<SortArgs>(&c.args)) {  // RFC 5256 / RFC 5267 ESORT
+    check(!s->criteria.empty());
+    check(!s->key.children.empty());
+  }
+  if (const auto* t = std::get_if<ThreadArgs>(&c.args)) {
+    check(!t->algorithm.empty());
+    check(!t->key.children.empty());
+  }
+  if (const auto* f = std::get_if<FetchArgs>(&c.args)) {  // RFC 8970 PREVIEW (LAZY)
+    for (const auto& a : f->atts) check(!a.preview_lazy || a.type == FetchAtt::Type::kPreview);
+  }
   if (const auto* m = std::get_if<SelectArgs>(&c.args)) {
     if (auto d = mutf7_decode(m->mailbox)) {
       auto e = mutf7_encode(*d);

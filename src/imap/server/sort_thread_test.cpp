@@ -251,6 +251,116 @@ TEST(ThreadReferences, DeepChainIsFine) {
   EXPECT_TRUE(t.ends_with(" 1999 2000)"));
 }
 
+// RFC 5256 §4: thread-list = "(" (thread-members / thread-nested) ")", thread-members =
+// nz-number *(SP nz-number) [SP thread-nested], thread-nested = 2*thread-list.
+class ThreadSyntax {
+ public:
+  explicit ThreadSyntax(std::string_view s) : s_(s) {}
+  bool lists(std::vector<uint32_t>& ids) {
+    while (i_ < s_.size()) {
+      if (!list(ids)) return false;
+    }
+    return true;
+  }
+
+ private:
+  bool list(std::vector<uint32_t>& ids) {
+    if (!eat('(')) return false;
+    if (peek() == '(') {
+      if (!nested(ids)) return false;
+    } else {
+      for (;;) {
+        if (!number(ids)) return false;
+        if (!eat(' ')) break;
+        if (peek() == '(') {
+          if (!nested(ids)) return false;
+          break;
+        }
+      }
+    }
+    return eat(')');
+  }
+  bool nested(std::vector<uint32_t>& ids) {
+    int n = 0;
+    while (peek() == '(') {
+      if (!list(ids)) return false;
+      ++n;
+    }
+    return n >= 2;
+  }
+  bool number(std::vector<uint32_t>& ids) {
+    size_t start = i_;
+    uint32_t v = 0;
+    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') v = v * 10 + (s_[i_++] - '0');
+    if (i_ == start || s_[start] == '0') return false;
+    ids.push_back(v);
+    return true;
+  }
+  char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
+  bool eat(char c) {
+    if (peek() != c) return false;
+    ++i_;
+    return true;
+  }
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+TEST(ThreadReferences, RandomReferencesKeepEveryMessageOnceInValidSyntax) {
+  uint32_t state = 12345;
+  auto rnd = [&](uint32_t n) {
+    state = state * 1103515245u + 12345u;
+    return (state >> 16) % n;
+  };
+  const char* subjects[] = {"a", "Re: a", "b", "Fwd: b", "", "[x] a", "a (fwd)"};
+  for (int round = 0; round < 300; ++round) {
+    std::vector<Msg> msgs;
+    uint32_t n = 1 + rnd(30);
+    for (uint32_t i = 0; i < n; ++i) {
+      Msg m;
+      if (rnd(8) != 0) m.id = "id" + std::to_string(rnd(n + 3));  // duplicates, gaps
+      uint32_t nrefs = rnd(5);
+      for (uint32_t k = 0; k < nrefs; ++k) m.refs.push_back("id" + std::to_string(rnd(n + 5)));
+      m.subject = subjects[rnd(7)];
+      m.sent = 1 + rnd(10);  // many equal dates
+      msgs.push_back(m);
+    }
+    for (int algo = 0; algo < 2; ++algo) {
+      std::string t = algo ? refs(msgs) : thread_orderedsubject(records(msgs));
+      std::vector<uint32_t> ids;
+      ThreadSyntax syntax(t);
+      ASSERT_TRUE(syntax.lists(ids)) << t;
+      std::sort(ids.begin(), ids.end());
+      ASSERT_EQ(ids.size(), n) << t;
+      for (uint32_t i = 0; i < n; ++i) ASSERT_EQ(ids[i], i + 1) << t;
+    }
+  }
+}
+
+TEST(SortKeys, ArbitraryInputIsSafe) {
+  uint32_t state = 99;
+  const std::string alphabet = R"([]():<>\"@ rRfFwWdDeE{}0123456789aNIL&;#x)"
+                               "\t\xC3\xA9";
+  for (int round = 0; round < 2000; ++round) {
+    std::string s;
+    size_t len = (state = state * 1103515245u + 12345u) >> 16 & 63;
+    for (size_t i = 0; i < len; ++i) {
+      state = state * 1103515245u + 12345u;
+      s += alphabet[(state >> 16) % alphabet.size()];
+    }
+    bool rf = false;
+    std::string b = base_subject(s, &rf);
+    EXPECT_LE(b.size(), s.size());
+    EXPECT_EQ(base_subject(b).size() <= b.size(), true);
+    for (const auto& id : parse_msg_ids(s)) EXPECT_FALSE(id.empty());
+    (void)parse_envelope_addresses(s);
+    (void)collapse_preview_text(html_to_text(s), 10);
+  }
+  // Truncated or lying literal lengths in an ENVELOPE are refused, not read past the end.
+  EXPECT_FALSE(parse_envelope_addresses("(NIL NIL (({99}\r\nab NIL \"a\" \"b\")))"));
+  EXPECT_FALSE(parse_envelope_addresses("(NIL \"unterminated"));
+}
+
 TEST(ThreadOrderedSubject, Rfc5256) {
   std::vector<Msg> msgs = {{"", {}, "b", 30}, {"", {}, "a", 20},     {"", {}, "Re: b", 40},
                            {"", {}, "c", 10}, {"", {}, "RE: B", 35}, {"", {}, "[x] a", 25}};

@@ -172,6 +172,7 @@ asio::awaitable<Session::Reply> Session::cmd_thread(proto::Command& c) {
   }
   proto::SearchKey key = fold_search_key(a.key);
   if (uses_modseq(key)) condstore_ = true;
+  bool search_index = search_needs_index(key);
   SearchScope scope;
   scope.message_count = static_cast<uint32_t>(view_->size());
   scope.max_uid = view_->max_uid();
@@ -186,17 +187,19 @@ asio::awaitable<Session::Reply> Session::cmd_thread(proto::Command& c) {
     for (size_t i = 0; i < view.size(); ++i) {
       const auto& meta = view.at(i);
       if (view.is_expunged(meta.uid)) continue;
+      SearchMessage m;
+      m.meta = &meta;
+      m.seq = static_cast<uint32_t>(i + 1);
+      m.recent = view.is_recent(meta.uid);
+      // Flag-only criteria are checked before the index is read.
+      if (!search_index && !search_matches(key, m, scope)) continue;
       auto r = ctx_.store->read_index(meta.blob_id);
       if (!r) {
         if (r.code() == Errc::kNotFound) continue;  // expunged meanwhile
         return r.error();
       }
-      SearchMessage m;
-      m.meta = &meta;
-      m.seq = static_cast<uint32_t>(i + 1);
-      m.recent = view.is_recent(meta.uid);
       m.idx = &*r;
-      if (!search_matches(key, m, scope)) continue;
+      if (search_index && !search_matches(key, m, scope)) continue;
       records.push_back(thread_record(uid ? meta.uid : m.seq, m.seq, meta, *r));
     }
     threads = references ? thread_references(records) : thread_orderedsubject(records);

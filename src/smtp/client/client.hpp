@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -33,11 +34,19 @@ enum class TlsPolicy {
 
 struct TlsOptions {
   TlsPolicy policy = TlsPolicy::kOpportunistic;
-  std::string verify_name;              // the MX host name (SNI is always sent when a name)
-  std::vector<dns::TlsaRecord> tlsa;    // kDane: the DNSSEC-validated TLSA records of the host
-  std::string ca_file;                  // kPkix trust anchors; empty = the system's store
-  bool require_tls = false;             // no STARTTLS offered -> fail (REQUIRETLS, RFC 8689)
+  std::string verify_name;            // the MX host name (SNI is always sent when a name)
+  std::vector<dns::TlsaRecord> tlsa;  // kDane: the DNSSEC-validated TLSA records of the host
+  std::string ca_file;                // kPkix trust anchors; empty = the system's store
+  bool require_tls = false;           // no STARTTLS offered -> fail (REQUIRETLS, RFC 8689)
+  // kOpportunistic only: stay in plain text even when STARTTLS is offered. For the retry after
+  // a failed opportunistic handshake (connect() then failed with kTlsHandshakeFailed).
+  bool skip_starttls = false;
 };
+
+// connect() errors whose message starts with this are TLS handshakes that failed after the
+// server accepted STARTTLS (not certificate checks): under kOpportunistic the queue may try the
+// host again with skip_starttls (RFC 7435 §3: fall back to plain text rather than not deliver).
+inline constexpr std::string_view kTlsHandshakeFailed = "TLS handshake failed";
 
 struct Options {
   std::string ehlo_name;  // our host name
@@ -49,22 +58,23 @@ struct Options {
   std::chrono::seconds command_timeout{300};
   std::chrono::seconds final_timeout{600};
   std::size_t max_reply_bytes = 64 * 1024;  // a reply longer than this is a protocol failure
+  std::size_t max_reply_lines = 200;        // a reply with more lines is a protocol failure
 };
 
 // One recipient of a message, with its DSN parameters (RFC 3461 §4).
 struct Recipient {
-  std::string address;    // forward-path without <>
-  std::string notify;     // "" (not sent), "NEVER", or a comma list of SUCCESS,FAILURE,DELAY
-  std::string orcpt;      // "" or "rfc822;addr" (already xtext-encoded as needed)
+  std::string address;  // forward-path without <>
+  std::string notify;   // "" (not sent), "NEVER", or a comma list of SUCCESS,FAILURE,DELAY
+  std::string orcpt;    // "" or "rfc822;addr" (already xtext-encoded as needed)
 };
 
 struct Envelope {
   std::string from;  // reverse-path without <>; "" for the null sender (bounces)
   std::vector<Recipient> rcpts;
-  std::string envid;      // DSN ENVID, "" when none
-  std::string ret;        // DSN RET: "", "FULL" or "HDRS"
-  bool eight_bit = false;  // BODY=8BITMIME when the server offers it
-  bool smtputf8 = false;   // SMTPUTF8 needed (UTF-8 addresses or headers)
+  std::string envid;        // DSN ENVID as decoded text, "" when none (xtext-encoded when sent)
+  std::string ret;          // DSN RET: "", "FULL" or "HDRS"
+  bool eight_bit = false;   // BODY=8BITMIME when the server offers it
+  bool smtputf8 = false;    // SMTPUTF8 needed (UTF-8 addresses or headers)
   bool requiretls = false;  // REQUIRETLS (only over a verified TLS connection)
 };
 
@@ -72,7 +82,8 @@ struct Envelope {
 struct Reply {
   int code = 0;
   std::string enhanced;
-  std::string text;  // lines joined with "\n", without codes
+  std::string text;    // lines joined with "\n", without codes
+  bool local = false;  // made by this client (timeout, lost connection, local check), not received
   bool ok() const { return code >= 200 && code < 300; }
   bool permanent() const { return code >= 500; }
   std::string str() const;  // "550 5.1.1 text" (first line), for logs and bounces
@@ -95,14 +106,17 @@ class Connection {
   virtual asio::awaitable<void> quit() = 0;  // QUIT and close; safe to call twice
 
   // What was negotiated, for logs and Received-style records.
-  virtual const std::string& host() const = 0;        // verify name or IP we connected to
+  virtual const std::string& host() const = 0;  // verify name or IP we connected to
   virtual const std::string& ip() const = 0;
   virtual bool tls() const = 0;
-  virtual bool tls_verified() const = 0;               // PKIX or DANE check passed
+  virtual bool tls_verified() const = 0;  // PKIX or DANE check passed
   virtual std::string tls_version() const = 0;
-  virtual uint64_t max_size() const = 0;               // SIZE from EHLO, 0 = not announced
+  virtual uint64_t max_size() const = 0;  // SIZE from EHLO, 0 = not announced
 };
 
+// Threads: the socket and its timers use `ex`; call connect() and every Connection method from
+// coroutines that run on `ex`, and pass a strand (or a one-thread io_context) as `ex`.
+//
 // Connects to ip:port, reads the greeting, EHLO (HELO fallback), STARTTLS per policy, EHLO
 // again. Errors carry the reason in plain words plus the reply when the server gave one:
 //   kTemporary: connection refused/timeout, 4xx greeting, TLS required but failed or not

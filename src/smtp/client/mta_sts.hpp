@@ -33,9 +33,9 @@ Result<StsPolicy> parse_sts_policy(std::string_view text);
 bool sts_mx_matches(const StsPolicy& p, std::string_view host);
 
 struct StsOptions {
-  std::string ca_file;        // trust anchors for the HTTPS fetch; empty = the system's
-  std::string connect_to;     // tests: "127.0.0.1:8443" instead of mta-sts.<domain>:443
-  int timeout_s = 60;         // §3.3: senders may limit the fetch time
+  std::string ca_file;                // trust anchors for the HTTPS fetch; empty = the system's
+  std::string connect_to;             // tests: "127.0.0.1:8443" instead of mta-sts.<domain>:443
+  int timeout_s = 60;                 // §3.3: senders may limit the fetch time
   std::size_t max_bytes = 64 * 1024;  // §3.3: policy files are small
 };
 

@@ -29,7 +29,9 @@ namespace asio = boost::asio;
 enum class TlsPolicy {
   kOpportunistic,  // STARTTLS when offered, certificate not checked; plain text otherwise
   kPkix,           // MTA-STS "enforce": STARTTLS required, chain + host name (verify_name) checked
-  kDane,           // DANE: STARTTLS required, certificate must match one of `tlsa` (RFC 7672)
+  kDane,           // DANE: STARTTLS required, certificate must match one of `tlsa` (RFC 7672);
+                   // only DANE-TA(2) and DANE-EE(3) records count, and when none is usable
+                   // TLS is still required but not verified (RFC 7672 §2.2)
 };
 
 struct TlsOptions {

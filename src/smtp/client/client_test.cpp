@@ -10,6 +10,7 @@
 
 #include "smtp/client/client.hpp"
 #include "smtp/client/fake_server.hpp"
+#include "smtp/client/test_certs.hpp"
 
 namespace tegami::smtp::client {
 namespace {
@@ -569,6 +570,41 @@ TEST(SmtpClient, OpportunisticHandshakeFailureThenPlainRetry) {
   };
   run(retry);
   EXPECT_EQ(again.join(), (V{"EHLO client.example.org", "QUIT"}));
+}
+
+TEST(SmtpClient, StartTlsDropsWhatCameBeforeTheHandshake) {
+  testing::TempDir dir;
+  testing::TestPki pki(dir, {"mx.example.net"});
+  asio::ssl::context ctx(asio::ssl::context::tls_server);
+  ctx.use_certificate_chain_file(pki.chain_file);
+  ctx.use_private_key_file(pki.key_file, asio::ssl::context::pem);
+  FakeServer srv([&](Peer& p) {
+    greet(p, {"STARTTLS", "SIZE 999"});
+    p.line();
+    // A man in the middle appends a reply after the 220 (RFC 3207 §4.2: to be discarded);
+    // taken for the EHLO reply it would hide the real extensions.
+    p.send("220 2.0.0 go ahead\r\n250 injected.example\r\n");
+    if (!p.start_tls(ctx)) return;
+    p.line();
+    p.send("250-fake.example\r\n250 SIZE 1234\r\n");
+    bye(p);
+  });
+  auto body = [&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    Options o = fast();
+    o.tls.policy = TlsPolicy::kPkix;
+    o.tls.verify_name = "mx.example.net";
+    o.tls.ca_file = pki.ca_file;
+    auto c = co_await connect(ex, kLocalhost, srv.port(), o);
+    EXPECT_TRUE(c.ok()) << c.error().message;
+    if (!c.ok()) co_return;
+    EXPECT_TRUE((*c)->tls());
+    EXPECT_TRUE((*c)->tls_verified());
+    EXPECT_EQ((*c)->max_size(), 1234u);
+    co_await (*c)->quit();
+  };
+  run(body);
+  EXPECT_EQ(srv.join(),
+            (V{"EHLO client.example.org", "STARTTLS", "EHLO client.example.org", "QUIT"}));
 }
 
 }  // namespace

@@ -9,10 +9,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,7 +31,19 @@ class Peer {
 
   bool send(const std::string& s) {
     boost::system::error_code ec;
-    boost::asio::write(sock_, boost::asio::buffer(s), ec);
+    if (tls_)
+      boost::asio::write(*tls_, boost::asio::buffer(s), ec);
+    else
+      boost::asio::write(sock_, boost::asio::buffer(s), ec);
+    return !ec;
+  }
+  // Server side of a TLS handshake; later reads and writes go through TLS. Anything the client
+  // sent before is dropped.
+  bool start_tls(boost::asio::ssl::context& ctx) {
+    buf_.clear();
+    tls_.emplace(sock_, ctx);
+    boost::system::error_code ec;
+    tls_->handshake(boost::asio::ssl::stream_base::server, ec);
     return !ec;
   }
   // The next line from the client without CRLF; "" and closed() once the client is gone.
@@ -88,7 +102,8 @@ class Peer {
   bool fill() {
     char b[16384];
     boost::system::error_code ec;
-    std::size_t n = sock_.read_some(boost::asio::buffer(b), ec);
+    std::size_t n = tls_ ? tls_->read_some(boost::asio::buffer(b), ec)
+                         : sock_.read_some(boost::asio::buffer(b), ec);
     if (ec || n == 0) {
       closed_ = true;
       return false;
@@ -102,6 +117,7 @@ class Peer {
   }
 
   boost::asio::ip::tcp::socket sock_;
+  std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   std::string buf_;
   std::mutex mu_;
   std::vector<std::string> got_;

@@ -69,7 +69,7 @@ Result<StsPolicy> fetch_sts_policy(std::string_view domain, const StsOptions& op
   curl_easy_setopt(h, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
   if (!opts.ca_file.empty()) {
     curl_easy_setopt(h, CURLOPT_CAINFO, opts.ca_file.c_str());
-    curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);  // only the given anchors
+    curl_easy_setopt(h, CURLOPT_CAPATH, static_cast<char*>(nullptr));  // only these anchors
   }
   curl_easy_setopt(h, CURLOPT_PROXY, "");  // no proxy from the environment
   curl_easy_setopt(h, CURLOPT_USERAGENT, "Tegami (MTA-STS)");

@@ -1,0 +1,293 @@
+// The queue runner against real SMTP over loopback: a second store served by Tegami's own SMTP
+// server (the destination), a FakeResolver for routes, and destinations that are down or stall.
+#include "queue/runner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include "auth/authenticator.hpp"
+#include "base/clock.hpp"
+#include "dns/fake_resolver.hpp"
+#include "index/message_index.hpp"
+#include "net/server.hpp"
+#include "smtp/server/server.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace tegami::queue {
+namespace {
+
+namespace asio = boost::asio;
+
+template <class T>
+T must(Result<T> r) {
+  if (!r.ok()) throw std::runtime_error(r.error().message);
+  return std::move(*r);
+}
+
+std::string temp_dir() {
+  std::string base = std::filesystem::temp_directory_path().string() + "/tegami-queue-XXXXXX";
+  if (!::mkdtemp(base.data())) std::abort();
+  return base;
+}
+
+const char* kMessage =
+    "From: alice@a.test\r\nTo: bob@ok.test\r\nSubject: queued\r\nMessage-ID: <q1@a.test>\r\n"
+    "\r\nHello over the queue.\r\n";
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = temp_dir();
+    // The sender's side.
+    a_ = must(store::open_sqlite_store(dir_ + "/a"));
+    must(a_->add_domain("a.test"));
+    alice_ = must(a_->add_account("alice@a.test", "$argon2id$x", 0));
+    // The destination: ok.test served by our SMTP server on 127.0.0.1 and a free port.
+    b_ = must(store::open_sqlite_store(dir_ + "/b"));
+    must(b_->add_domain("ok.test"));
+    bob_ = must(b_->add_account("bob@ok.test", "$argon2id$x", 0));
+    auth_ = std::make_unique<auth::Authenticator>(*b_, auth::Policy{});
+    ctx_.store = b_.get();
+    ctx_.auth = auth_.get();
+    ctx_.hub = &hub_;
+    ctx_.mode = smtp::server::Mode::kMx;
+    ctx_.hostname = "mx.ok.test";
+    server_ = std::make_unique<net::Server>(nullptr, 1);
+    const smtp::server::Context* ctx = &ctx_;
+    net::ListenerSpec spec;
+    spec.name = "smtp";
+    spec.address = "127.0.0.1";
+    spec.tls = net::TlsMode::kNone;
+    spec.handler = [ctx](std::unique_ptr<net::Stream> s) {
+      return smtp::server::serve(std::move(s), *ctx);
+    };
+    port_ = must(server_->listen(std::move(spec)));
+    server_thread_ = std::thread([this] { server_->run(); });
+
+    dns_.add_mx("ok.test", 10, "mx.ok.test");
+    dns_.add_a("mx.ok.test", "127.0.0.1");
+    dns_.add_mx("down.test", 10, "mx.down.test");
+    dns_.add_a("mx.down.test", "127.0.0.2");  // nothing listens there: refused
+    dns_.add_mx("stall.test", 10, "mx.stall.test");
+    dns_.add_a("mx.stall.test", "127.0.0.3");
+    dns_.add_mx("nullmx.test", 0, ".");
+    dns_.add_mx("nomx.test", 10, "mx.nomx.test");  // MX host without an address
+    dns_.set_failure("tempfail.test", dns::RrType::kMx, Errc::kTemporary);
+
+    opts_.hostname = "mail.a.test";
+    opts_.port = port_;
+    opts_.retry_first = 1;
+    opts_.retry_max = 2;
+    opts_.command_timeout = std::chrono::seconds(2);
+    opts_.final_timeout = std::chrono::seconds(2);
+    opts_.connect_timeout = std::chrono::seconds(2);
+    opts_.idle_poll = std::chrono::milliseconds(200);
+    opts_.mta_sts = false;
+  }
+
+  void TearDown() override {
+    if (runner_) runner_->stop();
+    if (io_thread_.joinable()) {
+      work_.reset();
+      io_.stop();
+      io_thread_.join();
+    }
+    runner_.reset();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    server_->io().stop();
+    server_thread_.join();
+    server_.reset();
+    a_.reset();
+    b_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void start() {
+    runner_ = std::make_unique<Runner>(io_, *a_, nullptr, dns_, opts_);
+    runner_->start();
+    io_thread_ = std::thread([this] { io_.run(); });
+  }
+
+  // Queues kMessage from alice to `rcpts`, expiring after `lifetime` seconds.
+  store::Id enqueue(std::vector<std::string> rcpts, int64_t lifetime = 3600,
+                    std::string notify = "", std::string from = "alice@a.test") {
+    store::Submission s;
+    s.account_id = alice_.id;
+    store::QueuedMessage q;
+    q.env_from = from;
+    q.expires = system_clock().now_unix() + lifetime;
+    for (auto& r : rcpts) {
+      store::QueueRecipient x;
+      x.address = r;
+      x.domain = r.substr(r.find('@') + 1);
+      x.notify = notify;
+      q.rcpts.push_back(x);
+    }
+    s.outbound = q;
+    s.recipients = static_cast<int64_t>(rcpts.size());
+    return must(a_->submit(kMessage, index::build(kMessage), s, system_clock().now_unix()))
+        .queue_id;
+  }
+
+  std::vector<std::string> inbox(store::Store& st, const store::Account& acct) {
+    auto mb = must(st.get_mailbox(acct.id, "INBOX"));
+    std::vector<std::string> out;
+    for (const auto& m : must(st.list_messages(mb.id)))
+      out.push_back(must(st.read_blob(m.blob_id)));
+    return out;
+  }
+
+  // Waits until `pred` holds (polling), at most `secs`.
+  template <class P>
+  bool eventually(P pred, double secs = 10) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(int(secs * 1000));
+    while (std::chrono::steady_clock::now() < end) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return pred();
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> a_, b_;
+  store::Account alice_, bob_;
+  std::unique_ptr<auth::Authenticator> auth_;
+  store::ChangeHub hub_;
+  smtp::server::Context ctx_;
+  std::unique_ptr<net::Server> server_;
+  std::thread server_thread_;
+  uint16_t port_ = 0;
+  dns::FakeResolver dns_;
+  RunnerOptions opts_;
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
+      io_.get_executor()};
+  std::thread io_thread_;
+  std::unique_ptr<Runner> runner_;
+};
+
+TEST(RetryDelay, Grows) {
+  EXPECT_EQ(retry_delay(1, 300, 14400), 300);
+  EXPECT_EQ(retry_delay(2, 300, 14400), 600);
+  EXPECT_EQ(retry_delay(5, 300, 14400), 4800);
+  EXPECT_EQ(retry_delay(7, 300, 14400), 14400);
+  EXPECT_EQ(retry_delay(60, 300, 14400), 14400);
+}
+
+TEST_F(RunnerTest, DeliversOverOneConnectionAndEmptiesTheQueue) {
+  for (int i = 0; i < 3; ++i) enqueue({"bob@ok.test", "BOB+tag@ok.test"});
+  start();
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); })) << "queue not empty";
+  auto got = inbox(*b_, bob_);
+  ASSERT_EQ(got.size(), 3u);  // one copy per message: both addresses are bob
+  EXPECT_NE(got[0].find("Hello over the queue."), std::string::npos);
+  EXPECT_NE(got[0].find("Received: from mail.a.test"), std::string::npos) << got[0];
+  EXPECT_TRUE(inbox(*a_, alice_).empty());  // no bounce
+}
+
+TEST_F(RunnerTest, PermanentFailuresBounceOnceAndOthersStillGo) {
+  enqueue({"nobody@ok.test", "bob@ok.test"});
+  enqueue({"x@nullmx.test"});
+  enqueue({"x@nxdomain.test"});
+  enqueue({"never@ok.test"}, 3600, "NEVER");
+  enqueue({"null@ok.test"}, 3600, "", "");  // a bounce is never bounced
+  start();
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }));
+  EXPECT_EQ(inbox(*b_, bob_).size(), 1u);
+  auto bounces = inbox(*a_, alice_);
+  ASSERT_EQ(bounces.size(), 3u);
+  std::string all = bounces[0] + bounces[1] + bounces[2];
+  EXPECT_NE(all.find("Final-Recipient: rfc822; nobody@ok.test"), std::string::npos);
+  EXPECT_NE(all.find("Status: 5.1.1"), std::string::npos);
+  EXPECT_NE(all.find("Remote-MTA: dns; mx.ok.test"), std::string::npos);
+  EXPECT_NE(all.find("Status: 5.1.10"), std::string::npos);
+  EXPECT_NE(all.find("Status: 5.1.2"), std::string::npos);
+  EXPECT_EQ(all.find("never@ok.test"), std::string::npos);
+  EXPECT_EQ(all.find("Final-Recipient: rfc822; bob@ok.test"), std::string::npos);
+}
+
+TEST_F(RunnerTest, TemporaryFailuresRetryWithGrowingDelaysThenExpireWithOneDelayNotice) {
+  opts_.delay_notice_after = 0;
+  store::Id id = enqueue({"x@down.test"}, 5);
+  int64_t queued = system_clock().now_unix();
+  start();
+  // Attempts at about 0, 1, 3 s (delays 1, 2, 2...).
+  ASSERT_TRUE(eventually([&] {
+    auto q = a_->queue_get(id);
+    return q.ok() && q->rcpts[0].attempts >= 2;
+  }));
+  auto q = must(a_->queue_get(id));
+  EXPECT_TRUE(q.delay_notified);
+  EXPECT_NE(q.rcpts[0].last_reply.find("127.0.0.2"), std::string::npos) << q.rcpts[0].last_reply;
+  EXPECT_GT(q.rcpts[0].next_attempt, q.rcpts[0].last_attempt);
+  ASSERT_TRUE(eventually([&] { return !a_->queue_get(id).ok(); }, 15)) << "never expired";
+  EXPECT_GE(system_clock().now_unix(), queued + 5);
+  auto notices = inbox(*a_, alice_);
+  ASSERT_EQ(notices.size(), 2u);  // one delay notice, then the failure
+  EXPECT_NE(notices[0].find("Action: delayed"), std::string::npos) << notices[0];
+  EXPECT_NE(notices[0].find("Will-Retry-Until:"), std::string::npos);
+  EXPECT_NE(notices[1].find("Action: failed"), std::string::npos);
+  EXPECT_NE(notices[1].find("Status: 4.4.7"), std::string::npos) << notices[1];
+}
+
+TEST_F(RunnerTest, DnsTroubleAndAddresslessMxAreTemporary) {
+  store::Id t = enqueue({"x@tempfail.test"});
+  store::Id n = enqueue({"x@nomx.test"});
+  start();
+  ASSERT_TRUE(eventually([&] {
+    return must(a_->queue_get(t)).rcpts[0].attempts >= 1 &&
+           must(a_->queue_get(n)).rcpts[0].attempts >= 1;
+  }));
+  EXPECT_NE(must(a_->queue_get(t)).rcpts[0].last_reply.find("DNS"), std::string::npos);
+  EXPECT_NE(must(a_->queue_get(n)).rcpts[0].last_reply.find("no address"), std::string::npos);
+  EXPECT_TRUE(inbox(*a_, alice_).empty());
+}
+
+TEST_F(RunnerTest, AStallingServerDoesNotHoldUpOtherDestinations) {
+  // 127.0.0.3 accepts and never says a word.
+  asio::io_context sio;
+  asio::ip::tcp::acceptor acc(sio, {asio::ip::make_address("127.0.0.3"), port_});
+  std::vector<asio::ip::tcp::socket> held;
+  std::function<void()> accept_next = [&] {
+    acc.async_accept([&](boost::system::error_code ec, asio::ip::tcp::socket s) {
+      if (ec) return;
+      held.push_back(std::move(s));
+      accept_next();
+    });
+  };
+  accept_next();
+  std::thread staller([&] { sio.run(); });
+  store::Id stalled = enqueue({"x@stall.test"});
+  auto t0 = std::chrono::steady_clock::now();
+  enqueue({"bob@ok.test"});
+  start();
+  ASSERT_TRUE(eventually([&] { return inbox(*b_, bob_).size() == 1; }, 5));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  // The stalled one times out (2 s) and stays queued for a retry.
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_get(stalled)).rcpts[0].attempts >= 1; }));
+  auto q = must(a_->queue_get(stalled));
+  EXPECT_EQ(q.rcpts[0].state, store::RcptState::kPending);
+  EXPECT_FALSE(q.rcpts[0].last_reply.empty());
+  sio.stop();
+  staller.join();
+}
+
+TEST_F(RunnerTest, SurvivesRestartWithTheQueueOnDisk) {
+  enqueue({"bob@ok.test"});
+  // Close and reopen the sender's store before any runner saw the message.
+  a_.reset();
+  a_ = must(store::open_sqlite_store(dir_ + "/a"));
+  start();
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }));
+  EXPECT_EQ(inbox(*b_, bob_).size(), 1u);
+}
+
+}  // namespace
+}  // namespace tegami::queue

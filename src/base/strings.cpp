@@ -131,6 +131,30 @@ std::string hex_encode(std::string_view bytes) {
   return r;
 }
 
+bool is_ascii(std::string_view s) {
+  for (unsigned char c : s)
+    if (c >= 0x80) return false;
+  return true;
+}
+
+std::size_t utf8_seq_len(unsigned char lead) {
+  if (lead >= 0xf0) return 4;
+  if (lead >= 0xe0) return 3;
+  if (lead >= 0xc0) return 2;
+  return 1;
+}
+
+std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  std::size_t n = 0;
+  while (n < s.size()) {
+    std::size_t len = utf8_seq_len(static_cast<unsigned char>(s[n]));
+    if (n + len > max_bytes) break;
+    n += len;
+  }
+  return s.substr(0, n);
+}
+
 std::string base64_encode(std::string_view bytes) {
   std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
   sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <vector>
 
 #include "base/clock.hpp"
 #include "base/strings.hpp"
@@ -9,39 +10,64 @@
 namespace tegami::mime {
 namespace {
 
-bool plain_ascii(std::string_view s) {
-  for (unsigned char c : s)
-    if (c < 0x20 || c >= 0x7f) return false;
-  return true;
-}
-
-// Length of the UTF-8 sequence starting with `c` (1 for stray continuation bytes).
-std::size_t seq_len(unsigned char c) {
-  if (c >= 0xf0) return 4;
-  if (c >= 0xe0) return 3;
-  if (c >= 0xc0) return 2;
-  return 1;
+// Words of at most 64 characters: "=?UTF-8?B?" + 52 base64 characters + "?=" (39 bytes).
+std::vector<std::string> encoded_words(std::string_view utf8) {
+  constexpr std::size_t kMaxBytes = 39;
+  std::vector<std::string> out;
+  while (!utf8.empty()) {
+    std::string_view chunk = utf8_prefix(utf8, kMaxBytes);
+    if (chunk.empty()) chunk = utf8.substr(0, 1);
+    out.push_back("=?UTF-8?B?" + base64_encode(chunk) + "?=");
+    utf8.remove_prefix(chunk.size());
+  }
+  return out;
 }
 
 }  // namespace
 
-std::string encode_header_text(std::string_view s, std::size_t field_len) {
-  if (plain_ascii(s) && field_len + s.size() <= 78) return std::string(s);
-  // "=?UTF-8?B?" + base64 + "?=" <= 75: at most 45 bytes of text per word (60 base64 chars).
-  constexpr std::size_t kMaxBytes = 45;
+std::string encode_header_text(std::string_view in, std::size_t used) {
+  constexpr std::size_t kMaxLine = 76;
+  std::string text(in);
+  for (char& ch : text)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = ' ';
+  std::vector<std::string_view> words = split(text, ' ');
+  auto needs_encoding = [](std::string_view w) {
+    return !is_ascii(w) || w.find("=?") != std::string_view::npos || w.size() > 60;
+  };
   std::string out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::size_t end = i;
-    while (end < s.size()) {
-      std::size_t n = seq_len(static_cast<unsigned char>(s[end]));
-      if (end + n - i > kMaxBytes) break;
-      end += n;
+  std::size_t line = used;
+  bool first = true;
+  auto put = [&](const std::string& atom) {
+    if (!first) {
+      if (line + 1 + atom.size() > kMaxLine) {
+        out += "\r\n";
+        line = 0;
+      }
+      out += ' ';
+      ++line;
     }
-    if (end == i) end = std::min(s.size(), i + kMaxBytes);  // malformed: cut anyway
-    if (!out.empty()) out += "\r\n ";
-    out += "=?UTF-8?B?" + base64_encode(s.substr(i, end - i)) + "?=";
-    i = end;
+    first = false;
+    out += atom;
+    line += atom.size();
+  };
+  for (std::size_t i = 0; i < words.size();) {
+    if (words[i].empty()) {
+      ++i;
+      continue;
+    }
+    if (!needs_encoding(words[i])) {
+      put(std::string(words[i]));
+      ++i;
+      continue;
+    }
+    // The run: this word and the following ones that need encoding, with the spaces between.
+    std::size_t j = i + 1;
+    while (j < words.size() && (words[j].empty() || needs_encoding(words[j]))) ++j;
+    const char* run_begin = words[i].data();
+    const char* run_end = words[j - 1].data() + words[j - 1].size();
+    std::string_view run(run_begin, static_cast<std::size_t>(run_end - run_begin));
+    for (const std::string& w : encoded_words(trim(run))) put(w);
+    i = j;
   }
   return out;
 }
@@ -71,6 +97,23 @@ std::string base64_lines(std::string_view bytes) {
   return out;
 }
 
+std::string to_crlf(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + s.size() / 32);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char ch = s[i];
+    if (ch == '\r') {
+      out += "\r\n";
+      if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
+    } else if (ch == '\n') {
+      out += "\r\n";
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 std::string compose_notice(std::string_view from, std::string_view to, std::string_view subject,
                            std::string_view body, int64_t date, std::string_view host) {
   std::string m;
@@ -83,12 +126,7 @@ std::string compose_notice(std::string_view from, std::string_view to, std::stri
   m += "MIME-Version: 1.0\r\n";
   m += "Content-Type: text/plain; charset=UTF-8\r\n";
   m += "Content-Transfer-Encoding: base64\r\n\r\n";
-  std::string crlf;
-  for (char c : body) {
-    if (c == '\n' && (crlf.empty() || crlf.back() != '\r')) crlf += '\r';
-    crlf += c;
-  }
-  m += base64_lines(crlf);
+  m += base64_lines(to_crlf(body));
   return m;
 }
 

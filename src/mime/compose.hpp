@@ -8,16 +8,21 @@
 
 namespace tegami::mime {
 
-// A header value: ASCII text without controls is returned as is; anything else becomes
-// "=?UTF-8?B?...?=" words of at most 75 characters, split at character boundaries and joined
-// by CRLF + space (folding). `field_len` is the length of "Name: " before it on the first line.
-std::string encode_header_text(std::string_view utf8, std::size_t field_len = 9);
+// A header value (unstructured text or a phrase) from UTF-8 text: control characters (CR and LF
+// included) become spaces; ASCII words stay readable; each run of words that need encoding
+// (non-ASCII, "=?", or longer than 60) becomes RFC 2047 B words of at most 64 characters, split
+// between characters, the spaces inside the run encoded with it (§6.2). Lines are folded before
+// 76 characters (§2); `used` is what precedes the value on the first line ("Subject: " = 9).
+std::string encode_header_text(std::string_view utf8, std::size_t used = 9);
 
 // "Sun, 22 Nov 2026 21:31:20 +0000" (RFC 5322 §3.3) for Unix seconds (UTC).
 std::string format_date(int64_t unix_seconds);
 
 // Base64 in lines of 76 characters, each ending in CRLF (RFC 2045 §6.8).
 std::string base64_lines(std::string_view bytes);
+
+// Bare LF and bare CR become CRLF.
+std::string to_crlf(std::string_view s);
 
 // A whole text/plain; charset=UTF-8 message with the fields given (Subject encoded as needed),
 // Date, a fresh Message-ID on `host`, MIME-Version, base64 body, and Auto-Submitted:

@@ -16,6 +16,7 @@
 #include "base/clock.hpp"
 #include "base/strings.hpp"
 #include "mime/charset.hpp"
+#include "mime/compose.hpp"
 #include "mime/structure.hpp"
 
 namespace tegami::queue {
@@ -24,33 +25,6 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Small text helpers
-
-bool is_ascii(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
-  }
-  return true;
-}
-
-// Length of the UTF-8 sequence starting with `lead` (the input is already valid UTF-8).
-size_t utf8_len(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if ((lead & 0xE0) == 0xC0) return 2;
-  if ((lead & 0xF0) == 0xE0) return 3;
-  return 4;
-}
-
-// At most `max_bytes` of valid UTF-8 `s`, cut at a character boundary.
-std::string_view cut_utf8(std::string_view s, size_t max_bytes) {
-  if (s.size() <= max_bytes) return s;
-  size_t n = 0;
-  while (n < s.size()) {
-    size_t len = utf8_len(static_cast<unsigned char>(s[n]));
-    if (n + len > max_bytes) break;
-    n += len;
-  }
-  return s.substr(0, n);
-}
 
 // One line of text from outside: valid UTF-8 (invalid sequences become U+FFFD), every control
 // character (CR and LF included) a space, runs of spaces collapsed, trimmed, at most `max`
@@ -62,7 +36,7 @@ std::string clean_line(std::string_view in, size_t max, bool ascii_only = false)
   bool space = false;
   for (size_t i = 0; i < utf8.size();) {
     auto c = static_cast<unsigned char>(utf8[i]);
-    size_t len = utf8_len(c);
+    size_t len = utf8_seq_len(c);
     bool ctl = c < 0x20 || c == 0x7F;
     // C1 controls (U+0080..U+009F) and U+2028/U+2029 can also break lines in some viewers.
     if (len == 2 && c == 0xC2 && static_cast<unsigned char>(utf8[i + 1]) < 0xA0) ctl = true;
@@ -189,17 +163,6 @@ constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed", "Thu",
 constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-// RFC 5322 §3.3 date-time in UTC.
-std::string rfc5322_date(int64_t unix_seconds) {
-  std::tm tm = utc_tm(unix_seconds);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday % 7],
-                tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
-  return buf;
-}
-
-// "2026年11月20日 23:00(日本時間)": the Japanese text shows Japan time.
 std::string human_date_ja(int64_t unix_seconds) {
   std::tm tm = utc_tm(unix_seconds + 9 * 3600);
   char buf[96];
@@ -226,73 +189,6 @@ std::string human_size(int64_t bytes) {
 // ---------------------------------------------------------------------------------------------
 // Header encoding
 
-// RFC 2047 B encoded words for UTF-8 text, each at most 64 characters ("=?UTF-8?B?" + 52 base64
-// characters + "?="; 39 bytes of text, split only between characters).
-std::vector<std::string> encoded_words(std::string_view utf8) {
-  constexpr size_t kMaxBytes = 39;
-  std::vector<std::string> out;
-  while (!utf8.empty()) {
-    std::string_view chunk = cut_utf8(utf8, kMaxBytes);
-    if (chunk.empty()) chunk = utf8.substr(0, 1);  // cannot happen with valid UTF-8
-    out.push_back("=?UTF-8?B?" + base64_encode(chunk) + "?=");
-    utf8.remove_prefix(chunk.size());
-  }
-  return out;
-}
-
-// A header value (unstructured text, or a phrase of atext words) from clean UTF-8 `text`
-// (single spaces, no controls). ASCII words stay readable; each run of words that need encoding
-// (non-ASCII, "=?", or too long to fold) becomes encoded words, the spaces inside the run
-// encoded with it (RFC 2047 §6.2: whitespace between adjacent encoded words is not text).
-// Lines are folded before 76 characters (RFC 2047 §2); `used` is what precedes the value on
-// the first line ("Subject: ").
-std::string encode_header_text(std::string_view text, size_t used) {
-  constexpr size_t kMaxLine = 76;
-  std::vector<std::string_view> words = split(text, ' ');
-  auto needs_encoding = [](std::string_view w) {
-    return !is_ascii(w) || w.find("=?") != std::string_view::npos || w.size() > 60;
-  };
-  std::string out;
-  size_t line = used;
-  auto put = [&](const std::string& atom, bool first) {
-    if (!first) {
-      if (line + 1 + atom.size() > kMaxLine) {
-        out += "\r\n";
-        line = 0;
-      }
-      out += ' ';
-      ++line;
-    }
-    out += atom;
-    line += atom.size();
-  };
-  bool first = true;
-  for (size_t i = 0; i < words.size();) {
-    if (words[i].empty()) {
-      ++i;
-      continue;
-    }
-    if (!needs_encoding(words[i])) {
-      put(std::string(words[i]), first);
-      first = false;
-      ++i;
-      continue;
-    }
-    // The run: this word and the following ones that need encoding, with the spaces between.
-    size_t j = i + 1;
-    while (j < words.size() && (words[j].empty() || needs_encoding(words[j]))) ++j;
-    const char* run_begin = words[i].data();
-    const char* run_end = words[j - 1].data() + words[j - 1].size();
-    std::string_view run(run_begin, static_cast<size_t>(run_end - run_begin));
-    for (const std::string& w : encoded_words(trim(run))) {
-      put(w, first);
-      first = false;
-    }
-    i = j;
-  }
-  return out;
-}
-
 // "Name: value" folded at spaces so that lines stay near 78 characters; a run without spaces
 // longer than 998 octets is split (between UTF-8 characters) with a folding space.
 std::string fold_field(std::string_view name, std::string_view value) {
@@ -318,7 +214,7 @@ std::string fold_field(std::string_view name, std::string_view value) {
     }
     first = false;
     while (line_len + word.size() > kHard) {
-      std::string_view piece = cut_utf8(word, kHard - line_len);
+      std::string_view piece = utf8_prefix(word, kHard - line_len);
       if (piece.empty()) piece = word.substr(0, 1);
       out += piece;
       out += "\r\n ";
@@ -329,36 +225,6 @@ std::string fold_field(std::string_view name, std::string_view value) {
     line_len += word.size();
   }
   out += "\r\n";
-  return out;
-}
-
-// Base64 body lines of 76 characters, CRLF after each (RFC 2045 §6.8).
-std::string base64_lines(std::string_view bytes) {
-  std::string b64 = base64_encode(bytes);
-  std::string out;
-  out.reserve(b64.size() + b64.size() / 76 * 2 + 2);
-  for (size_t i = 0; i < b64.size(); i += 76) {
-    out.append(b64, i, 76);
-    out += "\r\n";
-  }
-  return out;
-}
-
-// Bare LF and bare CR become CRLF.
-std::string to_crlf(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + s.size() / 32);
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
-    } else if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out += c;
-    }
-  }
   return out;
 }
 
@@ -1201,9 +1067,9 @@ Original split_original(std::string_view raw) {
     return h;
   };
   header = drop_empty_tail(header);
-  o.header = to_crlf(header);
+  o.header = mime::to_crlf(header);
   if (!o.header.empty() && !o.header.ends_with("\r\n")) o.header += "\r\n";
-  o.body = to_crlf(body);
+  o.body = mime::to_crlf(body);
   o.header_8bit = !is_ascii(o.header);
   return o;
 }
@@ -1348,7 +1214,7 @@ std::string compose_dsn(const DsnInput& in) {
        "Content-Type: text/plain; charset=UTF-8\r\n"
        "Content-Language: ja, en\r\n"
        "Content-Transfer-Encoding: base64\r\n",
-       base64_lines(to_crlf(text)), "base64"});
+       mime::base64_lines(mime::to_crlf(text)), "base64"});
 
   // ---- Part 2: message/delivery-status (RFC 3464 §2.1-§2.3).
   std::string ds;
@@ -1356,7 +1222,7 @@ std::string compose_dsn(const DsnInput& in) {
   if (!trim(in.envid).empty()) {
     ds += fold_field("Original-Envelope-Id", clean_line(in.envid, 200, true));
   }
-  if (in.arrival > 0) ds += "Arrival-Date: " + rfc5322_date(in.arrival) + "\r\n";
+  if (in.arrival > 0) ds += "Arrival-Date: " + mime::format_date(in.arrival) + "\r\n";
   for (const DsnRecipient& r : in.rcpts) {
     ds += "\r\n";
     std::string orcpt = clean_line(r.original_recipient, kMaxAddress, !global);
@@ -1381,9 +1247,10 @@ std::string compose_dsn(const DsnInput& in) {
     if (!diag.empty()) {
       ds += fold_field("Diagnostic-Code", (has_reply_code(diag) ? "smtp; " : "X-Tegami; ") + diag);
     }
-    if (r.last_attempt > 0) ds += "Last-Attempt-Date: " + rfc5322_date(r.last_attempt) + "\r\n";
+    if (r.last_attempt > 0)
+      ds += "Last-Attempt-Date: " + mime::format_date(r.last_attempt) + "\r\n";
     if (action == "delayed" && r.retry_until > 0) {
-      ds += "Will-Retry-Until: " + rfc5322_date(r.retry_until) + "\r\n";
+      ds += "Will-Retry-Until: " + mime::format_date(r.retry_until) + "\r\n";
     }
   }
   if (global) {
@@ -1441,14 +1308,14 @@ std::string compose_dsn(const DsnInput& in) {
       delay ? "配信が遅れています / Delivery delayed" : "配信できませんでした / Undelivered Mail";
   std::string full_subject = subject.empty() ? prefix : prefix + ": " + subject;
   std::string out;
-  out += "Date: " + rfc5322_date(in.now) + "\r\n";
+  out += "Date: " + mime::format_date(in.now) + "\r\n";
   std::string from_field =
-      "From: " + encode_header_text("メール配信システム / Mail Delivery System", 6);
+      "From: " + mime::encode_header_text("メール配信システム / Mail Delivery System", 6);
   size_t last_line = from_field.size() - std::min(from_field.size(), from_field.rfind('\n') + 1);
   from_field += (last_line + 3 + from.size() > 76 ? "\r\n <" : " <") + from + ">\r\n";
   out += from_field;
   out += to.empty() ? "To: undisclosed-recipients:;\r\n" : "To: <" + to + ">\r\n";
-  out += "Subject: " + encode_header_text(full_subject, 9) + "\r\n";
+  out += "Subject: " + mime::encode_header_text(full_subject, 9) + "\r\n";
   out += "Message-ID: <" + random_hex(12) + "." + std::to_string(in.now) + ".dsn@" + host + ">\r\n";
   // Threads the report under the sent message in mail clients.
   auto fields = mime::parse_header_fields(orig.header);

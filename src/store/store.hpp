@@ -112,6 +112,14 @@ struct DeliveryTarget {
   bool enforce_quota = true;  // false: always accept (e.g. a bounce, or moving to Trash)
 };
 
+// One message of deliver_many: its own bytes, index, target, flags and date.
+struct NewMessage {
+  std::string_view raw;  // must outlive the call
+  index::MessageIndex idx;
+  DeliveryTarget target;
+  int64_t internal_date = 0;
+};
+
 struct Delivered {
   Id account_id = 0;
   Id mailbox_id = 0;
@@ -288,6 +296,12 @@ class Store {
                                                  const index::MessageIndex& idx,
                                                  const std::vector<DeliveryTarget>& targets,
                                                  int64_t internal_date) = 0;
+  // Several messages, each with its own target, in one transaction: every message is stored or
+  // none is (IMAP MULTIAPPEND, RFC 3502 §6). Quota is checked after each insert, so the set
+  // counts as a whole: kOverQuota when the messages together do not fit. Messages for the same
+  // mailbox get ascending UIDs in the order given; the result is in that order too.
+  // kInvalidData for an empty list.
+  virtual Result<std::vector<Delivered>> deliver_many(const std::vector<NewMessage>& messages) = 0;
 
   // All messages of a mailbox in UID order (the session's view at SELECT).
   virtual Result<std::vector<MessageMeta>> list_messages(Id mailbox) = 0;

@@ -4,7 +4,8 @@ CAPABILITY advertises what is tested here: ESEARCH and SEARCHRES (RFC 4731, 5182
 LIST-EXTENDED and LIST-STATUS (RFC 5258, 5819), CREATE-SPECIAL-USE (RFC 6154), STATUS=SIZE
 (RFC 8438), SAVEDATE (RFC 8514), OBJECTID (RFC 8474), WITHIN (RFC 5032), UNAUTHENTICATE
 (RFC 8437), QRESYNC (RFC 7162), COMPRESS=DEFLATE (RFC 4978); SORT, SORT=DISPLAY,
-THREAD=ORDEREDSUBJECT, THREAD=REFERENCES (RFC 5256, 5957), ESORT (RFC 5267), PREVIEW (RFC 8970).
+THREAD=ORDEREDSUBJECT, THREAD=REFERENCES (RFC 5256, 5957), ESORT (RFC 5267), PREVIEW (RFC 8970);
+MULTIAPPEND (RFC 3502).
 """
 import email.utils
 import imaplib
@@ -330,6 +331,65 @@ class ImapExtensionsTest(harness.ServerTest):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def raw_command(self, m, tag, parts):
+        """Sends one command made of `parts` over imaplib's connection: bytes are sent as they
+        are, except that after a part ending in a synchronizing literal ("{n}\\r\\n") the
+        server's "+" is awaited. Returns the lines up to and including the tagged reply."""
+        lines = []
+        for part in parts:
+            m.send(part)
+            if re.search(rb"\{\d+\}\r\n$", part):
+                line = m.readline()
+                lines.append(line)
+                if not line.startswith(b"+"):
+                    return lines
+        while True:
+            line = m.readline()
+            lines.append(line)
+            if line.startswith(tag.encode() + b" ") or not line:
+                return lines
+
+    def test_11_multiappend(self):
+        m = self.imap()
+        typ, data = m.capability()
+        self.assertIn("MULTIAPPEND", data[0].decode().split())
+        self.assertEqual(m.create("Multi")[0], "OK")
+        one, two, three = message("multi one"), message("multi two"), message("multi three")
+        # Synchronizing, then non-synchronizing literals, each message with its flags and date.
+        lines = self.raw_command(m, "MA1", [
+            b'MA1 APPEND Multi (\\Seen) "01-Mar-2024 10:00:00 +0000" {%d}\r\n' % len(one),
+            one + b" (\\Flagged $Todo) {%d+}\r\n" % len(two) + two +
+            b' "02-Mar-2024 12:00:00 +0100" {%d}\r\n' % len(three),
+            three + b"\r\n"])
+        self.assertEqual(len([x for x in lines if x.startswith(b"+")]), 2, lines)
+        self.assertRegex(lines[-1], rb"^MA1 OK \[APPENDUID \d+ 1:3\] ")
+        # A bad flag in the middle: nothing stored, and the connection goes on.
+        lines = self.raw_command(m, "MA2", [
+            b"MA2 APPEND Multi {%d+}\r\n" % len(one) + one + b" (\\Bad) {%d+}\r\n" % len(two) +
+            two + b" {%d+}\r\n" % len(three) + three + b"\r\n"])
+        self.assertTrue(lines[-1].startswith(b"MA2 BAD"), lines)
+        # Larger than the APPENDLIMIT in the middle, non-synchronizing: read and dropped.
+        limit = int(re.search(r"APPENDLIMIT=(\d+)", data[0].decode()).group(1))
+        big = b"x" * (limit + 1)
+        lines = self.raw_command(m, "MA3", [
+            b"MA3 APPEND Multi {%d+}\r\n" % len(one) + one + b" {%d+}\r\n" % len(big) + big +
+            b" {%d+}\r\n" % len(three) + three + b"\r\n"])
+        self.assertTrue(lines[-1].startswith(b"MA3 NO [TOOBIG]"), lines)
+        self.assertEqual(m.noop()[0], "OK")
+        # Another connection sees exactly the three messages of MA1.
+        other = self.imap()
+        typ, st = other.status("Multi", "(MESSAGES UIDNEXT)")
+        self.assertEqual(st, [b"Multi (MESSAGES 3 UIDNEXT 4)"])
+        other.select("Multi", readonly=True)
+        typ, got = other.fetch("1:*", "(FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        text = b" ".join(x[0] + x[1] if isinstance(x, tuple) else x for x in got)
+        self.assertIn(b"multi one", text)
+        self.assertIn(b"multi two", text)
+        self.assertIn(b"multi three", text)
+        self.assertIn(b"$Todo", text)
+        self.assertIn(b'" 2-Mar-2024 11:00:00 +0000"', text)
+        other.logout()
+        m.logout()
 
 if __name__ == "__main__":
     harness.main()

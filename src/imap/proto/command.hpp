@@ -36,6 +36,13 @@ struct Limits {
   uint64_t max_append_literal = 20ULL * 1024 * 1024 + 64ULL * 1024;
   // Largest number of messages in one (MULTI)APPEND command.
   size_t max_append_messages = 1000;
+  // Largest sum of the message literals of one (MULTI)APPEND command: they are all held in
+  // memory until the command is complete (RFC 3502 is all-or-nothing).
+  uint64_t max_append_total = 64ULL * 1024 * 1024;
+  // A refused non-synchronizing APPEND message literal up to this size is read and thrown
+  // away, and so are the rest of the command's literals: the command then fails with
+  // NO [TOOBIG] and the connection stays usable. Larger ones close the connection.
+  uint64_t max_discard_literal = 64ULL * 1024 * 1024;
   // If false the server advertises LITERAL- (RFC 7888 §4): non-synchronizing literals are
   // limited to 4096 bytes. If true (LITERAL+), non-synchronizing literals follow the limits above.
   bool literal_plus = false;
@@ -481,6 +488,10 @@ struct NeedLiteral {
   bool synchronizing = true;
   bool binary = false;          // literal8 "~{n}" (RFC 3516)
   bool append_message = false;  // the literal is an APPEND message (limit: max_append_literal)
+  // The command has already failed (a refused non-synchronizing literal): the server reads
+  // `size` bytes and drops them, then calls feed_literal({}) and goes on reading lines; the
+  // error comes when the command ends.
+  bool discard = false;
 };
 
 struct ParseError {

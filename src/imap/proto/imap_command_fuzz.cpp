@@ -71,6 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     lim.max_depth = 4;
     lim.max_items = 16;
     lim.max_append_messages = 3;
+    lim.max_append_total = 400;
+    lim.max_discard_literal = 1024;
   }
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
 
@@ -97,7 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ParseResult r = p.feed_line(line);
     if (auto* need = std::get_if<NeedLiteral>(&r)) {
       size_t n = need->size < in.size() ? static_cast<size_t>(need->size) : in.size();
-      p.feed_literal(std::string(in.substr(0, n)));
+      check(!need->discard || !need->synchronizing);
+      p.feed_literal(need->discard ? std::string() : std::string(in.substr(0, n)));
       in.remove_prefix(n);
     } else if (auto* cmd = std::get_if<Command>(&r)) {
       check(!cmd->tag.empty());

@@ -241,9 +241,25 @@ TEST(Append, TooBig) {
   p.reset();
   lim.literal_plus = true;
   p.set_limits(lim);
-  r = p.feed_line("C APPEND INBOX {1001+}");
+  lim.max_discard_literal = 5000;
+  p.set_limits(lim);
+  // A refused non-synchronizing literal beyond what we are willing to read and drop: close.
+  r = p.feed_line("C APPEND INBOX {5001+}");
   ASSERT_TRUE(std::holds_alternative<ParseError>(r));
   EXPECT_TRUE(std::get<ParseError>(r).close_connection);
+  // Within it: the literal is read and dropped, and the error comes at the end of the command.
+  r = p.feed_line("C APPEND INBOX {1001+}");
+  ASSERT_TRUE(std::holds_alternative<NeedLiteral>(r));
+  EXPECT_TRUE(std::get<NeedLiteral>(r).discard);
+  EXPECT_FALSE(std::get<NeedLiteral>(r).synchronizing);
+  p.feed_literal({});
+  r = p.feed_line("");
+  ASSERT_TRUE(std::holds_alternative<ParseError>(r));
+  EXPECT_EQ(std::get<ParseError>(r).kind, ParseError::Kind::kTooBig);
+  EXPECT_EQ(std::get<ParseError>(r).tag, "C");
+  EXPECT_FALSE(std::get<ParseError>(r).close_connection);
+  EXPECT_FALSE(p.in_command());
+  EXPECT_TRUE(std::holds_alternative<Command>(p.feed_line("C2 NOOP")));
   // Too many messages.
   lim.max_append_messages = 2;
   CommandParser q(lim);
@@ -255,6 +271,82 @@ TEST(Append, TooBig) {
     }
   }
   EXPECT_TRUE(saw_error);
+}
+
+// MULTIAPPEND (RFC 3502): a refused message in the middle fails the whole command; the
+// rest of its non-synchronizing literals are read and dropped, a synchronizing one gets the
+// answer instead of "+".
+TEST(Append, RefusedMessageInTheMiddle) {
+  Limits lim;
+  lim.literal_plus = true;
+  lim.max_append_literal = 10;
+  lim.max_discard_literal = 100;
+  CommandParser p(lim);
+  auto r = p.feed_line("A APPEND INBOX {3+}");
+  ASSERT_TRUE(std::holds_alternative<NeedLiteral>(r));
+  EXPECT_FALSE(std::get<NeedLiteral>(r).discard);
+  p.feed_literal("one");
+  r = p.feed_line(" (\\Seen) {50+}");
+  ASSERT_TRUE(std::holds_alternative<NeedLiteral>(r));
+  EXPECT_TRUE(std::get<NeedLiteral>(r).discard);
+  EXPECT_EQ(std::get<NeedLiteral>(r).size, 50u);
+  p.feed_literal({});
+  r = p.feed_line(" {3+}");  // a later message: dropped too
+  ASSERT_TRUE(std::holds_alternative<NeedLiteral>(r));
+  EXPECT_TRUE(std::get<NeedLiteral>(r).discard);
+  p.feed_literal({});
+  r = p.feed_line("");
+  ASSERT_TRUE(std::holds_alternative<ParseError>(r));
+  auto e = std::get<ParseError>(r);
+  EXPECT_EQ(e.kind, ParseError::Kind::kTooBig);
+  EXPECT_FALSE(e.close_connection);
+  EXPECT_TRUE(std::holds_alternative<Command>(p.feed_line("B NOOP")));
+
+  // Then a synchronizing literal: the answer comes now (the client waits for "+").
+  r = p.feed_line("C APPEND INBOX {50+}");
+  ASSERT_TRUE(std::holds_alternative<NeedLiteral>(r));
+  p.feed_literal({});
+  r = p.feed_line(" {3}");
+  ASSERT_TRUE(std::holds_alternative<ParseError>(r));
+  EXPECT_FALSE(std::get<ParseError>(r).close_connection);
+  EXPECT_EQ(std::get<ParseError>(r).tag, "C");
+  // A synchronizing refused literal first: answered at once, nothing to drop.
+  r = p.feed_line("D APPEND INBOX {2}");
+  ASSERT_TRUE(std::holds_alternative<NeedLiteral>(r));
+  p.feed_literal("hi");
+  r = p.feed_line(" {11}");
+  ASSERT_TRUE(std::holds_alternative<ParseError>(r));
+  EXPECT_EQ(std::get<ParseError>(r).kind, ParseError::Kind::kTooBig);
+  EXPECT_FALSE(std::get<ParseError>(r).close_connection);
+  EXPECT_TRUE(std::holds_alternative<Command>(p.feed_line("E NOOP")));
+}
+
+TEST(Append, TotalOfAllMessagesIsLimited) {
+  Limits lim;
+  lim.literal_plus = true;
+  lim.max_append_literal = 10;
+  lim.max_append_total = 25;
+  CommandParser p(lim);
+  auto rs = run_wire(p,
+                     "A APPEND X {10+}\r\n0123456789 {10+}\r\n0123456789 {10+}\r\n0123456789\r\n"
+                     "B APPEND X {10+}\r\n0123456789 {10+}\r\n0123456789\r\n");
+  ASSERT_FALSE(rs.empty());
+  int errors = 0, commands = 0;
+  for (auto& x : rs) {
+    if (auto* pe = std::get_if<ParseError>(&x)) {
+      ++errors;
+      EXPECT_EQ(pe->tag, "A");
+      EXPECT_EQ(pe->kind, ParseError::Kind::kTooBig);
+      EXPECT_FALSE(pe->close_connection);
+    }
+    if (auto* c = std::get_if<Command>(&x)) {
+      ++commands;
+      EXPECT_EQ(c->tag, "B");
+      EXPECT_EQ(c->as<AppendArgs>().messages.size(), 2u);
+    }
+  }
+  EXPECT_EQ(errors, 1);
+  EXPECT_EQ(commands, 1);
 }
 
 TEST(Append, Malformed) {

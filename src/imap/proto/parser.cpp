@@ -2,6 +2,7 @@
 // parsers. RFC 9051 §2.2.1 (client commands, tags), §4.3 (literals), §7.5 (continuation),
 // RFC 7888 §3-§4 (LITERAL+ / LITERAL-), RFC 3516 §4.2 (literal8), RFC 2177 (IDLE / DONE).
 #include <array>
+#include <optional>
 
 #include "base/strings.hpp"
 #include "imap/proto/command.hpp"
@@ -248,8 +249,12 @@ struct CommandParser::State {
   Head head;
   uint64_t total = 0;  // bytes excluding APPEND message literals
   size_t append_messages = 0;
+  uint64_t append_total = 0;  // bytes of APPEND message literals
   bool awaiting_literal = false;
   NeedLiteral pending;
+  // Set when the command has failed but its non-synchronizing literals are still arriving:
+  // they are discarded and this is the answer once the command ends.
+  std::optional<ParseError> doomed;
 
   void clear() {
     lines.clear();
@@ -258,7 +263,9 @@ struct CommandParser::State {
     head = Head{};
     total = 0;
     append_messages = 0;
+    append_total = 0;
     awaiting_literal = false;
+    doomed.reset();
     pending = NeedLiteral{};
   }
 };
@@ -297,6 +304,21 @@ ParseResult CommandParser::feed_line(std::string_view line) {
     return e;
   };
   s.total += line.size() + 2;
+  if (s.doomed) {
+    // The rest of a failed command: drop further non-synchronizing literals; answer at its end
+    // or at a synchronizing literal (the client waits for "+" and sees the answer instead).
+    if (m.found && !m.sync && m.valid && m.size <= lim.max_discard_literal &&
+        s.total <= lim.max_command_size) {
+      s.lines.emplace_back();  // keeps in_command() true
+      s.awaiting_literal = true;
+      s.pending = NeedLiteral{m.size, false, m.binary, false, true};
+      return s.pending;
+    }
+    ParseError e = *s.doomed;
+    e.close_connection = m.found && !m.sync;
+    s.clear();
+    return e;
+  }
   if (s.total > lim.max_command_size) {
     return fail("command too long");
   }
@@ -346,12 +368,33 @@ ParseResult CommandParser::feed_line(std::string_view line) {
                 ParseError::Kind::kTooBig);
   }
   if (append_msg) {
+    // A refused non-synchronizing message is already on its way: read and drop it (and the
+    // rest of the command) when it is not huge, so that the connection stays usable.
+    auto refuse = [&](std::string text, ParseError::Kind kind) -> ParseResult {
+      if (m.sync || m.size > lim.max_discard_literal) {
+        return fail(std::move(text), kind);
+      }
+      s.doomed = make_error(s.head, std::move(text), kind);
+      s.lines.emplace_back();
+      s.awaiting_literal = true;
+      s.pending = NeedLiteral{m.size, false, m.binary, false, true};
+      return s.pending;
+    };
     if (m.size > lim.max_append_literal) {
-      return fail("message too large (limit " + std::to_string(lim.max_append_literal) + " bytes)",
-                  ParseError::Kind::kTooBig);
+      return refuse(
+          "message too large (limit " + std::to_string(lim.max_append_literal) + " bytes)",
+          ParseError::Kind::kTooBig);
     }
     if (++s.append_messages > lim.max_append_messages) {
-      return fail("too many messages in one APPEND");
+      return refuse(
+          "too many messages in one APPEND (limit " + std::to_string(lim.max_append_messages) + ")",
+          ParseError::Kind::kBad);
+    }
+    s.append_total += m.size;
+    if (s.append_total > lim.max_append_total) {
+      return refuse("the messages together are too large (limit " +
+                        std::to_string(lim.max_append_total) + " bytes); send fewer at once",
+                    ParseError::Kind::kTooBig);
     }
   } else {
     if (m.size > lim.max_literal) {

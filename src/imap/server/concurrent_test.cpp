@@ -176,5 +176,50 @@ TEST(ImapConcurrent, QresyncVanishedAndHeldBackExpunges) {
   EXPECT_THAT(between, ::testing::Not(::testing::HasSubstr("VANISHED")));
 }
 
+// MULTIAPPEND (RFC 3502): an idling session sees all the new messages at once; a failed
+// MULTIAPPEND shows it nothing.
+TEST(ImapConcurrent, IdleSeesEveryMessageOfAMultiAppend) {
+  World w;
+  asio::io_context io;
+  Reader a(std::make_shared<Shared>(io));
+  Reader b(std::make_shared<Shared>(io));
+  asio::co_spawn(io, serve(std::make_unique<PipeStream>(a.s), w.ctx), asio::detached);
+  asio::co_spawn(io, serve(std::make_unique<PipeStream>(b.s), w.ctx), asio::detached);
+  std::string after_failure;
+  auto driver = [&]() -> asio::awaitable<void> {
+    testing::feed(*a.s, w.login_line("a1"));
+    testing::feed(*b.s, w.login_line("b1") + "b2 SELECT INBOX\r\nb3 IDLE\r\n");
+    co_await a.wait_for("a1 OK");
+    co_await b.wait_for("+ idling\r\n");
+    std::string m1 = msg("one"), m2 = msg("two"), m3 = msg("three");
+    testing::feed(*a.s, "a2 APPEND INBOX {" + std::to_string(m1.size()) + "+}\r\n" + m1 +
+                            " (\\Seen) {" + std::to_string(m2.size()) + "+}\r\n" + m2 + " {" +
+                            std::to_string(m3.size()) + "+}\r\n" + m3 + "\r\n");
+    co_await a.wait_for("a2 OK [APPENDUID ");
+    co_await a.wait_for(" 1:3] APPEND completed\r\n");
+    co_await b.wait_for("* 3 EXISTS\r\n* 3 RECENT\r\n");
+    // A bad flag on the second message: nothing stored, nothing announced.
+    testing::feed(*a.s, "a3 APPEND INBOX {" + std::to_string(m1.size()) + "+}\r\n" + m1 +
+                            " (\\Nope) {" + std::to_string(m2.size()) + "+}\r\n" + m2 +
+                            "\r\na4 NOOP\r\n");
+    co_await a.wait_for("a3 BAD");
+    co_await a.wait_for("a4 OK");
+    after_failure = co_await b.settle();
+    testing::feed(*b.s, "DONE\r\nb4 FETCH 1:* (UID FLAGS)\r\n");
+    co_await b.wait_for("b3 OK IDLE terminated\r\n");
+    co_await b.wait_for("* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent))\r\n");
+    co_await b.wait_for("b4 OK");
+    for (auto* r : {&a, &b}) {
+      r->s->eof = true;
+      r->s->timer.cancel();
+    }
+  };
+  asio::co_spawn(io, std::move(driver), asio::detached);
+  io.run();
+  EXPECT_EQ(a.failures, "") << a.s->output;
+  EXPECT_EQ(b.failures, "") << b.s->output;
+  EXPECT_EQ(after_failure, "");
+}
+
 }  // namespace
 }  // namespace tegami::imap::server

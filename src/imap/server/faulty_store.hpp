@@ -158,6 +158,11 @@ class FaultyStore final : public store::Store {
     if (auto e = fault("deliver")) return *e;
     return inner_.deliver(raw, idx, targets, internal_date);
   }
+  Result<std::vector<Delivered>> deliver_many(
+      const std::vector<store::NewMessage>& messages) override {
+    if (auto e = fault("deliver_many")) return *e;
+    return inner_.deliver_many(messages);
+  }
   Result<std::vector<MessageMeta>> list_messages(Id mailbox) override {
     if (auto e = fault("list_messages")) return *e;
     return inner_.list_messages(mailbox);

@@ -29,7 +29,9 @@ Session::Session(std::unique_ptr<net::Stream> stream, const Context& ctx)
   proto::Limits limits;
   limits.literal_plus = true;
   limits.max_append_literal = ctx.append_limit;
-  limits.max_append_messages = 1;
+  // MULTIAPPEND (RFC 3502): up to max_append_messages per command, max_append_total bytes.
+  limits.max_append_total = std::max<uint64_t>(limits.max_append_total, ctx.append_limit);
+  limits.max_discard_literal = std::max<uint64_t>(limits.max_discard_literal, 2 * ctx.append_limit);
   parser_ = proto::CommandParser(limits);
 }
 
@@ -56,7 +58,7 @@ std::string Session::capabilities() const {
       "SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES "
       "WITHIN STATUS=SIZE SAVEDATE OBJECTID UNAUTHENTICATE QUOTA QUOTA=RES-STORAGE CONDSTORE "
       "QRESYNC COMPRESS=DEFLATE SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT "
-      "PREVIEW APPENDLIMIT=" +
+      "PREVIEW MULTIAPPEND APPENDLIMIT=" +
       std::to_string(ctx_.append_limit);
   if (state_ == State::kNotAuth) {
     const auto& s = conn_.stream();
@@ -225,7 +227,14 @@ asio::awaitable<void> Session::run() {
         co_await conn_.flush();
       }
       std::string data;
-      if (!co_await conn_.read_exact(data, static_cast<size_t>(need->size))) {
+      const auto size = static_cast<size_t>(need->size);
+      bool got = false;
+      if (need->discard) {
+        got = co_await conn_.skip(size);  // a refused literal of a command that failed
+      } else {
+        got = co_await conn_.read_exact(data, size);
+      }
+      if (!got) {
         closed = true;
         break;
       }

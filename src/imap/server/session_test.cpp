@@ -4,6 +4,7 @@
 
 #include "auth/authenticator.hpp"
 #include "base/strings.hpp"
+#include "imap/server/faulty_store.hpp"
 #include "imap/server/test_support.hpp"
 
 namespace tegami::imap::server {
@@ -58,7 +59,8 @@ TEST(ImapSession, GreetingAndCapabilitiesOverTls) {
       "LIST-STATUS ESEARCH SEARCHRES WITHIN STATUS=SIZE SAVEDATE OBJECTID UNAUTHENTICATE QUOTA "
       "QUOTA=RES-STORAGE "
       "CONDSTORE QRESYNC COMPRESS=DEFLATE SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT "
-      "THREAD=REFERENCES ESORT PREVIEW APPENDLIMIT=20971520 AUTH=PLAIN] Tegami ready\r\n"))
+      "THREAD=REFERENCES ESORT PREVIEW MULTIAPPEND APPENDLIMIT=20971520 AUTH=PLAIN] Tegami "
+      "ready\r\n"))
       << out;
   EXPECT_THAT(out, HasSubstr("a OK CAPABILITY completed\r\n"));
   EXPECT_THAT(out, Not(HasSubstr("STARTTLS")));
@@ -247,6 +249,94 @@ TEST(ImapSession, AppendLimitsAndErrors) {
   EXPECT_THAT(out, HasSubstr("c NO [TRYCREATE]"));
   EXPECT_THAT(out, HasSubstr("d BAD"));
   EXPECT_THAT(out, HasSubstr("e OK NOOP"));
+}
+
+std::string lit_plus(const std::string& s) { return "{" + std::to_string(s.size()) + "+}\r\n" + s; }
+
+// MULTIAPPEND (RFC 3502): several messages in one command, each with its flags and date,
+// synchronizing and non-synchronizing literals mixed; one APPENDUID with a uid-set.
+TEST(ImapSession, MultiAppendStoresEveryMessage) {
+  World w;
+  std::string m1 = simple_message("one", "first"), m2 = simple_message("two", "second"),
+              m3 = simple_message("three", "third");
+  std::string out = w.run(
+      w.login_line() + "b SELECT INBOX\r\n" + append("c", m1) +
+      "d APPEND INBOX (\\Seen) \" 1-Feb-2024 10:00:00 +0000\" " + lit(m1) + " (\\Flagged $Work) " +
+      lit_plus(m2) + " \"2-Feb-2024 10:00:00 +0100\" " + lit(m3) + "\r\n" +
+      "e FETCH 2:4 (UID FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n"
+      "f STATUS INBOX (MESSAGES UIDNEXT)\r\n");
+  EXPECT_THAT(out, HasSubstr("c OK [APPENDUID "));
+  EXPECT_THAT(out, HasSubstr("* 4 EXISTS\r\n* 4 RECENT\r\nd OK [APPENDUID "));
+  EXPECT_THAT(out, HasSubstr(" 2:4] APPEND completed\r\n"));
+  EXPECT_THAT(out,
+              HasSubstr("* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent) INTERNALDATE \" 1-Feb-2024 "
+                        "10:00:00 +0000\" BODY[HEADER.FIELDS (SUBJECT)] {16}\r\nSubject: one"));
+  EXPECT_THAT(out, HasSubstr("* 3 FETCH (UID 3 FLAGS (\\Flagged \\Recent $Work) INTERNALDATE"));
+  EXPECT_THAT(out, HasSubstr("Subject: two"));
+  EXPECT_THAT(out, HasSubstr("* 4 FETCH (UID 4 FLAGS (\\Recent) INTERNALDATE \" 2-Feb-2024 "
+                             "09:00:00 +0000\""));
+  EXPECT_THAT(out, HasSubstr("Subject: three"));
+  EXPECT_THAT(out, HasSubstr("* STATUS INBOX (MESSAGES 4 UIDNEXT 5)"));
+}
+
+// All or nothing: a bad message anywhere fails the command, stores nothing, and the rest of
+// the command's literals are consumed so that the next command works.
+TEST(ImapSession, MultiAppendFailsAsAWhole) {
+  World w;
+  w.ctx.append_limit = 1000;
+  ASSERT_TRUE(w.store->set_quota(w.account.id, 2500));
+  std::string ok_msg = simple_message("ok", std::string(700, 'o'));
+  std::string big(1500, 'x');
+  std::string out =
+      w.run(w.login_line() +
+            // Too big in the middle, non-synchronizing: read and dropped, then NO [TOOBIG].
+            "b APPEND INBOX " + lit_plus(ok_msg) + " " + lit_plus(big) + " " + lit_plus(ok_msg) +
+            "\r\n"
+            // Too big in the middle, synchronizing: answered instead of "+"; the client stops.
+            "c APPEND INBOX " +
+            lit_plus(ok_msg) + " {1500}\r\n" +
+            // A bad flag on the last message.
+            "d APPEND INBOX " + lit_plus(ok_msg) + " (\\Bogus) " + lit_plus(ok_msg) + "\r\n" +
+            // A bad date in the middle (a syntax error: BAD).
+            "e APPEND INBOX " + lit_plus(ok_msg) + " \"32-Feb-2024 10:00:00 +0000\" " +
+            lit_plus(ok_msg) + " " + lit_plus(ok_msg) + "\r\n" +
+            // An empty message.
+            "f APPEND INBOX " + lit_plus(ok_msg) + " {0+}\r\n\r\n" +
+            // Each fits the quota, all four together do not.
+            "g APPEND INBOX " + lit_plus(ok_msg) + " " + lit_plus(ok_msg) + " " + lit_plus(ok_msg) +
+            " " + lit_plus(ok_msg) + "\r\n" +
+            // Missing mailbox.
+            "h APPEND Nope " + lit_plus(ok_msg) + " " + lit_plus(ok_msg) + "\r\n" +
+            "i STATUS INBOX (MESSAGES UIDNEXT SIZE)\r\n" +
+            // Three fit.
+            "j APPEND INBOX " + lit_plus(ok_msg) + " " + lit_plus(ok_msg) + " " + lit_plus(ok_msg) +
+            "\r\n" + "k STATUS INBOX (MESSAGES UIDNEXT)\r\n");
+  EXPECT_THAT(out, HasSubstr("b NO [TOOBIG]"));
+  EXPECT_THAT(out, HasSubstr("c NO [TOOBIG]"));
+  EXPECT_THAT(out, Not(HasSubstr("+ Ready")));
+  EXPECT_THAT(out, HasSubstr("d BAD Invalid flag"));
+  EXPECT_THAT(out, HasSubstr("e BAD"));
+  EXPECT_THAT(out, HasSubstr("f NO [CANNOT] Message 2 is empty"));
+  EXPECT_THAT(out, HasSubstr("g NO [OVERQUOTA]"));
+  EXPECT_THAT(out, HasSubstr("h NO [TRYCREATE]"));
+  EXPECT_THAT(out, HasSubstr("* STATUS INBOX (MESSAGES 0 UIDNEXT 1 SIZE 0)\r\ni OK"));
+  EXPECT_THAT(out, HasSubstr("j OK [APPENDUID "));
+  EXPECT_THAT(out, HasSubstr(" 1:3] APPEND completed"));
+  EXPECT_THAT(out, HasSubstr("* STATUS INBOX (MESSAGES 3 UIDNEXT 4)\r\nk OK"));
+  EXPECT_THAT(out, Not(HasSubstr("BYE")));
+}
+
+// A store failure during a MULTIAPPEND is answered NO and stores nothing.
+TEST(ImapSession, MultiAppendStoreFailure) {
+  World w;
+  testing::FaultyStore faulty(*w.store);
+  faulty.fail_method = "deliver_many";
+  w.ctx.store = &faulty;
+  std::string m = simple_message("s", "b");
+  std::string out = w.run(w.login_line() + "b APPEND INBOX " + lit_plus(m) + " " + lit_plus(m) +
+                          "\r\nc STATUS INBOX (MESSAGES)\r\n");
+  EXPECT_THAT(out, HasSubstr("b NO "));
+  EXPECT_THAT(out, HasSubstr("* STATUS INBOX (MESSAGES 0)\r\nc OK"));
 }
 
 TEST(ImapSession, AppendOverQuotaAndQuotaCommands) {

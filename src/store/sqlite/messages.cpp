@@ -160,6 +160,29 @@ Result<std::vector<Delivered>> SqliteStore::deliver(std::string_view raw,
   });
 }
 
+Result<std::vector<Delivered>> SqliteStore::deliver_many(const std::vector<NewMessage>& messages) {
+  if (messages.empty()) return make_error(Errc::kInvalidData, "nothing to deliver");
+  std::vector<PreparedBlob> blobs;
+  blobs.reserve(messages.size());
+  for (const auto& m : messages) {
+    blobs.push_back(prepare_blob(m.raw));
+    if (!blobs.back().status.ok()) return blobs.back().status.error();
+  }
+  // One write op: a failure anywhere (quota, a missing mailbox) rolls all of it back.
+  return write<std::vector<Delivered>>([&](WriteCtx& ctx) -> Result<std::vector<Delivered>> {
+    std::vector<Delivered> out;
+    out.reserve(messages.size());
+    for (size_t i = 0; i < messages.size(); ++i) {
+      const NewMessage& m = messages[i];
+      TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], m.raw, m.idx));
+      TG_ASSIGN(auto d, insert_messages(ctx, blob_id, static_cast<int64_t>(m.raw.size()),
+                                        {m.target}, m.internal_date));
+      out.insert(out.end(), d.begin(), d.end());
+    }
+    return out;
+  });
+}
+
 Result<std::vector<MessageMeta>> SqliteStore::list_messages(Id mailbox) {
   return read<std::vector<MessageMeta>>([&](Db& db) -> Result<std::vector<MessageMeta>> {
     TG_ASSIGN(Mailbox m, load_mailbox(db, mailbox));

@@ -227,6 +227,91 @@ TEST_F(MessagesTest, SameContentInTwoDeliveriesIsStoredOnce) {
   EXPECT_EQ(*store_->read_blob(store_->get_messages(inbox.id, {u3})->at(0).blob_id), raw);
 }
 
+NewMessage new_message(const std::string& raw, const DeliveryTarget& t, int64_t date,
+                       uint32_t flags = 0) {
+  NewMessage m;
+  m.raw = raw;
+  m.idx = sample_index("many");
+  m.target = t;
+  m.target.flags = flags;
+  m.internal_date = date;
+  return m;
+}
+
+// deliver_many (IMAP MULTIAPPEND): several messages in one transaction, ascending uids.
+TEST_F(MessagesTest, DeliverManyStoresAllInOrder) {
+  Account a = account("many@example.org");
+  Mailbox inbox = mailbox(a.id, "INBOX");
+  Mailbox archive = mailbox(a.id, "Archive");
+  std::string r1 = sample_message("one"), r2 = sample_message("two", 80 * 1024),
+              r3 = sample_message("three");
+  std::vector<NewMessage> msgs = {new_message(r1, target(a, inbox.id), 1700000001, kSeen),
+                                  new_message(r2, target(a, inbox.id), 1700000002),
+                                  new_message(r3, target(a, archive.id), 1700000003, kFlagged),
+                                  new_message(r1, target(a, inbox.id), 1700000004)};
+  auto d = store_->deliver_many(msgs);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_EQ(d->size(), 4u);
+  EXPECT_EQ((*d)[0].uid, 1u);
+  EXPECT_EQ((*d)[1].uid, 2u);
+  EXPECT_EQ((*d)[2].uid, 1u);
+  EXPECT_EQ((*d)[2].mailbox_id, archive.id);
+  EXPECT_EQ((*d)[3].uid, 3u);
+  auto list = store_->list_messages(inbox.id);
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].flags, static_cast<uint32_t>(kSeen));
+  EXPECT_EQ((*list)[0].internal_date, 1700000001);
+  EXPECT_EQ((*list)[1].internal_date, 1700000002);
+  EXPECT_EQ((*list)[0].blob_id, (*list)[2].blob_id) << "same content stored once";
+  EXPECT_EQ(*store_->read_blob((*list)[1].blob_id), r2);
+  EXPECT_TRUE(fs::exists(blob_path(dir_, r2)));
+  EXPECT_EQ(store_->list_messages(archive.id)->at(0).flags, static_cast<uint32_t>(kFlagged));
+  EXPECT_EQ(store_->get_account(a.id)->used_bytes,
+            static_cast<int64_t>(2 * r1.size() + r2.size() + r3.size()));
+  EXPECT_EQ(store_->deliver_many({}).code(), Errc::kInvalidData);
+}
+
+TEST_F(MessagesTest, DeliverManyIsAllOrNothing) {
+  std::string small_raw = sample_message("s", 1000);
+  std::string big_raw = sample_message("b", 90 * 1024);  // in a file
+  const int64_t size = static_cast<int64_t>(small_raw.size());
+  Account a = account("quota@example.org", size * 3);
+  Mailbox inbox = mailbox(a.id, "INBOX");
+  put(a, inbox.id, small_raw);
+  uint64_t modseq = mailbox(a.id, "INBOX").highest_modseq;
+
+  // Each message would fit alone; together they do not: nothing is stored.
+  std::vector<NewMessage> msgs = {new_message(small_raw, target(a, inbox.id), 1),
+                                  new_message(small_raw, target(a, inbox.id), 2),
+                                  new_message(big_raw, target(a, inbox.id), 3)};
+  auto r = store_->deliver_many(msgs);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), Errc::kOverQuota);
+  EXPECT_EQ(store_->list_messages(inbox.id)->size(), 1u);
+  EXPECT_EQ(store_->get_account(a.id)->used_bytes, size);
+  Mailbox after = mailbox(a.id, "INBOX");
+  EXPECT_EQ(after.uid_next, 2u) << "no uid consumed";
+  EXPECT_EQ(after.highest_modseq, modseq);
+  EXPECT_FALSE(fs::exists(blob_path(dir_, big_raw))) << "file of the rolled-back blob removed";
+
+  // Two fit together.
+  msgs.pop_back();
+  r = store_->deliver_many(msgs);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->size(), 2u);
+  EXPECT_EQ(store_->get_account(a.id)->used_bytes, size * 3);
+
+  // A bad target in the middle also stores nothing.
+  Account b = account("other@example.org");
+  Mailbox b_inbox = mailbox(b.id, "INBOX");
+  msgs = {new_message(small_raw, target(b, b_inbox.id), 1),
+          new_message(small_raw, target(b, inbox.id), 2),
+          new_message(small_raw, target(b, b_inbox.id), 3)};
+  EXPECT_EQ(store_->deliver_many(msgs).code(), Errc::kNotFound);
+  EXPECT_TRUE(store_->list_messages(b_inbox.id)->empty());
+  EXPECT_EQ(mailbox(b.id, "INBOX").uid_next, 1u);
+}
+
 TEST_F(MessagesTest, DeleteMailboxReleasesFiles) {
   Account a = account("del@example.org");
   auto box = store_->create_mailbox(a.id, "Big", "");

@@ -1031,6 +1031,7 @@ std::string action_of(const DsnRecipient& r, DsnKind kind) {
   for (const char* ok : {"failed", "delayed", "delivered", "relayed", "expanded"}) {
     if (a == ok) return a;
   }
+  if (kind == DsnKind::kSuccess) return "delivered";
   return kind == DsnKind::kDelay ? "delayed" : "failed";
 }
 
@@ -1116,6 +1117,7 @@ std::string explain_failure(const DsnRecipient& r, std::string_view lang, int64_
 
 std::string compose_dsn(const DsnInput& in) {
   const bool delay = in.kind == DsnKind::kDelay;
+  const bool success = in.kind == DsnKind::kSuccess;
   std::string host = clean_host(in.reporting_mta);
   if (host.empty()) host = "localhost";
   std::string from = clean_address(in.from);
@@ -1148,7 +1150,9 @@ std::string compose_dsn(const DsnInput& in) {
   std::string ja;
   ja += "このメールは、" + host + " のメール配信システムが自動で送っています。";
   ja += "(English follows the Japanese text.)\n\n";
-  if (delay) {
+  if (success) {
+    ja += mail_ja + "を、次の宛先に届けました。\n";
+  } else if (delay) {
     ja += mail_ja + "は、";
     if (in.arrival > 0) ja += human_date_ja(in.arrival) + "に受け付けましたが、";
     ja += "次の宛先にまだ届いていません。配信は自動で続けています。\n";
@@ -1158,7 +1162,9 @@ std::string compose_dsn(const DsnInput& in) {
   }
   std::string en;
   en += "This message was sent automatically by the mail delivery system at " + host + ".\n\n";
-  if (delay) {
+  if (success) {
+    en += "Your message " + subj_en + " was delivered to the following recipients.\n";
+  } else if (delay) {
     en += "Your message " + subj_en;
     if (in.arrival > 0) en += " (accepted " + human_date_en(in.arrival) + ")";
     en += " has not reached the following recipients yet. Delivery continues automatically.\n";
@@ -1268,7 +1274,7 @@ std::string compose_dsn(const DsnInput& in) {
 
   // ---- Part 3: the original's header, or the whole original.
   Original orig = split_original(in.original);
-  std::string undelivered = delay ? "Delayed " : "Undelivered ";
+  std::string undelivered = success ? "" : delay ? "Delayed " : "Undelivered ";
   if (full) {
     std::string msg = orig.header + "\r\n" + orig.body;
     std::string cte = transfer_encoding_of(msg);
@@ -1304,8 +1310,9 @@ std::string compose_dsn(const DsnInput& in) {
   for (const Part& p : parts) rank = std::max(rank, encoding_rank(p.cte));
 
   // ---- The message header.
-  std::string prefix =
-      delay ? "配信が遅れています / Delivery delayed" : "配信できませんでした / Undelivered Mail";
+  std::string prefix = success ? "配信しました / Delivered"
+                       : delay ? "配信が遅れています / Delivery delayed"
+                               : "配信できませんでした / Undelivered Mail";
   std::string full_subject = subject.empty() ? prefix : prefix + ": " + subject;
   std::string out;
   out += "Date: " + mime::format_date(in.now) + "\r\n";

@@ -43,7 +43,8 @@ struct DsnRecipient {
   int64_t retry_until = 0;         // delay notices: when we give up, 0 = not shown
 };
 
-enum class DsnKind { kFailure, kDelay };
+// kSuccess: NOTIFY=SUCCESS reports (action "delivered" or "relayed", RFC 3461 §6.2).
+enum class DsnKind { kFailure, kDelay, kSuccess };
 
 inline constexpr int64_t kDefaultMessageSize = 20 * 1024 * 1024;  // config.hpp's default
 

@@ -664,6 +664,31 @@ TEST(ComposeDsn, DelayNotice) {
   EXPECT_EQ(failed.count("ds1.Will-Retry-Until"), 0u);
 }
 
+TEST(ComposeDsn, SuccessReport) {
+  DsnInput in = delay_input();
+  in.kind = DsnKind::kSuccess;
+  in.rcpts.resize(1);
+  in.rcpts[0].action = "relayed";
+  in.rcpts[0].status = "2.0.0";
+  in.rcpts[0].diagnostic = "250 2.0.0 Ok: queued as 12345";
+  in.rcpts[0].retry_until = 0;
+  std::string m = compose_dsn(in);
+  expect_wire_form(m);
+  PyResult py = python_read(m);
+  ASSERT_EQ(py.rc, 0) << py.output;
+  EXPECT_EQ(py.count("defect"), 0u) << py.output;
+  EXPECT_EQ(py.get("subject"), "配信しました / Delivered: 会議の資料");
+  EXPECT_EQ(py.get("ds1.Action"), "relayed");
+  EXPECT_EQ(py.get("ds1.Status"), "2.0.0");
+  std::string t = py.get("part1.text");
+  EXPECT_NE(t.find("次の宛先に届けました"), std::string::npos) << t;
+  EXPECT_NE(t.find("was delivered to the following recipients"), std::string::npos) << t;
+  EXPECT_EQ(t.find("could not be delivered"), std::string::npos) << t;
+  // Without an action a success report says "delivered".
+  in.rcpts[0].action.clear();
+  EXPECT_EQ(python_read(compose_dsn(in)).get("ds1.Action"), "delivered");
+}
+
 TEST(ComposeDsn, MissingActionAndStatusAreDerived) {
   DsnInput in = delay_input();
   in.rcpts[0].action.clear();

@@ -44,6 +44,7 @@ struct Outcome {
   std::string reply;   // "550 5.1.1 ..." or our own reason
   std::string status;  // RFC 3463 code
   std::string host;
+  bool relayed = false;  // delivered to a server without DSN: we owe NOTIFY=SUCCESS reports
 };
 
 // The recipients of one message for one destination domain.
@@ -344,6 +345,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         o.host = rep.local ? std::string() : host;
         if (rep.ok()) {
           o.kind = Outcome::kDelivered;
+          o.relayed = !conn.dsn();
         } else if (rep.permanent()) {
           o.kind = Outcome::kPerm;
         } else if (rep.local && !res.connection_usable) {
@@ -368,7 +370,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     const int64_t now = system_clock().now_unix();
     const store::QueuedMessage& m = j.msg;
     std::vector<store::RcptUpdate> updates;
-    std::vector<DsnRecipient> failed, delayed;
+    std::vector<DsnRecipient> failed, delayed, succeeded;
     for (size_t k = 0; k < j.rcpts.size(); ++k) {
       const auto& r = m.rcpts[j.rcpts[k]];
       Outcome o = j.out[k];
@@ -388,6 +390,10 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       d.last_attempt = now;
       if (o.kind == Outcome::kDelivered) {
         u.state = store::RcptState::kDelivered;
+        // RFC 3461 §6.2: a server that took NOTIFY reports itself; one without DSN gets our
+        // "relayed" report.
+        d.action = "relayed";
+        if (o.relayed && notify_has(r.notify, "SUCCESS", false)) succeeded.push_back(d);
       } else if (o.kind == Outcome::kPerm || now >= m.expires) {
         u.state = store::RcptState::kFailed;
         if (o.kind != Outcome::kPerm) {
@@ -412,7 +418,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         !m.delay_notified && !delayed.empty() && now - m.created >= opts.delay_notice_after;
     std::vector<store::Notice> notices;
     bool can_notify = !m.env_from.empty() && m.account_id != 0;  // RFC 3461 §6.2
-    if (can_notify && (!failed.empty() || delay_notice)) {
+    if (can_notify && (!failed.empty() || delay_notice || !succeeded.empty())) {
       auto raw = store.read_blob(m.blob_id);
       auto inbox = store.get_mailbox(m.account_id, "INBOX");
       if (raw && inbox) {
@@ -439,6 +445,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           notices.push_back(std::move(n));
         };
         if (!failed.empty()) make(DsnKind::kFailure, failed);
+        if (!succeeded.empty()) make(DsnKind::kSuccess, succeeded);
         if (delay_notice) make(DsnKind::kDelay, delayed);
       } else {
         log::warn("queue_notice_skipped", {{"queue_id", std::to_string(m.id)},

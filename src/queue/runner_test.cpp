@@ -192,6 +192,19 @@ TEST_F(RunnerTest, DeliversOverOneConnectionAndEmptiesTheQueue) {
   EXPECT_TRUE(inbox(*a_, alice_).empty());  // no bounce
 }
 
+TEST_F(RunnerTest, NotifySuccessToAServerWithoutDsnGetsARelayedReport) {
+  // Our MX does not offer DSN, so the queue reports "relayed" itself (RFC 3461 §6.2).
+  enqueue({"bob@ok.test"}, 3600, "SUCCESS,FAILURE");
+  enqueue({"bob@ok.test"}, 3600, "FAILURE");
+  start();
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }));
+  EXPECT_EQ(inbox(*b_, bob_).size(), 2u);
+  auto reports = inbox(*a_, alice_);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find("Action: relayed"), std::string::npos) << reports[0];
+  EXPECT_NE(reports[0].find("Status: 2.0.0"), std::string::npos) << reports[0];
+}
+
 TEST_F(RunnerTest, PermanentFailuresBounceOnceAndOthersStillGo) {
   enqueue({"nobody@ok.test", "bob@ok.test"});
   enqueue({"x@nullmx.test"});

@@ -62,6 +62,7 @@ class SmtpConnection final : public Connection {
   bool tls_verified() const override { return tls_verified_; }
   std::string tls_version() const override { return tls_version_; }
   uint64_t max_size() const override { return ext_.size_limit; }
+  bool dsn() const override { return ext_.dsn; }
 
   // Greeting, EHLO, STARTTLS, EHLO (connect()).
   asio::awaitable<Status> open(Reply* reply);

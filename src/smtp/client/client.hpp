@@ -114,6 +114,7 @@ class Connection {
   virtual bool tls_verified() const = 0;  // PKIX or DANE check passed
   virtual std::string tls_version() const = 0;
   virtual uint64_t max_size() const = 0;  // SIZE from EHLO, 0 = not announced
+  virtual bool dsn() const = 0;  // DSN offered: the server reports delivery itself (RFC 3461)
 };
 
 // Threads: the socket and its timers use `ex`; call connect() and every Connection method from

@@ -14,6 +14,7 @@
 #include "log/log.hpp"
 #include "mailauth/dkim/keystore.hpp"
 #include "net/offload.hpp"
+#include "queue/dsn.hpp"
 #include "smtp/server/error_map.hpp"
 #include "smtp/server/mailauth.hpp"
 #include "smtp/server/received.hpp"
@@ -237,6 +238,7 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string raw, con
     co_return;
   }
   if (r->queue_id != 0 && ctx_.on_queued) ctx_.on_queued();
+  co_await report_local_success(t, raw, now);
   ++delivered_;
   log::info("smtp_submitted", {{"id", id},
                                {"conn", conn_id_},
@@ -248,6 +250,48 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string raw, con
                                {"queue_id", std::to_string(r->queue_id)},
                                {"size", std::to_string(raw.size())}});
   reply(250, "2.0.0", "OK " + id + (req.remote.empty() ? " delivered" : " queued for delivery"));
+}
+
+// DSN NOTIFY=SUCCESS for recipients on this server (RFC 3461 §6.2: the final delivery reports
+// "delivered"): one report in the sender's INBOX. Remote recipients are reported by the queue.
+asio::awaitable<void> Session::report_local_success(const Transaction& t, const std::string& raw,
+                                                    int64_t now) {
+  if (t.from.null) co_return;
+  std::vector<queue::DsnRecipient> done;
+  for (const auto& r : t.rcpts) {
+    if (r.account_id == 0 || !(r.params.notify & proto::RcptParams::kSuccess)) continue;
+    queue::DsnRecipient d;
+    d.final_recipient = r.address;
+    if (!r.params.orcpt_type.empty())
+      d.original_recipient = r.params.orcpt_type + ";" + r.params.orcpt;
+    d.action = "delivered";
+    d.status = "2.0.0";
+    d.last_attempt = now;
+    done.push_back(std::move(d));
+  }
+  if (done.empty()) co_return;
+  queue::DsnInput in;
+  in.kind = queue::DsnKind::kSuccess;
+  in.reporting_mta = ctx_.hostname;
+  in.from = "MAILER-DAEMON@" + ctx_.hostname;
+  in.to = t.from.mailbox.str();
+  in.envid = t.params.envid;
+  in.arrival = now;
+  in.now = now;
+  in.rcpts = std::move(done);
+  in.original = raw;
+  in.headers_only = t.params.ret != "FULL";
+  in.message_size = static_cast<int64_t>(ctx_.max_message_size);
+  store::Store* st = ctx_.store;
+  store::ChangeHub* hub = ctx_.hub;
+  store::Id sender = user_->id;
+  auto fn = [st, hub, &in, sender, now]() {
+    std::string report = queue::compose_dsn(in);
+    return account::deliver_to_inboxes(*st, hub, report, index::build(report), {sender}, now);
+  };
+  auto r = co_await net::offload(std::move(fn));
+  if (!r)
+    log::warn("smtp_success_report_failed", {{"conn", conn_id_}, {"error", r.error().message}});
 }
 
 // Feeds raw bytes to the decoder (never lines: a bare LF must not end a line here, RFC 5321

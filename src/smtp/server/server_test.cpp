@@ -594,14 +594,22 @@ TEST(SmtpSubmission, DsnParametersReachTheQueue) {
       "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
           "\r\nMAIL FROM:<alice@example.com> RET=HDRS ENVID=QQ+2Bx\r\n"
           "RCPT TO:<a@remote.example> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;A+40remote.example\r\n"
-          "RCPT TO:<b@remote.example> NOTIFY=NEVER\r\nRCPT TO:<c@[192.0.2.1]>\r\nDATA\r\n"
+          "RCPT TO:<b@remote.example> NOTIFY=NEVER\r\nRCPT TO:<c@[192.0.2.1]>\r\n"
+          "RCPT TO:<bob@example.com> NOTIFY=SUCCESS\r\nDATA\r\n"
           "From: alice@example.com\r\n\r\n\xc3\xa9t\xc3\xa9\r\n.\r\nQUIT\r\n",
       4096, true, false);
   EXPECT_NE(out.find("250-DSN\r\n"), std::string::npos) << out;
   auto r = replies(out);
-  ASSERT_EQ(r.size(), 10u) << out;
+  ASSERT_EQ(r.size(), 11u) << out;
   EXPECT_EQ(r[6].substr(0, 10), "550 5.1.3 ");
-  EXPECT_EQ(r[8].substr(0, 13), "250 2.0.0 OK ");
+  EXPECT_EQ(r[9].substr(0, 13), "250 2.0.0 OK ");
+  // NOTIFY=SUCCESS for a local recipient: a "delivered" report in the sender's INBOX.
+  auto reports = w.inbox(w.alice);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find("Action: delivered"), std::string::npos) << reports[0];
+  EXPECT_NE(reports[0].find("Final-Recipient: rfc822; bob@example.com"), std::string::npos);
+  EXPECT_NE(reports[0].find("Original-Envelope-Id: QQ+x"), std::string::npos) << reports[0];
+  EXPECT_EQ(w.inbox(w.bob).size(), 1u);
   EXPECT_EQ(woken, 1);
   auto q = w.must(w.store->queue_list());
   ASSERT_EQ(q.size(), 1u);

@@ -69,6 +69,8 @@ class Session {
   asio::awaitable<void> deliver(std::string content);
   asio::awaitable<void> submit(const Transaction& t, std::string raw, const std::string& id,
                                int64_t now);
+  asio::awaitable<void> report_local_success(const Transaction& t, const std::string& raw,
+                                             int64_t now);
   std::string received_header(const std::string& id) const;
 
   void reply(int code, std::string_view enhanced, std::string_view text);

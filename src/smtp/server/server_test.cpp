@@ -622,6 +622,38 @@ TEST(SmtpSubmission, DsnParametersReachTheQueue) {
   EXPECT_EQ(q[0].rcpts[1].notify, "NEVER");
 }
 
+TEST(SmtpSubmission, NoRelayWithoutSuccessfulAuthAndNoRelayHacks) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  std::string out = w.run_with(
+      c,
+      "EHLO c\r\nAUTH PLAIN " + plain("alice", "wrong password") +
+          "\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<victim@elsewhere.example>\r\n"
+          "AUTH PLAIN " +
+          plain("alice", World::kPassword) +
+          "\r\nMAIL FROM:<alice@example.com>\r\n"
+          "RCPT TO:<victim%elsewhere.example@example.com>\r\n"
+          "RCPT TO:<elsewhere.example!victim@example.com>\r\n"
+          "RCPT TO:<\"victim@elsewhere.example\"@example.com>\r\n"
+          "RCPT TO:<@example.com:victim@elsewhere.example>\r\n"
+          "QUIT\r\n",
+      4096, true, false);
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 12u) << out;
+  EXPECT_EQ(r[2].substr(0, 10), "535 5.7.8 ");
+  EXPECT_EQ(r[3].substr(0, 10), "530 5.7.0 ");  // MAIL after a failed AUTH
+  EXPECT_EQ(r[4].substr(0, 4), "503 ");         // so no RCPT either
+  EXPECT_EQ(r[5], "235 2.7.0 Authentication successful");
+  EXPECT_EQ(r[7].substr(0, 10), "550 5.7.1 ");  // %-hack
+  EXPECT_EQ(r[8].substr(0, 10), "550 5.7.1 ");  // bang path
+  EXPECT_EQ(r[9].substr(0, 10), "550 5.7.1 ");  // quoted '@'
+  // A source route is dropped (RFC 5321 Appendix C): the mail goes to the final address, which
+  // the authenticated user may send to anyway.
+  EXPECT_EQ(r[10], "250 2.1.5 Recipient OK; will be sent on to elsewhere.example");
+  EXPECT_TRUE(w.must(w.store->queue_list()).empty());
+}
+
 TEST(SmtpSubmission, DailyLimitsAndSuspension) {
   World w;
   Context c = w.ctx;

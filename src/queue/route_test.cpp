@@ -1,0 +1,139 @@
+// find_route: MX order, implicit and null MX, DNS failures, DANE from DNSSEC-validated answers,
+// and MTA-STS "enforce" (policy fetched over HTTPS from a local server with a test CA).
+#include "queue/route.hpp"
+
+#include <gtest/gtest.h>
+
+#include "dns/fake_resolver.hpp"
+#include "smtp/client/https_test_server.hpp"
+#include "smtp/client/test_certs.hpp"
+
+namespace tegami::queue {
+namespace {
+
+namespace client = smtp::client;
+
+std::vector<std::string> names(const Route& r) {
+  std::vector<std::string> out;
+  for (const auto& h : r.hosts) out.push_back(h.name);
+  return out;
+}
+
+class RouteTest : public ::testing::Test {
+ protected:
+  RouteTest() { opts_.mta_sts = false; }
+  Route route(const std::string& domain) { return find_route(dns_, sts_, domain, opts_, 1000); }
+  dns::FakeResolver dns_;
+  client::StsCache sts_;
+  RouteOptions opts_;
+};
+
+TEST_F(RouteTest, MxInPreferenceOrderWithAddresses) {
+  dns_.add_mx("d.test", 20, "b.d.test");
+  dns_.add_mx("d.test", 10, "a.d.test");
+  dns_.add_mx("d.test", 30, "noaddr.d.test");
+  dns_.add_a("a.d.test", "127.0.0.1");
+  dns_.add_a("b.d.test", "127.0.0.2");
+  dns_.add_aaaa("b.d.test", "::1");
+  Route r = route("d.test");
+  ASSERT_EQ(names(r), (std::vector<std::string>{"a.d.test", "b.d.test"}));
+  EXPECT_EQ(r.hosts[1].ips, (std::vector<std::string>{"127.0.0.2", "::1"}));
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+  EXPECT_EQ(r.hosts[0].tls.verify_name, "a.d.test");
+}
+
+TEST_F(RouteTest, ImplicitNullAndMissing) {
+  dns_.add_a("plain.test", "127.0.0.9");  // no MX: the domain itself
+  Route r = route("plain.test");
+  ASSERT_EQ(names(r), (std::vector<std::string>{"plain.test"}));
+
+  dns_.add_mx("null.test", 0, ".");
+  r = route("null.test");
+  EXPECT_TRUE(r.hosts.empty());
+  EXPECT_TRUE(r.permanent);
+  EXPECT_EQ(r.status, "5.1.10");
+
+  r = route("nxdomain.test");
+  EXPECT_TRUE(r.permanent);
+  EXPECT_EQ(r.status, "5.1.2");
+
+  dns_.set_failure("flaky.test", dns::RrType::kMx, Errc::kTemporary);
+  r = route("flaky.test");
+  EXPECT_FALSE(r.permanent);
+  EXPECT_EQ(r.status, "4.4.3");
+
+  dns_.add_mx("addrless.test", 10, "mx.addrless.test");
+  r = route("addrless.test");
+  EXPECT_FALSE(r.permanent);
+  EXPECT_EQ(r.status, "4.4.4");
+
+  dns_.add_mx("tempaddr.test", 10, "mx.tempaddr.test");
+  dns_.set_failure("mx.tempaddr.test", dns::RrType::kA, Errc::kTemporary);
+  r = route("tempaddr.test");
+  EXPECT_FALSE(r.permanent);
+  EXPECT_EQ(r.status, "4.4.3");
+}
+
+TEST_F(RouteTest, DaneOnlyWithValidatedAnswers) {
+  dns_.add_mx("dane.test", 10, "mx.dane.test");
+  dns_.add_a("mx.dane.test", "127.0.0.1");
+  dns::TlsaRecord rec{3, 1, 1, std::string(32, 'x')};
+  dns_.add_tlsa("_25._tcp.mx.dane.test", rec);
+  // Not validated: TLSA is not even looked at.
+  EXPECT_EQ(route("dane.test").hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+  dns_.set_secure("dane.test", dns::RrType::kMx);
+  dns_.set_secure("mx.dane.test", dns::RrType::kA);
+  EXPECT_EQ(route("dane.test").hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+  dns_.set_secure("_25._tcp.mx.dane.test", dns::RrType::kTlsa);
+  Route r = route("dane.test");
+  ASSERT_EQ(r.hosts.size(), 1u);
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kDane);
+  ASSERT_EQ(r.hosts[0].tls.tlsa.size(), 1u);
+  EXPECT_EQ(r.hosts[0].tls.tlsa[0].usage, 3);
+  // The port of the TLSA name follows the destination port.
+  opts_.port = 2525;
+  EXPECT_EQ(route("dane.test").hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+  opts_.port = 25;
+  // A bogus TLSA answer: the host cannot be used.
+  dns_.set_failure("_25._tcp.mx.dane.test", dns::RrType::kTlsa, Errc::kPerm);
+  r = route("dane.test");
+  EXPECT_TRUE(r.hosts.empty());
+  EXPECT_FALSE(r.permanent);
+  EXPECT_NE(r.error.find("DNSSEC"), std::string::npos) << r.error;
+}
+
+TEST_F(RouteTest, MtaStsEnforceKeepsListedHostsWithCertificateChecks) {
+  client::testing::TempDir dir;
+  client::testing::TestPki pki(dir, {"mta-sts.sts.test"});
+  client::testing::HttpsServer https(pki.chain_file, pki.key_file);
+  https.respond("200 OK", "text/plain",
+                "version: STSv1\r\nmode: enforce\r\nmx: mx1.sts.test\r\nmax_age: 86400\r\n");
+  dns_.add_txt("_mta-sts.sts.test", "v=STSv1; id=20261122");
+  dns_.add_mx("sts.test", 10, "mx1.sts.test");
+  dns_.add_mx("sts.test", 20, "mx2.sts.test");
+  dns_.add_a("mx1.sts.test", "127.0.0.1");
+  dns_.add_a("mx2.sts.test", "127.0.0.2");
+  opts_.mta_sts = true;
+  opts_.ca_file = pki.ca_file;
+  opts_.sts.connect_to = https.connect_to();
+  opts_.sts.timeout_s = 5;
+  Route r = route("sts.test");
+  ASSERT_EQ(names(r), (std::vector<std::string>{"mx1.sts.test"})) << r.error;
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kPkix);
+  EXPECT_EQ(r.hosts[0].tls.ca_file, pki.ca_file);
+  // A "testing" policy changes nothing for delivery.
+  https.respond("200 OK", "text/plain",
+                "version: STSv1\r\nmode: testing\r\nmx: mx1.sts.test\r\nmax_age: 86400\r\n");
+  dns_.clear();
+  dns_.add_txt("_mta-sts.sts.test", "v=STSv1; id=2");
+  dns_.add_mx("sts.test", 10, "mx1.sts.test");
+  dns_.add_mx("sts.test", 20, "mx2.sts.test");
+  dns_.add_a("mx1.sts.test", "127.0.0.1");
+  dns_.add_a("mx2.sts.test", "127.0.0.2");
+  r = route("sts.test");
+  ASSERT_EQ(r.hosts.size(), 2u);
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+}
+
+}  // namespace
+}  // namespace tegami::queue

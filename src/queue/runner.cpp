@@ -273,8 +273,8 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           conn = std::move(again);
         }
         if (!conn) {
-          last_error = host.name + " [" + ip +
-                       "]: " + (greeting.code ? greeting.str() : conn.error().message);
+          // The client's message names the host, the address and the reply, if any.
+          last_error = conn.error().message;
           last_status = greeting.code ? status_of(greeting) : "4.4.1";
           if (conn.code() != Errc::kPerm) all_perm = false;
           log::info("queue_connect_failed",

@@ -17,6 +17,7 @@
 #include "dns/fake_resolver.hpp"
 #include "index/message_index.hpp"
 #include "net/server.hpp"
+#include "smtp/client/fake_server.hpp"
 #include "smtp/server/server.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -290,6 +291,57 @@ TEST_F(RunnerTest, AStallingServerDoesNotHoldUpOtherDestinations) {
   EXPECT_FALSE(q.rcpts[0].last_reply.empty());
   sio.stop();
   staller.join();
+}
+
+// ok.test's first MX misbehaves; the message must reach the second one, once.
+void first_mx_misbehaves(dns::FakeResolver& dns) {
+  dns.clear();
+  dns.add_mx("ok.test", 10, "bad.ok.test");
+  dns.add_a("bad.ok.test", "127.0.0.4");
+  dns.add_mx("ok.test", 20, "mx.ok.test");
+  dns.add_a("mx.ok.test", "127.0.0.1");
+}
+
+TEST_F(RunnerTest, ADropInTheMiddleOfDataGoesToTheNextMxAndLosesNothing) {
+  first_mx_misbehaves(dns_);
+  smtp::client::testing::FakeServer bad(
+      [](smtp::client::testing::Peer& p) {
+        p.send("220 bad.ok.test ESMTP\r\n");
+        p.line();  // EHLO
+        p.send("250 bad.ok.test\r\n");
+        for (int i = 0; i < 2; ++i) {  // MAIL, RCPT
+          p.line();
+          p.send("250 ok\r\n");
+        }
+        p.line();  // DATA
+        p.send("354 go\r\n");
+        p.read_some_bytes(10);  // then hang up mid-content
+      },
+      "127.0.0.4", port_);
+  enqueue({"bob@ok.test"});
+  start();
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }));
+  auto lines = bad.join();
+  ASSERT_GE(lines.size(), 4u);
+  EXPECT_EQ(lines[3], "DATA");
+  EXPECT_EQ(inbox(*b_, bob_).size(), 1u);
+  EXPECT_TRUE(inbox(*a_, alice_).empty());
+}
+
+TEST_F(RunnerTest, AnEndlessReplyGoesToTheNextMx) {
+  first_mx_misbehaves(dns_);
+  smtp::client::testing::FakeServer bad(
+      [](smtp::client::testing::Peer& p) {
+        // A greeting that never ends (bounded here: the client hangs up first).
+        for (int i = 0; i < 100000; ++i)
+          if (!p.send("220-and more and more and more and more and more\r\n")) break;
+      },
+      "127.0.0.4", port_);
+  enqueue({"bob@ok.test"});
+  start();
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }));
+  bad.join();
+  EXPECT_EQ(inbox(*b_, bob_).size(), 1u);
 }
 
 TEST_F(RunnerTest, SurvivesRestartWithTheQueueOnDisk) {

@@ -128,9 +128,10 @@ class FakeServer {
  public:
   using Script = std::function<void(Peer&)>;
 
-  explicit FakeServer(Script script)
+  // Serves one connection on `address`:`port` (0 = any free port).
+  explicit FakeServer(Script script, const std::string& address = "127.0.0.1", uint16_t port = 0)
       : acceptor_(io_,
-                  boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)) {
+                  boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(address), port)) {
     port_ = acceptor_.local_endpoint().port();
     thread_ = std::thread([this, script = std::move(script)] {
       boost::asio::ip::tcp::socket sock(io_);

@@ -626,19 +626,19 @@ TEST(SmtpSubmission, NoRelayWithoutSuccessfulAuthAndNoRelayHacks) {
   World w;
   Context c = w.ctx;
   c.mode = Mode::kSubmission;
-  std::string out = w.run_with(
-      c,
-      "EHLO c\r\nAUTH PLAIN " + plain("alice", "wrong password") +
-          "\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<victim@elsewhere.example>\r\n"
-          "AUTH PLAIN " +
-          plain("alice", World::kPassword) +
-          "\r\nMAIL FROM:<alice@example.com>\r\n"
-          "RCPT TO:<victim%elsewhere.example@example.com>\r\n"
-          "RCPT TO:<elsewhere.example!victim@example.com>\r\n"
-          "RCPT TO:<\"victim@elsewhere.example\"@example.com>\r\n"
-          "RCPT TO:<@example.com:victim@elsewhere.example>\r\n"
-          "QUIT\r\n",
-      4096, true, false);
+  std::string out =
+      w.run_with(c,
+                 "EHLO c\r\nAUTH PLAIN " + plain("alice", "wrong password") +
+                     "\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<victim@elsewhere.example>\r\n"
+                     "AUTH PLAIN " +
+                     plain("alice", World::kPassword) +
+                     "\r\nMAIL FROM:<alice@example.com>\r\n"
+                     "RCPT TO:<victim%elsewhere.example@example.com>\r\n"
+                     "RCPT TO:<elsewhere.example!victim@example.com>\r\n"
+                     "RCPT TO:<\"victim@elsewhere.example\"@example.com>\r\n"
+                     "RCPT TO:<@example.com:victim@elsewhere.example>\r\n"
+                     "QUIT\r\n",
+                 4096, true, false);
   auto r = replies(out);
   ASSERT_EQ(r.size(), 12u) << out;
   EXPECT_EQ(r[2].substr(0, 10), "535 5.7.8 ");
@@ -661,8 +661,9 @@ TEST(SmtpSubmission, DailyLimitsAndSuspension) {
   c.send_policy.limits = {2, 100, 86400};
   c.send_policy.suspend_after = 2;
   c.send_policy.hostname = "mx.example.com";
-  std::string one = "MAIL FROM:<alice@example.com>\r\nRCPT TO:<x@remote.example>\r\nDATA\r\n"
-                    "From: alice@example.com\r\n\r\nhi\r\n.\r\n";
+  std::string one =
+      "MAIL FROM:<alice@example.com>\r\nRCPT TO:<x@remote.example>\r\nDATA\r\n"
+      "From: alice@example.com\r\n\r\nhi\r\n.\r\n";
   std::string out = w.run_with(c,
                                "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
                                    "\r\n" + one + one + one + one + one + "QUIT\r\n",

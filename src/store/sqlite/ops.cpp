@@ -90,9 +90,10 @@ std::vector<std::string> split_keywords(std::string_view s) {
 }
 
 Result<Account> load_account(Db& db, Id id) {
-  TG_ASSIGN(Stmt s, db.prepare("SELECT id, address, password_hash, two_factor, quota_bytes, "
-                               "used_bytes, created, send_suspended, send_suspended_reason FROM accounts "
-                               "WHERE id = ?"));
+  TG_ASSIGN(Stmt s,
+            db.prepare("SELECT id, address, password_hash, two_factor, quota_bytes, "
+                       "used_bytes, created, send_suspended, send_suspended_reason FROM accounts "
+                       "WHERE id = ?"));
   s.bind(1, id);
   TG_ASSIGN(bool row, s.step());
   if (!row) return make_error(Errc::kNotFound, "no such account");

@@ -5,7 +5,7 @@ LIST-EXTENDED and LIST-STATUS (RFC 5258, 5819), CREATE-SPECIAL-USE (RFC 6154), S
 (RFC 8438), SAVEDATE (RFC 8514), OBJECTID (RFC 8474), WITHIN (RFC 5032), UNAUTHENTICATE
 (RFC 8437), QRESYNC (RFC 7162), COMPRESS=DEFLATE (RFC 4978); SORT, SORT=DISPLAY,
 THREAD=ORDEREDSUBJECT, THREAD=REFERENCES (RFC 5256, 5957), ESORT (RFC 5267), PREVIEW (RFC 8970);
-MULTIAPPEND (RFC 3502).
+MULTIAPPEND (RFC 3502), UTF8=ACCEPT (RFC 6855).
 """
 import email.utils
 import imaplib
@@ -390,6 +390,49 @@ class ImapExtensionsTest(harness.ServerTest):
         self.assertIn(b'" 2-Mar-2024 11:00:00 +0000"', text)
         other.logout()
         m.logout()
+    def test_12_utf8_accept(self):
+        m = self.imap()
+        typ, data = m.capability()
+        self.assertIn("UTF8=ACCEPT", data[0].decode().split())
+        # Before ENABLE: modified UTF-7 names.
+        self.assertEqual(m.create("&ZeVnLIqe-")[0], "OK")
+        typ, data = m.enable("UTF8=ACCEPT")
+        self.assertEqual(typ, "OK")
+        self.assertTrue(m.utf8_enabled)
+        # imaplib now sends UTF-8; names with 8-bit characters go in quoted strings.
+        typ, data = m.list('""', '"日本*"')
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data, ['(\\HasNoChildren) "/" "日本語"'.encode()])
+        self.assertEqual(m.create('"Réunions/été"')[0], "OK")
+        typ, data = m.status('"Réunions/été"', "(MESSAGES)")
+        self.assertEqual(data, ['"Réunions/été" (MESSAGES 0)'.encode()])
+        # A message with UTF-8 headers through UTF8 (~{n}). (imaplib's append() puts "UTF8 ("
+        # inside an ordinary literal once UTF-8 is enabled, so the command is sent raw.)
+        msg = ("From: 山田 <yamada@example.jp>\r\nTo: " + DEMO + "\r\nSubject: 会議の件\r\n"
+               "\r\n本文です。\r\n").encode()
+        lines = self.raw_command(m, "U1", [
+            b'U1 APPEND "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e" UTF8 (~{%d+}\r\n' % len(msg) + msg +
+            b")\r\n"])
+        self.assertRegex(lines[-1], rb"^U1 OK \[APPENDUID \d+ 1\] ")
+        typ, _ = m.select('"日本語"')
+        self.assertEqual(typ, "OK")
+        typ, data = m.search(None, "SUBJECT", '"会議"')
+        self.assertEqual(data, [b"1"])
+        typ, data = m.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)])")
+        self.assertIn("Subject: 会議の件".encode(), data[0][1])
+        # No CHARSET but UTF-8 after ENABLE UTF8=ACCEPT (RFC 6855 §3; imaplib refuses to send
+        # one, so raw).
+        lines = self.raw_command(m, "U2", [b"U2 SEARCH CHARSET ISO-8859-1 ALL\r\n"])
+        self.assertTrue(lines[-1].startswith(b"U2 BAD"), lines)
+        m.logout()
+        # A session that did not enable UTF-8 sees modified UTF-7 and the bytes unchanged.
+        other = self.imap()
+        typ, data = other.list('""', "&ZeVnLIqe-")
+        self.assertEqual(data, [b'(\\HasNoChildren) "/" &ZeVnLIqe-'])
+        other.select("&ZeVnLIqe-", readonly=True)
+        typ, data = other.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertIn("Subject: 会議の件".encode(), data[0][1])
+        other.logout()
 
 if __name__ == "__main__":
     harness.main()

@@ -28,7 +28,9 @@ bool parse_append(Reader& r, Command& cmd) {
       m.internal_date = dt;
     }
     LiteralData d;
-    if (r.eat_word("UTF8")) {  // RFC 6855 §4: UTF8 (literal8)
+    bool utf8 = false;
+    if (r.eat_word("UTF8")) {
+      utf8 = true;  // RFC 6855 §4: UTF8 (literal8)
       if (!r.sp() || !r.expect('(') || !r.literal_any(d) || !r.expect(')')) {
         return false;
       }
@@ -46,6 +48,7 @@ bool parse_append(Reader& r, Command& cmd) {
     }
     m.data = std::move(d.data);
     m.binary = d.binary;
+    m.utf8 = utf8;
     a.messages.push_back(std::move(m));
   } while (!r.rest_blank());
   if (!r.end()) {

@@ -322,6 +322,7 @@ struct AppendMessage {
   std::optional<DateTime> internal_date;
   std::string data;     // the message literal
   bool binary = false;  // sent as literal8 ~{n} (RFC 3516 §4.4)
+  bool utf8 = false;    // sent as UTF8 (~{n}) (RFC 6855 §4)
 };
 
 struct AppendArgs {

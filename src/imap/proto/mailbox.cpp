@@ -197,12 +197,27 @@ std::string normalize_inbox(std::string_view name) {
   return std::string(name);
 }
 
+bool mailbox_chars_ok(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    auto next = [&](size_t k) {
+      return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0;
+    };
+    if (c == 0xC2 && next(1) >= 0x80 && next(1) <= 0x9F) return false;  // U+0080-U+009F
+    if (c == 0xE2 && next(1) == 0x80 && (next(2) == 0xA8 || next(2) == 0xA9)) {
+      return false;  // U+2028, U+2029
+    }
+  }
+  return true;
+}
+
 std::optional<std::string> mailbox_from_wire(std::string_view name, bool utf8_accept) {
   if (name.find('\0') != std::string_view::npos) {
     return std::nullopt;
   }
   if (utf8_accept) {
-    if (!is_valid_utf8(name)) {
+    if (!is_valid_utf8(name) || !mailbox_chars_ok(name)) {
       return std::nullopt;
     }
     return normalize_inbox(name);

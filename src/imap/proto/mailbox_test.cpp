@@ -60,6 +60,17 @@ TEST(MailboxName, InboxAndWire) {
   EXPECT_EQ(*mailbox_from_wire("\xE6\x97\xA5", true), "\xE6\x97\xA5");
   EXPECT_EQ(*mailbox_from_wire("A&B", true), "A&B");
   EXPECT_FALSE(mailbox_from_wire("\xE6\x97\xA5", false));
+  // UTF-8 names: no controls (C0, DEL, C1), no U+2028/U+2029 (RFC 9051 §5.1, RFC 6855 §3).
+  EXPECT_FALSE(mailbox_from_wire("a\tb", true));
+  EXPECT_FALSE(mailbox_from_wire("a\x7f", true));
+  EXPECT_FALSE(mailbox_from_wire("a\xC2\x85", true));
+  EXPECT_FALSE(mailbox_from_wire("a\xE2\x80\xA8", true));
+  EXPECT_FALSE(mailbox_from_wire("a\xE2\x80\xA9", true));
+  EXPECT_TRUE(
+      mailbox_from_wire("a\xC2\xA0"
+                        "b\xE2\x80\xA6",
+                        true));  // NBSP, ellipsis
+  EXPECT_TRUE(mailbox_chars_ok("Caf\xC3\xA9"));
   EXPECT_FALSE(mailbox_from_wire("\xff", true));
   EXPECT_EQ(mailbox_to_wire("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E", false), "&ZeVnLIqe-");
   EXPECT_EQ(mailbox_to_wire("\xE6\x97\xA5", true), "\xE6\x97\xA5");

@@ -77,7 +77,10 @@ asio::awaitable<Session::Reply> Session::cmd_enable(proto::Command& c) {
       condstore_ = true;
       enabled += " QRESYNC";
     }
-    // UTF8=ACCEPT is not offered: ENABLE ignores it (RFC 5161 §3.1).
+    if (cap == "UTF8=ACCEPT" && !utf8_) {  // RFC 6855 §3
+      utf8_ = true;
+      enabled += " UTF8=ACCEPT";
+    }
   }
   send("* ENABLED" + enabled + "\r\n");
   co_return "OK ENABLE completed";

@@ -1,7 +1,8 @@
 // APPEND. RFC 9051 §6.3.12 (flags, date-time, message literal; [TRYCREATE] for a missing
 // mailbox), RFC 3502 (MULTIAPPEND: several messages, all stored or none), RFC 4315 §3
 // ([APPENDUID uidvalidity uid-set]), RFC 7889 (APPENDLIMIT per message, [TOOBIG]),
-// RFC 9208 §4.3 ([OVERQUOTA]: the messages of one command count together). The reply comes
+// RFC 9208 §4.3 ([OVERQUOTA]: the messages of one command count together), RFC 6855 §4
+// (UTF8 (~{n}) append data after ENABLE UTF8=ACCEPT). The reply comes
 // only after the store returned, i.e. after the messages are on stable storage (DESIGN.md §1).
 #include <algorithm>
 #include <ctime>
@@ -30,6 +31,9 @@ asio::awaitable<Session::Reply> Session::cmd_append(proto::Command& c) {
           std::to_string(ctx_.append_limit) + " bytes";
     }
     if (msg.data.empty()) co_return "NO [CANNOT] " + which + " is empty";
+    // RFC 6855 §4: the UTF8 data extension belongs to UTF8=ACCEPT. (8-bit headers in a plain
+    // literal are stored as sent, as IMAP4rev2 and RFC 9755 expect.)
+    if (msg.utf8 && !utf8_names()) co_return "BAD UTF8 append data needs ENABLE UTF8=ACCEPT";
     auto flags = parse_flags(msg.flags);
     if (!flags) co_return "BAD Invalid flag";
     store::NewMessage& n = batch[i];

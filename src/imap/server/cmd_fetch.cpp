@@ -142,6 +142,7 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
 
   const MailboxView& view = *view_;
   bool rev2 = rev2_;
+  bool utf8_strings = utf8_names();  // UTF-8 in quoted strings (PREVIEW)
   bool skipped = false, unknown_cte = false;
   size_t next = 0;
   while (next < sel.size()) {
@@ -266,8 +267,8 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
               break;
             }
             case A::kPreview:  // RFC 8970 §3.1; LAZY too: computing it is cheap enough
-              add("PREVIEW " + (rev2 ? proto::quote_string_utf8(make_preview(*raw, parts))
-                                     : proto::quote_string(make_preview(*raw, parts))));
+              add("PREVIEW " + (utf8_strings ? proto::quote_string_utf8(make_preview(*raw, parts))
+                                             : proto::quote_string(make_preview(*raw, parts))));
               break;
             default:
               break;

@@ -126,6 +126,7 @@ asio::awaitable<Session::Reply> Session::cmd_unauthenticate(proto::Command&) {
   app_password_id_ = 0;
   signals_->app_password_id = 0;
   rev2_ = false;
+  utf8_ = false;
   condstore_ = false;
   qresync_ = false;
   state_ = State::kNotAuth;

@@ -14,6 +14,11 @@ namespace tegami::imap::server {
 
 asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
   const auto& a = c.as<proto::SearchArgs>();
+  // RFC 6855 §3 (and its erratum 4029): after ENABLE UTF8=ACCEPT every string is UTF-8, so a
+  // CHARSET naming anything else conflicts. CHARSET UTF-8 itself is harmless and accepted.
+  if (utf8_ && a.charset && *a.charset != "UTF-8") {
+    co_return "BAD Only CHARSET UTF-8 may be given after ENABLE UTF8=ACCEPT";
+  }
   if (a.charset && *a.charset != "UTF-8" && *a.charset != "US-ASCII") {
     co_return "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset";
   }

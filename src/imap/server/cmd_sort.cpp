@@ -46,6 +46,9 @@ std::string ordered_set(const std::vector<uint32_t>& ids) {
 
 asio::awaitable<Session::Reply> Session::cmd_sort(proto::Command& c) {
   const auto& a = c.as<proto::SortArgs>();
+  if (utf8_ && a.charset != "UTF-8") {  // RFC 6855 erratum 4029
+    co_return "BAD The charset must be UTF-8 after ENABLE UTF8=ACCEPT";
+  }
   if (!charset_supported(a.charset)) {
     co_return "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset";
   }
@@ -166,6 +169,9 @@ asio::awaitable<Session::Reply> Session::cmd_thread(proto::Command& c) {
   bool references = a.algorithm == "REFERENCES";
   if (!references && a.algorithm != "ORDEREDSUBJECT") {
     co_return "BAD Unknown threading algorithm";
+  }
+  if (utf8_ && a.charset != "UTF-8") {  // RFC 6855 erratum 4029
+    co_return "BAD The charset must be UTF-8 after ENABLE UTF8=ACCEPT";
   }
   if (!charset_supported(a.charset)) {
     co_return "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset";

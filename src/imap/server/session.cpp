@@ -58,7 +58,7 @@ std::string Session::capabilities() const {
       "SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES "
       "WITHIN STATUS=SIZE SAVEDATE OBJECTID UNAUTHENTICATE QUOTA QUOTA=RES-STORAGE CONDSTORE "
       "QRESYNC COMPRESS=DEFLATE SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT "
-      "PREVIEW MULTIAPPEND APPENDLIMIT=" +
+      "PREVIEW MULTIAPPEND UTF8=ACCEPT APPENDLIMIT=" +
       std::to_string(ctx_.append_limit);
   if (state_ == State::kNotAuth) {
     const auto& s = conn_.stream();
@@ -69,16 +69,18 @@ std::string Session::capabilities() const {
 }
 
 std::string Session::wire_name(const std::string& utf8) const {
-  std::string w = proto::mailbox_to_wire(utf8, rev2_);
+  const bool u = utf8_names();
+  std::string w = proto::mailbox_to_wire(utf8, u);
   bool ascii = std::all_of(w.begin(), w.end(), [](char ch) { return (ch & 0x80) == 0; });
-  return ascii || !rev2_ ? proto::astring(w) : proto::quote_string_utf8(w);
+  return ascii || !u ? proto::astring(w) : proto::quote_string_utf8(w);
 }
 
 std::optional<std::string> Session::from_wire(const std::string& name) const {
-  auto r = proto::mailbox_from_wire(name, rev2_);
+  const bool u = utf8_names();
+  auto r = proto::mailbox_from_wire(name, u);
   // Leniency for IMAP4rev1 clients that send raw UTF-8 instead of modified UTF-7: a valid
   // UTF-8 name with 8-bit characters cannot be meant as modified UTF-7 anyway.
-  if (!r && !rev2_ && is_valid_utf8(name) &&
+  if (!r && !u && is_valid_utf8(name) && proto::mailbox_chars_ok(name) &&
       std::any_of(name.begin(), name.end(), [](char ch) { return (ch & 0x80) != 0; })) {
     return proto::normalize_inbox(name);
   }

@@ -116,6 +116,9 @@ class Session {
   proto::CommandParser parser_;
   State state_ = State::kNotAuth;
   bool rev2_ = false;
+  bool utf8_ = false;  // RFC 6855 ENABLE UTF8=ACCEPT
+  // UTF-8 mailbox names and quoted strings: IMAP4rev2 (RFC 9051 §5.1) or UTF8=ACCEPT.
+  bool utf8_names() const { return rev2_ || utf8_; }
   bool condstore_ = false;  // RFC 7162 §3.1: enabled by ENABLE or a CONDSTORE-using command
   bool qresync_ = false;    // RFC 7162 §3.2.3: ENABLE QRESYNC (implies condstore_)
   store::Account account_;

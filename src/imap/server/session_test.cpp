@@ -59,8 +59,8 @@ TEST(ImapSession, GreetingAndCapabilitiesOverTls) {
       "LIST-STATUS ESEARCH SEARCHRES WITHIN STATUS=SIZE SAVEDATE OBJECTID UNAUTHENTICATE QUOTA "
       "QUOTA=RES-STORAGE "
       "CONDSTORE QRESYNC COMPRESS=DEFLATE SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT "
-      "THREAD=REFERENCES ESORT PREVIEW MULTIAPPEND APPENDLIMIT=20971520 AUTH=PLAIN] Tegami "
-      "ready\r\n"))
+      "THREAD=REFERENCES ESORT PREVIEW MULTIAPPEND UTF8=ACCEPT APPENDLIMIT=20971520 AUTH=PLAIN] "
+      "Tegami ready\r\n"))
       << out;
   EXPECT_THAT(out, HasSubstr("a OK CAPABILITY completed\r\n"));
   EXPECT_THAT(out, Not(HasSubstr("STARTTLS")));
@@ -337,6 +337,36 @@ TEST(ImapSession, MultiAppendStoreFailure) {
                           "\r\nc STATUS INBOX (MESSAGES)\r\n");
   EXPECT_THAT(out, HasSubstr("b NO "));
   EXPECT_THAT(out, HasSubstr("* STATUS INBOX (MESSAGES 0)\r\nc OK"));
+}
+
+// UTF8=ACCEPT (RFC 6855) next to IMAP4rev2 (RFC 9051): both give UTF-8 mailbox names; only
+// UTF8=ACCEPT restricts CHARSET (erratum 4029). A message with 8-bit headers reaches a session
+// that enabled neither unchanged, its ENVELOPE strings as literals (valid IMAP4rev1).
+TEST(ImapSession, Utf8AcceptAndRev2) {
+  World w;
+  const std::string name = "\xE6\x97\xA5\xE6\x9C\xAC";     // 日本
+  const std::string subject = "\xE3\x81\x93\xE3\x82\x93";  // こん
+  std::string m = "From: a@example.org\r\nSubject: " + subject + "\r\n\r\nbody\r\n";
+  std::string out =
+      w.run(w.login_line() + "b ENABLE IMAP4rev2\r\nc CREATE \"" + name + "\"\r\n" + "d APPEND \"" +
+            name + "\" UTF8 (~{" + std::to_string(m.size()) + "+}\r\n" + m + ")\r\n" +
+            "e SELECT \"" + name + "\"\r\nf SEARCH CHARSET US-ASCII ALL\r\n" +
+            "g ENABLE UTF8=ACCEPT\r\nh SEARCH CHARSET US-ASCII ALL\r\ni THREAD REFERENCES US-ASCII "
+            "ALL\r\nj ENABLE UTF8=ACCEPT\r\nk UNAUTHENTICATE\r\n" +
+            w.login_line("l") + "m LIST \"\" \"&ZeVnLA-\"\r\nn EXAMINE &ZeVnLA-\r\n" +
+            "o FETCH 1 (ENVELOPE)\r\np APPEND INBOX UTF8 (~{" + std::to_string(m.size()) +
+            "+}\r\n" + m + ")\r\nq CREATE \"x\x01y\"\r\n");
+  EXPECT_THAT(out, HasSubstr("d OK [APPENDUID"));  // UTF8 data in IMAP4rev2 mode
+  EXPECT_THAT(out, HasSubstr("* ESEARCH (TAG \"f\") ALL 1\r\nf OK"));
+  EXPECT_THAT(out, HasSubstr("* ENABLED UTF8=ACCEPT\r\ng OK"));
+  EXPECT_THAT(out, HasSubstr("h BAD"));
+  EXPECT_THAT(out, HasSubstr("i BAD"));
+  EXPECT_THAT(out, HasSubstr("* ENABLED\r\nj OK"));  // already on: not listed again
+  EXPECT_THAT(out, HasSubstr("* LIST (\\HasNoChildren) \"/\" &ZeVnLA-\r\nm OK"));
+  EXPECT_THAT(out, HasSubstr("n OK [READ-ONLY]"));
+  EXPECT_THAT(out, HasSubstr("{6}\r\n" + subject + " "));  // ENVELOPE subject as a literal
+  EXPECT_THAT(out, HasSubstr("p BAD UTF8 append data needs ENABLE UTF8=ACCEPT"));
+  EXPECT_THAT(out, HasSubstr("q NO [CANNOT]"));
 }
 
 TEST(ImapSession, AppendOverQuotaAndQuotaCommands) {

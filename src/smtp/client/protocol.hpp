@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "smtp/client/client.hpp"
+#include "smtp/client/types.hpp"
 
 namespace tegami::smtp::client {
 

@@ -41,6 +41,18 @@ const char* state_name(store::RcptState s) {
   return "?";
 }
 
+// The RFC 3463 status in a recorded reply: "550 5.1.1 ..." or our own "4.4.1 ...".
+std::string status_in(std::string_view reply) {
+  auto is_status = [](std::string_view w) {
+    return w.size() >= 5 && (w[0] == '2' || w[0] == '4' || w[0] == '5') && w[1] == '.' &&
+           w.find_first_not_of("0123456789.") == std::string_view::npos;
+  };
+  auto words = split(reply, ' ');
+  for (size_t i = 0; i < words.size() && i < 2; ++i)
+    if (is_status(words[i])) return std::string(words[i]);
+  return {};
+}
+
 std::optional<store::Id> parse_id(const std::string& s) {
   auto n = parse_u64(s);
   if (!n || *n == 0) return std::nullopt;
@@ -74,7 +86,7 @@ int cmd_queue(const Args& args) {
         if (r.state != store::RcptState::kPending) continue;
         if (!rcpts.empty()) rcpts += "; ";
         rcpts += r.address + " (" + when(r.next_attempt) +
-                 (r.last_reply.empty() ? "" : ", " + r.last_reply.substr(0, 60)) + ")";
+                 (r.last_reply.empty() ? "" : ", " + r.last_reply.substr(0, 100)) + ")";
       }
       std::cout << fmt::format("{:>6}  {:<20}  {:>9}  {:<28}  {}\n", q.id,
                                when(q.created).substr(0, 20), q.size,
@@ -107,8 +119,7 @@ int cmd_queue(const Args& args) {
       d.final_recipient = r.address;
       d.action = r.state == store::RcptState::kFailed ? "failed" : "delayed";
       d.diagnostic = r.last_reply;
-      if (r.last_reply.size() >= 9 && r.last_reply[3] == ' ' && std::isdigit(r.last_reply[4]))
-        d.status = r.last_reply.substr(4, r.last_reply.find(' ', 4) - 4);
+      d.status = status_in(r.last_reply);
       std::cout << "  meaning: " << queue::explain_failure(d, "en", env->cfg.message_size) << "\n";
     }
     return 0;

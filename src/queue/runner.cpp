@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -59,6 +60,13 @@ std::string status_of(const client::Reply& r) {
   if (r.code >= 500) return "5.0.0";
   if (r.code >= 400) return "4.0.0";
   return "2.0.0";
+}
+
+// "550 ..." (a reply code first)?
+bool starts_with_code(std::string_view s) {
+  return s.size() >= 3 && std::isdigit(static_cast<unsigned char>(s[0])) &&
+         std::isdigit(static_cast<unsigned char>(s[1])) &&
+         std::isdigit(static_cast<unsigned char>(s[2])) && (s.size() == 3 || s[3] == ' ');
 }
 
 bool notify_has(const std::string& notify, std::string_view what, bool dflt) {
@@ -273,8 +281,10 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           conn = std::move(again);
         }
         if (!conn) {
-          // The client's message names the host, the address and the reply, if any.
+          // The client's message has the reply, if any; it names the host only for SMTP trouble.
           last_error = conn.error().message;
+          if (last_error.find(host.name) == std::string::npos)
+            last_error = host.name + " [" + ip + "]: " + last_error;
           last_status = greeting.code ? status_of(greeting) : "4.4.1";
           if (conn.code() != Errc::kPerm) all_perm = false;
           log::info("queue_connect_failed",
@@ -378,7 +388,9 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         o = {Outcome::kTemp, o.reply.empty() ? "not attempted" : o.reply, "4.4.1", ""};
       store::RcptUpdate u;
       u.rcpt_id = r.id;
-      u.reply = o.reply;
+      // Our own reasons carry their status in front ("4.4.1 mx... refused"), as replies do
+      // after their code: `tegami queue show` explains both.
+      u.reply = starts_with_code(o.reply) || o.status.empty() ? o.reply : o.status + " " + o.reply;
       u.host = o.host;
       u.attempted = now;
       DsnRecipient d;

@@ -101,6 +101,9 @@ class Server:
         if self.proc and self.proc.stdout:
             self.proc.stdout.close()
         self.proc = None
+        if getattr(self, "log", None):
+            self.log.close()
+            self.log = None
 
     def kill(self):
         if self.proc and self.proc.poll() is None:

@@ -111,6 +111,7 @@ int cmd_serve(const Args& args) {
   sub_ctx.send_policy.suspend_after = cfg.suspend_after;
   sub_ctx.send_policy.retry_for = cfg.queue_lifetime;
   sub_ctx.send_policy.hostname = cfg.hostname;
+  sub_ctx.outbound = resolver != nullptr;
 
   int threads = cfg.threads > 0
                     ? cfg.threads

@@ -87,7 +87,12 @@ asio::awaitable<void> Session::on_rcpt(const proto::Command& c) {
         reply(550, "5.1.1", "<" + shown + ">: no such user here");
         co_return;
       case Errc::kPerm:
-        if (submission && user_) {
+        if (submission && user_ && !ctx_.outbound) {
+          reply(550, "5.7.1",
+                "<" + shown +
+                    ">: this server does not send mail to other domains (development mode "
+                    "without [dns] forwarder)");
+        } else if (submission && user_) {
           // Another domain's recipient: queued for delivery after DATA (RFC 6409 §4: a
           // submission server relays for its authenticated users).
           tx_->rcpts.push_back(Recipient{address, 0, c.rcpt});

@@ -46,6 +46,9 @@ struct Context {
   // domains is queued (store::Store::submit) and `on_queued` (when set) wakes the queue.
   account::SendPolicy send_policy;
   std::function<void()> on_queued;
+  // False when this server cannot deliver to other servers (development mode without a DNS
+  // forwarder): such recipients are refused at RCPT instead of waiting in the queue forever.
+  bool outbound = true;
 };
 
 // Serves one client connection. Never throws; returns when the connection is over.

@@ -654,6 +654,23 @@ TEST(SmtpSubmission, NoRelayWithoutSuccessfulAuthAndNoRelayHacks) {
   EXPECT_TRUE(w.must(w.store->queue_list()).empty());
 }
 
+TEST(SmtpSubmission, WithoutOutboundDeliveryOtherDomainsAreRefusedAtRcpt) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.outbound = false;
+  std::string out = w.run_with(c,
+                               "EHLO c\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
+                                   "\r\nMAIL FROM:<alice@example.com>\r\n"
+                                   "RCPT TO:<x@elsewhere.example>\r\nRCPT TO:<bob@example.com>\r\n",
+                               4096, true, false);
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 6u) << out;
+  EXPECT_EQ(r[4].substr(0, 10), "550 5.7.1 ");
+  EXPECT_NE(r[4].find("development mode"), std::string::npos);
+  EXPECT_EQ(r[5], "250 2.1.5 Recipient OK");
+}
+
 TEST(SmtpSubmission, DailyLimitsAndSuspension) {
   World w;
   Context c = w.ctx;

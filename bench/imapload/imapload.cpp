@@ -13,6 +13,10 @@
 //   search    UID SEARCH TEXT --text over INBOX; ops = searches (repeat --count times)
 //   idle      --clients connections log in, SELECT and IDLE, then hold for --seconds; prints the
 //             connection count reached
+//   timed     one client logs in and runs the commands of --cmds ('|' between them) in turn;
+//             prints "cmd=... seconds=... lines=... bytes=..." for each. With --pid P (a server
+//             on this machine) it resets P's peak RSS before each command (/proc/P/clear_refs)
+//             and adds "hwm_kib=... rss_kib=..." (VmHWM and VmRSS after the command).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,8 +43,8 @@ namespace {
 
 struct Options {
   int port = 993;
-  std::string user, pass, workload = "session", items = "(FLAGS)", text = "needle";
-  int clients = 10, seconds = 10, count = 1000, size = 2000;
+  std::string user, pass, workload = "session", items = "(FLAGS)", text = "needle", cmds;
+  int clients = 10, seconds = 10, count = 1000, size = 2000, pid = 0;
   bool tls = true;
 };
 
@@ -107,6 +112,8 @@ class Client {
   std::string wait(const std::string& tag) {
     for (;;) {
       std::string l = line();
+      ++lines_;
+      bytes_ += l.size() + 2;
       if (l.size() > 2 && l.back() == '}') {
         auto open = l.rfind('{');
         if (open != std::string::npos) skip(std::strtoull(l.c_str() + open + 1, nullptr, 10));
@@ -119,11 +126,17 @@ class Client {
     }
   }
   std::string next_tag() { return "t" + std::to_string(++tag_); }
+  // Response lines and bytes read by wait() so far (literal contents not counted).
+  uint64_t lines() const { return lines_; }
+  uint64_t bytes() const { return bytes_; }
 
  private:
   void fill() {
     if (pos_ > 0 && pos_ == buf_.size()) {
       buf_.clear();
+      pos_ = 0;
+    } else if (pos_ > (1u << 20)) {  // long responses: do not keep what was read
+      buf_.erase(0, pos_);
       pos_ = 0;
     }
     char tmp[65536];
@@ -136,7 +149,18 @@ class Client {
   std::string buf_;
   size_t pos_ = 0;
   uint64_t tag_ = 0;
+  uint64_t lines_ = 0, bytes_ = 0;
 };
+
+// A field of /proc/PID/status in KiB ("VmHWM", "VmRSS"), 0 when unreadable.
+long proc_kib(int pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string l;
+  while (std::getline(in, l)) {
+    if (l.rfind(field + ":", 0) == 0) return std::atol(l.c_str() + field.size() + 1);
+  }
+  return 0;
+}
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
@@ -209,6 +233,10 @@ int main(int argc, char** argv) {
       o.items = v;
     else if (k == "--text")
       o.text = v;
+    else if (k == "--cmds")
+      o.cmds = v;
+    else if (k == "--pid")
+      o.pid = std::atoi(v.c_str());
     else if (k == "--tls")
       o.tls = v != "0";
     else {
@@ -289,6 +317,30 @@ int main(int argc, char** argv) {
       double s = since(t);
       c.cmd("LOGOUT");
       report(o, static_cast<uint64_t>(o.count), s);
+    } else if (o.workload == "timed") {
+      Client c(o, ctx);
+      login(c, o);
+      for (size_t b = 0; b <= o.cmds.size();) {
+        size_t e = o.cmds.find('|', b);
+        if (e == std::string::npos) e = o.cmds.size();
+        std::string cmd = o.cmds.substr(b, e - b);
+        b = e + 1;
+        if (cmd.empty()) continue;
+        if (o.pid) std::ofstream("/proc/" + std::to_string(o.pid) + "/clear_refs") << "5";
+        uint64_t l0 = c.lines(), b0 = c.bytes();
+        auto t = Clock::now();
+        c.cmd(cmd);
+        double s = since(t);
+        std::printf("cmd=\"%s\" seconds=%.3f lines=%llu bytes=%llu", cmd.substr(0, 60).c_str(), s,
+                    static_cast<unsigned long long>(c.lines() - l0),
+                    static_cast<unsigned long long>(c.bytes() - b0));
+        if (o.pid)
+          std::printf(" hwm_kib=%ld rss_kib=%ld", proc_kib(o.pid, "VmHWM"),
+                      proc_kib(o.pid, "VmRSS"));
+        std::printf("\n");
+        std::fflush(stdout);
+      }
+      c.cmd("LOGOUT");
     } else if (o.workload == "idle") {
       std::vector<std::unique_ptr<Client>> cs;
       for (int i = 0; i < o.clients; ++i) {

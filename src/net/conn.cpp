@@ -7,6 +7,16 @@ namespace tegami::net {
 Conn::Conn(std::unique_ptr<Stream> s) : stream_(std::move(s)) {}
 Conn::~Conn() = default;
 
+namespace {
+
+// Read size: one TLS record's worth. The buffer exists only while input is being read.
+constexpr std::size_t kReadChunk = 16 * 1024;
+// Output buffers up to this size are kept between flushes; larger ones are released, so that an
+// idle connection does not keep the buffer of its largest response.
+constexpr std::size_t kKeepOutput = 4 * 1024;
+
+}  // namespace
+
 asio::awaitable<bool> Conn::fill() {
   if (pos_ > 0 && pos_ == in_.size()) {
     in_.clear();
@@ -19,11 +29,17 @@ asio::awaitable<bool> Conn::fill() {
     bool ok = co_await flush();
     if (!ok) co_return false;
   }
-  char buf[8192];
-  std::size_t n = co_await stream_->read_some(std::span<char>(buf, sizeof buf));
-  if (n == 0) co_return false;
-  in_.append(buf, n);
-  co_return true;
+  // Nothing buffered: release the buffer before waiting, so that an idle connection (IMAP
+  // IDLE, a slow client) holds none. The wait itself holds no buffer either.
+  if (in_.empty()) std::string().swap(in_);
+  bool ready = co_await stream_->wait_readable();
+  if (!ready) co_return false;
+  std::size_t old = in_.size();
+  in_.resize(old + kReadChunk);
+  std::size_t n = co_await stream_->read_some(std::span<char>(in_.data() + old, kReadChunk));
+  in_.resize(old + n);
+  if (in_.empty()) std::string().swap(in_);  // the end: closing sessions keep no buffer either
+  co_return n > 0;
 }
 
 asio::awaitable<Conn::Line> Conn::read_line(std::string& line, std::size_t max) {
@@ -86,7 +102,7 @@ asio::awaitable<bool> Conn::flush() {
   std::string data;
   data.swap(out_);
   bool ok = co_await stream_->write_all(data);
-  if (data.capacity() <= 64 * 1024) {  // keep a modest buffer, release large ones
+  if (data.capacity() <= kKeepOutput) {  // keep a modest buffer, release large ones
     data.clear();
     out_.swap(data);
   }

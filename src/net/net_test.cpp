@@ -10,6 +10,17 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
+#include <malloc.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -38,7 +49,11 @@ asio::awaitable<void> hello_echo(std::unique_ptr<Stream> s) {
       if (!ok) co_return;
       continue;
     }
-    c.send("ECHO " + line + "\r\n");
+    if (line.rfind("BIG ", 0) == 0) {  // a reply larger than the socket buffers
+      c.send(std::string(std::stoul(line.substr(4)), 'x') + "\r\n");
+    } else {
+      c.send("ECHO " + line + "\r\n");
+    }
     co_await c.flush();
   }
 }
@@ -152,6 +167,30 @@ TEST_F(NetTest, TlsClientOnImplicitPort) {
   EXPECT_EQ(read_line_tls(t), "HELLO TLS\r");
 }
 
+// Many TLS records in one client write (OpenSSL reads them ahead: wait_readable must not wait
+// for the socket while it holds them), and a reply that has to wait for the socket to drain.
+TEST_F(NetTest, PipelinedTlsRecordsAndLargeReplies) {
+  tcp::socket s(client_io_);
+  s.connect({asio::ip::make_address("127.0.0.1"), implicit_port_});
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  asio::ssl::stream<tcp::socket&> t(s, ctx);
+  t.handshake(asio::ssl::stream_base::client);
+  EXPECT_EQ(read_line_tls(t), "HELLO TLS\r");
+  for (int i = 0; i < 300; ++i) {
+    std::string one = "line " + std::to_string(i) + "\r\n";
+    asio::write(t, asio::buffer(one));  // one record each, sent back to back
+  }
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(read_line_tls(t), "ECHO line " + std::to_string(i) + "\r");
+  }
+  asio::write(t, asio::buffer(std::string("BIG 3000000\r\nafter\r\n")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the server block
+  std::string big = read_line_tls(t);
+  EXPECT_EQ(big.size(), 3000001u);
+  EXPECT_EQ(big.find_first_not_of('x'), 3000000u);
+  EXPECT_EQ(read_line_tls(t), "ECHO after\r");
+}
+
 asio::awaitable<void> read_lines(std::unique_ptr<Stream> s, std::vector<std::string>* out) {
   Conn c(std::move(s));
   std::string line;
@@ -197,6 +236,170 @@ TEST(Offload, RunsOnTheWorkerPoolAndPropagatesExceptions) {
   EXPECT_EQ(result, 42);
   EXPECT_TRUE(threw);
   EXPECT_NE(worker, std::this_thread::get_id());
+}
+
+// Memory per idle TLS connection (issue 3: at most 64 KiB per idle connection, 10,000 of them).
+// The server runs on this process's main thread only, so that every allocation it makes is in
+// glibc's main arena, which mallinfo2() reports exactly; the clients run in a child process.
+// TEGAMI_IDLE_CONNECTIONS=10000 runs the same check at the issue's scale.
+
+struct IdleProbe {
+  Server* server = nullptr;
+  int warm = 0;   // connections made before the baseline is taken
+  int total = 0;  // warm + measured
+  int idle = 0;
+  std::size_t base = 0, after = 0;
+};
+
+std::size_t heap_in_use() {
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+// A minimal idle session: greets, answers IDLE, then waits for input like IMAP IDLE does.
+asio::awaitable<void> idle_session(std::unique_ptr<Stream> s, IdleProbe* probe) {
+  Conn c(std::move(s));
+  c.send("HELLO\r\n");
+  bool ok = co_await c.flush();
+  std::string line;
+  while (ok) {
+    auto got = co_await c.read_line(line, 100);
+    if (got != Conn::Line::kOk) break;
+    if (line != "IDLE") continue;
+    c.send("+ idling\r\n");
+    ok = co_await c.flush();
+    int n = ++probe->idle;
+    if (n != probe->warm && n != probe->total) continue;
+    // Measure once this session is back in its wait.
+    asio::post(probe->server->io(), [probe, n] {
+      if (n == probe->warm) {
+        probe->base = heap_in_use();
+      } else {
+        probe->after = heap_in_use();
+        probe->server->stop();
+      }
+    });
+  }
+}
+
+// The child process: `total` TLS clients, one after another, each greeted and put in IDLE; all
+// stay open until the parent kills this process. Exit status 0 when all got there.
+int run_idle_clients(uint16_t port, int total) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  std::vector<SSL*> conns;
+  auto read_line = [](SSL* ssl) {
+    std::string line;
+    char ch = 0;
+    std::size_t n = 0;
+    while (SSL_read_ex(ssl, &ch, 1, &n) == 1 && ch != '\n') line += ch;
+    return line;
+  };
+  for (int i = 0; i < total; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return 2;
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) != 1) return 3;
+    if (read_line(ssl) != "HELLO\r") return 4;
+    std::size_t n = 0;
+    if (SSL_write_ex(ssl, "IDLE\r\n", 6, &n) != 1) return 5;
+    if (read_line(ssl) != "+ idling\r") return 6;
+    conns.push_back(ssl);
+  }
+  ::sleep(600);
+  return 0;
+}
+
+// Heap bytes per idle TLS connection with `measured` of them open; -1 when they could not all
+// be made (the failure is reported).
+double idle_heap_per_connection(int measured) {
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < static_cast<rlim_t>(measured) + 200) {
+    ADD_FAILURE() << "too few file descriptors for " << measured << " connections";
+    return -1;
+  }
+  auto dir = std::filesystem::temp_directory_path() /
+             ("tegami-idle-" + std::to_string(::getpid()) + "-" + std::to_string(rand()));
+  std::filesystem::create_directories(dir);
+  bool made = ensure_self_signed(dir / "c.pem", dir / "k.pem", "localhost").ok();
+  auto tls = TlsContext::load({dir / "c.pem", dir / "k.pem"});
+  if (!made || !tls.ok()) {
+    ADD_FAILURE() << "no TLS context";
+    return -1;
+  }
+  ServerLimits limits;
+  limits.max_connections_per_ip = measured + 100;
+  limits.drain_seconds = 1;
+  Server server(*tls, 1, limits);  // run() below: the main thread only
+  IdleProbe probe;
+  probe.server = &server;
+  probe.warm = 20;
+  probe.total = probe.warm + measured;
+  auto handler = [&probe](std::unique_ptr<Stream> s) { return idle_session(std::move(s), &probe); };
+  auto port = server.listen({"imaps", "127.0.0.1", 0, TlsMode::kImplicit, "", handler});
+  if (!port.ok()) {
+    ADD_FAILURE() << "cannot listen";
+    return -1;
+  }
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(run_idle_clients(*port, probe.total));
+  // Give up when the child fails, or after a minute.
+  int child_status = -1;
+  asio::steady_timer poll(server.io());
+  auto started = std::chrono::steady_clock::now();
+  std::function<void()> check = [&] {
+    poll.expires_after(std::chrono::milliseconds(100));
+    poll.async_wait([&](boost::system::error_code ec) {
+      if (ec || probe.after != 0) return;
+      if (::waitpid(child, &child_status, WNOHANG) == child ||
+          std::chrono::steady_clock::now() - started > std::chrono::seconds(60)) {
+        server.stop();
+        return;
+      }
+      check();
+    });
+  };
+  if (child > 0) {
+    check();
+    server.run();
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+  }
+  std::filesystem::remove_all(dir);
+  if (probe.after == 0) {
+    ADD_FAILURE() << probe.idle << " of " << probe.total << " connections reached IDLE (child "
+                  << child << ", status " << child_status << ")";
+    return -1;
+  }
+  double per_conn = (static_cast<double>(probe.after) - static_cast<double>(probe.base)) / measured;
+  std::printf("idle TLS connections: %d, heap per connection: %.0f bytes\n", measured, per_conn);
+  return per_conn;
+}
+
+// What net holds per idle TLS connection: the SSL object (about 12 KiB in OpenSSL 3.0), the
+// socket, timers and coroutine frames; no read or record buffers. (Through Asio's ssl::stream it
+// was 68 KiB more: its own 2 x 17 KiB buffers and a 2 x 17 KiB BIO pair.)
+TEST(IdleMemory, IdleTlsConnectionsHoldNoBuffers) {
+  double per_conn = idle_heap_per_connection(500);
+  ASSERT_GT(per_conn, 0);
+  EXPECT_LT(per_conn, 24 * 1024);
+}
+
+// Issue 3's scale: 10,000 concurrent idle TLS connections (about 20 s here).
+// TEGAMI_IDLE_CONNECTIONS overrides the count.
+TEST(IdleMemory, TenThousandIdleTlsConnections) {
+  int n = 10000;
+  if (const char* e = std::getenv("TEGAMI_IDLE_CONNECTIONS")) n = std::atoi(e);
+  double per_conn = idle_heap_per_connection(n);
+  ASSERT_GT(per_conn, 0);
+  EXPECT_LT(per_conn, 24 * 1024);
 }
 
 }  // namespace

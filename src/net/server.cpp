@@ -7,13 +7,19 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -25,7 +31,6 @@
 
 namespace tegami::net {
 
-namespace ssl = asio::ssl;
 using asio::ip::tcp;
 using boost::system::error_code;
 
@@ -33,7 +38,52 @@ namespace {
 
 std::atomic<bool> g_draining{false};
 
-// A TCP connection, optionally wrapped in TLS, with read/write deadlines.
+// OpenSSL reads and writes the socket itself through this BIO (no intermediate buffers: Asio's
+// ssl::stream keeps 2 x 17 KiB of its own plus a 2 x 17 KiB BIO pair per connection, alive
+// while the connection idles). send() with MSG_NOSIGNAL: a peer gone mid-write must not raise
+// SIGPIPE. The socket is non-blocking; "would block" becomes a BIO retry, which SSL_get_error
+// reports as SSL_ERROR_WANT_READ / SSL_ERROR_WANT_WRITE.
+int socket_bio_fd(BIO* b) { return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(b))); }
+
+bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; }
+
+int socket_bio_read(BIO* b, char* buf, int len) {
+  BIO_clear_retry_flags(b);
+  ssize_t n = ::recv(socket_bio_fd(b), buf, static_cast<std::size_t>(len), 0);
+  if (n < 0 && would_block(errno)) BIO_set_retry_read(b);
+  return static_cast<int>(n);
+}
+
+int socket_bio_write(BIO* b, const char* buf, int len) {
+  BIO_clear_retry_flags(b);
+  ssize_t n = ::send(socket_bio_fd(b), buf, static_cast<std::size_t>(len), MSG_NOSIGNAL);
+  if (n < 0 && would_block(errno)) BIO_set_retry_write(b);
+  return static_cast<int>(n);
+}
+
+long socket_bio_ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+
+int socket_bio_create(BIO* b) {
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+BIO_METHOD* socket_bio_method() {
+  static BIO_METHOD* m = [] {
+    BIO_METHOD* bm = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tegami socket");
+    BIO_meth_set_read(bm, socket_bio_read);
+    BIO_meth_set_write(bm, socket_bio_write);
+    BIO_meth_set_ctrl(bm, socket_bio_ctrl);
+    BIO_meth_set_create(bm, socket_bio_create);
+    return bm;
+  }();
+  return m;
+}
+
+// A TCP connection, optionally wrapped in TLS, with read/write deadlines. Every operation first
+// tries the non-blocking socket (or SSL object) and waits for readiness only when it would
+// block, so a waiting connection holds no buffer: OpenSSL's record buffers are released between
+// records (SSL_MODE_RELEASE_BUFFERS) and Conn waits with wait_readable() before it allocates.
 class SocketStream final : public Stream {
  public:
   SocketStream(tcp::socket sock, std::shared_ptr<TlsContext> tls, int handshake_timeout_s)
@@ -52,61 +102,104 @@ class SocketStream final : public Stream {
       loopback_ = addr.is_loopback();
     }
     sock_.set_option(tcp::no_delay(true), ec);
+    sock_.non_blocking(true, ec);
   }
-  ~SocketStream() override { close(); }
+  ~SocketStream() override {
+    close();
+    if (ssl_) SSL_free(ssl_);
+  }
 
   asio::awaitable<std::size_t> read_some(std::span<char> buf) override {
-    if (closed_) co_return 0;
+    for (;;) {
+      if (closed_ || buf.empty()) co_return 0;
+      std::size_t n = 0;
+      Want want = try_read(buf, &n);
+      if (want == Want::kNone) co_return n;
+      if (want == Want::kFail) co_return 0;
+      bool ok = co_await wait(want, read_timer_, read_timeout_);
+      if (!ok) co_return 0;
+    }
+  }
+
+  asio::awaitable<bool> wait_readable() override {
+    if (closed_) co_return false;
+    // Input OpenSSL already holds (decrypted, or read ahead from the socket) does not make the
+    // socket readable again.
+    if (ssl_ && SSL_has_pending(ssl_)) co_return true;
     error_code ec;
-    arm(read_timer_, read_timeout_);
-    std::size_t n;
-    if (tls_)
-      n = co_await tls_->async_read_some(asio::buffer(buf.data(), buf.size()),
-                                         asio::redirect_error(asio::use_awaitable, ec));
-    else
-      n = co_await sock_.async_read_some(asio::buffer(buf.data(), buf.size()),
-                                         asio::redirect_error(asio::use_awaitable, ec));
-    read_timer_.cancel();
-    if (ec && n == 0) co_return 0;
-    co_return n;
+    if (sock_.available(ec) > 0 || ec) co_return true;
+    bool ok = co_await wait(Want::kRead, read_timer_, read_timeout_);
+    co_return ok;
   }
 
   asio::awaitable<bool> write_all(std::string_view data) override {
-    if (closed_) co_return false;
-    error_code ec;
-    arm(write_timer_, std::chrono::seconds(std::max<int64_t>(read_timeout_.count(), 120)));
-    if (tls_)
-      co_await asio::async_write(*tls_, asio::buffer(data.data(), data.size()),
-                                 asio::redirect_error(asio::use_awaitable, ec));
-    else
-      co_await asio::async_write(sock_, asio::buffer(data.data(), data.size()),
-                                 asio::redirect_error(asio::use_awaitable, ec));
-    write_timer_.cancel();
-    co_return !ec;
+    const auto timeout = std::chrono::seconds(std::max<int64_t>(read_timeout_.count(), 120));
+    while (!data.empty()) {
+      if (closed_) co_return false;
+      std::size_t n = 0;
+      Want want = try_write(data, &n);
+      if (want == Want::kFail) co_return false;
+      if (want == Want::kNone) {
+        data.remove_prefix(n);
+        continue;
+      }
+      bool ok = co_await wait(want, write_timer_, timeout);
+      if (!ok) co_return false;
+    }
+    co_return true;
   }
 
   asio::awaitable<bool> start_tls() override {
-    if (tls_ || !tls_ctx_) co_return false;
-    tls_.emplace(sock_, tls_ctx_->native());
-    error_code ec;
-    arm(read_timer_, std::chrono::seconds(handshake_timeout_));
-    co_await tls_->async_handshake(ssl::stream_base::server,
-                                   asio::redirect_error(asio::use_awaitable, ec));
-    read_timer_.cancel();
-    if (ec) {
-      log::info("tls_handshake_failed", {{"remote", ip_}, {"error", ec.message()}});
+    if (ssl_ || !tls_ctx_ || closed_) co_return false;
+    ssl_ = SSL_new(tls_ctx_->native().native_handle());
+    BIO* bio = ssl_ ? BIO_new(socket_bio_method()) : nullptr;
+    if (!bio) {
+      log::warn("tls_setup_failed", {{"remote", ip_}});
+      closed_ = true;
+      co_return false;
+    }
+    BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(sock_.native_handle())));
+    SSL_set_bio(ssl_, bio, bio);
+    // Partial writes: write_all() advances by what each SSL_write_ex took. Read-ahead: one recv
+    // takes what the socket has instead of a header and a body per record. No renegotiation
+    // (TLS 1.2): a write must never have to wait for the peer's handshake data.
+    SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                           SSL_MODE_RELEASE_BUFFERS);
+    SSL_set_options(ssl_, SSL_OP_NO_RENEGOTIATION);
+    SSL_set_read_ahead(ssl_, 1);
+    SSL_set_accept_state(ssl_);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(handshake_timeout_);
+    std::string error;
+    for (;;) {
+      ERR_clear_error();
+      int r = SSL_do_handshake(ssl_);
+      if (r == 1) break;
+      Want want = want_of(SSL_get_error(ssl_, r));
+      if (want == Want::kFail) {
+        error = ssl_error_text();
+        break;
+      }
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(
+          deadline - std::chrono::steady_clock::now());
+      bool ok = false;
+      if (left.count() > 0) ok = co_await wait(want, read_timer_, left);
+      if (!ok) {
+        error = "timeout or connection closed";
+        break;
+      }
+    }
+    if (!error.empty()) {
+      log::info("tls_handshake_failed", {{"remote", ip_}, {"error", error}});
       closed_ = true;
       co_return false;
     }
     co_return true;
   }
 
-  bool can_start_tls() const override { return tls_ctx_ && !tls_; }
-  bool tls_active() const override { return tls_.has_value(); }
-  std::string tls_version() const override {
-    if (!tls_) return "";
-    return SSL_get_version(const_cast<ssl::stream<tcp::socket&>&>(*tls_).native_handle());
-  }
+  bool can_start_tls() const override { return tls_ctx_ && !ssl_; }
+  bool tls_active() const override { return ssl_ != nullptr; }
+  std::string tls_version() const override { return ssl_ ? SSL_get_version(ssl_) : ""; }
   void set_read_timeout(std::chrono::seconds t) override { read_timeout_ = t; }
   bool timed_out() const override { return timed_out_; }
   const std::string& remote_ip() const override { return ip_; }
@@ -122,6 +215,59 @@ class SocketStream final : public Stream {
   }
 
  private:
+  enum class Want { kNone, kRead, kWrite, kFail };
+
+  static Want want_of(int ssl_error) {
+    if (ssl_error == SSL_ERROR_WANT_READ) return Want::kRead;
+    if (ssl_error == SSL_ERROR_WANT_WRITE) return Want::kWrite;
+    return Want::kFail;
+  }
+
+  static std::string ssl_error_text() {
+    unsigned long e = ERR_get_error();
+    if (e == 0) return "connection closed";
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    return buf;
+  }
+
+  // One non-blocking read: kNone with *n > 0, kRead/kWrite when it would block, kFail at the
+  // end of the stream or on an error.
+  Want try_read(std::span<char> buf, std::size_t* n) {
+    if (ssl_) {
+      ERR_clear_error();
+      if (SSL_read_ex(ssl_, buf.data(), buf.size(), n) == 1) return Want::kNone;
+      return want_of(SSL_get_error(ssl_, 0));
+    }
+    error_code ec;
+    *n = sock_.read_some(asio::buffer(buf.data(), buf.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return Want::kRead;
+    return ec || *n == 0 ? Want::kFail : Want::kNone;
+  }
+
+  Want try_write(std::string_view data, std::size_t* n) {
+    if (ssl_) {
+      ERR_clear_error();
+      if (SSL_write_ex(ssl_, data.data(), data.size(), n) == 1) return Want::kNone;
+      return want_of(SSL_get_error(ssl_, 0));
+    }
+    error_code ec;
+    *n = sock_.write_some(asio::buffer(data.data(), data.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return Want::kWrite;
+    return ec ? Want::kFail : Want::kNone;
+  }
+
+  // Waits until the socket is readable or writable, under a deadline; false on timeout, close
+  // or error.
+  asio::awaitable<bool> wait(Want want, asio::steady_timer& timer, std::chrono::seconds t) {
+    arm(timer, t);
+    error_code ec;
+    auto type = want == Want::kWrite ? tcp::socket::wait_write : tcp::socket::wait_read;
+    co_await sock_.async_wait(type, asio::redirect_error(asio::use_awaitable, ec));
+    timer.cancel();
+    co_return !ec && !closed_ && !timed_out_;
+  }
+
   // A read and a write may be in flight at once (IDLE pushes while a read waits), so each has
   // its own deadline; either expiring cancels the socket's operations.
   void arm(asio::steady_timer& timer, std::chrono::seconds t) {
@@ -138,7 +284,7 @@ class SocketStream final : public Stream {
   asio::steady_timer read_timer_;
   asio::steady_timer write_timer_;
   std::shared_ptr<TlsContext> tls_ctx_;
-  std::optional<ssl::stream<tcp::socket&>> tls_;
+  SSL* ssl_ = nullptr;
   std::chrono::seconds read_timeout_{300};
   int handshake_timeout_;
   bool timed_out_ = false;

@@ -22,6 +22,11 @@ class Stream {
   // Reads up to buf.size() bytes; 0 at end of stream, on error or when the read timeout
   // expires (timed_out() then says so). Never throws.
   virtual asio::awaitable<std::size_t> read_some(std::span<char> buf) = 0;
+  // Waits until input has arrived (or the end of the stream, or an error) without holding a
+  // buffer, so that an idle connection costs no read buffer; read_some() then seldom waits (only
+  // for the rest of an incomplete TLS record). False when the read timeout expired or the stream
+  // is closed. The default does not wait (streams without a socket).
+  virtual asio::awaitable<bool> wait_readable() { co_return true; }
   // Writes everything; false when the peer is gone. Never throws.
   virtual asio::awaitable<bool> write_all(std::string_view data) = 0;
   // Server-side TLS handshake on this connection (STARTTLS). False on failure; the session

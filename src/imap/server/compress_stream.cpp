@@ -79,6 +79,18 @@ net::asio::awaitable<std::size_t> CompressStream::read_some(std::span<char> buf)
   }
 }
 
+net::asio::awaitable<bool> CompressStream::wait_readable() {
+  if (!z_) co_return co_await inner_->wait_readable();
+  if (broken_) co_return true;  // read_some() reports the end
+  Zlib& z = *z_;
+  // Compressed input not inflated yet, or output zlib could not hand over (the last inflate
+  // filled its buffer): read_some() has something without reading the connection.
+  if (z.raw_pos < z.raw.size() || z.in.avail_out == 0) co_return true;
+  std::string().swap(z.raw);  // all consumed: an idle connection keeps no read buffer
+  z.raw_pos = 0;
+  co_return co_await inner_->wait_readable();
+}
+
 net::asio::awaitable<bool> CompressStream::write_all(std::string_view data) {
   if (!z_) co_return co_await inner_->write_all(data);
   Zlib& z = *z_;

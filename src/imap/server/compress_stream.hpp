@@ -21,6 +21,7 @@ class CompressStream final : public net::Stream {
   bool active() const { return z_ != nullptr; }
 
   net::asio::awaitable<std::size_t> read_some(std::span<char> buf) override;
+  net::asio::awaitable<bool> wait_readable() override;
   net::asio::awaitable<bool> write_all(std::string_view data) override;
   net::asio::awaitable<bool> start_tls() override;
   bool can_start_tls() const override { return inner_->can_start_tls(); }

@@ -311,6 +311,21 @@ class Store {
 
   virtual Result<std::string> read_blob(Id blob) = 0;  // the raw message
   virtual Result<index::MessageIndex> read_index(Id blob) = 0;
+  // What SEARCH reads of many messages at once (a large mailbox is searched in chunks):
+  // out[i] is the index of blobs[i] with only search_headers, search_body and sent_date filled,
+  // nullopt when that blob no longer exists. The SQLite store reads a chunk in one transaction;
+  // this default reads the blobs one by one.
+  virtual Result<std::vector<std::optional<index::MessageIndex>>> read_search_fields(
+      const std::vector<Id>& blobs) {
+    std::vector<std::optional<index::MessageIndex>> out;
+    out.reserve(blobs.size());
+    for (Id b : blobs) {
+      auto r = read_index(b);
+      if (!r.ok() && r.code() != Errc::kNotFound) return r.error();
+      out.push_back(r.ok() ? std::optional<index::MessageIndex>(std::move(*r)) : std::nullopt);
+    }
+    return out;
+  }
 
   // Flags: only messages still present are changed; every change gets a new modseq.
   // unchanged_since (CONDSTORE) = 0 means no condition; uids failing it are in *failed.

@@ -10,16 +10,16 @@ asio::awaitable<Session::Reply> Session::cmd_expunge(proto::Command& c) {
   if (view_->read_only()) co_return "NO [READ-ONLY] The mailbox is read-only";
   const auto& a = c.as<proto::ExpungeArgs>();
   co_await sync(true);  // current \Deleted flags
-  std::vector<size_t> idx;
-  if (c.uid && a.set) {
-    if (!view_->resolve(*a.set, true, &idx)) co_return "BAD Invalid UID set";
-  } else {
-    for (size_t i = 0; i < view_->size(); ++i) idx.push_back(i);
-  }
   std::vector<uint32_t> uids;
-  for (size_t i : idx) {
-    const auto& m = view_->at(i);
+  auto take = [&](const store::MessageMeta& m) {
     if ((m.flags & store::kDeleted) && !view_->is_expunged(m.uid)) uids.push_back(m.uid);
+  };
+  if (c.uid && a.set) {
+    std::vector<size_t> idx;
+    if (!view_->resolve(*a.set, true, &idx)) co_return "BAD Invalid UID set";
+    for (size_t i : idx) take(view_->at(i));
+  } else {
+    for (const auto& m : view_->messages()) take(m);
   }
   if (!uids.empty()) {
     store::Id id = view_->id();

@@ -48,28 +48,37 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
   std::vector<uint64_t> hit_modseqs;
   bool uid = c.uid;
   auto eval = [&]() -> Status {
-    for (size_t i = 0; i < view.size(); ++i) {
-      const auto& meta = view.at(i);
-      if (view.is_expunged(meta.uid)) continue;
-      SearchMessage m;
-      m.meta = &meta;
-      m.seq = static_cast<uint32_t>(i + 1);
-      m.recent = view.is_recent(meta.uid);
-      std::optional<index::MessageIndex> idx;
+    // Text keys read the search fields of a chunk of messages in one store call (a large
+    // mailbox would otherwise cost a store transaction per message).
+    constexpr size_t kChunk = 2048;
+    std::vector<store::Id> blobs;
+    std::vector<std::optional<index::MessageIndex>> idxs;
+    for (size_t begin = 0; begin < view.size(); begin += kChunk) {
+      size_t end = std::min(view.size(), begin + kChunk);
       if (needs_index) {
-        auto r = ctx_.store->read_index(meta.blob_id);
-        if (!r) {
-          if (r.code() == Errc::kNotFound) continue;  // expunged meanwhile
-          return r.error();
-        }
-        idx = std::move(*r);
-        m.idx = &*idx;
+        blobs.clear();
+        for (size_t i = begin; i < end; ++i) blobs.push_back(view.at(i).blob_id);
+        auto r = ctx_.store->read_search_fields(blobs);
+        if (!r) return r.error();
+        idxs = std::move(*r);
       }
-      if (search_matches(key, m, scope)) {
-        hits.push_back(uid ? meta.uid : m.seq);
-        hit_uids.push_back(meta.uid);
-        max_modseq = std::max(max_modseq, meta.modseq);
-        hit_modseqs.push_back(meta.modseq);
+      for (size_t i = begin; i < end; ++i) {
+        const auto& meta = view.at(i);
+        if (view.is_expunged(meta.uid)) continue;
+        SearchMessage m;
+        m.meta = &meta;
+        m.seq = static_cast<uint32_t>(i + 1);
+        m.recent = view.is_recent(meta.uid);
+        if (needs_index) {
+          if (!idxs[i - begin]) continue;  // expunged meanwhile
+          m.idx = &*idxs[i - begin];
+        }
+        if (search_matches(key, m, scope)) {
+          hits.push_back(uid ? meta.uid : m.seq);
+          hit_uids.push_back(meta.uid);
+          max_modseq = std::max(max_modseq, meta.modseq);
+          hit_modseqs.push_back(meta.modseq);
+        }
       }
     }
     return {};

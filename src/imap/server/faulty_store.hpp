@@ -1,7 +1,10 @@
 // A store::Store decorator for tests: forwards to a real store, and can make one method fail
-// with an Errc or throw, to check error mapping and the per-command exception guard.
+// with an Errc or throw, to check error mapping and the per-command exception guard. It also
+// counts the calls of each method (calls()), to check how often a command goes to the store.
 #pragma once
 
+#include <map>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -184,6 +187,12 @@ class FaultyStore final : public store::Store {
     if (auto e = fault("read_index")) return *e;
     return inner_.read_index(blob);
   }
+  Result<std::vector<std::optional<index::MessageIndex>>> read_search_fields(
+      const std::vector<Id>& blobs) override {
+    if (auto e = fault("read_search_fields")) return *e;
+    if (fail_method == "read_index") return store::Store::read_search_fields(blobs);  // per blob
+    return inner_.read_search_fields(blobs);
+  }
   Result<std::vector<FlagUpdate>> store_flags(Id mailbox, const std::vector<uint32_t>& uids,
                                               FlagOp op, uint32_t flags,
                                               const std::vector<std::string>& keywords,
@@ -232,13 +241,31 @@ class FaultyStore final : public store::Store {
   Status queue_retry(Id id, int64_t now) override { return inner_.queue_retry(id, now); }
   Status queue_delete(Id id) override { return inner_.queue_delete(id); }
 
+ public:
+  // Calls of `method` so far.
+  int calls(const std::string& method) {
+    std::lock_guard lk(mu_);
+    auto it = calls_.find(method);
+    return it == calls_.end() ? 0 : it->second;
+  }
+  void reset_calls() {
+    std::lock_guard lk(mu_);
+    calls_.clear();
+  }
+
  private:
   std::optional<Error> fault(const char* method) {
+    {
+      std::lock_guard lk(mu_);
+      ++calls_[method];
+    }
     if (fail_method != method) return std::nullopt;
     if (throw_instead) throw std::runtime_error(std::string("injected failure in ") + method);
     return make_error(fail_code, std::string("injected failure in ") + method);
   }
   store::Store& inner_;
+  std::mutex mu_;
+  std::map<std::string, int> calls_;
 };
 
 }  // namespace tegami::imap::server::testing

@@ -151,6 +151,49 @@ TEST(TextFold, UnicodeCaseFolding) {
   EXPECT_EQ(fold_case("ABC"), "abc");
 }
 
+TEST(SearchEval, TextAndBodyIgnoreCaseInAsciiAndUnicodeText) {
+  store::MessageMeta meta;
+  index::MessageIndex idx;
+  idx.search_headers = "Subject: Quarterly REPORT\n";
+  idx.search_body = "The NeEdLe is in the haystack\n";
+  SearchMessage m;
+  m.meta = &meta;
+  m.idx = &idx;
+  auto matches = [&](proto::SearchKey::Type type, std::string text) {
+    proto::SearchKey k;
+    k.type = type;
+    k.text = std::move(text);
+    SearchMessage fresh = m;  // no folded text cached from an earlier key
+    return search_matches(fold_search_key(k), fresh, SearchScope{});
+  };
+  using T = proto::SearchKey::Type;
+  EXPECT_TRUE(matches(T::kText, "needle"));
+  EXPECT_TRUE(matches(T::kText, "NEEDLE IS"));
+  EXPECT_TRUE(matches(T::kText, "report"));  // header text
+  EXPECT_TRUE(matches(T::kText, "haystack\n"));
+  EXPECT_TRUE(matches(T::kText, ""));
+  EXPECT_FALSE(matches(T::kText, "needles"));
+  EXPECT_FALSE(matches(T::kBody, "report"));  // only in the header
+  EXPECT_TRUE(matches(T::kBody, "the haystack"));
+  EXPECT_FALSE(matches(T::kText,
+                       "stra\xc3\x9f"
+                       "e"));  // non-ASCII needle, ASCII text
+  // Non-ASCII text is folded: "STRASSE" finds "Straße", the Kelvin sign finds "k".
+  idx.search_body =
+      "Stra\xc3\x9f"
+      "e 5 \xe2\x84\xaa"
+      "elvin\n";
+  EXPECT_TRUE(matches(T::kBody, "STRASSE"));
+  EXPECT_TRUE(matches(T::kBody, "5 kelvin"));
+  EXPECT_FALSE(matches(T::kBody, "needle"));
+  // A long needle (over the 255 of the skip table) in ASCII text.
+  std::string long_text(600, 'a');
+  long_text += "B";
+  idx.search_body = "x" + long_text + "y";
+  EXPECT_TRUE(matches(T::kBody, long_text));
+  EXPECT_FALSE(matches(T::kBody, long_text + "z"));
+}
+
 TEST(SearchEval, DaysFromCivil) {
   EXPECT_EQ(days_from_civil(1970, 1, 1), 0);
   EXPECT_EQ(days_from_civil(2024, 3, 1), 19783);

@@ -4,6 +4,7 @@
 #include "imap/server/search_eval.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "base/strings.hpp"
 #include "imap/server/flags.hpp"
@@ -30,9 +31,60 @@ const std::string& headers_of(const SearchMessage& m) {
   return *m.headers_folded;
 }
 
-const std::string& body_of(const SearchMessage& m) {
-  if (!m.body_folded) m.body_folded = m.idx ? fold_case(m.idx->search_body) : "";
-  return *m.body_folded;
+bool is_ascii(std::string_view s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (w & 0x8080808080808080ULL) return false;
+  }
+  for (; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) >= 0x80) return false;
+  }
+  return true;
+}
+
+unsigned char ascii_lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
+
+// Substring search of a folded needle in ASCII text, ignoring ASCII case (which is what
+// folding does to ASCII text), without making a folded copy (Boyer-Moore-Horspool).
+bool ascii_contains_folded(std::string_view hay, std::string_view needle) {
+  const size_t n = needle.size();
+  if (n == 0) return true;
+  if (hay.size() < n) return false;
+  uint8_t skip[256];
+  const uint8_t most = static_cast<uint8_t>(std::min<size_t>(n, 255));
+  std::memset(skip, most, sizeof skip);
+  for (size_t i = n > 256 ? n - 256 : 0; i + 1 < n; ++i) {
+    auto c = static_cast<unsigned char>(needle[i]);
+    uint8_t d = static_cast<uint8_t>(std::min<size_t>(n - 1 - i, most));
+    skip[c] = d;
+    if (c >= 'a' && c <= 'z') skip[c - ('a' - 'A')] = d;
+  }
+  const auto last = static_cast<unsigned char>(needle[n - 1]);
+  for (size_t pos = 0; pos + n <= hay.size();) {
+    auto h = static_cast<unsigned char>(hay[pos + n - 1]);
+    if (ascii_lower(h) == last) {
+      size_t k = 0;
+      while (k + 1 < n && ascii_lower(static_cast<unsigned char>(hay[pos + k])) ==
+                              static_cast<unsigned char>(needle[k]))
+        ++k;
+      if (k + 1 >= n) return true;
+    }
+    pos += skip[h];
+  }
+  return false;
+}
+
+// Whether the folded form of `text` contains the folded needle. ASCII text (most mail) is
+// searched in place; other text is folded once and kept in `folded`.
+bool folded_contains(const std::string& text, std::optional<std::string>& folded,
+                     std::string_view needle) {
+  if (!folded) {
+    if (is_ascii(text)) return ascii_contains_folded(text, needle);
+    folded = fold_case(text);
+  }
+  return folded->find(needle) != std::string::npos;
 }
 
 // A field in the folded "name: value\n" lines whose value contains the needle. An empty needle
@@ -174,10 +226,12 @@ bool search_matches(const proto::SearchKey& k, const SearchMessage& m, const Sea
     case K::kHeader:
       return header_contains(headers_of(m), trim(k.text), k.text2);
     case K::kBody:
-      return body_of(m).find(k.text) != std::string::npos;
+      if (!m.idx) return k.text.empty();
+      return folded_contains(m.idx->search_body, m.body_folded, k.text);
     case K::kText:
-      return headers_of(m).find(k.text) != std::string::npos ||
-             body_of(m).find(k.text) != std::string::npos;
+      if (!m.idx) return k.text.empty();
+      return folded_contains(m.idx->search_headers, m.headers_folded, k.text) ||
+             folded_contains(m.idx->search_body, m.body_folded, k.text);
     case K::kBefore:
       return day_of(meta.internal_date) < day_of(k.date);
     case K::kOn:

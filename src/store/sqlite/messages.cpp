@@ -291,6 +291,33 @@ Result<index::MessageIndex> SqliteStore::read_index(Id blob) {
   });
 }
 
+Result<std::vector<std::optional<index::MessageIndex>>> SqliteStore::read_search_fields(
+    const std::vector<Id>& blobs) {
+  using Out = std::vector<std::optional<index::MessageIndex>>;
+  // One read transaction for the whole chunk: a transaction per message (read_index) costs
+  // more than the lookup itself (WAL locks), and SEARCH needs none of the other fields.
+  return read<Out>([&](Db& db) -> Result<Out> {
+    Out out;
+    out.reserve(blobs.size());
+    TG_ASSIGN(Stmt s,
+              db.prepare("SELECT search_headers, search_body, sent_date FROM blobs WHERE id = ?"));
+    for (Id b : blobs) {
+      s.bind(1, b);
+      TG_ASSIGN(bool row, s.step());
+      if (!row) {
+        out.emplace_back();
+      } else {
+        index::MessageIndex& x = out.emplace_back().emplace();
+        x.search_headers = s.text(0);
+        x.search_body = s.text(1);
+        x.sent_date = s.i64(2);
+      }
+      s.reset();
+    }
+    return out;
+  });
+}
+
 Result<std::vector<FlagUpdate>> SqliteStore::store_flags(Id mailbox,
                                                          const std::vector<uint32_t>& uids,
                                                          FlagOp op, uint32_t flags,

@@ -96,6 +96,35 @@ TEST_F(MessagesTest, DeliverListReadIndex) {
   EXPECT_EQ(store_->get_messages(4242, {1}).code(), Errc::kNotFound);
 }
 
+TEST_F(MessagesTest, ReadSearchFieldsInOrderWithGaps) {
+  Account a = account("search@example.org");
+  Mailbox inbox = mailbox(a.id, "INBOX");
+  DeliveryTarget t{a.id, inbox.id, 0, {}, true};
+  std::vector<Id> blobs;
+  for (const char* s : {"one", "two", "three"}) {
+    auto d = store_->deliver(sample_message(s), sample_index(s), {t}, 1700000000);
+    ASSERT_TRUE(d.ok());
+    auto m = store_->get_messages(inbox.id, {d->at(0).uid});
+    ASSERT_TRUE(m.ok());
+    blobs.push_back(m->at(0).blob_id);
+  }
+  // Any order, repeats, and blobs that do not exist (nullopt in their place).
+  auto r = store_->read_search_fields({blobs[2], 9999, blobs[0], blobs[2]});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 4u);
+  ASSERT_TRUE((*r)[0] && (*r)[2] && (*r)[3]);
+  EXPECT_FALSE((*r)[1]);
+  EXPECT_EQ((*r)[0]->search_headers, "Subject: three\n");
+  EXPECT_EQ((*r)[2]->search_headers, "Subject: one\n");
+  EXPECT_EQ((*r)[3]->search_headers, "Subject: three\n");
+  EXPECT_EQ((*r)[0]->search_body, sample_index("x").search_body);
+  EXPECT_EQ((*r)[0]->sent_date, 1704067200);
+  EXPECT_TRUE((*r)[0]->envelope.empty());  // only what SEARCH reads
+  auto none = store_->read_search_fields({});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_F(MessagesTest, DeliveryFailures) {
   Account a = account("bob@example.org");
   Account b = account("carol@example.org");

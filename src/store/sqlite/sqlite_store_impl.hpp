@@ -110,6 +110,8 @@ class SqliteStore final : public Store {
   Result<Changes> changes_since(Id mailbox, uint64_t modseq) override;
   Result<std::string> read_blob(Id blob) override;
   Result<index::MessageIndex> read_index(Id blob) override;
+  Result<std::vector<std::optional<index::MessageIndex>>> read_search_fields(
+      const std::vector<Id>& blobs) override;
   Result<std::vector<FlagUpdate>> store_flags(Id mailbox, const std::vector<uint32_t>& uids,
                                               FlagOp op, uint32_t flags,
                                               const std::vector<std::string>& keywords,

@@ -153,20 +153,17 @@ void MailboxView::flush_expunges(std::string* out, bool vanished) {
             "\r\n";
   } else if (out) {
     // Descending sequence numbers, so that each one is still valid when the client applies it.
-    for (size_t i = msgs_.size(); i-- > 0;) {
-      if (expunged_.count(msgs_[i].uid)) *out += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
+    // (Every held uid is in the view: apply() keeps only those.)
+    for (auto it = expunged_.rbegin(); it != expunged_.rend(); ++it) {
+      if (uint32_t seq = seq_of(*it)) *out += "* " + std::to_string(seq) + " EXPUNGE\r\n";
     }
   }
-  std::vector<store::MessageMeta> kept;
-  kept.reserve(msgs_.size());
-  for (auto& m : msgs_) {
-    if (expunged_.count(m.uid)) {
-      recent_.erase(m.uid);
-    } else {
-      kept.push_back(std::move(m));
-    }
-  }
-  msgs_.swap(kept);
+  // In place: a copy of a large mailbox's view would double the session's memory.
+  std::erase_if(msgs_, [&](const store::MessageMeta& m) {
+    if (!expunged_.count(m.uid)) return false;
+    recent_.erase(m.uid);
+    return true;
+  });
   expunged_.clear();
 }
 

@@ -5,7 +5,7 @@ LIST-EXTENDED and LIST-STATUS (RFC 5258, 5819), CREATE-SPECIAL-USE (RFC 6154), S
 (RFC 8438), SAVEDATE (RFC 8514), OBJECTID (RFC 8474), WITHIN (RFC 5032), UNAUTHENTICATE
 (RFC 8437), QRESYNC (RFC 7162), COMPRESS=DEFLATE (RFC 4978); SORT, SORT=DISPLAY,
 THREAD=ORDEREDSUBJECT, THREAD=REFERENCES (RFC 5256, 5957), ESORT (RFC 5267), PREVIEW (RFC 8970);
-MULTIAPPEND (RFC 3502), UTF8=ACCEPT (RFC 6855).
+MULTIAPPEND (RFC 3502), UTF8=ACCEPT (RFC 6855), NOTIFY (RFC 5465).
 """
 import email.utils
 import imaplib
@@ -85,7 +85,7 @@ class ImapExtensionsTest(harness.ServerTest):
         for cap in ["ESEARCH", "SEARCHRES", "LIST-EXTENDED", "LIST-STATUS", "CREATE-SPECIAL-USE",
                     "SPECIAL-USE", "STATUS=SIZE", "SAVEDATE", "OBJECTID", "WITHIN", "CONDSTORE",
                     "QRESYNC", "UNAUTHENTICATE", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT",
-                    "THREAD=REFERENCES", "ESORT", "PREVIEW"]:
+                    "THREAD=REFERENCES", "ESORT", "PREVIEW", "NOTIFY"]:
             self.assertIn(cap, caps)
         m.logout()
 
@@ -433,6 +433,66 @@ class ImapExtensionsTest(harness.ServerTest):
         typ, data = other.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
         self.assertIn("Subject: 会議の件".encode(), data[0][1])
         other.logout()
+
+    def read_until(self, m, patterns, timeout=10):
+        """Reads lines (unsolicited ones included) until every regex in `patterns` matched one."""
+        m.sock.settimeout(timeout)
+        lines, left = [], list(patterns)
+        try:
+            while left:
+                line = m.readline()
+                if not line:
+                    break
+                lines.append(line)
+                left = [p for p in left if not re.search(p, line)]
+        finally:
+            m.sock.settimeout(None)
+        self.assertEqual(left, [], lines)
+        return lines
+
+    def test_13_notify(self):
+        m = self.imap()
+        typ, data = m.capability()
+        self.assertIn("NOTIFY", data[0].decode().split())
+        self.assertEqual(m.create("NotifyBox")[0], "OK")
+        m.select("INBOX")
+        # NOTIFY SET STATUS: STATUS for the other watched mailboxes before the tagged OK.
+        lines = self.raw_command(m, "N1", [
+            b"N1 NOTIFY SET STATUS (SELECTED (MessageNew (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])"
+            b" MessageExpunge FlagChange)) (SUBTREE NotifyBox (MessageNew MessageExpunge "
+            b"MailboxName SubscriptionChange))\r\n"])
+        self.assertTrue(lines[-1].startswith(b"N1 OK"), lines)
+        self.assertTrue(any(re.match(rb"\* STATUS NotifyBox \(MESSAGES 0 UIDNEXT 1 ", x)
+                            for x in lines), lines)
+        # Another connection's changes arrive without a command (RFC 5465 §5).
+        other = self.imap()
+        other.append("NotifyBox", None, None, message("notify other"))
+        other.append("INBOX", None, None, message("notify inbox"))
+        other.create("NotifyBox/Sub")
+        self.read_until(m, [rb"^\* STATUS NotifyBox \(MESSAGES 1 UIDNEXT 2 ",
+                            rb"^\* \d+ EXISTS", rb"^\* \d+ FETCH \(UID \d+ BODY\[HEADER",
+                            rb'^\* LIST \(.*\) "/" NotifyBox/Sub'])
+        other.unsubscribe("NotifyBox/Sub")
+        other.rename("NotifyBox/Sub", "NotifyBox/Renamed")
+        self.read_until(m, [rb'^\* LIST \(\\HasNoChildren\) "/" NotifyBox/Sub',
+                            rb'NotifyBox/Renamed \("OLDNAME" \(NotifyBox/Sub\)\)'])
+        # During IDLE the same events (§4).
+        m.send(b"N2 IDLE\r\n")
+        self.assertTrue(m.readline().startswith(b"+"))
+        other.append("NotifyBox", None, None, message("during idle"))
+        self.read_until(m, [rb"^\* STATUS NotifyBox \(MESSAGES 2 "])
+        m.send(b"DONE\r\n")
+        self.read_until(m, [rb"^N2 OK"])
+        # Unsupported events: NO [BADEVENT]; composition errors: BAD.
+        lines = self.raw_command(m, "N3", [
+            b"N3 NOTIFY SET (PERSONAL (MessageNew MessageExpunge AnnotationChange))\r\n"])
+        self.assertTrue(lines[-1].startswith(b"N3 NO [BADEVENT ("), lines)
+        lines = self.raw_command(m, "N4", [b"N4 NOTIFY SET (SELECTED (MessageNew))\r\n"])
+        self.assertTrue(lines[-1].startswith(b"N4 BAD"), lines)
+        lines = self.raw_command(m, "N5", [b"N5 NOTIFY NONE\r\n"])
+        self.assertTrue(lines[-1].startswith(b"N5 OK"), lines)
+        other.logout()
+        m.logout()
 
 if __name__ == "__main__":
     harness.main()

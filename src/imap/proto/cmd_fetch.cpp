@@ -270,6 +270,8 @@ void add(std::vector<FetchAtt>& v, A t) {
 
 }  // namespace
 
+bool parse_fetch_att(Reader& r, FetchAtt& a) { return fetch_att(r, a); }
+
 bool parse_fetch(Reader& r, Command& cmd) {
   FetchArgs a;
   if (!r.sp() || !r.sequence_set(a.set) || !r.sp()) {

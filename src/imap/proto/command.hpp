@@ -7,7 +7,7 @@
 // RFC 7377 (multimailbox ESEARCH), RFC 5256 (SORT/THREAD), RFC 5267 (ESORT), RFC 5032 (WITHIN),
 // RFC 8474 (OBJECTID), RFC 8514 (SAVEDATE), RFC 8970 (PREVIEW), RFC 2971 (ID),
 // RFC 9208 (QUOTA), RFC 8437 (UNAUTHENTICATE), RFC 4978 (COMPRESS), RFC 6851 (MOVE),
-// RFC 2177 (IDLE), RFC 3691 (UNSELECT), RFC 4315 (UIDPLUS).
+// RFC 2177 (IDLE), RFC 3691 (UNSELECT), RFC 4315 (UIDPLUS), RFC 5465 (NOTIFY).
 //
 // No I/O here: the server reads one line (without CRLF) and feeds it; if the line ends with a
 // literal announcement the parser answers NeedLiteral and the server reads exactly that many
@@ -395,6 +395,45 @@ struct CompressArgs {
   std::string mechanism;  // upper-cased, "DEFLATE"
 };
 
+// NOTIFY (RFC 5465 §3.1, §8). The parser answers BAD for the combinations §5 and §6.1 call
+// errors (FlagChange without MessageNew and MessageExpunge, only one of those two, mailbox
+// events with SELECTED, SELECTED and SELECTED-DELAYED together); events it does not know are
+// kept as kOther for the server to refuse with NO [BADEVENT].
+enum class NotifyEvent {
+  kMessageNew,
+  kMessageExpunge,
+  kFlagChange,
+  kAnnotationChange,
+  kMailboxName,
+  kSubscriptionChange,
+  kMailboxMetadataChange,
+  kServerMetadataChange,
+  kOther,
+};
+
+struct NotifyEventGroup {
+  enum class Filter {
+    kSelected,
+    kSelectedDelayed,
+    kInboxes,
+    kPersonal,
+    kSubscribed,
+    kSubtree,
+    kMailboxes
+  };
+  Filter filter = Filter::kSelected;
+  std::vector<std::string> mailboxes;     // SUBTREE / MAILBOXES, as sent ("INBOX" normalised)
+  std::vector<NotifyEvent> events;        // empty for NONE
+  std::vector<std::string> other_events;  // the names of the kOther events, as written
+  std::vector<FetchAtt> fetch_atts;       // MessageNew (fetch-att ...)
+};
+
+struct NotifyArgs {
+  bool set = false;     // NOTIFY SET; false: NOTIFY NONE
+  bool status = false;  // NOTIFY SET STATUS
+  std::vector<NotifyEventGroup> groups;
+};
+
 // ---------------------------------------------------------------------------------------------
 // The command.
 
@@ -437,6 +476,7 @@ enum class CommandType {
   kSetQuota,
   kUnauthenticate,
   kCompress,
+  kNotify,
 };
 
 const char* command_name(CommandType t);  // "CAPABILITY", "UID" is not included
@@ -445,7 +485,7 @@ using CommandArgs =
     std::variant<std::monostate, AuthenticateArgs, LoginArgs, EnableArgs, SelectArgs, CreateArgs,
                  MailboxArgs, RenameArgs, ListArgs, StatusArgs, AppendArgs, SearchArgs, FetchArgs,
                  StoreArgs, CopyArgs, ExpungeArgs, SortArgs, ThreadArgs, EsearchArgs, IdArgs,
-                 QuotaRootArgs, SetQuotaArgs, CompressArgs>;
+                 QuotaRootArgs, SetQuotaArgs, CompressArgs, NotifyArgs>;
 
 // Which alternative of CommandArgs each type uses:
 //   monostate: CAPABILITY NOOP LOGOUT STARTTLS NAMESPACE IDLE CHECK CLOSE UNSELECT UNAUTHENTICATE
@@ -453,7 +493,7 @@ using CommandArgs =
 //   MailboxArgs: DELETE SUBSCRIBE UNSUBSCRIBE GETQUOTAROOT; RenameArgs; ListArgs: LIST LSUB;
 //   StatusArgs; AppendArgs; ExpungeArgs: EXPUNGE (set only with UID); SearchArgs; FetchArgs;
 //   StoreArgs; CopyArgs: COPY MOVE; SortArgs; ThreadArgs; EsearchArgs; IdArgs;
-//   QuotaRootArgs: GETQUOTA; SetQuotaArgs; CompressArgs.
+//   QuotaRootArgs: GETQUOTA; SetQuotaArgs; CompressArgs; NotifyArgs.
 struct Command {
   std::string tag;
   CommandType type = CommandType::kNoop;

@@ -3,6 +3,7 @@
 //
 // The input is a client byte stream: the first byte picks limits, the rest is split into lines
 // at CRLF (or LF) and literals of the announced size, as the server does.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -39,6 +40,17 @@ void exercise(const Command& c) {
   }
   if (const auto* f = std::get_if<FetchArgs>(&c.args)) {  // RFC 8970 PREVIEW (LAZY)
     for (const auto& a : f->atts) check(!a.preview_lazy || a.type == FetchAtt::Type::kPreview);
+  }
+  if (const auto* n = std::get_if<NotifyArgs>(&c.args)) {  // RFC 5465: the §5 rules hold
+    check(!n->set || !n->groups.empty());
+    for (const auto& g : n->groups) {
+      auto has = [&](NotifyEvent e) {
+        return std::find(g.events.begin(), g.events.end(), e) != g.events.end();
+      };
+      check(has(NotifyEvent::kMessageNew) == has(NotifyEvent::kMessageExpunge));
+      check(!has(NotifyEvent::kFlagChange) || has(NotifyEvent::kMessageNew));
+      for (const auto& a : g.fetch_atts) check(!fetch_att_response_name(a).empty());
+    }
   }
   if (const auto* m = std::get_if<SelectArgs>(&c.args)) {
     if (auto d = mutf7_decode(m->mailbox)) {

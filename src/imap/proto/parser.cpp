@@ -64,6 +64,7 @@ constexpr std::array kCommands = {
     CommandInfo{"SETQUOTA", CommandType::kSetQuota, detail::parse_setquota, false},
     CommandInfo{"UNAUTHENTICATE", CommandType::kUnauthenticate, nullptr, false},
     CommandInfo{"COMPRESS", CommandType::kCompress, detail::parse_compress, false},
+    CommandInfo{"NOTIFY", CommandType::kNotify, detail::parse_notify, false},
 };
 
 const CommandInfo* find_command(std::string_view upper) {

@@ -1,6 +1,7 @@
 // IDLE. RFC 2177 (IDLE, "+ idling", DONE), RFC 9051 §6.3.13; updates are pushed as they happen
 // (EXISTS, EXPUNGE, FETCH FLAGS: §7.5.1 allows EXPUNGE during IDLE). The wait ends on DONE, on
 // the autologout timeout, or when the session's app password is revoked (PRODUCT.md §3).
+// With NOTIFY (RFC 5465 §4) the events are those NOTIFY selected (cmd_notify.cpp).
 #include "imap/server/session.hpp"
 
 namespace tegami::imap::server {
@@ -13,7 +14,12 @@ asio::awaitable<Session::Reply> Session::cmd_idle(proto::Command&) {
   }
   std::string line;
   for (;;) {
-    co_await sync(true);
+    // RFC 5465 §4: with NOTIFY, IDLE sends exactly the events NOTIFY asked for.
+    if (notify_) {
+      co_await notify_deliver(true);
+    } else {
+      co_await sync(true);
+    }
     if (state_ == State::kLogout) co_return "";  // the mailbox was deleted (BYE sent)
     if (!co_await conn_.flush()) {
       state_ = State::kLogout;

@@ -119,6 +119,7 @@ asio::awaitable<Session::Reply> Session::finish_login(std::string_view user,
 // expunging, everything ENABLEd is forgotten, and the account's notifications stop; TLS stays.
 asio::awaitable<Session::Reply> Session::cmd_unauthenticate(proto::Command&) {
   if (state_ == State::kSelected) leave_mailbox();
+  notify_stop();  // NOTIFY (RFC 5465) belongs to the account's session
   if (account_token_ && ctx_.hub) ctx_.hub->unsubscribe(account_token_);
   account_token_ = 0;
   log::info("imap_unauthenticate", {{"account", account_.address}});

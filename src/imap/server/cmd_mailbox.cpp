@@ -1,6 +1,7 @@
 // Mailbox management. RFC 9051 §6.3.4 (CREATE, superior names created as needed; a trailing
 // separator is dropped), §6.3.5 (DELETE; INBOX cannot be deleted), §6.3.6 (RENAME, including
 // INBOX), §6.3.7-6.3.8 (SUBSCRIBE, UNSUBSCRIBE), RFC 5530 (ALREADYEXISTS, NONEXISTENT, CANNOT).
+// Each change is published as a mailbox event for NOTIFY (RFC 5465 §5.4, §5.5).
 #include "base/strings.hpp"
 #include "imap/server/error_map.hpp"
 #include "imap/server/flags.hpp"
@@ -51,6 +52,7 @@ asio::awaitable<Session::Reply> Session::cmd_create(proto::Command& c) {
     auto mk = [&] { return ctx_.store->create_mailbox(account, parent, ""); };
     auto r = co_await blocking(mk);
     if (!r && r.code() != Errc::kExists) co_return no_response(r.error(), "CREATE");
+    if (r) notify_mailbox_event({store::MailboxEvent::Kind::kCreated, r->id, parent, "", 0});
   }
   auto mk = [&] { return ctx_.store->create_mailbox(account, n, special); };
   auto r = co_await blocking(mk);
@@ -58,6 +60,7 @@ asio::awaitable<Session::Reply> Session::cmd_create(proto::Command& c) {
     if (r.code() == Errc::kExists) co_return "NO [ALREADYEXISTS] Mailbox already exists";
     co_return no_response(r.error(), "CREATE");
   }
+  notify_mailbox_event({store::MailboxEvent::Kind::kCreated, r->id, n, "", 0});
   co_return "OK [MAILBOXID (" + mailbox_object_id(r->id) + ")] CREATE completed";  // RFC 8474
 }
 
@@ -77,6 +80,7 @@ asio::awaitable<Session::Reply> Session::cmd_delete(proto::Command& c) {
   auto r = co_await blocking(del);
   if (!r) co_return no_response(r.error(), "DELETE");
   publish(id);
+  notify_mailbox_event({store::MailboxEvent::Kind::kDeleted, id, *name, "", 0});
   if (view_ && view_->id() == id) {
     leave_mailbox();
     state_ = State::kAuth;
@@ -100,6 +104,7 @@ asio::awaitable<Session::Reply> Session::cmd_rename(proto::Command& c) {
     auto mk = [&] { return ctx_.store->create_mailbox(account, parent, ""); };
     auto r = co_await blocking(mk);
     if (!r && r.code() != Errc::kExists) co_return no_response(r.error(), "RENAME");
+    if (r) notify_mailbox_event({store::MailboxEvent::Kind::kCreated, r->id, parent, "", 0});
   }
   std::string f = *from;
   auto ren = [&] { return ctx_.store->rename_mailbox(account, f, t); };
@@ -110,6 +115,17 @@ asio::awaitable<Session::Reply> Session::cmd_rename(proto::Command& c) {
     co_return no_response(r.error(), "RENAME");
   }
   if (f == "INBOX" && view_) publish(view_->id());
+  // RFC 5465 §5.4 (MailboxName): renaming INBOX leaves INBOX and makes a new mailbox.
+  auto get = [&] { return ctx_.store->get_mailbox(account, t); };
+  auto renamed = co_await blocking(get);
+  if (renamed && f == "INBOX") {
+    notify_mailbox_event({store::MailboxEvent::Kind::kCreated, renamed->id, t, "", 0});
+    auto inbox_get = [&] { return ctx_.store->get_mailbox(account, "INBOX"); };
+    auto inbox = co_await blocking(inbox_get);
+    if (inbox && !(view_ && view_->id() == inbox->id)) publish(inbox->id);  // now empty
+  } else if (renamed) {
+    notify_mailbox_event({store::MailboxEvent::Kind::kRenamed, renamed->id, t, f, 0});
+  }
   co_return "OK RENAME completed";
 }
 
@@ -128,6 +144,9 @@ asio::awaitable<Session::Reply> Session::cmd_subscribe(proto::Command& c) {
   auto set = [&] { return ctx_.store->set_subscribed(id, on); };
   auto r = co_await blocking(set);
   if (!r) co_return no_response(r.error(), on ? "SUBSCRIBE" : "UNSUBSCRIBE");
+  notify_mailbox_event(
+      {on ? store::MailboxEvent::Kind::kSubscribed : store::MailboxEvent::Kind::kUnsubscribed, id,
+       mb->name, "", 0});
   co_return on ? "OK SUBSCRIBE completed" : "OK UNSUBSCRIBE completed";
 }
 

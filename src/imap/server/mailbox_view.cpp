@@ -101,7 +101,7 @@ void MailboxView::set_flags(uint32_t uid, uint32_t flags, const std::vector<std:
 }
 
 void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, std::string* out,
-                        bool condstore, bool vanished) {
+                        bool condstore, bool vanished, bool report_flags) {
   if (expunged_.empty()) expunge_floor_ = modseq_;
   for (uint32_t uid : c.expunged) {
     if (seq_of(uid) != 0) expunged_.insert(uid);
@@ -126,7 +126,7 @@ void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, 
     bool differ = cur.flags != m.flags || !same_keywords(cur.keywords, m.keywords);
     cur = m;
     new_keywords = note_keywords(m.keywords) || new_keywords;
-    if (differ) {
+    if (differ && report_flags) {
       fetches += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS " +
                  format_flags(m.flags, m.keywords, !rev2 && is_recent(m.uid));
       if (condstore) fetches += " MODSEQ (" + std::to_string(m.modseq) + ")";

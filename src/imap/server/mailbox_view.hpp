@@ -62,8 +62,10 @@ class MailboxView {
   // allow_expunge), EXISTS (and RECENT for IMAP4rev1) for new messages. With `condstore`
   // (RFC 7162 §3.1.4.1) the FETCH responses carry MODSEQ. With `vanished` (QRESYNC enabled,
   // RFC 7162 §3.2.10) expunges are announced as one "* VANISHED uid-set" instead of EXPUNGE.
+  // Without `report_flags` (NOTIFY without FlagChange, RFC 5465 §5.1) flag changes are taken
+  // in silently.
   void apply(const store::Changes& c, bool allow_expunge, bool rev2, std::string* out,
-             bool condstore = false, bool vanished = false);
+             bool condstore = false, bool vanished = false, bool report_flags = true);
   // Announces and removes the expunged messages held back so far.
   void flush_expunges(std::string* out, bool vanished = false);
   // While expunges are held back: a mod-sequence below all of theirs (the view's modseq before

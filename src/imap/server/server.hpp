@@ -26,6 +26,9 @@ struct Context {
   uint64_t append_limit = 20 * 1024 * 1024;
   bool allow_login_without_tls = false;  // dev mode, and only when stream.is_loopback()
   std::chrono::seconds idle_timeout{30 * 60}, login_timeout{60};
+  // NOTIFY (RFC 5465): most mailboxes one session watches for STATUS notifications; more is
+  // NO [NOTIFICATIONOVERFLOW] at NOTIFY SET, an untagged OK [NOTIFICATIONOVERFLOW] later.
+  size_t notify_max_mailboxes = 1000;
 };
 
 // Serves one client connection. Never throws; returns when the connection is over.

@@ -58,7 +58,7 @@ std::string Session::capabilities() const {
       "SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES "
       "WITHIN STATUS=SIZE SAVEDATE OBJECTID UNAUTHENTICATE QUOTA QUOTA=RES-STORAGE CONDSTORE "
       "QRESYNC COMPRESS=DEFLATE SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT "
-      "PREVIEW MULTIAPPEND UTF8=ACCEPT APPENDLIMIT=" +
+      "PREVIEW MULTIAPPEND UTF8=ACCEPT NOTIFY APPENDLIMIT=" +
       std::to_string(ctx_.append_limit);
   if (state_ == State::kNotAuth) {
     const auto& s = conn_.stream();
@@ -88,10 +88,13 @@ std::optional<std::string> Session::from_wire(const std::string& name) const {
 }
 
 void Session::publish(store::Id mailbox) {
+  // RFC 5465 §5: no STATUS notification for a change this session made itself.
+  if (notify_ && notify_->watched.count(mailbox)) notify_->own_changes.insert(mailbox);
   if (ctx_.hub) ctx_.hub->publish(mailbox);
 }
 
 void Session::watch_mailbox(store::Id mailbox) {
+  if (notify_) notify_->rewatch = true;  // the selected mailbox gets no STATUS notifications
   if (mailbox_token_ && ctx_.hub) ctx_.hub->unsubscribe(mailbox_token_);
   mailbox_token_ = 0;
   if (!ctx_.hub) return;
@@ -107,6 +110,7 @@ void Session::watch_mailbox(store::Id mailbox) {
 }
 
 void Session::leave_mailbox() {
+  if (notify_) notify_->rewatch = true;
   if (mailbox_token_ && ctx_.hub) ctx_.hub->unsubscribe(mailbox_token_);
   mailbox_token_ = 0;
   view_.reset();
@@ -148,7 +152,7 @@ asio::awaitable<Session::LineEvent> Session::wait_line(std::string& line, bool w
       }
     }
     if (signals_->revoked) co_return LineEvent::kRevoked;
-    if (wake_on_change && signals_->changed) co_return LineEvent::kChanged;
+    if (wake_on_change && signals_->pending()) co_return LineEvent::kChanged;
     signals_->timer.expires_after(std::chrono::hours(24));
     co_await signals_->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
@@ -164,7 +168,7 @@ asio::awaitable<void> Session::shutdown() {
   reader_active_ = false;
 }
 
-asio::awaitable<void> Session::sync(bool allow_expunge) {
+asio::awaitable<void> Session::sync(bool allow_expunge, bool notify_fetch) {
   if (state_ != State::kSelected || !view_) co_return;
   signals_->changed = false;
   store::Id id = view_->id();
@@ -183,7 +187,11 @@ asio::awaitable<void> Session::sync(bool allow_expunge) {
     co_return;
   }
   std::string out;
-  view_->apply(*changes, allow_expunge, rev2_, &out, condstore_, qresync_);
+  uint32_t top = view_->max_uid();
+  // RFC 5465 §5.1: without FlagChange for the selected mailbox, flag changes are not announced.
+  bool flags = !notify_ || notify_->spec.selected_flags ||
+               notify_->spec.selected == NotifySpec::Selected::kNone;
+  view_->apply(*changes, allow_expunge, rev2_, &out, condstore_, qresync_, flags);
   // RFC 7162 §3.2: while expunges are held back, a client that saw larger MODSEQs must not
   // take them as its resync point; tell it a mod-sequence below the pending expunges.
   if (qresync_ && !allow_expunge && view_->held_expunge_floor() != 0) {
@@ -191,6 +199,7 @@ asio::awaitable<void> Session::sync(bool allow_expunge) {
            "] Expunges pending\r\n";
   }
   send(out);
+  if (notify_fetch && notify_ && view_->max_uid() > top) co_await notify_new_messages(top);
 }
 
 asio::awaitable<void> Session::run() {
@@ -202,10 +211,17 @@ asio::awaitable<void> Session::run() {
 
   std::string line;
   while (state_ != State::kLogout) {
-    LineEvent ev = co_await wait_line(line, false);
+    // With NOTIFY (RFC 5465) events are sent while no command is in progress.
+    LineEvent ev = co_await wait_line(line, notify_ != nullptr);
     if (net::Server::draining()) {
       send("* BYE [UNAVAILABLE] Server shutting down; please reconnect\r\n");
       break;
+    }
+    if (ev == LineEvent::kChanged) {
+      co_await notify_deliver(false);
+      bool flushed = co_await conn_.flush();
+      if (!flushed) break;
+      continue;
     }
     if (ev == LineEvent::kRevoked) {
       send("* BYE [UNAVAILABLE] The app password of this session was revoked\r\n");
@@ -295,8 +311,12 @@ asio::awaitable<void> Session::execute(proto::Command& cmd) {
           !cmd.uid && (cmd.type == CommandType::kFetch || cmd.type == CommandType::kStore ||
                        cmd.type == CommandType::kSearch || cmd.type == CommandType::kSort ||
                        cmd.type == CommandType::kThread);
-      co_await sync(!no_expunge);
+      // RFC 5465 §5.2: no MessageNew FETCH for the client's own APPEND, COPY or MOVE.
+      bool own_add = cmd.type == CommandType::kAppend || cmd.type == CommandType::kCopy ||
+                     cmd.type == CommandType::kMove;
+      co_await sync(!no_expunge, !own_add);
     }
+    if (notify_ && notify_->rewatch) co_await notify_rewatch(nullptr);
   } catch (const std::exception& e) {
     failure = e.what();
   } catch (...) {
@@ -350,6 +370,8 @@ asio::awaitable<Session::Reply> Session::dispatch(proto::Command& c) {
       co_return co_await cmd_unauthenticate(c);
     case T::kCompress:
       co_return co_await cmd_compress(c);
+    case T::kNotify:
+      co_return co_await cmd_notify(c);
     case T::kSelect:
     case T::kExamine:
       co_return co_await cmd_select(c);

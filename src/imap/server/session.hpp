@@ -14,6 +14,7 @@
 
 #include "imap/proto/command.hpp"
 #include "imap/server/mailbox_view.hpp"
+#include "imap/server/notify.hpp"
 #include "imap/server/server.hpp"
 #include "net/offload.hpp"
 #include "net/stream.hpp"
@@ -30,7 +31,9 @@ struct Signals {
   bool changed = false;      // the selected mailbox changed (hub)
   bool revoked = false;      // this session's app password was revoked
   store::Id app_password_id = 0;
-  bool reader_done = false;  // the background line reader finished
+  bool reader_done = false;             // the background line reader finished
+  std::unique_ptr<NotifyQueue> notify;  // NOTIFY (RFC 5465) is set
+  bool pending() const { return changed || (notify && notify->pending()); }
 };
 
 class CompressStream;
@@ -52,7 +55,8 @@ class Session {
   asio::awaitable<LineEvent> wait_line(std::string& line, bool wake_on_change);
   asio::awaitable<void> execute(proto::Command& cmd);
   asio::awaitable<Reply> dispatch(proto::Command& cmd);
-  asio::awaitable<void> sync(bool allow_expunge);
+  // `notify_fetch`: a NOTIFY MessageNew fetch-att list is answered for new messages.
+  asio::awaitable<void> sync(bool allow_expunge, bool notify_fetch = false);
   asio::awaitable<void> shutdown();
   void send(std::string_view s) { conn_.send(s); }
   std::string capabilities() const;
@@ -103,6 +107,14 @@ class Session {
   asio::awaitable<Reply> cmd_copy(proto::Command& c);
   asio::awaitable<Reply> cmd_quota(proto::Command& c);
   asio::awaitable<Reply> cmd_compress(proto::Command& c);
+  asio::awaitable<Reply> cmd_notify(proto::Command& c);
+
+  // NOTIFY (cmd_notify.cpp). notify_deliver sends what is pending (between commands, IDLE).
+  asio::awaitable<void> notify_deliver(bool idle);
+  asio::awaitable<void> notify_rewatch(const std::vector<store::Mailbox>* list);
+  asio::awaitable<void> notify_new_messages(uint32_t after_uid);
+  void notify_mailbox_event(store::MailboxEvent ev);  // publishes this session's own
+  void notify_stop();
 
   asio::awaitable<Status> qresync_select(const proto::QresyncParams& q);
 
@@ -128,6 +140,7 @@ class Session {
   std::shared_ptr<Signals> signals_;
   store::ChangeHub::Token mailbox_token_ = 0;
   store::ChangeHub::Token account_token_ = 0;
+  std::unique_ptr<NotifyState> notify_;  // NOTIFY SET is in effect
   // Background line reader (only one at a time).
   bool reader_active_ = false;
   net::Conn::Line reader_result_ = net::Conn::Line::kOk;

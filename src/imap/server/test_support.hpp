@@ -98,6 +98,37 @@ inline void feed(PipeStream::Shared& s, std::string_view data) {
   s.timer.cancel();
 }
 
+// Waits until `needle` shows up in the output after what earlier waits consumed.
+struct Reader {
+  using Shared = PipeStream::Shared;
+  explicit Reader(std::shared_ptr<Shared> shared) : s(std::move(shared)) {}
+  std::shared_ptr<Shared> s;
+  size_t pos = 0;
+  std::string failures;
+
+  asio::awaitable<bool> wait_for(std::string_view needle) {
+    asio::steady_timer t(s->timer.get_executor());
+    for (int i = 0; i < 2000; ++i) {
+      size_t p = s->output.find(needle, pos);
+      if (p != std::string::npos) {
+        pos = p + needle.size();
+        co_return true;
+      }
+      t.expires_after(std::chrono::milliseconds(5));
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    failures += "missing: " + std::string(needle) + "\n";
+    co_return false;
+  }
+  // What arrived since the last wait (after a pause), for "nothing else was sent" checks.
+  asio::awaitable<std::string> settle() {
+    asio::steady_timer t(s->timer.get_executor());
+    t.expires_after(std::chrono::milliseconds(100));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return s->output.substr(pos);
+  }
+};
+
 struct World {
   TempDir dir;
   std::unique_ptr<store::Store> store;

@@ -5,7 +5,8 @@ LIST-EXTENDED and LIST-STATUS (RFC 5258, 5819), CREATE-SPECIAL-USE (RFC 6154), S
 (RFC 8438), SAVEDATE (RFC 8514), OBJECTID (RFC 8474), WITHIN (RFC 5032), UNAUTHENTICATE
 (RFC 8437), QRESYNC (RFC 7162), COMPRESS=DEFLATE (RFC 4978); SORT, SORT=DISPLAY,
 THREAD=ORDEREDSUBJECT, THREAD=REFERENCES (RFC 5256, 5957), ESORT (RFC 5267), PREVIEW (RFC 8970);
-MULTIAPPEND (RFC 3502), UTF8=ACCEPT (RFC 6855), NOTIFY (RFC 5465).
+MULTIAPPEND (RFC 3502), UTF8=ACCEPT (RFC 6855), NOTIFY (RFC 5465), CONTEXT=SEARCH and
+CONTEXT=SORT (RFC 5267 §4).
 """
 import email.utils
 import imaplib
@@ -85,7 +86,8 @@ class ImapExtensionsTest(harness.ServerTest):
         for cap in ["ESEARCH", "SEARCHRES", "LIST-EXTENDED", "LIST-STATUS", "CREATE-SPECIAL-USE",
                     "SPECIAL-USE", "STATUS=SIZE", "SAVEDATE", "OBJECTID", "WITHIN", "CONDSTORE",
                     "QRESYNC", "UNAUTHENTICATE", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT",
-                    "THREAD=REFERENCES", "ESORT", "PREVIEW", "NOTIFY"]:
+                    "THREAD=REFERENCES", "ESORT", "PREVIEW", "NOTIFY", "CONTEXT=SEARCH",
+                    "CONTEXT=SORT"]:
             self.assertIn(cap, caps)
         m.logout()
 
@@ -491,6 +493,35 @@ class ImapExtensionsTest(harness.ServerTest):
         self.assertTrue(lines[-1].startswith(b"N4 BAD"), lines)
         lines = self.raw_command(m, "N5", [b"N5 NOTIFY NONE\r\n"])
         self.assertTrue(lines[-1].startswith(b"N5 OK"), lines)
+        other.logout()
+        m.logout()
+
+    def test_14_context_search_sort(self):
+        m = self.imap()
+        self.assertEqual(m.create("CtxBox")[0], "OK")
+        for subject in ["ctx b", "ctx a", "ctx c"]:
+            m.append("CtxBox", None, None, message(subject))
+        m.select("CtxBox")
+        lines = self.raw_command(m, "X1", [b"X1 UID SEARCH RETURN (UPDATE) UNSEEN\r\n"])
+        self.assertIn(b'* ESEARCH (TAG "X1") UID ALL 1:3\r\n', lines)
+        lines = self.raw_command(m, "X2", [
+            b"X2 UID SORT RETURN (UPDATE PARTIAL 1:2) (SUBJECT) UTF-8 ALL\r\n"])
+        self.assertIn(b'* ESEARCH (TAG "X2") UID PARTIAL (1:2 2,1)\r\n', lines)
+        lines = self.raw_command(m, "X3", [b"X3 SEARCH RETURN (PARTIAL 0:2) ALL\r\n"])
+        self.assertTrue(lines[-1].startswith(b"X3 BAD"), lines)
+        # Another connection's changes arrive without a command: ADDTO after EXISTS,
+        # REMOVEFROM for a message that no longer matches (RFC 5267 §4.3).
+        other = self.imap()
+        other.append("CtxBox", None, None, message("ctx aa"))
+        self.read_until(m, [rb"^\* 4 EXISTS", rb'^\* ESEARCH \(TAG "X1"\) UID ADDTO \(0 4\)',
+                            rb'^\* ESEARCH \(TAG "X2"\) UID ADDTO \(2 4\)'])
+        other.select("CtxBox")
+        other.store("1", "+FLAGS", "(\\Seen)")
+        self.read_until(m, [rb'^\* ESEARCH \(TAG "X1"\) UID REMOVEFROM \(0 1\)'])
+        lines = self.raw_command(m, "X4", [b'X4 CANCELUPDATE "X1" "X2"\r\n'])
+        self.assertTrue(lines[-1].startswith(b"X4 OK"), lines)
+        lines = self.raw_command(m, "X5", [b'X5 CANCELUPDATE "X1"\r\n'])
+        self.assertTrue(lines[-1].startswith(b"X5 BAD"), lines)
         other.logout()
         m.logout()
 

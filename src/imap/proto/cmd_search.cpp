@@ -2,6 +2,7 @@
 // SEARCHRES), MODSEQ key (RFC 7162 §3.1.5), OLDER/YOUNGER (RFC 5032), EMAILID/THREADID
 // (RFC 8474 §6), SAVED* keys (RFC 8514 §4), SORT and THREAD (RFC 5256 §3, RFC 5267 ESORT,
 // RFC 5957 DISPLAYFROM/DISPLAYTO), multimailbox ESEARCH (RFC 7377 §2).
+#include <algorithm>
 #include <cctype>
 
 #include "base/strings.hpp"
@@ -202,10 +203,26 @@ bool parse_search_return(Reader& r, SearchReturn& ret) {
       ret.count = true;
     } else if (opt == "SAVE") {
       ret.save = true;
+    } else if (opt == "UPDATE") {  // RFC 5267 §4.3
+      ret.update = true;
+    } else if (opt == "CONTEXT") {  // RFC 5267 §4.2
+      ret.context = true;
+    } else if (opt == "PARTIAL") {  // RFC 5267 §4.4: partial-range = nz-number ":" nz-number
+      uint32_t lo = 0, hi = 0;
+      if (ret.partial) {
+        return r.fail("PARTIAL given twice");
+      }
+      if (!r.sp() || !r.nz_number(lo) || !r.expect(':') || !r.nz_number(hi)) {
+        return false;
+      }
+      ret.partial = std::make_pair(std::min(lo, hi), std::max(lo, hi));
     } else {
       return r.fail("unknown RETURN option " + printable(opt));
     }
     if (r.eat(')')) {
+      if (ret.partial && ret.all) {  // RFC 5267 §4.4: one PARTIAL or one ALL
+        return r.fail("PARTIAL and ALL cannot be combined");
+      }
       return true;
     }
     if (!r.sp()) {
@@ -319,6 +336,22 @@ bool parse_thread(Reader& r, Command& cmd) {
   }
   a.charset = *s.charset;
   a.key = std::move(s.key);
+  cmd.args = std::move(a);
+  return true;
+}
+
+bool parse_cancelupdate(Reader& r, Command& cmd) {
+  CancelUpdateArgs a;
+  do {
+    std::string tag;
+    if (!r.sp() || !r.string(tag) || !r.count_item()) {
+      return false;
+    }
+    a.tags.push_back(std::move(tag));
+  } while (!r.at_end() && !r.rest_blank());
+  if (!r.end()) {
+    return false;
+  }
   cmd.args = std::move(a);
   return true;
 }

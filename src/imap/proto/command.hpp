@@ -7,7 +7,8 @@
 // RFC 7377 (multimailbox ESEARCH), RFC 5256 (SORT/THREAD), RFC 5267 (ESORT), RFC 5032 (WITHIN),
 // RFC 8474 (OBJECTID), RFC 8514 (SAVEDATE), RFC 8970 (PREVIEW), RFC 2971 (ID),
 // RFC 9208 (QUOTA), RFC 8437 (UNAUTHENTICATE), RFC 4978 (COMPRESS), RFC 6851 (MOVE),
-// RFC 2177 (IDLE), RFC 3691 (UNSELECT), RFC 4315 (UIDPLUS), RFC 5465 (NOTIFY).
+// RFC 2177 (IDLE), RFC 3691 (UNSELECT), RFC 4315 (UIDPLUS), RFC 5465 (NOTIFY),
+// RFC 5267 §4 (CONTEXT=SEARCH, CONTEXT=SORT: UPDATE, CONTEXT, PARTIAL, CANCELUPDATE).
 //
 // No I/O here: the server reads one line (without CRLF) and feeds it; if the line ends with a
 // literal announcement the parser answers NeedLiteral and the server reads exactly that many
@@ -179,6 +180,12 @@ struct SearchReturn {  // RETURN (...) (RFC 4731, RFC 5182, RFC 9051 §6.4.4)
   bool all = false;
   bool count = false;
   bool save = false;
+  // RFC 5267 §4 (CONTEXT=SEARCH, CONTEXT=SORT): UPDATE keeps the result up to date with
+  // ADDTO/REMOVEFROM, CONTEXT is a hint, PARTIAL low:high (1-based, low <= high, never with
+  // ALL) returns part of the result.
+  bool update = false;
+  bool context = false;
+  std::optional<std::pair<uint32_t, uint32_t>> partial;
   // RETURN () means ALL; the parser sets all = true in that case.
 };
 
@@ -395,6 +402,10 @@ struct CompressArgs {
   std::string mechanism;  // upper-cased, "DEFLATE"
 };
 
+struct CancelUpdateArgs {  // RFC 5267 §4.3.5: CANCELUPDATE 1*(SP quoted)
+  std::vector<std::string> tags;
+};
+
 // NOTIFY (RFC 5465 §3.1, §8). The parser answers BAD for the combinations §5 and §6.1 call
 // errors (FlagChange without MessageNew and MessageExpunge, only one of those two, mailbox
 // events with SELECTED, SELECTED and SELECTED-DELAYED together); events it does not know are
@@ -477,6 +488,7 @@ enum class CommandType {
   kUnauthenticate,
   kCompress,
   kNotify,
+  kCancelUpdate,
 };
 
 const char* command_name(CommandType t);  // "CAPABILITY", "UID" is not included
@@ -485,7 +497,7 @@ using CommandArgs =
     std::variant<std::monostate, AuthenticateArgs, LoginArgs, EnableArgs, SelectArgs, CreateArgs,
                  MailboxArgs, RenameArgs, ListArgs, StatusArgs, AppendArgs, SearchArgs, FetchArgs,
                  StoreArgs, CopyArgs, ExpungeArgs, SortArgs, ThreadArgs, EsearchArgs, IdArgs,
-                 QuotaRootArgs, SetQuotaArgs, CompressArgs, NotifyArgs>;
+                 QuotaRootArgs, SetQuotaArgs, CompressArgs, NotifyArgs, CancelUpdateArgs>;
 
 // Which alternative of CommandArgs each type uses:
 //   monostate: CAPABILITY NOOP LOGOUT STARTTLS NAMESPACE IDLE CHECK CLOSE UNSELECT UNAUTHENTICATE
@@ -493,7 +505,7 @@ using CommandArgs =
 //   MailboxArgs: DELETE SUBSCRIBE UNSUBSCRIBE GETQUOTAROOT; RenameArgs; ListArgs: LIST LSUB;
 //   StatusArgs; AppendArgs; ExpungeArgs: EXPUNGE (set only with UID); SearchArgs; FetchArgs;
 //   StoreArgs; CopyArgs: COPY MOVE; SortArgs; ThreadArgs; EsearchArgs; IdArgs;
-//   QuotaRootArgs: GETQUOTA; SetQuotaArgs; CompressArgs; NotifyArgs.
+//   QuotaRootArgs: GETQUOTA; SetQuotaArgs; CompressArgs; NotifyArgs; CancelUpdateArgs.
 struct Command {
   std::string tag;
   CommandType type = CommandType::kNoop;

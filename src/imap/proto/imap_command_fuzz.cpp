@@ -52,6 +52,11 @@ void exercise(const Command& c) {
       for (const auto& a : g.fetch_atts) check(!fetch_att_response_name(a).empty());
     }
   }
+  if (const auto* u = std::get_if<CancelUpdateArgs>(&c.args)) check(!u->tags.empty());
+  if (const auto* s = std::get_if<SearchArgs>(&c.args)) {  // RFC 5267 §4.4
+    check(!s->ret.partial || (s->ret.partial->first >= 1 &&
+                              s->ret.partial->first <= s->ret.partial->second && !s->ret.all));
+  }
   if (const auto* m = std::get_if<SelectArgs>(&c.args)) {
     if (auto d = mutf7_decode(m->mailbox)) {
       auto e = mutf7_encode(*d);

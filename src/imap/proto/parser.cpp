@@ -65,6 +65,7 @@ constexpr std::array kCommands = {
     CommandInfo{"UNAUTHENTICATE", CommandType::kUnauthenticate, nullptr, false},
     CommandInfo{"COMPRESS", CommandType::kCompress, detail::parse_compress, false},
     CommandInfo{"NOTIFY", CommandType::kNotify, detail::parse_notify, false},
+    CommandInfo{"CANCELUPDATE", CommandType::kCancelUpdate, detail::parse_cancelupdate, false},
 };
 
 const CommandInfo* find_command(std::string_view upper) {

@@ -36,6 +36,7 @@ bool parse_store(Reader& r, Command& cmd);
 bool parse_copy(Reader& r, Command& cmd);  // COPY MOVE
 bool parse_expunge(Reader& r, Command& cmd);
 bool parse_notify(Reader& r, Command& cmd);
+bool parse_cancelupdate(Reader& r, Command& cmd);
 
 // One fetch-att (RFC 9051 §9; macros are not fetch-atts), shared by FETCH and NOTIFY.
 bool parse_fetch_att(Reader& r, FetchAtt& a);

@@ -1,7 +1,8 @@
 // SEARCH and UID SEARCH. RFC 9051 §6.4.4 (search keys, CHARSET, [BADCHARSET]), §7.3.4
 // (ESEARCH response for IMAP4rev2), RFC 3501 §6.4.4 / §7.2.5 ("* SEARCH" for IMAP4rev1
 // clients), RFC 4731 (RETURN MIN MAX ALL COUNT, MODSEQ with MIN/MAX), RFC 5182 (SAVE),
-// RFC 5032 (OLDER, YOUNGER), RFC 8474 §6 (EMAILID), RFC 8514 §5 (SAVED*).
+// RFC 5032 (OLDER, YOUNGER), RFC 8474 §6 (EMAILID), RFC 8514 §5 (SAVED*), RFC 5267 §4
+// (UPDATE, CONTEXT, PARTIAL: cmd_context.cpp).
 #include <algorithm>
 #include <ctime>
 
@@ -22,6 +23,7 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
   if (a.charset && *a.charset != "UTF-8" && *a.charset != "US-ASCII") {
     co_return "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset";
   }
+  if (auto refused = context_refusal(c.tag, a.ret)) co_return *refused;
   proto::SearchKey key = fold_search_key(a.key);
   // A MODSEQ key enables CONDSTORE and adds the highest mod-sequence of the result
   // (RFC 7162 §3.1.5).
@@ -98,6 +100,7 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
     co_return "OK SEARCH completed";
   }
   proto::SearchReturn ret = a.ret;
+  if (ret.update) context_start(c, key, nullptr, hit_uids, {});
   if (ret.save) {
     // RFC 5182 §2.4: with only MIN and/or MAX (besides SAVE), only those are saved.
     std::vector<uint32_t> saved;
@@ -111,10 +114,12 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
     }
     view_->save_result(std::move(saved));
     // SAVE alone: no ESEARCH response (RFC 5182 §2.1).
-    if (!ret.min && !ret.max && !ret.count && !ret.all) co_return "OK SEARCH completed";
+    if (!ret.min && !ret.max && !ret.count && !ret.all && !ret.partial) {
+      co_return "OK SEARCH completed";
+    }
   }
   if (!ret.given) ret.all = true;
-  if (!ret.min && !ret.max && !ret.count && !ret.all) ret.all = true;
+  if (!ret.min && !ret.max && !ret.count && !ret.all && !ret.partial) ret.all = true;
   std::string line = "* ESEARCH (TAG " + proto::quote_string(c.tag) + ")";
   if (uid) line += " UID";
   if (!hits.empty()) {
@@ -123,6 +128,7 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
   }
   if (ret.count) line += " COUNT " + std::to_string(hits.size());
   if (ret.all && !hits.empty()) line += " ALL " + proto::sequence_set_string(hits);
+  if (ret.partial) line += " " + partial_item(*ret.partial, hits);
   if (modseq_key && !hits.empty()) {
     // RFC 4731 §3.2 / RFC 7162 §3.1.5: with only MIN and/or MAX, the highest mod-sequence of
     // the messages returned; otherwise of all found messages.

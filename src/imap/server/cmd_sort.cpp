@@ -3,7 +3,8 @@
 // RFC 5267 §3 (ESORT: SORT RETURN (MIN MAX ALL COUNT) answered with ESEARCH, MIN/MAX being the
 // first and last message in sort order and ALL in sort order), RFC 5182 §2.4 (SAVE with SORT,
 // "$" in SORT and THREAD criteria), RFC 7162 §3.1.5 (MODSEQ criterion: the SORT response and
-// ESEARCH carry the highest mod-sequence).
+// ESEARCH carry the highest mod-sequence), RFC 5267 §4 (UPDATE, CONTEXT, PARTIAL in sort order:
+// cmd_context.cpp).
 #include <algorithm>
 #include <ctime>
 
@@ -26,22 +27,6 @@ bool uses_modseq(const proto::SearchKey& k) {
 
 bool charset_supported(const std::string& cs) { return cs == "UTF-8" || cs == "US-ASCII"; }
 
-// "1:3,7,5": numbers in the given order, ascending runs of consecutive numbers as ranges
-// (RFC 5267 §3: ALL lists the messages in sort order).
-std::string ordered_set(const std::vector<uint32_t>& ids) {
-  std::string out;
-  size_t i = 0;
-  while (i < ids.size()) {
-    size_t j = i;
-    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
-    if (!out.empty()) out += ',';
-    out += std::to_string(ids[i]);
-    if (j > i) out += ':' + std::to_string(ids[j]);
-    i = j + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 asio::awaitable<Session::Reply> Session::cmd_sort(proto::Command& c) {
@@ -52,6 +37,7 @@ asio::awaitable<Session::Reply> Session::cmd_sort(proto::Command& c) {
   if (!charset_supported(a.charset)) {
     co_return "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset";
   }
+  if (auto refused = context_refusal(c.tag, a.ret)) co_return *refused;
   proto::SearchKey key = fold_search_key(a.key);
   bool modseq_key = uses_modseq(key);
   if (modseq_key) condstore_ = true;
@@ -122,6 +108,7 @@ asio::awaitable<Session::Reply> Session::cmd_sort(proto::Command& c) {
     co_return "OK SORT completed";
   }
   proto::SearchReturn ret = a.ret;
+  if (ret.update) context_start(c, key, &a.criteria, {}, records);  // ALL in sort order: §3
   bool only_min_max = (ret.min || ret.max) && !ret.all && !ret.count;
   if (ret.save) {
     // RFC 5182 §2.4: with only MIN and/or MAX, only those messages are saved.
@@ -137,9 +124,11 @@ asio::awaitable<Session::Reply> Session::cmd_sort(proto::Command& c) {
     std::sort(saved.begin(), saved.end());
     saved.erase(std::unique(saved.begin(), saved.end()), saved.end());
     view_->save_result(std::move(saved));
-    if (!ret.min && !ret.max && !ret.count && !ret.all) co_return "OK SORT completed";
+    if (!ret.min && !ret.max && !ret.count && !ret.all && !ret.partial) {
+      co_return "OK SORT completed";
+    }
   }
-  if (!ret.min && !ret.max && !ret.count && !ret.all) ret.all = true;
+  if (!ret.min && !ret.max && !ret.count && !ret.all && !ret.partial) ret.all = true;
   std::string line = "* ESEARCH (TAG " + proto::quote_string(c.tag) + ")";
   if (c.uid) line += " UID";
   if (!ids.empty()) {
@@ -148,6 +137,7 @@ asio::awaitable<Session::Reply> Session::cmd_sort(proto::Command& c) {
   }
   if (ret.count) line += " COUNT " + std::to_string(ids.size());
   if (ret.all && !ids.empty()) line += " ALL " + ordered_set(ids);
+  if (ret.partial) line += " " + partial_item(*ret.partial, ids);
   if (modseq_key && !ids.empty()) {
     // RFC 4731 §3.2: with only MIN and/or MAX, the mod-sequence of the messages returned.
     if (only_min_max) {

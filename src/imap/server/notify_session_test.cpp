@@ -2,6 +2,8 @@
 // asking: EXISTS + the MessageNew FETCH, FETCH FLAGS and EXPUNGE for the selected mailbox,
 // STATUS for other mailboxes, LIST for MailboxName and SubscriptionChange; nothing for B's own
 // changes; SELECTED-DELAYED, IDLE without SELECTED, NOTIFY NONE and NOTIFICATIONOVERFLOW.
+// CONTEXT=SEARCH/SORT (RFC 5267 §4) updates caused by another session: between commands (no
+// EXPUNGE then), during IDLE, and after the MessageNew FETCH with NOTIFY (RFC 5465 §7).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -212,6 +214,61 @@ TEST(ImapNotify, NotificationOverflow) {
   EXPECT_EQ(a.failures, "") << a.s->output;
   EXPECT_EQ(b.failures, "") << b.s->output;
   EXPECT_EQ(after, "");
+}
+
+TEST(ImapContext, UpdatesCausedByAnotherSession) {
+  World w;
+  asio::io_context io;
+  Reader a(std::make_shared<Shared>(io));
+  Reader b(std::make_shared<Shared>(io));
+  asio::co_spawn(io, serve(std::make_unique<PipeStream>(a.s), w.ctx), asio::detached);
+  asio::co_spawn(io, serve(std::make_unique<PipeStream>(b.s), w.ctx), asio::detached);
+  std::string between;
+  auto driver = [&]() -> asio::awaitable<void> {
+    testing::feed(*a.s, w.login_line("a1") + append_cmd("a2", "INBOX", msg("b")) +
+                            append_cmd("a3", "INBOX", msg("d")) + "a4 SELECT INBOX\r\n");
+    co_await a.wait_for("a4 OK");
+    testing::feed(*b.s, w.login_line("b1") + "b2 SELECT INBOX\r\n" +
+                            "b3 UID SEARCH RETURN (UPDATE) UNFLAGGED\r\n" +
+                            "b4 SORT RETURN (UPDATE) (SUBJECT) UTF-8 UNFLAGGED\r\n");
+    co_await b.wait_for("* ESEARCH (TAG \"b3\") UID ALL 1:2\r\n");
+    co_await b.wait_for("* ESEARCH (TAG \"b4\") ALL 1:2\r\nb4 OK");
+    // Between commands: EXISTS then ADDTO; REMOVEFROM for a flag change; no EXPUNGE.
+    testing::feed(*a.s, append_cmd("a5", "INBOX", msg("c")));
+    co_await b.wait_for(
+        "* 3 EXISTS\r\n* 1 RECENT\r\n* ESEARCH (TAG \"b3\") UID ADDTO (0 3)\r\n"
+        "* ESEARCH (TAG \"b4\") ADDTO (2 3)\r\n");
+    testing::feed(*a.s, "a6 STORE 1 +FLAGS (\\Flagged)\r\n");
+    co_await b.wait_for(
+        "* ESEARCH (TAG \"b3\") UID REMOVEFROM (0 1)\r\n* ESEARCH (TAG \"b4\") REMOVEFROM (1 1)\r\n"
+        "* 1 FETCH (UID 1 FLAGS (\\Flagged))\r\n");
+    testing::feed(*a.s, "a7 STORE 2 +FLAGS.SILENT (\\Deleted)\r\na8 EXPUNGE\r\n");
+    co_await a.wait_for("a8 OK");
+    co_await b.wait_for("* 2 FETCH (UID 2 FLAGS (\\Deleted))\r\n");
+    co_await b.wait_for(
+        "* ESEARCH (TAG \"b3\") UID REMOVEFROM (0 2)\r\n* ESEARCH (TAG \"b4\") REMOVEFROM (2 "
+        "2)\r\n");
+    between = co_await b.settle();
+    testing::feed(*b.s, "b5 NOOP\r\n");
+    co_await b.wait_for("* 2 EXPUNGE\r\nb5 OK");
+    // During IDLE; with NOTIFY the ADDTO follows the MessageNew FETCH.
+    testing::feed(*b.s,
+                  "b6 NOTIFY SET (SELECTED (MessageNew (UID) MessageExpunge))\r\nb7 IDLE\r\n");
+    co_await b.wait_for("+ idling\r\n");
+    testing::feed(*a.s, append_cmd("a9", "INBOX", msg("a")));
+    co_await b.wait_for(
+        "* 3 EXISTS\r\n* 2 RECENT\r\n* 3 FETCH (UID 4)\r\n* ESEARCH (TAG \"b3\") UID ADDTO (0 "
+        "4)\r\n"
+        "* ESEARCH (TAG \"b4\") ADDTO (1 3)\r\n");
+    testing::feed(*b.s, "DONE\r\nb8 CANCELUPDATE \"b3\" \"b4\"\r\n");
+    co_await b.wait_for("b8 OK CANCELUPDATE completed\r\n");
+    finish(a, b);
+  };
+  asio::co_spawn(io, std::move(driver), asio::detached);
+  io.run();
+  EXPECT_EQ(a.failures, "") << a.s->output;
+  EXPECT_EQ(b.failures, "") << b.s->output;
+  EXPECT_THAT(between, Not(HasSubstr("EXPUNGE")));
 }
 
 }  // namespace

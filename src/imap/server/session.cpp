@@ -58,7 +58,7 @@ std::string Session::capabilities() const {
       "SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES "
       "WITHIN STATUS=SIZE SAVEDATE OBJECTID UNAUTHENTICATE QUOTA QUOTA=RES-STORAGE CONDSTORE "
       "QRESYNC COMPRESS=DEFLATE SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT "
-      "PREVIEW MULTIAPPEND UTF8=ACCEPT NOTIFY APPENDLIMIT=" +
+      "PREVIEW MULTIAPPEND UTF8=ACCEPT NOTIFY CONTEXT=SEARCH CONTEXT=SORT APPENDLIMIT=" +
       std::to_string(ctx_.append_limit);
   if (state_ == State::kNotAuth) {
     const auto& s = conn_.stream();
@@ -114,6 +114,7 @@ void Session::leave_mailbox() {
   if (mailbox_token_ && ctx_.hub) ctx_.hub->unsubscribe(mailbox_token_);
   mailbox_token_ = 0;
   view_.reset();
+  contexts_.reset();  // RFC 5267 §4.3: updates end with the selection
   signals_->changed = false;
 }
 
@@ -187,6 +188,11 @@ asio::awaitable<void> Session::sync(bool allow_expunge, bool notify_fetch) {
     co_return;
   }
   std::string out;
+  std::vector<ContextAdds> adds;
+  if (contexts_ && !contexts_->list.empty()) {
+    std::string removed = co_await contexts_before(*changes, &adds);
+    out = std::move(removed);
+  }
   uint32_t top = view_->max_uid();
   // RFC 5465 §5.1: without FlagChange for the selected mailbox, flag changes are not announced.
   bool flags = !notify_ || notify_->spec.selected_flags ||
@@ -200,6 +206,7 @@ asio::awaitable<void> Session::sync(bool allow_expunge, bool notify_fetch) {
   }
   send(out);
   if (notify_fetch && notify_ && view_->max_uid() > top) co_await notify_new_messages(top);
+  if (!adds.empty()) send(contexts_after(adds));
 }
 
 asio::awaitable<void> Session::run() {
@@ -212,13 +219,19 @@ asio::awaitable<void> Session::run() {
   std::string line;
   while (state_ != State::kLogout) {
     // With NOTIFY (RFC 5465) events are sent while no command is in progress.
-    LineEvent ev = co_await wait_line(line, notify_ != nullptr);
+    // So are RFC 5267 context updates (never EXPUNGE without NOTIFY: RFC 9051 §7.5.1).
+    bool push = notify_ != nullptr || (contexts_ && !contexts_->list.empty());
+    LineEvent ev = co_await wait_line(line, push);
     if (net::Server::draining()) {
       send("* BYE [UNAVAILABLE] Server shutting down; please reconnect\r\n");
       break;
     }
     if (ev == LineEvent::kChanged) {
-      co_await notify_deliver(false);
+      if (notify_) {
+        co_await notify_deliver(false);
+      } else {
+        co_await sync(false);
+      }
       bool flushed = co_await conn_.flush();
       if (!flushed) break;
       continue;
@@ -405,7 +418,7 @@ asio::awaitable<Session::Reply> Session::dispatch(proto::Command& c) {
   bool message_command = c.type == T::kCheck || c.type == T::kClose || c.type == T::kUnselect ||
                          c.type == T::kExpunge || c.type == T::kSearch || c.type == T::kFetch ||
                          c.type == T::kStore || c.type == T::kCopy || c.type == T::kMove ||
-                         c.type == T::kSort || c.type == T::kThread;
+                         c.type == T::kSort || c.type == T::kThread || c.type == T::kCancelUpdate;
   if (!message_command) co_return "BAD Command not supported";
   if (state_ != State::kSelected) co_return "BAD No mailbox selected";
   switch (c.type) {
@@ -423,6 +436,8 @@ asio::awaitable<Session::Reply> Session::dispatch(proto::Command& c) {
       co_return co_await cmd_sort(c);
     case T::kThread:
       co_return co_await cmd_thread(c);
+    case T::kCancelUpdate:
+      co_return co_await cmd_cancelupdate(c);
     case T::kFetch:
       co_return co_await cmd_fetch(c);
     case T::kStore:

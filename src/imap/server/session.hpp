@@ -15,6 +15,7 @@
 #include "imap/proto/command.hpp"
 #include "imap/server/mailbox_view.hpp"
 #include "imap/server/notify.hpp"
+#include "imap/server/search_context.hpp"
 #include "imap/server/server.hpp"
 #include "net/offload.hpp"
 #include "net/stream.hpp"
@@ -116,6 +117,24 @@ class Session {
   void notify_mailbox_event(store::MailboxEvent ev);  // publishes this session's own
   void notify_stop();
 
+  // CONTEXT=SEARCH / CONTEXT=SORT (cmd_context.cpp, RFC 5267 §4).
+  asio::awaitable<Reply> cmd_cancelupdate(proto::Command& c);
+  std::optional<std::string> context_refusal(const std::string& tag,
+                                             const proto::SearchReturn& ret);
+  // Keeps the result of a RETURN (UPDATE) command: UIDs (SEARCH) or records (SORT, with
+  // `criteria`), or answers NO [NOUPDATE].
+  void context_start(const proto::Command& c, const proto::SearchKey& key,
+                     const std::vector<proto::SortCriterion>* criteria, std::vector<uint32_t> uids,
+                     std::vector<SortRecord> records);
+  struct ContextAdds {
+    std::vector<uint32_t> uids;
+    std::vector<SortRecord> records;
+  };
+  // Around MailboxView::apply in sync(): REMOVEFROM before, ADDTO after.
+  asio::awaitable<std::string> contexts_before(const store::Changes& changes,
+                                               std::vector<ContextAdds>* adds);
+  std::string contexts_after(std::vector<ContextAdds>& adds);
+
   asio::awaitable<Status> qresync_select(const proto::QresyncParams& q);
 
   // STATUS data for one mailbox, "(MESSAGES 3 UIDNEXT 4)".
@@ -140,7 +159,8 @@ class Session {
   std::shared_ptr<Signals> signals_;
   store::ChangeHub::Token mailbox_token_ = 0;
   store::ChangeHub::Token account_token_ = 0;
-  std::unique_ptr<NotifyState> notify_;  // NOTIFY SET is in effect
+  std::unique_ptr<NotifyState> notify_;       // NOTIFY SET is in effect
+  std::unique_ptr<SearchContexts> contexts_;  // RETURN (UPDATE) results of the selection
   // Background line reader (only one at a time).
   bool reader_active_ = false;
   net::Conn::Line reader_result_ = net::Conn::Line::kOk;

@@ -389,15 +389,19 @@ SortRecord sort_record(const std::vector<proto::SortCriterion>& criteria, uint32
   return r;
 }
 
+bool sort_less(const SortRecord& a, const SortRecord& b,
+               const std::vector<proto::SortCriterion>& criteria) {
+  for (const auto& c : criteria) {
+    int d = compare_key(a, b, c.key);
+    if (d != 0) return c.reverse ? d > 0 : d < 0;
+  }
+  return a.uid < b.uid;  // the same order as sequence numbers
+}
+
 void sort_records(std::vector<SortRecord>& records,
                   const std::vector<proto::SortCriterion>& criteria) {
-  std::sort(records.begin(), records.end(), [&](const SortRecord& a, const SortRecord& b) {
-    for (const auto& c : criteria) {
-      int d = compare_key(a, b, c.key);
-      if (d != 0) return c.reverse ? d > 0 : d < 0;
-    }
-    return a.seq < b.seq;
-  });
+  std::sort(records.begin(), records.end(),
+            [&](const SortRecord& a, const SortRecord& b) { return sort_less(a, b, criteria); });
 }
 
 ThreadRecord thread_record(uint32_t id, uint32_t seq, const store::MessageMeta& meta,

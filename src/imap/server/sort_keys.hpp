@@ -64,6 +64,9 @@ SortRecord sort_record(const std::vector<proto::SortCriterion>& criteria, uint32
 // (RFC 5256 §3: the implicit last criterion, never reversed).
 void sort_records(std::vector<SortRecord>& records,
                   const std::vector<proto::SortCriterion>& criteria);
+// The order sort_records() uses (ties by UID, which is the sequence number order).
+bool sort_less(const SortRecord& a, const SortRecord& b,
+               const std::vector<proto::SortCriterion>& criteria);
 
 // What THREAD needs of a message (RFC 5256 §2.2, §3).
 struct ThreadRecord {

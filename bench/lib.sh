@@ -26,10 +26,58 @@ wait_port() {  # wait_port PORT: until something accepts on 127.0.0.1:PORT (at m
   return 1
 }
 
+# tegami_build: builds Tegami (TEGAMI_BUILD_DIR, default build; TEGAMI_BUILD_TYPE, default
+# RelWithDebInfo) and sets TEGAMI to the binary. A TEGAMI already set in the environment to an
+# executable is used as it is (the same binary for several benchmarks).
+tegami_build() {
+  [[ -n "${TEGAMI:-}" && -x "$TEGAMI" ]] && return 0
+  local dir=${TEGAMI_BUILD_DIR:-build}
+  bash scripts/setup.sh >/dev/null
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="${TEGAMI_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+  ninja -C "$dir" tegami >"$dir/bench-build.log" 2>&1 || {
+    echo "tegami did not build; see $dir/bench-build.log" >&2
+    return 1
+  }
+  TEGAMI=$PWD/$dir/src/app/tegami
+}
+
+# tegami_config DIR: DIR/tegami.toml for a development-mode instance on free loopback ports;
+# sets T_SMTP, T_SUBMISSION, T_SUBMISSIONS, T_IMAP, T_IMAPS. Callers append their own tables.
+tegami_config() {
+  local dir=$1
+  mkdir -p "$dir"
+  T_SMTP=$(free_port) T_SUBMISSION=$(free_port) T_SUBMISSIONS=$(free_port)
+  T_IMAP=$(free_port) T_IMAPS=$(free_port)
+  cat >"$dir/tegami.toml" <<CF
+[server]
+dev = true
+data_dir = "$dir"
+[ports]
+smtp = $T_SMTP
+submission = $T_SUBMISSION
+submissions = $T_SUBMISSIONS
+imap = $T_IMAP
+imaps = $T_IMAPS
+https = $(free_port)
+CF
+}
+
+# tegami_serve DIR PORT: starts `tegami serve` with DIR/tegami.toml (log in DIR.log), sets tpid,
+# waits until PORT accepts. Not in a subshell: call it directly, not inside $(...).
+tegami_serve() {
+  "$TEGAMI" serve --config "$1/tegami.toml" >/dev/null 2>"$1.log" &
+  tpid=$!
+  wait_port "$2"
+}
+
 # postfix_start DIR PORT DOMAIN: a Postfix instance of its own (config, queue, Maildirs under
 # DIR) that accepts mail for any user at DOMAIN on 127.0.0.1:PORT and delivers it to Maildir
 # through the virtual(8) agent, fsyncing the queue file and the Maildir file as it always does.
-postfix_start() {
+postfix_start() { postfix_setup "$@" && postfix_run "$1" "$2"; }
+
+# postfix_setup DIR PORT DOMAIN: writes that instance's configuration without starting it
+# (change it with `postconf -c DIR/etc -e ...`, then postfix_run DIR PORT).
+postfix_setup() {
   local dir=$1 port=$2 domain=$3
   mkdir -p "$dir/etc" "$dir/spool" "$dir/data" "$dir/mail"
   chown postfix "$dir/data"
@@ -62,9 +110,35 @@ message_size_limit = 20971520
 maillog_file_prefixes = $dir
 maillog_file = $dir/maillog
 CF
-  postfix -c "$dir/etc" check >/dev/null 2>&1 || true
-  postfix -c "$dir/etc" start >/dev/null 2>&1 || { echo "postfix did not start; see $dir/maillog" >&2; return 1; }
-  wait_port "$port"
+}
+
+postfix_run() {  # postfix_run DIR PORT
+  postfix -c "$1/etc" check >/dev/null 2>&1 || true
+  postfix -c "$1/etc" start >/dev/null 2>&1 || { echo "postfix did not start; see $1/maillog" >&2; return 1; }
+  wait_port "$2"
+}
+
+# postfix_sasl DIR USER PASS [USER PASS]...: smtpd offers AUTH PLAIN (Cyrus SASL, a sasldb file
+# under DIR, read inside smtpd: no helper process outside the instance) to these users and relays
+# only for signed-in clients. Needs the packages sasl2-bin and libsasl2-modules.
+postfix_sasl() {
+  local dir=$1 sasl=$1/etc/sasl  # Debian's Postfix looks in config_directory/sasl
+  shift
+  mkdir -p "$sasl"
+  while (($# >= 2)); do
+    printf '%s' "$2" | saslpasswd2 -p -c -f "$sasl/sasldb2" -u "${1#*@}" "${1%@*}"
+    shift 2
+  done
+  chown -R postfix "$sasl"
+  cat >"$sasl/smtpd.conf" <<CF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: $sasl/sasldb2
+mech_list: PLAIN
+CF
+  postconf -c "$dir/etc" -e smtpd_sasl_auth_enable=yes smtpd_sasl_type=cyrus \
+    smtpd_sasl_path=smtpd cyrus_sasl_config_path="$sasl" smtpd_sasl_security_options=noanonymous \
+    smtpd_sasl_local_domain= "smtpd_relay_restrictions=permit_sasl_authenticated, reject"
 }
 
 postfix_stop() { postfix -c "$1/etc" stop >/dev/null 2>&1 || true; }
@@ -154,4 +228,36 @@ rss_tree_kib() {  # resident memory of a process and its children, KiB
     total=$((total + ${v:-0}))
   done
   echo "$total"
+}
+
+# unbound_start DIR PORT ZONE RECORD...: unbound on 127.0.0.1:PORT answering the given
+# local-data records; ZONE is static (nothing under it is asked outside); sets unbound_pid.
+unbound_start() {
+  local dir=$1 port=$2 zone=$3 r
+  shift 3
+  mkdir -p "$dir"
+  {
+    printf 'server:\n  interface: 127.0.0.1\n  port: %s\n  do-daemonize: no\n  username: ""\n' "$port"
+    printf '  chroot: ""\n  directory: "%s"\n  pidfile: ""\n  use-syslog: no\n  logfile: ""\n' "$dir"
+    printf '  do-ip6: no\n  module-config: "iterator"\n  local-zone: "%s" static\n' "$zone"
+    for r in "$@"; do printf "  local-data: '%s'\n" "$r"; done
+    printf 'remote-control:\n  control-enable: no\n'
+  } >"$dir/unbound.conf"
+  unbound -d -c "$dir/unbound.conf" >"$dir/unbound.log" 2>&1 &
+  unbound_pid=$!
+  wait_port "$port"  # unbound answers over TCP too
+}
+
+# sink_start PORT FILE: Postfix's smtp-sink on 127.0.0.1:PORT, throwing messages away and
+# writing its running counters to FILE; sets sink_pid. sink_count FILE [sess|quit|mesg]: how many
+# sessions, QUITs or messages (the default) it has taken.
+sink_start() {
+  smtp-sink -u nobody -c "127.0.0.1:$1" 1000 >"$2" &
+  sink_pid=$!
+  wait_port "$1"
+}
+sink_count() {
+  local n
+  n=$(tail -c 200 "$1" | tr '\r' '\n' | sed -n "s/.*${2:-mesg}=\([0-9]*\).*/\1/p" | tail -1)
+  echo "${n:-0}"
 }

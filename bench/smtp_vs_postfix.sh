@@ -3,16 +3,14 @@
 # both on loopback, both driven by Postfix's own smtp-source, with the same durability (Postfix
 # fsyncs its queue file and the Maildir file; Tegami replies 250 only after its group commit).
 # Prints messages/s and CPU ms per message for each, and the Tegami/Postfix ratios.
-# Usage: bench/smtp_vs_postfix.sh [MESSAGES]   (default 2000 per run)
+# Usage: bench/smtp_vs_postfix.sh [MESSAGES]   (default 2000 per run; TEGAMI_BUILD_DIR and
+# TEGAMI_BUILD_TYPE choose the build, see bench/lib.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 N=${1:-2000}
 bench_install postfix bc python3
-bash scripts/setup.sh >/dev/null
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build tegami >/dev/null
-TEGAMI=$PWD/build/src/app/tegami
+tegami_build
 work=$(mktemp -d /tmp/tegami-bench-XXXX)
 chmod 755 "$work"  # the peers run their daemons as their own users
 trap 'postfix_stop "$work/postfix"; [[ -n "${tpid:-}" ]] && kill "$tpid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -21,27 +19,15 @@ pport=$(free_port)
 postfix_start "$work/postfix" "$pport" bench.test
 ppid_master=$(postfix_master_pid "$work/postfix")
 
-tport=$(free_port)
-mkdir -p "$work/tegami"
-cat >"$work/tegami/tegami.toml" <<CF
-[server]
-dev = true
-data_dir = "$work/tegami"
-[ports]
-smtp = $tport
-submission = $(free_port)
-submissions = $(free_port)
-imap = $(free_port)
-imaps = $(free_port)
-https = $(free_port)
+tegami_config "$work/tegami"
+tport=$T_SMTP
+cat >>"$work/tegami/tegami.toml" <<CF
 [limits]
 recipients_per_message = 1000
 CF
 "$TEGAMI" domain add bench.test --data "$work/tegami" >/dev/null
 echo "benchpassword1" | "$TEGAMI" account add user@bench.test --password-stdin --quota 0 --data "$work/tegami" >/dev/null
-"$TEGAMI" serve --config "$work/tegami/tegami.toml" >/dev/null 2>"$work/tegami.log" &
-tpid=$!
-wait_port "$tport"
+tegami_serve "$work/tegami" "$tport"
 
 run() {  # run NAME PORT SIZE SESSIONS -> "seconds cpu"
   local name=$1 port=$2 size=$3 sessions=$4 before after cpu0 cpu1 t0 t1

@@ -308,6 +308,15 @@ class Store {
   virtual Result<std::vector<MessageMeta>> get_messages(Id mailbox,
                                                         const std::vector<uint32_t>& uids) = 0;
   virtual Result<Changes> changes_since(Id mailbox, uint64_t modseq) = 0;
+  // Messages of a mailbox flagged \Deleted (STATUS DELETED), counted without loading the
+  // mailbox. This default loads it.
+  virtual Result<uint32_t> count_deleted(Id mailbox) {
+    auto msgs = list_messages(mailbox);
+    if (!msgs.ok()) return msgs.error();
+    uint32_t n = 0;
+    for (const auto& m : *msgs) n += (m.flags & kDeleted) ? 1 : 0;
+    return n;
+  }
 
   virtual Result<std::string> read_blob(Id blob) = 0;  // the raw message
   virtual Result<index::MessageIndex> read_index(Id blob) = 0;

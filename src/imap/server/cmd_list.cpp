@@ -166,11 +166,9 @@ asio::awaitable<std::string> Session::status_items(const store::Mailbox& mb,
   uint32_t deleted = 0;
   if (std::find(items.begin(), items.end(), S::kDeleted) != items.end()) {
     store::Id id = mb.id;
-    auto fn = [&] { return ctx_.store->list_messages(id); };
-    auto msgs = co_await blocking(fn);
-    if (msgs) {
-      for (const auto& m : *msgs) deleted += (m.flags & store::kDeleted) ? 1 : 0;
-    }
+    auto fn = [&] { return ctx_.store->count_deleted(id); };
+    auto n = co_await blocking(fn);
+    if (n) deleted = *n;
   }
   std::string out = "(";
   for (S item : items) {

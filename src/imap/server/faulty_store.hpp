@@ -179,6 +179,10 @@ class FaultyStore final : public store::Store {
     if (auto e = fault("changes_since")) return *e;
     return inner_.changes_since(mailbox, modseq);
   }
+  Result<uint32_t> count_deleted(Id mailbox) override {
+    if (auto e = fault("count_deleted")) return *e;
+    return inner_.count_deleted(mailbox);
+  }
   Result<std::string> read_blob(Id blob) override {
     if (auto e = fault("read_blob")) return *e;
     return inner_.read_blob(blob);

@@ -253,6 +253,17 @@ Result<Changes> SqliteStore::changes_since(Id mailbox, uint64_t modseq) {
   });
 }
 
+Result<uint32_t> SqliteStore::count_deleted(Id mailbox) {
+  return read<uint32_t>([&](Db& db) -> Result<uint32_t> {
+    TG_TRY(load_mailbox(db, mailbox));
+    TG_ASSIGN(Stmt s, db.prepare("SELECT count(*) FROM messages WHERE mailbox_id = ? AND "
+                                 "(flags & 8) != 0"));
+    s.bind(1, mailbox);
+    TG_ASSIGN(bool row, s.step());
+    return row ? static_cast<uint32_t>(s.i64(0)) : 0u;
+  });
+}
+
 Result<std::string> SqliteStore::read_blob(Id blob) {
   return read<std::string>([&](Db& db) -> Result<std::string> {
     TG_ASSIGN(Stmt s, db.prepare("SELECT hash, size, in_file FROM blobs WHERE id = ?"));

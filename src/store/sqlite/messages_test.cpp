@@ -125,6 +125,21 @@ TEST_F(MessagesTest, ReadSearchFieldsInOrderWithGaps) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_F(MessagesTest, CountDeleted) {
+  Account a = account("deleted@example.org");
+  Mailbox inbox = mailbox(a.id, "INBOX");
+  Mailbox other = mailbox(a.id, "Archive");
+  put(a, inbox.id, sample_message("a"), kDeleted | kSeen);
+  put(a, inbox.id, sample_message("b"), kSeen);
+  uint32_t c = put(a, inbox.id, sample_message("c"), kDeleted);
+  put(a, other.id, sample_message("d"), kDeleted);
+  EXPECT_EQ(*store_->count_deleted(inbox.id), 2u);
+  ASSERT_TRUE(store_->store_flags(inbox.id, {c}, FlagOp::kRemove, kDeleted, {}, 0, nullptr).ok());
+  EXPECT_EQ(*store_->count_deleted(inbox.id), 1u);
+  EXPECT_EQ(*store_->count_deleted(other.id), 1u);
+  EXPECT_EQ(store_->count_deleted(9999).code(), Errc::kNotFound);
+}
+
 TEST_F(MessagesTest, DeliveryFailures) {
   Account a = account("bob@example.org");
   Account b = account("carol@example.org");

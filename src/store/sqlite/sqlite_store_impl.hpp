@@ -108,6 +108,7 @@ class SqliteStore final : public Store {
   Result<std::vector<MessageMeta>> get_messages(Id mailbox,
                                                 const std::vector<uint32_t>& uids) override;
   Result<Changes> changes_since(Id mailbox, uint64_t modseq) override;
+  Result<uint32_t> count_deleted(Id mailbox) override;
   Result<std::string> read_blob(Id blob) override;
   Result<index::MessageIndex> read_index(Id blob) override;
   Result<std::vector<std::optional<index::MessageIndex>>> read_search_fields(

@@ -65,6 +65,6 @@ echo "server RSS after start: $(awk '/VmRSS/ {print $2}' /proc/$tpid/status) KiB
 step=$((N / 1000 > 0 ? N / 1000 : 1))
 uids=$(seq -s, 1 "$step" "$N" | cut -d, -f1-1000)
 "$LOAD" --port "$tport" --user demo@tegami.test --pass "$PASS" --workload timed --pid "$tpid" \
-  --cmds "SELECT INBOX|UID FETCH 1:* (FLAGS)|UID SEARCH TEXT needle|UID SEARCH TEXT nowordlikethis|UID STORE $uids +FLAGS.SILENT (\\Deleted)|EXPUNGE|SELECT INBOX"
+  --cmds "STATUS INBOX (MESSAGES UNSEEN DELETED)|SELECT INBOX|UID FETCH 1:* (FLAGS)|UID SEARCH TEXT needle|UID SEARCH TEXT nowordlikethis|UID STORE $uids +FLAGS.SILENT (\\Deleted)|EXPUNGE|SELECT INBOX"
 echo "(seconds: wall time of the command as the client sees it; hwm_kib: the server's peak RSS"
 echo " during the command; rss_kib: its RSS after it)"

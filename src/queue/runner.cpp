@@ -223,16 +223,36 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           for (auto& o : j.out)
             if (o.kind == Outcome::kNone) o = {Outcome::kTemp, "internal error", "4.3.0", ""};
       }
-      auto finish = [this, &batch]() {
-        for (auto& j : batch) finalize(j);
-      };
-      co_await net::offload(std::move(finish));
+      co_await finalize_all(batch, ex);
       {
         std::lock_guard lk(mu);
         for (auto& j : batch) in_flight.erase({j.msg.id, domain});
       }
       wake();
     }
+  }
+
+  // Records every job's outcome in parallel on the worker pool, so that group commit puts several
+  // in one transaction and one fsync instead of one each.
+  asio::awaitable<void> finalize_all(std::vector<Job>& batch, asio::any_io_executor ex) {
+    auto left = std::make_shared<std::atomic<size_t>>(batch.size());
+    asio::steady_timer done(ex, std::chrono::steady_clock::time_point::max());
+    for (auto& j : batch) {
+      Job* job = &j;
+      asio::post(net::worker_pool(), [this, job, left, &done, ex] {
+        try {
+          finalize(*job);
+        } catch (const std::exception& e) {
+          log::error("queue_finalize_failed",
+                     {{"queue_id", std::to_string(job->msg.id)}, {"error", e.what()}});
+        }
+        // The last one wakes the worker; the timer is cancelled on the worker's strand, after
+        // its wait has begun (this coroutine does not yield between the posts and the wait).
+        if (left->fetch_sub(1) == 1) asio::post(ex, [&done] { done.cancel(); });
+      });
+    }
+    boost::system::error_code ec;
+    co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 
   static void fail_all(std::vector<Job>& batch, Outcome::Kind k, const std::string& reply,

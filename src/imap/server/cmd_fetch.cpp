@@ -288,7 +288,8 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
       co_return "NO [UNKNOWN-CTE] A part has a content-transfer-encoding that cannot be decoded";
     }
     send(out);
-    if (!co_await conn_.flush()) co_return "NO [UNAVAILABLE] Connection lost";
+    bool flushed = co_await conn_.flush();
+    if (!flushed) co_return "NO [UNAVAILABLE] Connection lost";
   }
   if (skipped) co_return "OK [EXPUNGEISSUED] FETCH completed; some messages were expunged";
   co_return "OK FETCH completed";

@@ -8,7 +8,8 @@ namespace tegami::imap::server {
 
 asio::awaitable<Session::Reply> Session::cmd_idle(proto::Command&) {
   send("+ idling\r\n");
-  if (!co_await conn_.flush()) {
+  bool flushed = co_await conn_.flush();
+  if (!flushed) {
     state_ = State::kLogout;
     co_return "";
   }
@@ -21,7 +22,8 @@ asio::awaitable<Session::Reply> Session::cmd_idle(proto::Command&) {
       co_await sync(true);
     }
     if (state_ == State::kLogout) co_return "";  // the mailbox was deleted (BYE sent)
-    if (!co_await conn_.flush()) {
+    flushed = co_await conn_.flush();
+    if (!flushed) {
       state_ = State::kLogout;
       co_return "";
     }

@@ -308,7 +308,8 @@ asio::awaitable<void> Session::run() {
       continue;
     }
     co_await execute(std::get<proto::Command>(r));
-    if (!co_await conn_.flush()) break;
+    bool flushed = co_await conn_.flush();
+    if (!flushed) break;
   }
   co_await conn_.flush();
   co_await shutdown();

@@ -10,6 +10,7 @@
 #include "auth/authenticator.hpp"
 #include "base/clock.hpp"
 #include "base/strings.hpp"
+#include "mailauth/dkim/keystore.hpp"
 
 namespace tegami::app {
 namespace {
@@ -53,6 +54,11 @@ int cmd_domain(const Args& args) {
     auto d = s.add_domain(ascii_lower(w[1]));
     if (!d.ok()) return fail(d.error().message);
     std::cout << "domain " << d->name << " added\n";
+    // Outgoing mail is signed from the start; the DNS records are one command away.
+    auto keys = mailauth::dkim::ensure_domain_keys(dkim_key_dir(env->cfg), d->name);
+    if (!keys.ok()) return fail("DKIM keys: " + keys.error().message);
+    std::cout << "DKIM signing keys ready; publish the DNS records: tegami dns-records " << d->name
+              << "\n";
     return 0;
   }
   if (w[0] == "add-alias" && w.size() == 3) {

@@ -100,6 +100,12 @@ std::string original_subject(std::string_view raw) {
 
 }  // namespace
 
+// A worker's open connection to its destination, kept between batches.
+struct Kept {
+  std::unique_ptr<client::Connection> conn;
+  std::string host;
+};
+
 struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   asio::io_context& io;
   store::Store& store;
@@ -196,6 +202,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   // Takes batches of jobs for one domain until none are left.
   asio::awaitable<void> worker(std::string domain, asio::any_io_executor ex) {
     auto self = shared_from_this();
+    Kept kept;  // the last good connection, reused while batches keep coming
     for (;;) {
       std::vector<Job> batch;
       {
@@ -216,7 +223,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         }
       }
       try {
-        co_await deliver_domain(domain, batch, ex);
+        co_await deliver_domain(domain, batch, ex, kept);
       } catch (const std::exception& e) {
         log::error("queue_worker_failed", {{"domain", domain}, {"error", e.what()}});
         for (auto& j : batch)
@@ -230,6 +237,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       }
       wake();
     }
+    if (kept.conn) co_await kept.conn->quit();
   }
 
   // Records every job's outcome in parallel on the worker pool, so that group commit puts several
@@ -263,7 +271,16 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   }
 
   asio::awaitable<void> deliver_domain(const std::string& domain, std::vector<Job>& batch,
-                                       asio::any_io_executor ex) {
+                                       asio::any_io_executor ex, Kept& kept) {
+    if (kept.conn) {
+      // The previous batch's connection (RFC 5321 §4.5.4.1: many messages per connection).
+      bool usable = co_await send_batch(*kept.conn, kept.host, batch);
+      if (!usable || remaining(batch)) {
+        co_await kept.conn->quit();
+        kept.conn.reset();
+      }
+      if (!remaining(batch)) co_return;
+    }
     int64_t now = system_clock().now_unix();
     RouteOptions ro;
     ro.port = opts.port;
@@ -312,7 +329,12 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           continue;
         }
         all_perm = false;
-        co_await send_batch(**conn, host.name, batch);
+        bool usable = co_await send_batch(**conn, host.name, batch);
+        if (usable && !remaining(batch)) {
+          kept.conn = std::move(*conn);
+          kept.host = host.name;
+          co_return;
+        }
         co_await (*conn)->quit();
       }
     }
@@ -329,8 +351,8 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   }
 
   // Sends every job with recipients still open over `conn`; stops when it becomes unusable
-  // (the rest then go to the next address or host).
-  asio::awaitable<void> send_batch(client::Connection& conn, const std::string& host,
+  // (the rest then go to the next address or host). Returns whether it is still usable.
+  asio::awaitable<bool> send_batch(client::Connection& conn, const std::string& host,
                                    std::vector<Job>& batch) {
     for (auto& j : batch) {
       client::Envelope env;
@@ -391,8 +413,9 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
                                {"tls", conn.tls() ? conn.tls_version() : "none"},
                                {"verified", conn.tls_verified() ? "yes" : "no"},
                                {"first_reply", res.rcpts.empty() ? "" : res.rcpts[0].str()}});
-      if (!res.connection_usable) co_return;
+      if (!res.connection_usable) co_return false;
     }
+    co_return true;
   }
 
   // Records the outcomes of one job, with the bounce or delay notice they cause (blocking).

@@ -344,6 +344,43 @@ TEST_F(RunnerTest, AnEndlessReplyGoesToTheNextMx) {
   EXPECT_EQ(inbox(*b_, bob_).size(), 1u);
 }
 
+TEST_F(RunnerTest, OneConnectionCarriesBatchAfterBatch) {
+  // The only MX accepts one connection: more than one batch (50 messages) must share it.
+  dns_.clear();
+  dns_.add_mx("one.test", 10, "mx.one.test");
+  dns_.add_a("mx.one.test", "127.0.0.5");
+  int messages = 0;
+  smtp::client::testing::FakeServer one(
+      [&messages](smtp::client::testing::Peer& p) {
+        p.send("220 mx.one.test ESMTP\r\n");
+        for (;;) {
+          std::string l = p.line();
+          if (p.closed()) return;
+          if (l.rfind("EHLO", 0) == 0) {
+            p.send("250 mx.one.test\r\n");
+          } else if (l == "DATA") {
+            p.send("354 go\r\n");
+            p.data();
+            ++messages;
+            p.send("250 ok\r\n");
+          } else if (l == "QUIT") {
+            p.send("221 bye\r\n");
+            return;
+          } else {
+            p.send("250 ok\r\n");
+          }
+        }
+      },
+      "127.0.0.5", port_);
+  for (int i = 0; i < 60; ++i) enqueue({"x@one.test"});
+  opts_.max_per_domain = 1;
+  start();
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }, 20));
+  one.join();
+  EXPECT_EQ(messages, 60);
+  EXPECT_TRUE(inbox(*a_, alice_).empty());
+}
+
 TEST_F(RunnerTest, SurvivesRestartWithTheQueueOnDisk) {
   enqueue({"bob@ok.test"});
   // Close and reopen the sender's store before any runner saw the message.

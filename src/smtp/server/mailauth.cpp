@@ -144,7 +144,8 @@ std::string strip_auth_results(std::string_view message, std::string_view authse
 std::vector<std::string> from_addresses(std::string_view message, int* fields) {
   const Field* from = nullptr;
   int n = 0;
-  for (const auto& f : header_fields(message)) {
+  const auto all = header_fields(message);  // `from` points into it
+  for (const auto& f : all) {
     if (!iequals(f.name, "From")) continue;
     ++n;
     if (!from) from = &f;

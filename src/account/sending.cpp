@@ -66,7 +66,39 @@ Status suspend(store::Store& store, store::ChangeHub* hub, const store::Account&
   return {};
 }
 
+// Counts a refusal by a daily limit; suspends the account after `suspend_after` of them.
+void note_refusal(store::Store& store, store::ChangeHub* hub, store::Id account,
+                  const SendPolicy& policy, int64_t now, bool* suspended_now) {
+  if (policy.suspend_after <= 0) return;
+  auto refusals = store.note_send_refusal(account, now, policy.limits.window);
+  if (!refusals || *refusals < policy.suspend_after) return;
+  auto a = store.get_account(account);
+  if (a && !a->send_suspended && suspend(store, hub, *a, policy, now).ok() && suspended_now) {
+    *suspended_now = true;
+  }
+}
+
 }  // namespace
+
+Status check_can_send(store::Store& store, store::ChangeHub* hub, store::Id account,
+                      const SendPolicy& policy, int64_t now, bool* suspended_now) {
+  if (suspended_now) *suspended_now = false;
+  auto a = store.get_account(account);
+  if (!a) return a.error();
+  if (a->send_suspended) {
+    return make_error(Errc::kPerm,
+                      "sending is suspended for " + a->address + ": " + a->send_suspended_reason);
+  }
+  const store::SendLimits& l = policy.limits;
+  if (l.messages <= 0) return {};
+  auto u = store.send_usage(account, now, l.window);
+  if (!u) return u.error();
+  if (u->messages < l.messages) return {};
+  note_refusal(store, hub, account, policy, now, suspended_now);
+  return make_error(Errc::kLimit, "daily sending limit reached (" + std::to_string(l.messages) +
+                                      " messages per " + std::to_string(l.window / 3600) +
+                                      " hours) t=" + std::to_string(u->oldest + l.window));
+}
 
 std::string address_domain(std::string_view address) {
   auto at = address.rfind('@');
@@ -125,16 +157,8 @@ Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std
   sub.recipients = static_cast<int64_t>(req.local.size() + req.remote.size());
   auto r = store.submit(raw, idx, sub, req.now);
   if (!r) {
-    if (r.code() == Errc::kLimit && policy.suspend_after > 0) {
-      auto refusals = store.note_send_refusal(req.account_id, req.now, policy.limits.window);
-      if (refusals && *refusals >= policy.suspend_after) {
-        auto a = store.get_account(req.account_id);
-        if (a && !a->send_suspended && suspend(store, hub, *a, policy, req.now).ok() &&
-            suspended_now) {
-          *suspended_now = true;
-        }
-      }
-    }
+    if (r.code() == Errc::kLimit)
+      note_refusal(store, hub, req.account_id, policy, req.now, suspended_now);
     return r.error();
   }
   if (hub) {

@@ -174,6 +174,27 @@ std::string format_utc(int64_t t) {
 
 }  // namespace
 
+// A submission refused by the sending policy: 451 4.7.0 naming when the window frees up, or
+// 550 5.7.1 while sending is suspended.
+void Session::reply_send_refused(const Error& e, bool suspended_now, const char* what) {
+  if (e.code == Errc::kLimit) {
+    std::string text;
+    int64_t when = account::limit_reset_time(e.message, &text);
+    std::string msg = "Sending limit reached: " + text + ".";
+    if (when > 0) msg += " You can send again after " + format_utc(when) + ".";
+    if (suspended_now) {
+      msg += " Sending is now suspended for this account; see the mail in your inbox.";
+    }
+    reply(451, "4.7.0", msg);
+  } else if (e.code == Errc::kPerm) {
+    reply(550, "5.7.1",
+          "Sending is suspended for this account (" + e.message +
+              "). Receiving still works; ask your administrator to lift it");
+  } else {
+    reply(reply_for(e, what));
+  }
+}
+
 // Submission (RFC 6409): local copies, the queue entry and the count toward the sender's daily
 // limits in one transaction; 451 4.7.0 naming when the window frees up when a limit is reached.
 asio::awaitable<void> Session::submit(const Transaction& t, std::string raw, const std::string& id,
@@ -219,22 +240,7 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string raw, con
                                           {"code", errc_name(r.code())},
                                           {"suspended_now", suspended_now ? "yes" : "no"},
                                           {"remote", s.remote_ip()}});
-    if (r.code() == Errc::kLimit) {
-      std::string text;
-      int64_t when = account::limit_reset_time(r.error().message, &text);
-      std::string msg = "Sending limit reached: " + text + ".";
-      if (when > 0) msg += " You can send again after " + format_utc(when) + ".";
-      if (suspended_now) {
-        msg += " Sending is now suspended for this account; see the mail in your inbox.";
-      }
-      reply(451, "4.7.0", msg);
-    } else if (r.code() == Errc::kPerm) {
-      reply(550, "5.7.1",
-            "Sending is suspended for this account (" + r.error().message +
-                "). Receiving still works; ask your administrator to lift it");
-    } else {
-      reply(reply_for(r.error(), "deliver"));
-    }
+    reply_send_refused(r.error(), suspended_now, "deliver");
     co_return;
   }
   if (r->queue_id != 0 && ctx_.on_queued) ctx_.on_queued();

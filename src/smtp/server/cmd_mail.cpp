@@ -5,6 +5,8 @@
 #include "smtp/server/session.hpp"
 
 #include "account/directory.hpp"
+#include "account/sending.hpp"
+#include "base/clock.hpp"
 #include "base/strings.hpp"
 #include "net/offload.hpp"
 #include "smtp/server/error_map.hpp"
@@ -97,6 +99,19 @@ asio::awaitable<void> Session::on_mail(const proto::Command& c) {
     }
     if (!c.path.null && !sender_allowed(*allowed, c.path.mailbox.str())) {
       reply(550, "5.7.1", not_your_address_text("Sender", c.path.mailbox.str(), *allowed));
+      co_return;
+    }
+    // Suspended, or the day's messages already sent: say so before the content is uploaded.
+    store::ChangeHub* hub = ctx_.hub;
+    const account::SendPolicy& policy = ctx_.send_policy;
+    bool suspended_now = false;
+    int64_t now = system_clock().now_unix();
+    auto check = [st, hub, &acct, &policy, now, &suspended_now]() {
+      return account::check_can_send(*st, hub, acct.id, policy, now, &suspended_now);
+    };
+    Status can = co_await net::offload(std::move(check));
+    if (!can) {
+      reply_send_refused(can.error(), suspended_now, "mail");
       co_return;
     }
     t.sendable = std::move(*allowed);

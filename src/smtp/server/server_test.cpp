@@ -681,29 +681,51 @@ TEST(SmtpSubmission, DailyLimitsAndSuspension) {
   std::string one =
       "MAIL FROM:<alice@example.com>\r\nRCPT TO:<x@remote.example>\r\nDATA\r\n"
       "From: alice@example.com\r\n\r\nhi\r\n.\r\n";
+  std::string mail = "MAIL FROM:<alice@example.com>\r\n";
   std::string out = w.run_with(c,
                                "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
-                                   "\r\n" + one + one + one + one + one + "QUIT\r\n",
+                                   "\r\n" + one + one + mail + mail + mail + "QUIT\r\n",
                                4096, true, false);
   auto r = replies(out);
-  // 220 250 235, then per message 250 250 354 <final>, then 221.
-  ASSERT_EQ(r.size(), 3u + 5 * 4 + 1) << out;
+  // 220 250 235, two messages of 250 250 354 250, then one reply per MAIL, then 221: the limit
+  // is named at MAIL, before the content is uploaded.
+  ASSERT_EQ(r.size(), 3u + 2 * 4 + 3 + 1) << out;
   EXPECT_EQ(r[6].substr(0, 13), "250 2.0.0 OK ");
   EXPECT_EQ(r[10].substr(0, 13), "250 2.0.0 OK ");
-  EXPECT_EQ(r[14].substr(0, 10), "451 4.7.0 ");
-  EXPECT_NE(r[14].find("2 messages per 24 hours"), std::string::npos) << r[14];
-  EXPECT_NE(r[14].find("You can send again after 20"), std::string::npos) << r[14];
-  EXPECT_NE(r[14].find(" UTC"), std::string::npos) << r[14];
-  EXPECT_EQ(r[18].substr(0, 10), "451 4.7.0 ");
-  EXPECT_NE(r[18].find("suspended"), std::string::npos) << r[18];
-  EXPECT_EQ(r[22].substr(0, 10), "550 5.7.1 ");
-  EXPECT_NE(r[22].find("Sending is suspended"), std::string::npos) << r[22];
+  EXPECT_EQ(r[11].substr(0, 10), "451 4.7.0 ");
+  EXPECT_NE(r[11].find("2 messages per 24 hours"), std::string::npos) << r[11];
+  EXPECT_NE(r[11].find("You can send again after 20"), std::string::npos) << r[11];
+  EXPECT_NE(r[11].find(" UTC"), std::string::npos) << r[11];
+  EXPECT_EQ(r[12].substr(0, 10), "451 4.7.0 ");
+  EXPECT_NE(r[12].find("suspended"), std::string::npos) << r[12];
+  EXPECT_EQ(r[13].substr(0, 10), "550 5.7.1 ");
+  EXPECT_NE(r[13].find("Sending is suspended"), std::string::npos) << r[13];
   EXPECT_EQ(w.must(w.store->queue_list()).size(), 2u);
   EXPECT_TRUE(w.must(w.store->get_account(w.alice.id)).send_suspended);
   // The owner was told, in the inbox.
   auto inbox = w.inbox(w.alice);
   ASSERT_EQ(inbox.size(), 1u);
   EXPECT_NE(inbox[0].find("Auto-Submitted: auto-generated"), std::string::npos);
+}
+
+TEST(SmtpSubmission, RecipientLimitIsCheckedWithTheContent) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.send_policy.limits = {100, 3, 86400};
+  std::string two =
+      "MAIL FROM:<alice@example.com>\r\nRCPT TO:<x@remote.example>\r\n"
+      "RCPT TO:<y@remote.example>\r\nDATA\r\nFrom: alice@example.com\r\n\r\nhi\r\n.\r\n";
+  std::string out = w.run_with(c,
+                               "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
+                                   "\r\n" + two + two + "QUIT\r\n",
+                               4096, true, false);
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 3u + 2 * 5 + 1) << out;
+  EXPECT_EQ(r[7].substr(0, 13), "250 2.0.0 OK ");
+  EXPECT_EQ(r[12].substr(0, 10), "451 4.7.0 ");
+  EXPECT_NE(r[12].find("3 recipients per 24 hours"), std::string::npos) << r[12];
+  EXPECT_EQ(w.must(w.store->queue_list()).size(), 1u);
 }
 
 TEST(SmtpSubmission, AuthLoginAndFailures) {

@@ -69,6 +69,7 @@ class Session {
   asio::awaitable<void> deliver(std::string content);
   asio::awaitable<void> submit(const Transaction& t, std::string raw, const std::string& id,
                                int64_t now);
+  void reply_send_refused(const Error& e, bool suspended_now, const char* what);
   asio::awaitable<void> report_local_success(const Transaction& t, const std::string& raw,
                                              int64_t now);
   std::string received_header(const std::string& id) const;

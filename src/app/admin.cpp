@@ -25,15 +25,7 @@ int usage(const char* text) {
   return 2;
 }
 
-std::string format_time(int64_t t) {
-  if (t == 0) return "-";
-  std::time_t tt = t;
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
+std::string format_time(int64_t t) { return t == 0 ? "-" : format_utc(t); }
 
 Result<store::Account> find_account(store::Store& s, const std::string& address) {
   auto a = s.find_account_by_address(ascii_lower(address));

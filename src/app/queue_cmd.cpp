@@ -3,7 +3,6 @@
 // [queue] poll_seconds).
 #include <fmt/format.h>
 
-#include <ctime>
 #include <iostream>
 
 #include "app/app.hpp"
@@ -19,15 +18,7 @@ int fail(const std::string& msg) {
   return 1;
 }
 
-std::string when(int64_t t) {
-  if (t == 0) return "-";
-  std::time_t tt = t;
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
+std::string when(int64_t t) { return t == 0 ? "-" : format_utc(t, true); }
 
 const char* state_name(store::RcptState s) {
   switch (s) {

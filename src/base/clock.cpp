@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 
 namespace tegami {
 namespace {
@@ -47,6 +48,15 @@ std::string random_bytes(size_t n) {
 uint32_t random_uniform(uint32_t upper_bound) {
   ensure_sodium();
   return randombytes_uniform(upper_bound);
+}
+
+std::string format_utc(int64_t t, bool seconds) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, seconds ? "%Y-%m-%d %H:%M:%S UTC" : "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
 }
 
 }  // namespace tegami

@@ -16,6 +16,9 @@ class Clock {
 // The real wall clock.
 Clock& system_clock();
 
+// "2026-11-22 23:05 UTC" (with `seconds`: "2026-11-22 23:05:09 UTC"), for people and logs.
+std::string format_utc(int64_t unix_seconds, bool seconds = false);
+
 // Cryptographically secure random bytes (libsodium).
 std::string random_bytes(size_t n);
 uint32_t random_uniform(uint32_t upper_bound);  // [0, upper_bound)

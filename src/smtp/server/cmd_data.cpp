@@ -4,7 +4,6 @@
 // RFC 1870 §6.3 (552 when the content exceeds the limit, after reading it to the end),
 // RFC 3030 §3 (BODY=BINARYMIME cannot use DATA).
 #include <algorithm>
-#include <ctime>
 
 #include "account/delivery.hpp"
 #include "account/sending.hpp"
@@ -161,15 +160,6 @@ std::string notify_text(uint8_t n) {
 bool has_8bit(std::string_view s) {
   return std::any_of(s.begin(), s.end(),
                      [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-}
-
-std::string format_utc(int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include "queue/dsn.hpp"
 #include "queue/route.hpp"
 #include "smtp/client/client.hpp"
+#include "smtp/proto/command.hpp"
 
 namespace tegami::queue {
 
@@ -74,22 +75,6 @@ bool notify_has(const std::string& notify, std::string_view what, bool dflt) {
   for (auto part : split(notify, ','))
     if (iequals(trim(part), what)) return true;
   return false;
-}
-
-// RFC 3461 §4: xtext for ORCPT values ('+', '=' and anything outside 33..126 as "+XX").
-std::string xtext(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 33 || c > 126 || c == '+' || c == '=') {
-      static const char* kHex = "0123456789ABCDEF";
-      out += '+';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
 }
 
 std::string original_subject(std::string_view raw) {
@@ -318,10 +303,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           conn = std::move(again);
         }
         if (!conn) {
-          // The client's message has the reply, if any; it names the host only for SMTP trouble.
-          last_error = conn.error().message;
-          if (last_error.find(host.name) == std::string::npos)
-            last_error = host.name + " [" + ip + "]: " + last_error;
+          last_error = conn.error().message;  // names the host, the address and the reply
           last_status = greeting.code ? status_of(greeting) : "4.4.1";
           if (conn.code() != Errc::kPerm) all_perm = false;
           log::info("queue_connect_failed",
@@ -367,7 +349,8 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           auto semi = r.orcpt.find(';');
           cr.orcpt = semi == std::string::npos
                          ? std::string()
-                         : r.orcpt.substr(0, semi) + ";" + xtext(r.orcpt.substr(semi + 1));
+                         : r.orcpt.substr(0, semi) + ";" +
+                               smtp::proto::xtext_encode(r.orcpt.substr(semi + 1));
         }
         env.rcpts.push_back(std::move(cr));
         open.push_back(k);

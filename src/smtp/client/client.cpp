@@ -457,8 +457,9 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> connect(asio::any_io_execut
                                                              const Options& opts, Reply* reply) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(opts.connect_timeout);
   Result<std::unique_ptr<ClientStream>> s = co_await ClientStream::connect(ex, ip, port, ms);
-  if (!s) co_return s.error();
   std::string host = opts.tls.verify_name.empty() ? ip : opts.tls.verify_name;
+  // Every connect() error names the host and address, as the SMTP-level ones do.
+  if (!s) co_return make_error(s.code(), host + " [" + ip + "]: " + s.error().message);
   auto conn = std::make_unique<SmtpConnection>(std::move(*s), opts, host);
   Status st = co_await conn->open(reply);
   if (!st) co_return st.error();

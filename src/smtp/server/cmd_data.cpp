@@ -157,11 +157,6 @@ std::string notify_text(uint8_t n) {
   return out;
 }
 
-bool has_8bit(std::string_view s) {
-  return std::any_of(s.begin(), s.end(),
-                     [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-}
-
 }  // namespace
 
 // A submission refused by the sending policy: 451 4.7.0 naming when the window frees up, or
@@ -212,7 +207,7 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string raw, con
           "BINARYMIME");
     co_return;
   }
-  req.eight_bit = t.params.body == proto::Body::k8BitMime || has_8bit(raw);
+  req.eight_bit = t.params.body == proto::Body::k8BitMime || !is_ascii(raw);
   store::Store* st = ctx_.store;
   store::ChangeHub* hub = ctx_.hub;
   const account::SendPolicy& policy = ctx_.send_policy;

@@ -3,6 +3,8 @@
 // and the bounces they cause commit together, so an accepted message is never lost or
 // reported twice.
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,22 +74,72 @@ Result<QueuedMessage> load_queued(Db& db, Id id) {
   return q;
 }
 
-Result<SendUsage> usage_in(Db& db, Id account, int64_t now, int64_t window) {
-  TG_ASSIGN(Stmt s, db.prepare("SELECT COALESCE(SUM(refused = 0), 0), "
-                               "COALESCE(SUM(CASE WHEN refused = 0 THEN recipients END), 0), "
-                               "COALESCE(SUM(refused), 0), "
-                               "COALESCE(MIN(CASE WHEN refused = 0 THEN time END), 0) "
-                               "FROM send_log WHERE account_id = ? AND time > ?"));
-  s.bind(1, account).bind(2, now - window);
+// send_log keeps running totals per account (sum_* include the row itself, in (time, id)
+// order), so the counts of a window are the newest row's totals minus those of the last row
+// before the window: two index lookups however many rows the window holds.
+struct SendTotals {
+  int64_t time = 0, messages = 0, recipients = 0, refusals = 0;
+};
+
+// The account's last row at or before `at` (INT64_MAX: its newest row).
+Result<std::optional<SendTotals>> totals_at(Db& db, Id account, int64_t at) {
+  TG_ASSIGN(Stmt s, db.prepare("SELECT time, sum_messages, sum_recipients, sum_refusals FROM "
+                               "send_log WHERE account_id = ? AND time <= ? ORDER BY time DESC, "
+                               "id DESC LIMIT 1"));
+  s.bind(1, account).bind(2, at);
   TG_ASSIGN(bool row, s.step());
+  if (!row) return std::optional<SendTotals>();
+  return std::optional<SendTotals>(SendTotals{s.i64(0), s.i64(1), s.i64(2), s.i64(3)});
+}
+
+Result<SendUsage> usage_in(Db& db, Id account, int64_t now, int64_t window) {
   SendUsage u;
-  if (row) {
-    u.messages = s.i64(0);
-    u.recipients = s.i64(1);
-    u.refusals = s.i64(2);
-    u.oldest = s.i64(3);
+  TG_ASSIGN(auto last, totals_at(db, account, INT64_MAX));
+  if (!last) return u;
+  TG_ASSIGN(auto before, totals_at(db, account, now - window));
+  SendTotals base;
+  if (before) {
+    base = *before;
+  } else {
+    // Nothing before the window (never, or pruned): start from the totals before the oldest row.
+    TG_ASSIGN(Stmt s, db.prepare("SELECT sum_messages - (refused = 0), sum_recipients - "
+                                 "CASE WHEN refused = 0 THEN recipients ELSE 0 END, "
+                                 "sum_refusals - refused FROM send_log WHERE account_id = ? "
+                                 "ORDER BY time, id LIMIT 1"));
+    s.bind(1, account);
+    TG_ASSIGN(bool row, s.step());
+    if (row) base = SendTotals{0, s.i64(0), s.i64(1), s.i64(2)};
+  }
+  u.messages = last->messages - base.messages;
+  u.recipients = last->recipients - base.recipients;
+  u.refusals = last->refusals - base.refusals;
+  if (u.messages > 0) {
+    TG_ASSIGN(Stmt s, db.prepare("SELECT time FROM send_log WHERE account_id = ? AND time > ? "
+                                 "AND refused = 0 ORDER BY time, id LIMIT 1"));
+    s.bind(1, account).bind(2, now - window);
+    TG_ASSIGN(bool row, s.step());
+    if (row) u.oldest = s.i64(0);
   }
   return u;
+}
+
+// Appends a row with the account's running totals. A clock that steps back is recorded at the
+// newest row's time, so (time, id) order stays the order of the totals.
+Status log_send(Db& db, Id account, int64_t now, int64_t recipients, bool refused) {
+  TG_ASSIGN(auto last, totals_at(db, account, INT64_MAX));
+  SendTotals t = last ? *last : SendTotals{};
+  t.time = std::max(now, t.time);
+  if (refused) {
+    t.refusals += 1;
+    recipients = 0;
+  } else {
+    t.messages += 1;
+    t.recipients += recipients;
+  }
+  return db.run(
+      "INSERT INTO send_log (account_id, time, recipients, refused, sum_messages, "
+      "sum_recipients, sum_refusals) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      account, t.time, recipients, refused ? 1 : 0, t.messages, t.recipients, t.refusals);
 }
 
 // When will `need` more recipients (and one more message) fit? The earliest time at which the
@@ -174,10 +226,7 @@ Result<SubmitResult> SqliteStore::submit(std::string_view raw, const index::Mess
       out.delivered = std::move(d);
     }
     if (queued) TG_TRY(insert_queue(ctx, *sub.outbound, a.id, blob_id, size, &out.queue_id));
-    TG_TRY(
-        ctx.db.run("INSERT INTO send_log (account_id, time, recipients, refused) VALUES "
-                   "(?, ?, ?, 0)",
-                   a.id, now, sub.recipients));
+    TG_TRY(log_send(ctx.db, a.id, now, sub.recipients, false));
     TG_TRY(ctx.db.run("DELETE FROM send_log WHERE account_id = ? AND time < ?", a.id,
                       now - kSendLogKeep));
     return out;
@@ -191,10 +240,7 @@ Result<SendUsage> SqliteStore::send_usage(Id account, int64_t now, int64_t windo
 Result<int64_t> SqliteStore::note_send_refusal(Id account, int64_t now, int64_t window) {
   return write<int64_t>([&](WriteCtx& ctx) -> Result<int64_t> {
     TG_TRY(load_account(ctx.db, account));
-    TG_TRY(
-        ctx.db.run("INSERT INTO send_log (account_id, time, recipients, refused) VALUES "
-                   "(?, ?, 0, 1)",
-                   account, now));
+    TG_TRY(log_send(ctx.db, account, now, 0, true));
     TG_ASSIGN(SendUsage u, usage_in(ctx.db, account, now, window));
     return u.refusals;
   });

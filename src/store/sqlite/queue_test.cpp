@@ -1,5 +1,6 @@
 // Submission, sending limits and the outbound queue of the SQLite store.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "store/sqlite/test_util.hpp"
 
@@ -183,6 +184,53 @@ TEST_F(QueueTest, RollingLimitsSurviveRestartAndNameTheResetTime) {
   ASSERT_TRUE(store_->set_send_suspended(a.id, false, "").ok());
   EXPECT_TRUE(send(a, {"h@r.example"}, 5000, l).ok());
   EXPECT_EQ(store_->set_send_suspended(424242, true, "x").code(), Errc::kNotFound);
+}
+
+// The counters are running totals: a window that starts after pruned rows, a clock that steps
+// back, and rows written before the totals existed (schema 3) all count the same as a sum.
+TEST_F(QueueTest, RollingCountersAreExactOverManyRowsAndOldData) {
+  Account a = account("alice@example.org");
+  Account b = account("bob@example.org");
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(send(a, {"x@r.example", "y@r.example"}, 1000 + i).ok());
+  ASSERT_TRUE(send(b, {"x@r.example"}, 1100).ok());
+  ASSERT_EQ(*store_->note_send_refusal(a.id, 1250, 1000), 1);
+  auto u = store_->send_usage(a.id, 1299, 100);  // rows 1200..1299
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->messages, 100);
+  EXPECT_EQ(u->recipients, 200);
+  EXPECT_EQ(u->refusals, 1);
+  EXPECT_EQ(u->oldest, 1200);
+  EXPECT_EQ(store_->send_usage(b.id, 1299, 100)->messages, 0);
+  EXPECT_EQ(store_->send_usage(b.id, 1299, 1000)->messages, 1);
+  // A clock stepping back counts the row at the newest time seen.
+  ASSERT_TRUE(send(a, {"z@r.example"}, 900).ok());
+  EXPECT_EQ(store_->send_usage(a.id, 1299, 100)->messages, 101);
+  // Rows older than a week are pruned at the next submission; what is left still adds up.
+  ASSERT_TRUE(send(a, {"z@r.example"}, 1250 + 7 * 86400).ok());
+  u = store_->send_usage(a.id, 1250 + 7 * 86400, 8 * 86400);
+  EXPECT_EQ(u->messages, 52);  // 1250..1299, the one at "900" (kept as 1299) and this one
+  EXPECT_EQ(u->refusals, 1);
+
+  // Schema 3 had no totals: take them away, go back to version 3, and migrate again.
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/tegami.db").c_str(), &db), SQLITE_OK);
+  for (const char* sql :
+       {"ALTER TABLE send_log DROP COLUMN sum_messages",
+        "ALTER TABLE send_log DROP COLUMN sum_recipients",
+        "ALTER TABLE send_log DROP COLUMN sum_refusals", "PRAGMA user_version = 3"}) {
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  }
+  sqlite3_close(db);
+  open();
+  u = store_->send_usage(a.id, 1250 + 7 * 86400, 8 * 86400);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->messages, 52);
+  EXPECT_EQ(u->recipients, 2 * 50 + 2);
+  EXPECT_EQ(u->refusals, 1);
+  EXPECT_EQ(store_->send_usage(b.id, 1299, 1000)->messages, 1);
+  ASSERT_TRUE(send(a, {"z@r.example"}, 1251 + 7 * 86400).ok());
+  EXPECT_EQ(store_->send_usage(a.id, 1251 + 7 * 86400, 100)->messages, 2);
 }
 
 }  // namespace

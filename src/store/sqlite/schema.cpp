@@ -214,6 +214,21 @@ CREATE TRIGGER queue_delete AFTER DELETE ON queue BEGIN
   UPDATE blobs SET refcount = refcount - 1 WHERE id = OLD.blob_id;
 END;
 )sql",
+    // 3 -> 4: running totals on send_log, so the rolling counters are a difference of two rows
+    // found through the (account_id, time) index instead of a sum over the whole window.
+    R"sql(
+-- Totals of the account's rows up to and including this one, in (time, id) order.
+ALTER TABLE send_log ADD COLUMN sum_messages INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE send_log ADD COLUMN sum_recipients INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE send_log ADD COLUMN sum_refusals INTEGER NOT NULL DEFAULT 0;
+UPDATE send_log SET sum_messages = t.m, sum_recipients = t.r, sum_refusals = t.f
+  FROM (SELECT id,
+          SUM(refused = 0) OVER w AS m,
+          SUM(CASE WHEN refused = 0 THEN recipients ELSE 0 END) OVER w AS r,
+          SUM(refused) OVER w AS f
+        FROM send_log WINDOW w AS (PARTITION BY account_id ORDER BY time, id)) AS t
+  WHERE send_log.id = t.id;
+)sql",
 };
 
 constexpr int kKnown = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

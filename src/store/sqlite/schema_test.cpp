@@ -43,6 +43,10 @@ TEST_F(SchemaTest, HotQueriesUseIndexes) {
       "name < 'a0'))",
       "SELECT id FROM events WHERE account_id = 1 ORDER BY time DESC, id DESC LIMIT 10",
       "SELECT id FROM app_passwords WHERE account_id = 1 AND revoked = 0 ORDER BY id",
+      "SELECT time, sum_messages FROM send_log WHERE account_id = 1 AND time <= 5 ORDER BY time "
+      "DESC, id DESC LIMIT 1",
+      "SELECT time FROM send_log WHERE account_id = 1 AND time > 5 AND refused = 0 ORDER BY "
+      "time, id LIMIT 1",
   };
   for (const char* q : queries) {
     for (const auto& step : plan(db, q)) {

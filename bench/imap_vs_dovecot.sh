@@ -4,20 +4,18 @@
 # generator (bench/imapload). Prints each figure and the Tegami/Dovecot ratio, per wall second
 # and per server CPU second.
 # Usage: bench/imap_vs_dovecot.sh [MESSAGES] [SECONDS]   (defaults: 10000 messages, 10 s runs)
+# Builds Tegami as bench/lib.sh's tegami_build says (TEGAMI_BUILD_DIR, TEGAMI_BUILD_TYPE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 N=${1:-10000}
 S=${2:-10}
 bench_install dovecot-core dovecot-imapd bc python3
-bash scripts/setup.sh >/dev/null
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build tegami >/dev/null
+tegami_build  # TEGAMI_BUILD_DIR / TEGAMI_BUILD_TYPE (bench/lib.sh)
 work=$(mktemp -d /tmp/tegami-bench-XXXX)
 chmod 755 "$work"  # the peers run their daemons as their own users
 g++ -std=c++20 -O2 -o "$work/imapload" bench/imapload/imapload.cpp -lssl -lcrypto -lpthread
 LOAD=$work/imapload
-TEGAMI=$PWD/build/src/app/tegami
 trap 'dovecot_stop "$work/dovecot"; [[ -n "${tpid:-}" ]] && kill "$tpid" 2>/dev/null; rm -rf "$work"' EXIT
 
 # Tegami in development mode on free ports, with a bench account.

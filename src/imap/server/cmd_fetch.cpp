@@ -282,7 +282,14 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
       }
       return {};
     };
-    Status st = co_await blocking(render);
+    // Items from the view alone (FLAGS, UID, MODSEQ, sizes, dates) need no store read: they are
+    // rendered here, in batches, without a trip to the worker pool.
+    Status st;
+    if (plan.needs_index || plan.needs_raw) {
+      st = co_await blocking(render);
+    } else {
+      st = render();
+    }
     if (!st) co_return no_response(st.error(), "FETCH");
     if (unknown_cte) {
       co_return "NO [UNKNOWN-CTE] A part has a content-transfer-encoding that cannot be decoded";

@@ -30,18 +30,28 @@ asio::awaitable<Session::Reply> Session::cmd_select(proto::Command& c) {
   auto name = from_wire(a.mailbox);
   if (!name) co_return "NO [CANNOT] Invalid mailbox name";
   store::Id account = account_.id;
-  auto get = [&] { return ctx_.store->get_mailbox(account, *name); };
+  store::Store* st = ctx_.store;
+  store::ChangeHub* hub = ctx_.hub;
+  MailboxCache& cache = *ctx_.mailbox_cache;
+  SnapshotPtr snap;
+  // One trip to the worker pool: the mailbox row, then the shared snapshot, read from the store
+  // only when it is older than the mailbox's HIGHESTMODSEQ or a change was published since.
+  auto get = [&]() -> Result<store::Mailbox> {
+    auto mb = st->get_mailbox(account, *name);
+    if (!mb) return mb;
+    auto s = cache.fresh(*st, hub, mb->id, mb->highest_modseq);
+    if (!s) return s.error();
+    snap = std::move(*s);
+    return mb;
+  };
   auto mb = co_await blocking(get);
   if (!mb) {
     if (mb.code() == Errc::kNotFound) co_return "NO [NONEXISTENT] No such mailbox";
     co_return no_response(mb.error(), "SELECT");
   }
   store::Id id = mb->id;
-  auto list = [&] { return ctx_.store->list_messages(id); };
-  auto msgs = co_await blocking(list);
-  if (!msgs) co_return no_response(msgs.error(), "SELECT");
-  view_.emplace(*mb, std::move(*msgs), examine);
-  watch_mailbox(id);  // after the load: changes made since then are picked up by sync()
+  view_.emplace(*mb, std::move(snap), examine);
+  watch_mailbox(id);  // after the load: the cache saw changes published since (sync())
   state_ = State::kSelected;
 
   uint32_t first_unseen = 0;

@@ -22,19 +22,29 @@ bool same_keywords(std::vector<std::string> a, std::vector<std::string> b) {
 
 }  // namespace
 
+MailboxView::MailboxView() : snap_(std::make_shared<const MailboxSnapshot>()) {}
+
 MailboxView::MailboxView(const store::Mailbox& mb, std::vector<store::MessageMeta> msgs,
                          bool read_only)
+    : MailboxView(mb, make_snapshot(mb.id, mb.highest_modseq, mb.uid_next, std::move(msgs)),
+                  read_only) {}
+
+MailboxView::MailboxView(const store::Mailbox& mb, SnapshotPtr snap, bool read_only)
     : mailbox_(mb),
-      msgs_(std::move(msgs)),
+      snap_(std::move(snap)),
+      keywords_(snap_->keywords.begin(), snap_->keywords.end()),
       read_only_(read_only),
-      modseq_(mb.highest_modseq),
-      uid_next_(mb.uid_next) {
-  std::sort(msgs_.begin(), msgs_.end(), [](const auto& a, const auto& b) { return a.uid < b.uid; });
-  for (const auto& m : msgs_) {
-    modseq_ = std::max(modseq_, m.modseq);
-    keywords_.insert(m.keywords.begin(), m.keywords.end());
+      modseq_(std::max(mb.highest_modseq, snap_->modseq)),
+      uid_next_(std::max(mb.uid_next, snap_->uid_next)) {
+  if (!msgs().empty()) uid_next_ = std::max(uid_next_, msgs().back().uid + 1);
+}
+
+std::vector<store::MessageMeta>& MailboxView::own_msgs() {
+  if (!mine_) {
+    mine_ = std::make_shared<MailboxSnapshot>(*snap_);
+    snap_ = mine_;
   }
-  if (!msgs_.empty()) uid_next_ = std::max(uid_next_, msgs_.back().uid + 1);
+  return mine_->messages;
 }
 
 std::string MailboxView::flags_responses() const {
@@ -56,13 +66,15 @@ bool MailboxView::note_keywords(const std::vector<std::string>& keywords) {
 }
 
 uint32_t MailboxView::seq_of(uint32_t uid) const {
-  auto it = std::lower_bound(msgs_.begin(), msgs_.end(), uid,
+  const auto& list = msgs();
+  auto it = std::lower_bound(list.begin(), list.end(), uid,
                              [](const store::MessageMeta& m, uint32_t u) { return m.uid < u; });
-  if (it == msgs_.end() || it->uid != uid) return 0;
-  return static_cast<uint32_t>(it - msgs_.begin()) + 1;
+  if (it == list.end() || it->uid != uid) return 0;
+  return static_cast<uint32_t>(it - list.begin()) + 1;
 }
 
 bool MailboxView::resolve(const proto::SequenceSet& set, bool uid, std::vector<size_t>* out) const {
+  const auto& list = msgs();
   out->clear();
   if (set.saved) {
     for (uint32_t u : saved_) {
@@ -71,18 +83,18 @@ bool MailboxView::resolve(const proto::SequenceSet& set, bool uid, std::vector<s
     return true;
   }
   if (!uid) {
-    uint32_t n = static_cast<uint32_t>(msgs_.size());
+    uint32_t n = static_cast<uint32_t>(list.size());
     for (auto [lo, hi] : set.resolve(n)) {
       if (lo == 0 || hi > n) return false;
       for (uint32_t s = lo; s <= hi; ++s) out->push_back(s - 1);
     }
   } else {
-    if (msgs_.empty()) return true;
+    if (list.empty()) return true;
     for (auto [lo, hi] : set.resolve(max_uid())) {
       auto cmp = [](const store::MessageMeta& m, uint32_t u) { return m.uid < u; };
-      auto it = std::lower_bound(msgs_.begin(), msgs_.end(), lo, cmp);
-      for (; it != msgs_.end() && it->uid <= hi; ++it) {
-        out->push_back(static_cast<size_t>(it - msgs_.begin()));
+      auto it = std::lower_bound(list.begin(), list.end(), lo, cmp);
+      for (; it != list.end() && it->uid <= hi; ++it) {
+        out->push_back(static_cast<size_t>(it - list.begin()));
       }
     }
   }
@@ -95,36 +107,59 @@ void MailboxView::set_flags(uint32_t uid, uint32_t flags, const std::vector<std:
                             uint64_t modseq) {
   uint32_t seq = seq_of(uid);
   if (seq == 0) return;
-  msgs_[seq - 1].flags = flags;
-  msgs_[seq - 1].keywords = kw;
-  if (modseq > msgs_[seq - 1].modseq) msgs_[seq - 1].modseq = modseq;
+  const auto& cur = at(seq - 1);
+  if (cur.flags == flags && cur.keywords == kw && cur.modseq >= modseq) return;
+  auto& m = own_msgs()[seq - 1];
+  m.flags = flags;
+  m.keywords = kw;
+  if (modseq > m.modseq) m.modseq = modseq;
+}
+
+store::Changes MailboxView::changes_to(const MailboxSnapshot& next) const {
+  store::Changes c;
+  c.highest_modseq = next.modseq;
+  c.uid_next = next.uid_next;
+  const auto& mine = msgs();
+  const auto& theirs = next.messages;
+  uint32_t top = max_uid();
+  size_t j = 0;
+  for (const auto& m : mine) {  // both ascend by uid
+    while (j < theirs.size() && theirs[j].uid < m.uid) ++j;
+    if (j == theirs.size() || theirs[j].uid != m.uid) c.expunged.push_back(m.uid);
+  }
+  for (const auto& m : theirs) {
+    if (m.modseq > modseq_ || m.uid > top) c.changed.push_back(m);
+  }
+  return c;
 }
 
 void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, std::string* out,
-                        bool condstore, bool vanished, bool report_flags) {
+                        bool condstore, bool vanished, bool report_flags, const SnapshotPtr& next) {
   if (expunged_.empty()) expunge_floor_ = modseq_;
   for (uint32_t uid : c.expunged) {
     if (seq_of(uid) != 0) expunged_.insert(uid);
   }
   uint32_t top = max_uid();
-  bool added = false;
+  size_t added = 0;
   bool new_keywords = false;
   std::string fetches;
+  std::vector<std::pair<size_t, const store::MessageMeta*>> updates;  // without `next`
+  std::vector<const store::MessageMeta*> appended;                    // without `next`
   for (const auto& m : c.changed) {
     if (m.uid > top) {
       if (std::binary_search(c.expunged.begin(), c.expunged.end(), m.uid)) continue;
-      msgs_.push_back(m);
+      if (!next) appended.push_back(&m);
       new_keywords = note_keywords(m.keywords) || new_keywords;
       top = m.uid;
       recent_.insert(m.uid);
-      added = true;
+      ++added;
       continue;
     }
     uint32_t seq = seq_of(m.uid);
     if (seq == 0 || expunged_.count(m.uid)) continue;
-    auto& cur = msgs_[seq - 1];
+    const auto& cur = at(seq - 1);
     bool differ = cur.flags != m.flags || !same_keywords(cur.keywords, m.keywords);
-    cur = m;
+    if (!next) updates.emplace_back(seq - 1, &m);
     new_keywords = note_keywords(m.keywords) || new_keywords;
     if (differ && report_flags) {
       fetches += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS " +
@@ -133,19 +168,70 @@ void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, 
       fetches += ")\r\n";
     }
   }
+  if (!next && (!updates.empty() || !appended.empty())) {
+    auto& own = own_msgs();
+    for (auto [i, m] : updates) own[i] = *m;
+    for (const auto* m : appended) own.push_back(*m);
+  }
   if (new_keywords) *out += flags_responses();
   *out += fetches;
   if (c.highest_modseq > modseq_) modseq_ = c.highest_modseq;
   if (c.uid_next > uid_next_) uid_next_ = c.uid_next;
   if (top + 1 > uid_next_) uid_next_ = top + 1;
-  if (allow_expunge) flush_expunges(out, vanished);
+  if (allow_expunge && next) {
+    announce_expunges(out, vanished);
+    for (uint32_t uid : expunged_) recent_.erase(uid);
+    expunged_.clear();  // `next` has none of them
+  } else if (allow_expunge) {
+    flush_expunges(out, vanished);
+  }
+  if (next) {
+    if (expunged_.empty()) {
+      snap_ = next;  // the same messages as `next`: share it
+      mine_.reset();
+    } else {
+      // Held-back expunges keep their numbers: `next` plus the held messages, privately.
+      auto merged = std::make_shared<MailboxSnapshot>();
+      merged->mailbox = next->mailbox;
+      merged->modseq = next->modseq;
+      merged->uid_next = next->uid_next;
+      merged->keywords = next->keywords;
+      merged->messages.reserve(next->messages.size() + expunged_.size());
+      const auto& held = msgs();
+      auto it = next->messages.begin();
+      for (uint32_t uid : expunged_) {
+        uint32_t seq = seq_of(uid);
+        auto stop =
+            std::lower_bound(it, next->messages.end(), uid,
+                             [](const store::MessageMeta& m, uint32_t u) { return m.uid < u; });
+        merged->messages.insert(merged->messages.end(), it, stop);
+        merged->messages.push_back(held[seq - 1]);
+        it = stop;
+      }
+      merged->messages.insert(merged->messages.end(), it, next->messages.end());
+      mine_ = std::move(merged);
+      snap_ = mine_;
+    }
+  }
   if (added) {
-    *out += "* " + std::to_string(msgs_.size()) + " EXISTS\r\n";
+    *out += "* " + std::to_string(size()) + " EXISTS\r\n";
     if (!rev2) *out += "* " + std::to_string(recent_.size()) + " RECENT\r\n";
   }
 }
 
 void MailboxView::flush_expunges(std::string* out, bool vanished) {
+  if (expunged_.empty()) return;
+  announce_expunges(out, vanished);
+  // In place (in the private copy): a second copy of a large mailbox would double the memory.
+  std::erase_if(own_msgs(), [&](const store::MessageMeta& m) {
+    if (!expunged_.count(m.uid)) return false;
+    recent_.erase(m.uid);
+    return true;
+  });
+  expunged_.clear();
+}
+
+void MailboxView::announce_expunges(std::string* out, bool vanished) const {
   if (expunged_.empty()) return;
   if (out && vanished) {  // RFC 7162 §3.2.10: UIDs, ascending (std::set order)
     *out += "* VANISHED " +
@@ -158,13 +244,6 @@ void MailboxView::flush_expunges(std::string* out, bool vanished) {
       if (uint32_t seq = seq_of(*it)) *out += "* " + std::to_string(seq) + " EXPUNGE\r\n";
     }
   }
-  // In place: a copy of a large mailbox's view would double the session's memory.
-  std::erase_if(msgs_, [&](const store::MessageMeta& m) {
-    if (!expunged_.count(m.uid)) return false;
-    recent_.erase(m.uid);
-    return true;
-  });
-  expunged_.clear();
 }
 
 }  // namespace tegami::imap::server

@@ -2,6 +2,11 @@
 // number -> UID map, cached flags, the session-local \Recent set and expunges that are known but
 // not yet announced. Pure (no I/O): the session feeds it store::Changes and sends what it
 // writes. Sequence numbers change only in apply()/flush_expunges() with allow_expunge.
+//
+// The messages are a MailboxSnapshot: the one the process-wide MailboxCache shares between all
+// sessions of the mailbox while this view agrees with it, a private copy only while it differs
+// (expunges held back, flags this session just set), shared again at the next apply() with the
+// cache's snapshot that allows it.
 #pragma once
 
 #include <cstdint>
@@ -10,14 +15,17 @@
 #include <vector>
 
 #include "imap/proto/command.hpp"
+#include "imap/server/mailbox_cache.hpp"
 #include "store/store.hpp"
 
 namespace tegami::imap::server {
 
 class MailboxView {
  public:
-  MailboxView() = default;
+  MailboxView();
   MailboxView(const store::Mailbox& mb, std::vector<store::MessageMeta> msgs, bool read_only);
+  // Shows `snap` (shared, not copied).
+  MailboxView(const store::Mailbox& mb, SnapshotPtr snap, bool read_only);
 
   store::Id id() const { return mailbox_.id; }
   const store::Mailbox& mailbox() const { return mailbox_; }
@@ -26,10 +34,13 @@ class MailboxView {
   uint64_t modseq() const { return modseq_; }
   uint32_t uid_next() const { return uid_next_; }
 
-  size_t size() const { return msgs_.size(); }
-  const std::vector<store::MessageMeta>& messages() const { return msgs_; }
-  const store::MessageMeta& at(size_t index) const { return msgs_[index]; }
-  uint32_t max_uid() const { return msgs_.empty() ? 0 : msgs_.back().uid; }
+  size_t size() const { return msgs().size(); }
+  const std::vector<store::MessageMeta>& messages() const { return msgs(); }
+  const store::MessageMeta& at(size_t index) const { return msgs()[index]; }
+  uint32_t max_uid() const { return msgs().empty() ? 0 : msgs().back().uid; }
+  // True while the view shows exactly `snap` (the same object, no private copy).
+  bool shares(const SnapshotPtr& snap) const { return !mine_ && snap_ == snap; }
+  const SnapshotPtr& snapshot() const { return snap_; }
   // 1-based sequence number of a uid, 0 when not in the view.
   uint32_t seq_of(uint32_t uid) const;
   bool is_recent(uint32_t uid) const { return recent_.count(uid) > 0; }
@@ -64,8 +75,16 @@ class MailboxView {
   // RFC 7162 §3.2.10) expunges are announced as one "* VANISHED uid-set" instead of EXPUNGE.
   // Without `report_flags` (NOTIFY without FlagChange, RFC 5465 §5.1) flag changes are taken
   // in silently.
+  //
+  // With `next`, the snapshot `c` leads to (`c` from changes_to(*next)), the view takes `next`
+  // (shared) instead of editing its own copy; while expunges are held back it keeps a private
+  // merge of `next` and the held messages.
   void apply(const store::Changes& c, bool allow_expunge, bool rev2, std::string* out,
-             bool condstore = false, bool vanished = false, bool report_flags = true);
+             bool condstore = false, bool vanished = false, bool report_flags = true,
+             const SnapshotPtr& next = nullptr);
+  // What the store would report as changed since modseq() for a mailbox now in state `next`:
+  // messages of `next` with a larger MODSEQ (or new), and the UIDs here that `next` lacks.
+  store::Changes changes_to(const MailboxSnapshot& next) const;
   // Announces and removes the expunged messages held back so far.
   void flush_expunges(std::string* out, bool vanished = false);
   // While expunges are held back: a mod-sequence below all of theirs (the view's modseq before
@@ -75,8 +94,13 @@ class MailboxView {
   void drop_expunged() { flush_expunges(nullptr); }
 
  private:
+  const std::vector<store::MessageMeta>& msgs() const { return snap_->messages; }
+  std::vector<store::MessageMeta>& own_msgs();  // copy-on-write
+  void announce_expunges(std::string* out, bool vanished) const;
+
   store::Mailbox mailbox_;
-  std::vector<store::MessageMeta> msgs_;  // by sequence number - 1, ascending uid
+  SnapshotPtr snap_;                       // messages by sequence number - 1, ascending uid
+  std::shared_ptr<MailboxSnapshot> mine_;  // == snap_ while the view has a private copy
   std::set<uint32_t> recent_;
   std::set<uint32_t> expunged_;
   std::vector<uint32_t> saved_;     // ascending

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "auth/authenticator.hpp"
+#include "imap/server/mailbox_cache.hpp"
 #include "net/stream.hpp"
 #include "store/change_hub.hpp"
 #include "store/store.hpp"
@@ -29,6 +30,9 @@ struct Context {
   // NOTIFY (RFC 5465): most mailboxes one session watches for STATUS notifications; more is
   // NO [NOTIFICATIONOVERFLOW] at NOTIFY SET, an untagged OK [NOTIFICATIONOVERFLOW] later.
   size_t notify_max_mailboxes = 1000;
+  // Mailbox snapshots shared by the sessions of this context (mailbox_cache.hpp); it subscribes
+  // to `hub`, which must outlive it.
+  std::shared_ptr<MailboxCache> mailbox_cache = std::make_shared<MailboxCache>();
 };
 
 // Serves one client connection. Never throws; returns when the connection is over.

@@ -99,9 +99,12 @@ void Session::watch_mailbox(store::Id mailbox) {
   mailbox_token_ = 0;
   if (!ctx_.hub) return;
   std::weak_ptr<Signals> weak = signals_;
-  mailbox_token_ = ctx_.hub->subscribe(mailbox, [weak](store::Id) {
+  std::shared_ptr<MailboxCache> cache = ctx_.mailbox_cache;
+  mailbox_token_ = ctx_.hub->subscribe(mailbox, [weak, cache](store::Id m) {
     auto sig = weak.lock();
     if (!sig) return;
+    // Before the wake-up: the session's sync must not take the cache's snapshot as current.
+    cache->changed(m);
     asio::post(sig->ex, [sig] {
       sig->changed = true;
       sig->timer.cancel();
@@ -173,31 +176,40 @@ asio::awaitable<void> Session::sync(bool allow_expunge, bool notify_fetch) {
   if (state_ != State::kSelected || !view_) co_return;
   signals_->changed = false;
   store::Id id = view_->id();
-  uint64_t since = view_->modseq();
-  auto fn = [&] { return ctx_.store->changes_since(id, since); };
-  auto changes = co_await blocking(fn);
-  if (!changes) {
-    if (changes.code() == Errc::kNotFound) {
-      // Another session deleted the selected mailbox: nothing sensible remains to show.
-      // (The view stays: a command in progress may still look at it; the loop then ends.)
-      send("* BYE [NONEXISTENT] The selected mailbox was deleted\r\n");
-      state_ = State::kLogout;
+  // The shared snapshot, when the hub says nothing changed since it was read: no store read.
+  MailboxCache& cache = *ctx_.mailbox_cache;
+  SnapshotPtr next = cache.current(id);
+  if (!next) {
+    store::Store* st = ctx_.store;
+    store::ChangeHub* hub = ctx_.hub;
+    auto fn = [&] { return cache.fresh(*st, hub, id); };
+    auto fresh = co_await blocking(fn);
+    if (!fresh) {
+      if (fresh.code() == Errc::kNotFound) {
+        // Another session deleted the selected mailbox: nothing sensible remains to show.
+        // (The view stays: a command in progress may still look at it; the loop then ends.)
+        send("* BYE [NONEXISTENT] The selected mailbox was deleted\r\n");
+        state_ = State::kLogout;
+        co_return;
+      }
+      log::warn("imap_sync_failed", {{"error", fresh.error().message}});
       co_return;
     }
-    log::warn("imap_sync_failed", {{"error", changes.error().message}});
-    co_return;
+    next = std::move(*fresh);
   }
+  if (!view_ || view_->shares(next) || next->modseq < view_->modseq()) co_return;
+  store::Changes changes = view_->changes_to(*next);
   std::string out;
   std::vector<ContextAdds> adds;
   if (contexts_ && !contexts_->list.empty()) {
-    std::string removed = co_await contexts_before(*changes, &adds);
+    std::string removed = co_await contexts_before(changes, &adds);
     out = std::move(removed);
   }
   uint32_t top = view_->max_uid();
   // RFC 5465 §5.1: without FlagChange for the selected mailbox, flag changes are not announced.
   bool flags = !notify_ || notify_->spec.selected_flags ||
                notify_->spec.selected == NotifySpec::Selected::kNone;
-  view_->apply(*changes, allow_expunge, rev2_, &out, condstore_, qresync_, flags);
+  view_->apply(changes, allow_expunge, rev2_, &out, condstore_, qresync_, flags, next);
   // RFC 7162 §3.2: while expunges are held back, a client that saw larger MODSEQs must not
   // take them as its resync point; tell it a mod-sequence below the pending expunges.
   if (qresync_ && !allow_expunge && view_->held_expunge_floor() != 0) {

@@ -1,0 +1,235 @@
+// Shared mailbox snapshots (see mailbox_cache.hpp). RFC 7162 §3.1: a mailbox's state at one
+// HIGHESTMODSEQ is the same for every reader, so one snapshot serves every session.
+#include "imap/server/mailbox_cache.hpp"
+
+#include <algorithm>
+
+namespace tegami::imap::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void collect_keywords(MailboxSnapshot& s) {
+  s.keywords.clear();
+  for (const auto& m : s.messages)
+    s.keywords.insert(s.keywords.end(), m.keywords.begin(), m.keywords.end());
+  std::sort(s.keywords.begin(), s.keywords.end());
+  s.keywords.erase(std::unique(s.keywords.begin(), s.keywords.end()), s.keywords.end());
+}
+
+}  // namespace
+
+SnapshotPtr make_snapshot(store::Id mailbox, uint64_t modseq, uint32_t uid_next,
+                          std::vector<store::MessageMeta> messages) {
+  auto s = std::make_shared<MailboxSnapshot>();
+  s->mailbox = mailbox;
+  s->messages = std::move(messages);
+  std::sort(s->messages.begin(), s->messages.end(),
+            [](const auto& a, const auto& b) { return a.uid < b.uid; });
+  s->modseq = modseq;
+  s->uid_next = uid_next;
+  for (const auto& m : s->messages) s->modseq = std::max(s->modseq, m.modseq);
+  if (!s->messages.empty()) s->uid_next = std::max(s->uid_next, s->messages.back().uid + 1);
+  collect_keywords(*s);
+  return s;
+}
+
+SnapshotPtr advance_snapshot(const MailboxSnapshot& base, const store::Changes& c) {
+  auto s = std::make_shared<MailboxSnapshot>();
+  s->mailbox = base.mailbox;
+  s->modseq = std::max(base.modseq, c.highest_modseq);
+  s->uid_next = std::max(base.uid_next, c.uid_next);
+  s->messages.reserve(base.messages.size() + c.changed.size());
+  // Both lists ascend by uid: merge, the changed version winning; expunged uids drop out.
+  auto gone = [&](uint32_t uid) {
+    return std::binary_search(c.expunged.begin(), c.expunged.end(), uid);
+  };
+  size_t i = 0, j = 0;
+  const auto& a = base.messages;
+  const auto& b = c.changed;
+  while (i < a.size() || j < b.size()) {
+    const store::MessageMeta* m = nullptr;
+    if (j == b.size() || (i < a.size() && a[i].uid < b[j].uid)) {
+      m = &a[i++];
+    } else {
+      if (i < a.size() && a[i].uid == b[j].uid) ++i;
+      m = &b[j++];
+    }
+    if (gone(m->uid)) continue;
+    s->messages.push_back(*m);
+    s->modseq = std::max(s->modseq, m->modseq);
+  }
+  if (!s->messages.empty()) s->uid_next = std::max(s->uid_next, s->messages.back().uid + 1);
+  collect_keywords(*s);
+  return s;
+}
+
+MailboxCache::MailboxCache(std::chrono::milliseconds max_age, std::chrono::seconds keep_unused)
+    : max_age_(max_age), keep_unused_(keep_unused) {}
+
+MailboxCache::~MailboxCache() {
+  for (auto& [id, e] : entries_) {
+    if (e->hub && e->token) e->hub->unsubscribe(e->token);
+  }
+}
+
+std::shared_ptr<MailboxCache::Entry> MailboxCache::find(store::Id mailbox) const {
+  std::lock_guard lk(mu_);
+  auto it = entries_.find(mailbox);
+  return it == entries_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<MailboxCache::Entry> MailboxCache::entry(store::ChangeHub* hub, store::Id mailbox) {
+  std::lock_guard lk(mu_);
+  auto& e = entries_[mailbox];
+  if (!e) {
+    e = std::make_shared<Entry>();
+    e->hub = hub;
+    if (hub) {
+      std::weak_ptr<Entry> weak = e;
+      e->token = hub->subscribe(mailbox, [weak](store::Id) {
+        if (auto p = weak.lock()) p->gen.fetch_add(1, std::memory_order_acq_rel);
+      });
+    }
+  }
+  return e;
+}
+
+void MailboxCache::changed(store::Id mailbox) {
+  if (auto e = find(mailbox)) e->gen.fetch_add(1, std::memory_order_acq_rel);
+}
+
+SnapshotPtr MailboxCache::current(store::Id mailbox) {
+  auto e = find(mailbox);
+  if (!e || !e->token) return nullptr;
+  uint64_t g = e->gen.load(std::memory_order_acquire);
+  std::lock_guard lk(e->mu);
+  if (!e->snap || e->snap_gen != g) return nullptr;
+  if (Clock::now() - e->validated >= max_age_) return nullptr;
+  return e->snap;
+}
+
+SnapshotPtr MailboxCache::install(Entry& e, SnapshotPtr next, uint64_t g) {
+  std::lock_guard lk(e.mu);
+  auto now = Clock::now();
+  e.used = now;
+  if (!e.snap || next->modseq > e.snap->modseq) {
+    e.snap = std::move(next);
+    e.snap_gen = g;
+    e.validated = now;
+  } else if (next->modseq == e.snap->modseq && g >= e.snap_gen) {
+    // The same state (one mod-sequence, one content): keep the pointer that sessions share.
+    e.snap_gen = g;
+    e.validated = now;
+  }
+  // Otherwise the entry's is newer than what this read saw: it has every change this read has.
+  return e.snap;
+}
+
+Result<SnapshotPtr> MailboxCache::fresh(store::Store& store, store::ChangeHub* hub,
+                                        store::Id mailbox, uint64_t min_modseq) {
+  auto e = entry(hub, mailbox);
+  auto usable = [&](uint64_t g) -> SnapshotPtr {
+    std::lock_guard lk(e->mu);
+    if (!e->snap || e->snap_gen < g || e->snap->modseq < min_modseq) return nullptr;
+    if (Clock::now() - e->validated >= max_age_) return nullptr;
+    e->used = Clock::now();
+    return e->snap;
+  };
+  uint64_t g = e->gen.load(std::memory_order_acquire);
+  if (e->token) {
+    if (auto s = usable(g)) return s;
+  }
+  std::lock_guard refresh(e->refresh_mu);
+  // Another reader may have refreshed it after `g` while this one waited.
+  if (e->token) {
+    if (auto s = usable(g)) return s;
+  }
+  g = e->gen.load(std::memory_order_acquire);  // the read below sees everything published so far
+  SnapshotPtr base;
+  {
+    std::lock_guard lk(e->mu);
+    base = e->snap;
+  }
+  SnapshotPtr next;
+  if (base) {
+    refreshes_.fetch_add(1, std::memory_order_relaxed);
+    auto c = store.changes_since(mailbox, base->modseq);
+    if (!c) {
+      if (c.code() == Errc::kNotFound) drop(mailbox);
+      return c.error();
+    }
+    if (c->changed.empty() && c->expunged.empty() && c->highest_modseq <= base->modseq) {
+      next = base;
+    } else {
+      next = advance_snapshot(*base, *c);
+    }
+  } else {
+    loads_.fetch_add(1, std::memory_order_relaxed);
+    auto mb = store.get_mailbox_by_id(mailbox);  // before the messages: a lower bound
+    if (!mb) {
+      if (mb.code() == Errc::kNotFound) drop(mailbox);
+      return mb.error();
+    }
+    auto msgs = store.list_messages(mailbox);
+    if (!msgs) {
+      if (msgs.code() == Errc::kNotFound) drop(mailbox);
+      return msgs.error();
+    }
+    next = make_snapshot(mailbox, mb->highest_modseq, mb->uid_next, std::move(*msgs));
+  }
+  SnapshotPtr out = install(*e, std::move(next), g);
+  sweep();
+  return out;
+}
+
+void MailboxCache::drop(store::Id mailbox) {
+  std::shared_ptr<Entry> e;
+  {
+    std::lock_guard lk(mu_);
+    auto it = entries_.find(mailbox);
+    if (it == entries_.end()) return;
+    e = std::move(it->second);
+    entries_.erase(it);
+  }
+  if (e->hub && e->token) e->hub->unsubscribe(e->token);
+}
+
+void MailboxCache::sweep() {
+  // Snapshots no session holds any more are kept for a while (a client that selects again),
+  // then dropped with their hub subscription.
+  std::vector<std::shared_ptr<Entry>> gone;
+  {
+    std::lock_guard lk(mu_);
+    auto now = Clock::now();
+    if (now - last_sweep_ < std::chrono::seconds(1)) return;
+    last_sweep_ = now;
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      bool unused = false;
+      {
+        std::lock_guard elk(it->second->mu);
+        unused = (!it->second->snap || it->second->snap.use_count() == 1) &&
+                 now - it->second->used > keep_unused_;
+      }
+      if (unused) {
+        gone.push_back(std::move(it->second));
+        it = entries_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& e : gone) {
+    if (e->hub && e->token) e->hub->unsubscribe(e->token);
+  }
+}
+
+MailboxCache::Stats MailboxCache::stats() const { return Stats{loads_.load(), refreshes_.load()}; }
+
+size_t MailboxCache::entries() const {
+  std::lock_guard lk(mu_);
+  return entries_.size();
+}
+
+}  // namespace tegami::imap::server

@@ -1,0 +1,104 @@
+// Mailbox snapshots shared by every session of the process that selects a mailbox (RFC 9051
+// §5.2: each session still reports changes at the points the RFC allows; MailboxView keeps what
+// is session-local). A snapshot is immutable: the UID, flags, keywords, MODSEQ, dates, size and
+// content id of every message at one mod-sequence. SELECT of a mailbox whose snapshot is current
+// reads no message from the store, and a session asks the store for nothing while the hub says
+// nothing changed.
+//
+// Currency: store::ChangeHub::publish(mailbox) comes after the change is committed. Each entry
+// counts publications (`gen`, bumped by the cache's own hub subscription and by every selected
+// session's before it wakes up); a snapshot is current while the count is the one read before the
+// store read that produced it, and for at most `max_age` (writers outside this process do not
+// publish; SELECT also compares the mailbox's HIGHESTMODSEQ with the snapshot's).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/result.hpp"
+#include "store/change_hub.hpp"
+#include "store/store.hpp"
+
+namespace tegami::imap::server {
+
+struct MailboxSnapshot {
+  store::Id mailbox = 0;
+  // Every change up to this mod-sequence is in `messages` (a few later ones may be too: the
+  // first load reads the mailbox row before the messages).
+  uint64_t modseq = 0;
+  uint32_t uid_next = 1;
+  std::vector<store::MessageMeta> messages;  // ascending uid
+  std::vector<std::string> keywords;         // every keyword in use, sorted, unique
+};
+using SnapshotPtr = std::shared_ptr<const MailboxSnapshot>;
+
+// A snapshot of these messages (any order).
+SnapshotPtr make_snapshot(store::Id mailbox, uint64_t modseq, uint32_t uid_next,
+                          std::vector<store::MessageMeta> messages);
+// `base` with store changes since base.modseq applied (changed messages replace or join it,
+// expunged ones leave it).
+SnapshotPtr advance_snapshot(const MailboxSnapshot& base, const store::Changes& c);
+
+class MailboxCache {
+ public:
+  explicit MailboxCache(std::chrono::milliseconds max_age = std::chrono::milliseconds(1000),
+                        std::chrono::seconds keep_unused = std::chrono::seconds(60));
+  ~MailboxCache();
+  MailboxCache(const MailboxCache&) = delete;
+  MailboxCache& operator=(const MailboxCache&) = delete;
+
+  // Non-blocking: the mailbox's snapshot when nothing was published for it since it was read
+  // (or confirmed) from the store, less than max_age ago; else null. Always null without a hub.
+  SnapshotPtr current(store::Id mailbox);
+
+  // Blocking (run it on the worker pool): a snapshot with every change committed and published
+  // before the call, and at least `min_modseq`. Reads only the changes since the cached
+  // snapshot, or the whole mailbox the first time. kNotFound when the mailbox is gone.
+  Result<SnapshotPtr> fresh(store::Store& store, store::ChangeHub* hub, store::Id mailbox,
+                            uint64_t min_modseq = 0);
+
+  // Marks the mailbox changed (any thread; a session's hub callback calls it before it wakes
+  // the session, whatever order the hub runs its callbacks in).
+  void changed(store::Id mailbox);
+
+  struct Stats {
+    uint64_t loads = 0;      // whole mailboxes read (list_messages)
+    uint64_t refreshes = 0;  // changes_since reads
+  };
+  Stats stats() const;
+  size_t entries() const;
+
+ private:
+  struct Entry {
+    std::atomic<uint64_t> gen{0};  // publications seen
+    std::mutex mu;                 // guards the fields below
+    SnapshotPtr snap;
+    uint64_t snap_gen = 0;  // gen read before the store read that produced / confirmed snap
+    std::chrono::steady_clock::time_point validated{};
+    std::chrono::steady_clock::time_point used{};
+    std::mutex refresh_mu;  // one store read per mailbox at a time
+    store::ChangeHub* hub = nullptr;
+    store::ChangeHub::Token token = 0;
+  };
+  std::shared_ptr<Entry> find(store::Id mailbox) const;
+  std::shared_ptr<Entry> entry(store::ChangeHub* hub, store::Id mailbox);
+  // The snapshot to use after reading `next` with gen `g`: the newer of it and the entry's.
+  SnapshotPtr install(Entry& e, SnapshotPtr next, uint64_t g);
+  void drop(store::Id mailbox);
+  void sweep();
+
+  const std::chrono::milliseconds max_age_;
+  const std::chrono::seconds keep_unused_;
+  mutable std::mutex mu_;
+  std::unordered_map<store::Id, std::shared_ptr<Entry>> entries_;
+  std::chrono::steady_clock::time_point last_sweep_{};
+  std::atomic<uint64_t> loads_{0}, refreshes_{0};
+};
+
+}  // namespace tegami::imap::server

@@ -1,0 +1,271 @@
+// The shared mailbox snapshots (mailbox_cache.hpp): snapshots advance with store changes;
+// sessions that select one mailbox share one snapshot, read the mailbox from the store once,
+// and keep their own \Recent and held-back expunges (RFC 9051 §7.5.1); deliveries keep the
+// snapshot current; a session's memory does not grow with the mailbox.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <malloc.h>
+
+#include <chrono>
+
+#include "imap/server/faulty_store.hpp"
+#include "imap/server/mailbox_cache.hpp"
+#include "imap/server/mailbox_view.hpp"
+#include "imap/server/test_support.hpp"
+#include "index/message_index.hpp"
+
+namespace tegami::imap::server {
+namespace {
+
+using testing::PipeStream;
+using testing::Reader;
+using testing::World;
+using Shared = PipeStream::Shared;
+
+store::MessageMeta meta(uint32_t uid, uint32_t flags, uint64_t modseq,
+                        std::vector<std::string> kw = {}) {
+  store::MessageMeta m;
+  m.uid = uid;
+  m.flags = flags;
+  m.modseq = modseq;
+  m.keywords = std::move(kw);
+  return m;
+}
+
+// Delivers `n` messages to INBOX straight through the store (no hub publication).
+store::Id fill(World& w, uint32_t n, uint32_t first = 0) {
+  auto inbox = w.store->get_mailbox(w.account.id, "INBOX");
+  if (!inbox) throw std::runtime_error("no INBOX");
+  std::vector<std::string> raws;
+  for (uint32_t i = first; i < first + n; ++i) {
+    raws.push_back("From: a@example.org\r\nSubject: m" + std::to_string(i) + "\r\n\r\nbody " +
+                   std::to_string(i) + "\r\n");
+  }
+  std::vector<store::NewMessage> batch;
+  for (const auto& r : raws) {
+    store::NewMessage m;
+    m.raw = r;
+    m.idx = index::build(r);
+    m.target = store::DeliveryTarget{w.account.id, inbox->id, 0, {}, false};
+    m.internal_date = 1795000000;
+    batch.push_back(std::move(m));
+  }
+  if (!w.store->deliver_many(batch)) throw std::runtime_error("deliver_many");
+  return inbox->id;
+}
+
+TEST(MailboxSnapshot, AdvanceAppliesFlagsNewMessagesAndExpunges) {
+  auto base = make_snapshot(7, 5, 4, {meta(3, 0, 5, {"$Junk"}), meta(1, 0, 2), meta(2, 0, 3)});
+  ASSERT_EQ(base->messages.size(), 3u);
+  EXPECT_EQ(base->messages.front().uid, 1u);  // sorted by uid
+  EXPECT_EQ(base->keywords, std::vector<std::string>{"$Junk"});
+  store::Changes c;
+  c.changed = {meta(2, store::kSeen, 7, {"$Work"}), meta(4, 0, 8)};
+  c.expunged = {3};
+  c.highest_modseq = 9;
+  c.uid_next = 5;
+  auto next = advance_snapshot(*base, c);
+  ASSERT_EQ(next->messages.size(), 3u);
+  EXPECT_EQ(next->messages[0].uid, 1u);
+  EXPECT_EQ(next->messages[1].uid, 2u);
+  EXPECT_EQ(next->messages[1].flags, uint32_t{store::kSeen});
+  EXPECT_EQ(next->messages[2].uid, 4u);
+  EXPECT_EQ(next->modseq, 9u);
+  EXPECT_EQ(next->uid_next, 5u);
+  EXPECT_EQ(next->keywords, std::vector<std::string>{"$Work"});  // $Junk left with uid 3
+  EXPECT_EQ(base->messages.size(), 3u);                          // the base is unchanged
+  EXPECT_EQ(base->messages[1].flags, 0u);
+}
+
+TEST(MailboxView, TakesTheNextSnapshotAndKeepsHeldExpungesPrivately) {
+  store::Mailbox mb;
+  mb.id = 7;
+  auto s1 = make_snapshot(7, 3, 4, {meta(1, 0, 1), meta(2, 0, 2), meta(3, 0, 3)});
+  MailboxView v(mb, s1, false);
+  EXPECT_TRUE(v.shares(s1));
+  // Message 2 expunged, 1 flagged, 4 new.
+  auto s2 = make_snapshot(7, 6, 5, {meta(1, store::kFlagged, 5), meta(3, 0, 3), meta(4, 0, 6)});
+  std::string out;
+  v.apply(v.changes_to(*s2), /*allow_expunge=*/false, /*rev2=*/true, &out, false, false, true, s2);
+  EXPECT_EQ(out, "* 1 FETCH (UID 1 FLAGS (\\Flagged))\r\n* 4 EXISTS\r\n");
+  EXPECT_FALSE(v.shares(s2));  // uid 2 keeps its number until an expunge may be announced
+  EXPECT_EQ(v.size(), 4u);
+  EXPECT_EQ(v.seq_of(2), 2u);
+  EXPECT_EQ(v.at(0).flags, uint32_t{store::kFlagged});
+  EXPECT_EQ(s1->messages.size(), 3u);  // the shared snapshots are never edited
+  EXPECT_EQ(s2->messages.size(), 3u);
+  out.clear();
+  v.apply(v.changes_to(*s2), /*allow_expunge=*/true, true, &out, false, false, true, s2);
+  EXPECT_EQ(out, "* 2 EXPUNGE\r\n");
+  EXPECT_TRUE(v.shares(s2));
+  EXPECT_EQ(v.seq_of(4), 3u);
+  // Flags this session set make a private copy until the next snapshot has them.
+  v.set_flags(3, store::kSeen, {}, 7);
+  EXPECT_FALSE(v.shares(s2));
+  EXPECT_EQ(s2->messages[1].flags, 0u);
+  auto s3 = make_snapshot(7, 7, 5,
+                          {meta(1, store::kFlagged, 5), meta(3, store::kSeen, 7), meta(4, 0, 6)});
+  out.clear();
+  v.apply(v.changes_to(*s3), true, true, &out, false, false, true, s3);
+  EXPECT_EQ(out, "");  // its own change is not reported again
+  EXPECT_TRUE(v.shares(s3));
+}
+
+TEST(MailboxCache, SessionsShareOneSnapshotAndHoldBackTheirOwnExpunges) {
+  World w;
+  store::Id inbox = fill(w, 3);
+  testing::FaultyStore counting(*w.store);
+  w.ctx.store = &counting;
+  auto cache = std::make_shared<MailboxCache>(std::chrono::hours(1));
+  w.ctx.mailbox_cache = cache;
+  asio::io_context io;
+  Reader a(std::make_shared<Shared>(io));
+  Reader b(std::make_shared<Shared>(io));
+  Reader c(std::make_shared<Shared>(io));
+  for (auto* r : {&a, &b, &c}) {
+    asio::co_spawn(io, serve(std::make_unique<PipeStream>(r->s), w.ctx), asio::detached);
+  }
+  long shared_both = 0, while_held = 0, with_c = 0, after_noop = 0;
+  int lists_after_select = 0, lists_after_c = 0;
+  std::string b_fetch;
+  auto driver = [&]() -> asio::awaitable<void> {
+    testing::feed(*a.s, w.login_line("a1") + "a2 SELECT INBOX\r\n");
+    co_await a.wait_for("a2 OK");
+    testing::feed(*b.s, w.login_line("b1") + "b2 SELECT INBOX\r\n");
+    co_await b.wait_for("* 3 EXISTS\r\n");
+    co_await b.wait_for("b2 OK");
+    lists_after_select = counting.calls("list_messages");
+    shared_both = cache->current(inbox).use_count();  // the cache, A, B and this copy
+    // A expunges message 1 and sees it at once.
+    testing::feed(*a.s, "a3 STORE 1 +FLAGS.SILENT (\\Deleted)\r\na4 EXPUNGE\r\n");
+    co_await a.wait_for("* 1 EXPUNGE\r\na4 OK");
+    // B learns of it during FETCH: no EXPUNGE yet, numbers unchanged (RFC 9051 §7.5.1).
+    size_t from = b.s->output.size();
+    testing::feed(*b.s, "b3 FETCH 1:* (UID)\r\n");
+    co_await b.wait_for("b3 OK");
+    b_fetch = b.s->output.substr(from);
+    while_held = cache->current(inbox).use_count();  // B has a private copy now
+    // A new session sees two messages, without reading the mailbox again.
+    testing::feed(*c.s, w.login_line("c1") + "c2 SELECT INBOX\r\n");
+    co_await c.wait_for("* 2 EXISTS\r\n");
+    co_await c.wait_for("c2 OK");
+    lists_after_c = counting.calls("list_messages");
+    with_c = cache->current(inbox).use_count();
+    // B's NOOP announces the expunge and B shares the snapshot again.
+    testing::feed(*b.s, "b4 NOOP\r\n");
+    co_await b.wait_for("* 1 EXPUNGE\r\nb4 OK");
+    after_noop = cache->current(inbox).use_count();
+    testing::feed(*b.s, "b5 FETCH 1:* (UID)\r\n");
+    co_await b.wait_for("* 1 FETCH (UID 2)\r\n* 2 FETCH (UID 3)\r\nb5 OK");
+    for (auto* r : {&a, &b, &c}) {
+      r->s->eof = true;
+      r->s->timer.cancel();
+    }
+  };
+  asio::co_spawn(io, std::move(driver), asio::detached);
+  io.run();
+  EXPECT_EQ(a.failures, "") << a.s->output;
+  EXPECT_EQ(b.failures, "") << b.s->output;
+  EXPECT_EQ(c.failures, "") << c.s->output;
+  EXPECT_EQ(lists_after_select, 1);
+  EXPECT_EQ(lists_after_c, 1);
+  EXPECT_EQ(cache->stats().loads, 1u);
+  EXPECT_EQ(shared_both, 4);
+  EXPECT_THAT(b_fetch, ::testing::HasSubstr(
+                           "* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 2)\r\n* 3 FETCH (UID 3)\r\n"));
+  EXPECT_THAT(b_fetch, ::testing::Not(::testing::HasSubstr("EXPUNGE")));
+  EXPECT_EQ(while_held, 3);  // the cache, A and this copy
+  EXPECT_EQ(with_c, 4);
+  EXPECT_EQ(after_noop, 5);
+}
+
+TEST(MailboxCache, DeliveriesKeepTheSnapshotCurrent) {
+  World w;
+  store::Id inbox = fill(w, 5);
+  testing::FaultyStore counting(*w.store);
+  w.ctx.store = &counting;
+  auto cache = std::make_shared<MailboxCache>(std::chrono::hours(1));
+  w.ctx.mailbox_cache = cache;
+  asio::io_context io;
+  Reader a(std::make_shared<Shared>(io));
+  asio::co_spawn(io, serve(std::make_unique<PipeStream>(a.s), w.ctx), asio::detached);
+  int changes_idle = 0, changes_noop = 0;
+  auto driver = [&]() -> asio::awaitable<void> {
+    testing::feed(*a.s, w.login_line("a1") + "a2 SELECT INBOX\r\na3 NOOP\r\na4 NOOP\r\n");
+    co_await a.wait_for("a4 OK");
+    changes_noop = counting.calls("changes_since");  // nothing changed: no store read
+    testing::feed(*a.s, "a5 IDLE\r\n");
+    co_await a.wait_for("+ idling\r\n");
+    // Two deliveries, published as account::deliver does.
+    fill(w, 2, 100);
+    w.hub.publish(inbox);
+    co_await a.wait_for("* 7 EXISTS\r\n");
+    changes_idle = counting.calls("changes_since");
+    testing::feed(*a.s, "DONE\r\n");
+    co_await a.wait_for("a5 OK");
+    a.s->eof = true;
+    a.s->timer.cancel();
+  };
+  asio::co_spawn(io, std::move(driver), asio::detached);
+  io.run();
+  EXPECT_EQ(a.failures, "") << a.s->output;
+  EXPECT_EQ(changes_noop, 0);
+  EXPECT_EQ(changes_idle, 1);
+  auto snap = cache->current(inbox);
+  ASSERT_TRUE(snap);
+  EXPECT_EQ(snap->messages.size(), 7u);
+  EXPECT_EQ(cache->stats().loads, 1u);
+
+  // Another session selects the current snapshot without reading the messages.
+  std::string out = w.run(w.login_line() + "s SELECT INBOX\r\nz LOGOUT\r\n");
+  EXPECT_THAT(out, ::testing::HasSubstr("* 7 EXISTS\r\n"));
+  EXPECT_EQ(counting.calls("list_messages"), 1);
+  // A change nobody published (another process) is seen at SELECT: the mailbox's
+  // HIGHESTMODSEQ is ahead of the snapshot's.
+  fill(w, 1, 200);
+  out = w.run(w.login_line() + "s SELECT INBOX\r\nz LOGOUT\r\n");
+  EXPECT_THAT(out, ::testing::HasSubstr("* 8 EXISTS\r\n"));
+  EXPECT_EQ(counting.calls("list_messages"), 1);
+  EXPECT_EQ(cache->stats().loads, 1u);
+}
+
+// Sessions with one 3,000-message mailbox selected share its snapshot: a session costs the
+// same with 3,000 messages as with none (a copy of the metadata would be ~240 KB each).
+TEST(MailboxCache, SessionMemoryDoesNotGrowWithTheMailbox) {
+  World w;
+  fill(w, 3000);
+  asio::io_context io;
+  constexpr int kSessions = 40;
+  std::vector<std::unique_ptr<Reader>> rs;
+  auto start = [&](int n) -> asio::awaitable<void> {
+    for (int i = 0; i < n; ++i) {
+      rs.push_back(std::make_unique<Reader>(std::make_shared<Shared>(io)));
+      auto& r = *rs.back();
+      asio::co_spawn(io, serve(std::make_unique<PipeStream>(r.s), w.ctx), asio::detached);
+      testing::feed(*r.s, w.login_line("a1") + "a2 SELECT INBOX\r\n");
+      co_await r.wait_for("a2 OK");
+      r.s->output.clear();  // the test's copy of the output is not the server's memory
+      r.pos = 0;
+    }
+  };
+  size_t before = 0, after = 0;
+  auto driver = [&]() -> asio::awaitable<void> {
+    co_await start(1);  // the snapshot, and the first allocations of everything
+    before = mallinfo2().uordblks;
+    co_await start(kSessions);
+    after = mallinfo2().uordblks;
+    for (auto& r : rs) {
+      r->s->eof = true;
+      r->s->timer.cancel();
+    }
+  };
+  asio::co_spawn(io, driver(), asio::detached);
+  io.run();
+  for (auto& r : rs) EXPECT_EQ(r->failures, "");
+  double per = (static_cast<double>(after) - static_cast<double>(before)) / kSessions;
+  std::printf("heap per session with a 3,000-message mailbox selected: %.0f bytes\n", per);
+  EXPECT_LT(per, 32 * 1024);
+}
+
+}  // namespace
+}  // namespace tegami::imap::server

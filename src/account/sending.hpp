@@ -46,7 +46,7 @@ struct SendRequest {
 // Errors: kLimit when a limit is reached (message ends in " t=<unix>": when the window frees
 // up; see limit_reset_time), kPerm when sending is suspended (the message says why), kOverQuota
 // for a full local mailbox, store errors. `*suspended_now` is set when this refusal suspended
-// the account.
+// the account. `idx` is read only when req.local is not empty (see store::Store::submit).
 Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std::string_view raw,
                                  const index::MessageIndex& idx, const SendRequest& req,
                                  const SendPolicy& policy, bool* suspended_now = nullptr);

@@ -352,7 +352,8 @@ class Store {
 
   // Submission (port 587/465): everything in one transaction. With limits: a suspended account
   // gets kPerm, an account over a limit gets kLimit (nothing is stored) whose message names the
-  // limit; the caller then records the refusal (note_send_refusal) and replies.
+  // limit; the caller then records the refusal (note_send_refusal) and replies. `idx` is read
+  // only when s.local is not empty: a message only queued for other servers is stored raw.
   virtual Result<SubmitResult> submit(std::string_view raw, const index::MessageIndex& idx,
                                       const Submission& s, int64_t internal_date) = 0;
   virtual Result<SendUsage> send_usage(Id account, int64_t now, int64_t window) = 0;

@@ -213,7 +213,8 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string raw, con
   const account::SendPolicy& policy = ctx_.send_policy;
   bool suspended_now = false;
   auto fn = [st, hub, &raw, &req, &policy, &suspended_now]() {
-    index::MessageIndex idx = index::build(raw);
+    // Only a copy in a mailbox needs the IMAP index; the queue keeps the raw message.
+    index::MessageIndex idx = req.local.empty() ? index::MessageIndex{} : index::build(raw);
     return account::send(*st, hub, raw, idx, req, policy, &suspended_now);
   };
   auto r = co_await net::offload(std::move(fn));

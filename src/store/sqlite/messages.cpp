@@ -68,32 +68,55 @@ PreparedBlob SqliteStore::prepare_blob(std::string_view raw) {
   return b;
 }
 
+namespace {
+
+Status bind_index(Stmt& s, int first, const index::MessageIndex& idx) {
+  s.bind(first, idx.envelope).bind(first + 1, idx.body_structure).bind(first + 2, idx.body);
+  s.bind_blob(first + 3, idx.parts);
+  s.bind(first + 4, idx.search_headers)
+      .bind(first + 5, idx.search_body)
+      .bind(first + 6, idx.sent_date)
+      .bind(first + 7, idx.subject)
+      .bind(first + 8, idx.from)
+      .bind(first + 9, idx.message_id);
+  return {};
+}
+
+}  // namespace
+
 Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view raw,
-                       const index::MessageIndex& idx) {
+                       const index::MessageIndex* idx) {
   // Unlinked after the commit unless a committed row names it (this op may fail).
   if (b.in_file) ctx.file_checks.push_back(b.hash);
   {
-    TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT id FROM blobs WHERE hash = ?"));
+    TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT id, indexed FROM blobs WHERE hash = ?"));
     s.bind(1, b.hash);
     TG_ASSIGN(bool row, s.step());
-    if (row) return s.i64(0);
+    if (row) {
+      Id id = s.i64(0);
+      bool indexed = s.i64(1) != 0;
+      if (indexed || idx == nullptr) return id;
+      // Stored for the queue alone so far; now a mailbox holds it too.
+      TG_ASSIGN(Stmt u, ctx.db.prepare("UPDATE blobs SET envelope = ?, body_structure = ?, body "
+                                       "= ?, parts = ?, search_headers = ?, search_body = ?, "
+                                       "sent_date = ?, subject = ?, from_addr = ?, message_id "
+                                       "= ?, indexed = 1 WHERE id = ?"));
+      bind_index(u, 1, *idx);
+      u.bind(11, id);
+      TG_TRY(u.run());
+      return id;
+    }
   }
   // A previous batch may have unlinked a file of the same content after this caller wrote
   // it (its last reference went away): write it again, here, before the commit.
   if (b.in_file && !ctx.files.exists(b.hash)) TG_TRY(ctx.files.write(b.hash, raw));
+  static const index::MessageIndex kNone;
   TG_ASSIGN(Stmt ins,
-            ctx.db.prepare("INSERT INTO blobs (hash, size, in_file, envelope, body_structure, "
-                           "body, parts, search_headers, search_body, sent_date, subject, "
-                           "from_addr, message_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-  ins.bind_all(b.hash, static_cast<int64_t>(raw.size()), b.in_file, idx.envelope,
-               idx.body_structure, idx.body);
-  ins.bind_blob(7, idx.parts);
-  ins.bind(8, idx.search_headers)
-      .bind(9, idx.search_body)
-      .bind(10, idx.sent_date)
-      .bind(11, idx.subject)
-      .bind(12, idx.from)
-      .bind(13, idx.message_id);
+            ctx.db.prepare("INSERT INTO blobs (hash, size, in_file, indexed, envelope, "
+                           "body_structure, body, parts, search_headers, search_body, sent_date, "
+                           "subject, from_addr, message_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  ins.bind_all(b.hash, static_cast<int64_t>(raw.size()), b.in_file, idx != nullptr);
+  bind_index(ins, 5, idx ? *idx : kNone);
   TG_TRY(ins.run());
   Id blob_id = ctx.db.last_insert_rowid();
   if (!b.in_file) {
@@ -155,7 +178,7 @@ Result<std::vector<Delivered>> SqliteStore::deliver(std::string_view raw,
   PreparedBlob b = prepare_blob(raw);
   if (!b.status.ok()) return b.status.error();
   return write<std::vector<Delivered>>([&](WriteCtx& ctx) -> Result<std::vector<Delivered>> {
-    TG_ASSIGN(Id blob_id, insert_blob(ctx, b, raw, idx));
+    TG_ASSIGN(Id blob_id, insert_blob(ctx, b, raw, &idx));
     return insert_messages(ctx, blob_id, static_cast<int64_t>(raw.size()), targets, internal_date);
   });
 }
@@ -174,7 +197,7 @@ Result<std::vector<Delivered>> SqliteStore::deliver_many(const std::vector<NewMe
     out.reserve(messages.size());
     for (size_t i = 0; i < messages.size(); ++i) {
       const NewMessage& m = messages[i];
-      TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], m.raw, m.idx));
+      TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], m.raw, &m.idx));
       TG_ASSIGN(auto d, insert_messages(ctx, blob_id, static_cast<int64_t>(m.raw.size()),
                                         {m.target}, m.internal_date));
       out.insert(out.end(), d.begin(), d.end());

@@ -219,7 +219,7 @@ Result<SubmitResult> SqliteStore::submit(std::string_view raw, const index::Mess
                                             " hours) t=" + std::to_string(when));
       }
     }
-    TG_ASSIGN(Id blob_id, insert_blob(ctx, b, raw, idx));
+    TG_ASSIGN(Id blob_id, insert_blob(ctx, b, raw, sub.local.empty() ? nullptr : &idx));
     SubmitResult out;
     if (!sub.local.empty()) {
       TG_ASSIGN(auto d, insert_messages(ctx, blob_id, size, sub.local, internal_date));
@@ -327,7 +327,7 @@ Status SqliteStore::queue_update(Id id, const std::vector<RcptUpdate>& updates, 
     if (delay_notified) TG_TRY(ctx.db.run("UPDATE queue SET delay_notified = 1 WHERE id = ?", id));
     for (size_t i = 0; i < notices.size(); ++i) {
       const Notice& n = notices[i];
-      TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], n.raw, n.idx));
+      TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], n.raw, &n.idx));
       TG_TRY(
           insert_messages(ctx, blob_id, static_cast<int64_t>(n.raw.size()), {n.target}, ctx.now));
     }

@@ -148,6 +148,40 @@ TEST_F(QueueTest, DeleteAndMissing) {
   EXPECT_EQ(store_->submit("x", sample_index("x"), empty, 1).code(), Errc::kInvalidData);
 }
 
+// A message only queued is stored raw (no IMAP index, nothing to search); when the same content
+// later lands in a mailbox (the client saves it in Sent), the shared blob gets its index.
+TEST_F(QueueTest, QueueOnlySubmissionStoresTheRawMessageAlone) {
+  Account a = account("alice@example.org");
+  std::string big = sample_message("big", 100 * 1024);  // a file blob
+  for (const std::string& raw : {sample_message("out"), big}) {
+    Submission s;
+    s.account_id = a.id;
+    s.outbound = outbound({"x@remote.example"});
+    s.recipients = 1;
+    auto r = store_->submit(raw, sample_index("out"), s, 1000);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    auto q = store_->queue_get(r->queue_id);
+    ASSERT_TRUE(q.ok());
+    EXPECT_EQ(*store_->read_blob(q->blob_id), raw);
+    auto none = store_->read_index(q->blob_id);
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(none->envelope, "");
+    EXPECT_EQ(none->search_body, "");
+    Id sent = mailbox(a.id, "Sent Messages").id;
+    auto d = store_->deliver(raw, sample_index("out"), {DeliveryTarget{a.id, sent}}, 1000);
+    ASSERT_TRUE(d.ok());
+    auto msgs = store_->list_messages(sent);
+    ASSERT_EQ(msgs->back().blob_id, q->blob_id) << "the content is stored once";
+    auto idx = store_->read_index(q->blob_id);
+    ASSERT_TRUE(idx.ok());
+    EXPECT_EQ(idx->envelope, sample_index("out").envelope);
+    EXPECT_EQ(idx->search_body, sample_index("out").search_body);
+    // Delivered: the queue lets go, the Sent copy keeps the content.
+    ASSERT_TRUE(store_->queue_delete(r->queue_id).ok());
+    EXPECT_EQ(*store_->read_blob(q->blob_id), raw);
+  }
+}
+
 TEST_F(QueueTest, RollingLimitsSurviveRestartAndNameTheResetTime) {
   Account a = account("alice@example.org");
   SendLimits l{3, 5, 100};
@@ -211,14 +245,15 @@ TEST_F(QueueTest, RollingCountersAreExactOverManyRowsAndOldData) {
   EXPECT_EQ(u->messages, 52);  // 1250..1299, the one at "900" (kept as 1299) and this one
   EXPECT_EQ(u->refusals, 1);
 
-  // Schema 3 had no totals: take them away, go back to version 3, and migrate again.
+  // Schema 3 had no totals (nor blobs.indexed): take them away, go back to version 3, and
+  // migrate again.
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ + "/tegami.db").c_str(), &db), SQLITE_OK);
-  for (const char* sql :
-       {"ALTER TABLE send_log DROP COLUMN sum_messages",
-        "ALTER TABLE send_log DROP COLUMN sum_recipients",
-        "ALTER TABLE send_log DROP COLUMN sum_refusals", "PRAGMA user_version = 3"}) {
+  for (const char* sql : {"ALTER TABLE send_log DROP COLUMN sum_messages",
+                          "ALTER TABLE send_log DROP COLUMN sum_recipients",
+                          "ALTER TABLE send_log DROP COLUMN sum_refusals",
+                          "ALTER TABLE blobs DROP COLUMN indexed", "PRAGMA user_version = 3"}) {
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   }
   sqlite3_close(db);

@@ -214,9 +214,13 @@ CREATE TRIGGER queue_delete AFTER DELETE ON queue BEGIN
   UPDATE blobs SET refcount = refcount - 1 WHERE id = OLD.blob_id;
 END;
 )sql",
-    // 3 -> 4: running totals on send_log, so the rolling counters are a difference of two rows
-    // found through the (account_id, time) index instead of a sum over the whole window.
+    // 3 -> 4 (relay speed): running totals on send_log, so the rolling counters are a
+    // difference of two rows found through the (account_id, time) index instead of a sum over
+    // the whole window; blobs stored for the queue alone carry no IMAP index.
     R"sql(
+-- 0: stored for the outbound queue only, the index columns are empty.
+ALTER TABLE blobs ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1;
+
 -- Totals of the account's rows up to and including this one, in (time, id) order.
 ALTER TABLE send_log ADD COLUMN sum_messages INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE send_log ADD COLUMN sum_recipients INTEGER NOT NULL DEFAULT 0;

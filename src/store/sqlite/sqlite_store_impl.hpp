@@ -213,8 +213,10 @@ Status collect_garbage(WriteCtx& ctx);
 Result<CopyResult> copy_in_txn(WriteCtx& ctx, Id from, const std::vector<uint32_t>& uids, Id to,
                                bool enforce_quota);
 // Finds or inserts the blob of `raw` (prepared by SqliteStore::prepare_blob); returns its id.
+// Without `idx` (a message only queued for other servers, never shown over IMAP) the raw
+// message alone is stored; a later insert of the same content with an index fills it in.
 Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view raw,
-                       const index::MessageIndex& idx);
+                       const index::MessageIndex* idx);
 // Adds one message row per target (checking ownership and quotas).
 Result<std::vector<Delivered>> insert_messages(WriteCtx& ctx, Id blob_id, int64_t size,
                                                const std::vector<DeliveryTarget>& targets,

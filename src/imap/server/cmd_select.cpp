@@ -30,27 +30,25 @@ asio::awaitable<Session::Reply> Session::cmd_select(proto::Command& c) {
   auto name = from_wire(a.mailbox);
   if (!name) co_return "NO [CANNOT] Invalid mailbox name";
   store::Id account = account_.id;
-  store::Store* st = ctx_.store;
-  store::ChangeHub* hub = ctx_.hub;
+  // The shared snapshot: when it and the mailbox row are current, nothing is read; else one
+  // trip to the worker pool reads the row and the changes since the snapshot (the whole
+  // mailbox only when no session of this process has it).
   MailboxCache& cache = *ctx_.mailbox_cache;
-  SnapshotPtr snap;
-  // One trip to the worker pool: the mailbox row, then the shared snapshot, read from the store
-  // only when it is older than the mailbox's HIGHESTMODSEQ or a change was published since.
-  auto get = [&]() -> Result<store::Mailbox> {
-    auto mb = st->get_mailbox(account, *name);
-    if (!mb) return mb;
-    auto s = cache.fresh(*st, hub, mb->id, mb->highest_modseq);
-    if (!s) return s.error();
-    snap = std::move(*s);
-    return mb;
-  };
-  auto mb = co_await blocking(get);
-  if (!mb) {
-    if (mb.code() == Errc::kNotFound) co_return "NO [NONEXISTENT] No such mailbox";
-    co_return no_response(mb.error(), "SELECT");
+  std::optional<MailboxCache::Selected> sel = cache.lookup(account, *name);
+  if (!sel) {
+    store::Store* st = ctx_.store;
+    store::ChangeHub* hub = ctx_.hub;
+    auto get = [&] { return cache.select(*st, hub, account, *name); };
+    auto r = co_await blocking(get);
+    if (!r) {
+      if (r.code() == Errc::kNotFound) co_return "NO [NONEXISTENT] No such mailbox";
+      co_return no_response(r.error(), "SELECT");
+    }
+    sel = std::move(*r);
   }
+  const store::Mailbox* mb = &sel->mailbox;
   store::Id id = mb->id;
-  view_.emplace(*mb, std::move(snap), examine);
+  view_.emplace(*mb, std::move(sel->snap), examine);
   watch_mailbox(id);  // after the load: the cache saw changes published since (sync())
   state_ = State::kSelected;
 

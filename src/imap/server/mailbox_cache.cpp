@@ -72,6 +72,70 @@ MailboxCache::~MailboxCache() {
   for (auto& [id, e] : entries_) {
     if (e->hub && e->token) e->hub->unsubscribe(e->token);
   }
+  for (auto& [id, a] : accounts_) {
+    if (a->hub && a->token) a->hub->unsubscribe(a->token);
+  }
+}
+
+std::shared_ptr<MailboxCache::AccountEntry> MailboxCache::account_entry(store::ChangeHub* hub,
+                                                                        store::Id account) {
+  std::lock_guard lk(mu_);
+  auto& a = accounts_[account];
+  if (!a) {
+    a = std::make_shared<AccountEntry>();
+    a->hub = hub;
+    a->created = Clock::now();
+    if (hub) {
+      std::weak_ptr<AccountEntry> weak = a;
+      a->token = hub->subscribe_mailbox_events(account, [weak](const store::MailboxEvent&) {
+        if (auto p = weak.lock()) p->gen.fetch_add(1, std::memory_order_acq_rel);
+      });
+    }
+  }
+  return a;
+}
+
+std::optional<MailboxCache::Selected> MailboxCache::lookup(store::Id account,
+                                                           const std::string& name) {
+  std::shared_ptr<AccountEntry> a;
+  {
+    std::lock_guard lk(mu_);
+    auto it = accounts_.find(account);
+    if (it == accounts_.end()) return std::nullopt;
+    a = it->second;
+  }
+  if (!a->token) return std::nullopt;
+  uint64_t g = a->gen.load(std::memory_order_acquire);
+  Selected out;
+  {
+    std::lock_guard lk(a->mu);
+    auto it = a->rows.find(name);
+    if (it == a->rows.end() || it->second.gen != g) return std::nullopt;
+    if (Clock::now() - it->second.validated >= max_age_) return std::nullopt;
+    out.mailbox = it->second.mailbox;
+  }
+  out.snap = current(out.mailbox.id);
+  if (!out.snap) return std::nullopt;
+  return out;
+}
+
+Result<MailboxCache::Selected> MailboxCache::select(store::Store& store, store::ChangeHub* hub,
+                                                    store::Id account, const std::string& name) {
+  auto a = account_entry(hub, account);
+  uint64_t g = a->gen.load(std::memory_order_acquire);
+  auto mb = store.get_mailbox(account, name);
+  if (!mb) {
+    std::lock_guard lk(a->mu);
+    a->rows.erase(name);
+    return mb.error();
+  }
+  auto snap = fresh(store, hub, mb->id, mb->highest_modseq);
+  if (!snap) return snap.error();
+  {
+    std::lock_guard lk(a->mu);
+    a->rows[name] = Row{*mb, g, Clock::now()};
+  }
+  return Selected{std::move(*mb), std::move(*snap)};
 }
 
 std::shared_ptr<MailboxCache::Entry> MailboxCache::find(store::Id mailbox) const {
@@ -200,6 +264,7 @@ void MailboxCache::sweep() {
   // Snapshots no session holds any more are kept for a while (a client that selects again),
   // then dropped with their hub subscription.
   std::vector<std::shared_ptr<Entry>> gone;
+  std::vector<std::shared_ptr<AccountEntry>> gone_accounts;
   {
     std::lock_guard lk(mu_);
     auto now = Clock::now();
@@ -219,9 +284,27 @@ void MailboxCache::sweep() {
         ++it;
       }
     }
+    for (auto it = accounts_.begin(); it != accounts_.end();) {
+      bool unused = true;
+      {
+        std::lock_guard alk(it->second->mu);
+        std::erase_if(it->second->rows,
+                      [&](const auto& r) { return now - r.second.validated > keep_unused_; });
+        unused = it->second->rows.empty() && now - it->second->created > keep_unused_;
+      }
+      if (unused) {
+        gone_accounts.push_back(std::move(it->second));
+        it = accounts_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
   for (auto& e : gone) {
     if (e->hub && e->token) e->hub->unsubscribe(e->token);
+  }
+  for (auto& a : gone_accounts) {
+    if (a->hub && a->token) a->hub->unsubscribe(a->token);
   }
 }
 

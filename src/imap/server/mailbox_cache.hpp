@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -63,6 +64,18 @@ class MailboxCache {
   Result<SnapshotPtr> fresh(store::Store& store, store::ChangeHub* hub, store::Id mailbox,
                             uint64_t min_modseq = 0);
 
+  // SELECT by name. lookup() is non-blocking: the mailbox row and snapshot when both are
+  // current (no mailbox event of the account, e.g. RENAME or DELETE, and no change of the
+  // mailbox was published since they were read, less than max_age ago); else nullopt, and
+  // select() (blocking) reads the row and a fresh snapshot (see fresh()).
+  struct Selected {
+    store::Mailbox mailbox;
+    SnapshotPtr snap;
+  };
+  std::optional<Selected> lookup(store::Id account, const std::string& name);
+  Result<Selected> select(store::Store& store, store::ChangeHub* hub, store::Id account,
+                          const std::string& name);
+
   // Marks the mailbox changed (any thread; a session's hub callback calls it before it wakes
   // the session, whatever order the hub runs its callbacks in).
   void changed(store::Id mailbox);
@@ -86,6 +99,20 @@ class MailboxCache {
     store::ChangeHub* hub = nullptr;
     store::ChangeHub::Token token = 0;
   };
+  struct Row {
+    store::Mailbox mailbox;
+    uint64_t gen = 0;  // the account's gen read before the mailbox row was
+    std::chrono::steady_clock::time_point validated{};
+  };
+  struct AccountEntry {
+    std::atomic<uint64_t> gen{0};  // mailbox events seen
+    std::mutex mu;                 // guards rows
+    std::unordered_map<std::string, Row> rows;
+    std::chrono::steady_clock::time_point created{};
+    store::ChangeHub* hub = nullptr;
+    store::ChangeHub::Token token = 0;
+  };
+  std::shared_ptr<AccountEntry> account_entry(store::ChangeHub* hub, store::Id account);
   std::shared_ptr<Entry> find(store::Id mailbox) const;
   std::shared_ptr<Entry> entry(store::ChangeHub* hub, store::Id mailbox);
   // The snapshot to use after reading `next` with gen `g`: the newer of it and the entry's.
@@ -97,6 +124,7 @@ class MailboxCache {
   const std::chrono::seconds keep_unused_;
   mutable std::mutex mu_;
   std::unordered_map<store::Id, std::shared_ptr<Entry>> entries_;
+  std::unordered_map<store::Id, std::shared_ptr<AccountEntry>> accounts_;
   std::chrono::steady_clock::time_point last_sweep_{};
   std::atomic<uint64_t> loads_{0}, refreshes_{0};
 };

@@ -7,6 +7,7 @@
 #include <malloc.h>
 
 #include <chrono>
+#include <thread>
 
 #include "imap/server/faulty_store.hpp"
 #include "imap/server/mailbox_cache.hpp"
@@ -217,16 +218,65 @@ TEST(MailboxCache, DeliveriesKeepTheSnapshotCurrent) {
   EXPECT_EQ(cache->stats().loads, 1u);
 
   // Another session selects the current snapshot without reading the messages.
+  counting.reset_calls();
   std::string out = w.run(w.login_line() + "s SELECT INBOX\r\nz LOGOUT\r\n");
   EXPECT_THAT(out, ::testing::HasSubstr("* 7 EXISTS\r\n"));
-  EXPECT_EQ(counting.calls("list_messages"), 1);
-  // A change nobody published (another process) is seen at SELECT: the mailbox's
-  // HIGHESTMODSEQ is ahead of the snapshot's.
-  fill(w, 1, 200);
+  EXPECT_EQ(counting.calls("list_messages"), 0);
+  EXPECT_EQ(counting.calls("changes_since"), 0);
+  EXPECT_EQ(counting.calls("get_mailbox"), 0);  // the row too is current
+}
+
+// A change nobody published (a writer outside this process) is seen once the snapshot is older
+// than max_age: SELECT then compares the mailbox's HIGHESTMODSEQ with the snapshot's, and a
+// selected session asks the store for changes.
+TEST(MailboxCache, UnpublishedChangesAreSeenAfterMaxAge) {
+  World w;
+  fill(w, 2);
+  testing::FaultyStore counting(*w.store);
+  w.ctx.store = &counting;
+  auto cache = std::make_shared<MailboxCache>(std::chrono::milliseconds(50));
+  w.ctx.mailbox_cache = cache;
+  std::string out = w.run(w.login_line() + "s SELECT INBOX\r\nz LOGOUT\r\n");
+  EXPECT_THAT(out, ::testing::HasSubstr("* 2 EXISTS\r\n"));
+  fill(w, 1, 100);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   out = w.run(w.login_line() + "s SELECT INBOX\r\nz LOGOUT\r\n");
-  EXPECT_THAT(out, ::testing::HasSubstr("* 8 EXISTS\r\n"));
+  EXPECT_THAT(out, ::testing::HasSubstr("* 3 EXISTS\r\n"));
   EXPECT_EQ(counting.calls("list_messages"), 1);
   EXPECT_EQ(cache->stats().loads, 1u);
+
+  asio::io_context io;
+  Reader a(std::make_shared<Shared>(io));
+  asio::co_spawn(io, serve(std::make_unique<PipeStream>(a.s), w.ctx), asio::detached);
+  auto driver = [&]() -> asio::awaitable<void> {
+    testing::feed(*a.s, w.login_line("a1") + "a2 SELECT INBOX\r\n");
+    co_await a.wait_for("a2 OK");
+    fill(w, 1, 200);
+    asio::steady_timer t(io);
+    t.expires_after(std::chrono::milliseconds(100));
+    co_await t.async_wait(asio::use_awaitable);
+    testing::feed(*a.s, "a3 NOOP\r\n");
+    co_await a.wait_for("* 4 EXISTS\r\n");
+    a.s->eof = true;
+    a.s->timer.cancel();
+  };
+  asio::co_spawn(io, std::move(driver), asio::detached);
+  io.run();
+  EXPECT_EQ(a.failures, "") << a.s->output;
+}
+
+// RENAME and DELETE by another session reach SELECT by name at once (mailbox events).
+TEST(MailboxCache, RenamedAndDeletedMailboxesAreNotSelectedFromTheCache) {
+  World w;
+  w.ctx.mailbox_cache = std::make_shared<MailboxCache>(std::chrono::hours(1));
+  std::string out = w.run(w.login_line() + "c CREATE Work\r\ns SELECT Work\r\nz LOGOUT\r\n");
+  EXPECT_THAT(out, ::testing::HasSubstr("s OK"));
+  out = w.run(w.login_line() + "r RENAME Work Play\r\ns SELECT Work\r\nt SELECT Play\r\n" +
+              "d DELETE Play\r\nu SELECT Play\r\nz LOGOUT\r\n");
+  EXPECT_THAT(out, ::testing::HasSubstr("s NO [NONEXISTENT]"));
+  EXPECT_THAT(out, ::testing::HasSubstr("t OK"));
+  EXPECT_THAT(out, ::testing::HasSubstr("d OK"));
+  EXPECT_THAT(out, ::testing::HasSubstr("u NO [NONEXISTENT]"));
 }
 
 // Sessions with one 3,000-message mailbox selected share its snapshot: a session costs the

@@ -19,7 +19,7 @@ asio::awaitable<Session::Reply> Session::cmd_expunge(proto::Command& c) {
     if (!view_->resolve(*a.set, true, &idx)) co_return "BAD Invalid UID set";
     for (size_t i : idx) take(view_->at(i));
   } else {
-    for (const auto& m : view_->messages()) take(m);
+    for (size_t i = 0; i < view_->size(); ++i) take(view_->at(i));
   }
   if (!uids.empty()) {
     store::Id id = view_->id();

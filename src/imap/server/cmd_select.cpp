@@ -126,7 +126,8 @@ asio::awaitable<Session::Reply> Session::cmd_close(proto::Command&) {
   if (!view_->read_only()) {
     // Expunge \Deleted messages silently (RFC 9051 §6.4.1).
     std::vector<uint32_t> uids;
-    for (const auto& m : view_->messages()) {
+    for (size_t i = 0; i < view_->size(); ++i) {
+      const auto& m = view_->at(i);
       if (m.flags & store::kDeleted) uids.push_back(m.uid);
     }
     if (!uids.empty()) {

@@ -10,58 +10,165 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void collect_keywords(MailboxSnapshot& s) {
-  s.keywords.clear();
-  for (const auto& m : s.messages)
-    s.keywords.insert(s.keywords.end(), m.keywords.begin(), m.keywords.end());
-  std::sort(s.keywords.begin(), s.keywords.end());
-  s.keywords.erase(std::unique(s.keywords.begin(), s.keywords.end()), s.keywords.end());
-}
+bool uid_less(const store::MessageMeta& m, uint32_t u) { return m.uid < u; }
 
 }  // namespace
 
-SnapshotPtr make_snapshot(store::Id mailbox, uint64_t modseq, uint32_t uid_next,
-                          std::vector<store::MessageMeta> messages) {
+const store::MessageMeta& MailboxSnapshot::at(size_t i) const {
+  auto [c, k] = locate(i);
+  return (*chunks_[c])[k];
+}
+
+std::pair<size_t, size_t> MailboxSnapshot::locate(size_t i) const {
+  auto it = std::upper_bound(starts_.begin(), starts_.end(), i);
+  size_t c = static_cast<size_t>(it - starts_.begin()) - 1;
+  return {c, i - starts_[c]};
+}
+
+size_t MailboxSnapshot::lower_bound(uint32_t uid) const {
+  auto it = std::lower_bound(chunks_.begin(), chunks_.end(), uid,
+                             [](const auto& ch, uint32_t u) { return ch->back().uid < u; });
+  if (it == chunks_.end()) return count_;
+  const Chunk& ch = **it;
+  auto jt = std::lower_bound(ch.begin(), ch.end(), uid, uid_less);
+  return starts_[static_cast<size_t>(it - chunks_.begin())] + static_cast<size_t>(jt - ch.begin());
+}
+
+size_t MailboxSnapshot::find(uint32_t uid) const {
+  size_t i = lower_bound(uid);
+  return i < count_ && at(i).uid == uid ? i : count_;
+}
+
+std::vector<std::string> MailboxSnapshot::keywords() const {
+  std::vector<std::string> out;
+  for (const auto& [k, n] : keyword_use_) out.push_back(k);
+  return out;
+}
+
+MailboxSnapshot::Chunk& MailboxSnapshot::own_chunk(size_t c) {
+  // Every chunk is created as a non-const Chunk (push_chunk), so editing one that no other
+  // snapshot holds is allowed.
+  if (chunks_[c].use_count() != 1) chunks_[c] = std::make_shared<Chunk>(*chunks_[c]);
+  return const_cast<Chunk&>(*chunks_[c]);
+}
+
+void MailboxSnapshot::push_chunk(Chunk c) {
+  if (c.empty()) return;
+  // A chunk left small by expunges joins the previous one.
+  if (!chunks_.empty() && c.size() < kChunk / 4 && chunks_.back()->size() + c.size() <= kChunk) {
+    auto joined = std::make_shared<Chunk>(*chunks_.back());
+    joined->insert(joined->end(), c.begin(), c.end());
+    count_ += c.size();
+    chunks_.back() = std::move(joined);
+    return;
+  }
+  size_t pieces = c.size() > 2 * kChunk ? c.size() / kChunk : 1;
+  for (size_t p = 0; p < pieces; ++p) {
+    size_t from = p * kChunk, to = p + 1 == pieces ? c.size() : from + kChunk;
+    auto ch = pieces == 1 ? std::make_shared<Chunk>(std::move(c))
+                          : std::make_shared<Chunk>(c.begin() + static_cast<ptrdiff_t>(from),
+                                                    c.begin() + static_cast<ptrdiff_t>(to));
+    starts_.push_back(count_);
+    count_ += ch->size();
+    chunks_.push_back(std::move(ch));
+  }
+}
+
+std::shared_ptr<MailboxSnapshot> make_snapshot(store::Id mailbox, uint64_t modseq,
+                                               uint32_t uid_next,
+                                               std::vector<store::MessageMeta> messages) {
   auto s = std::make_shared<MailboxSnapshot>();
   s->mailbox = mailbox;
-  s->messages = std::move(messages);
-  std::sort(s->messages.begin(), s->messages.end(),
+  std::sort(messages.begin(), messages.end(),
             [](const auto& a, const auto& b) { return a.uid < b.uid; });
   s->modseq = modseq;
   s->uid_next = uid_next;
-  for (const auto& m : s->messages) s->modseq = std::max(s->modseq, m.modseq);
-  if (!s->messages.empty()) s->uid_next = std::max(s->uid_next, s->messages.back().uid + 1);
-  collect_keywords(*s);
+  for (const auto& m : messages) {
+    s->modseq = std::max(s->modseq, m.modseq);
+    for (const auto& k : m.keywords) ++s->keyword_use_[k];
+  }
+  for (size_t from = 0; from < messages.size(); from += MailboxSnapshot::kChunk) {
+    size_t to = std::min(messages.size(), from + MailboxSnapshot::kChunk);
+    s->push_chunk(MailboxSnapshot::Chunk(
+        std::make_move_iterator(messages.begin() + static_cast<ptrdiff_t>(from)),
+        std::make_move_iterator(messages.begin() + static_cast<ptrdiff_t>(to))));
+  }
+  if (!s->empty()) s->uid_next = std::max(s->uid_next, s->max_uid() + 1);
+  return s;
+}
+
+std::shared_ptr<MailboxSnapshot> edit_snapshot(const MailboxSnapshot& base,
+                                               const std::vector<store::MessageMeta>& upserts,
+                                               const std::vector<uint32_t>& erases) {
+  auto s = std::make_shared<MailboxSnapshot>();
+  s->mailbox = base.mailbox;
+  s->modseq = base.modseq;
+  s->uid_next = base.uid_next;
+  s->keyword_use_ = base.keyword_use_;
+  s->chunks_.reserve(base.chunks_.size() + 1);
+  s->starts_.reserve(base.chunks_.size() + 1);
+  auto count_keywords = [&](const store::MessageMeta& m, int d) {
+    for (const auto& k : m.keywords) {
+      auto& n = s->keyword_use_[k];
+      n = static_cast<uint32_t>(static_cast<int64_t>(n) + d);
+      if (n == 0) s->keyword_use_.erase(k);
+    }
+  };
+  size_t u = 0, e = 0;
+  auto erased = [&](uint32_t uid, size_t e_end) {
+    while (e < e_end && erases[e] < uid) ++e;
+    return e < e_end && erases[e] == uid;
+  };
+  // Merges one chunk's messages with the edits up to (not including) uid `hi`.
+  auto merge = [&](const MailboxSnapshot::Chunk* in, size_t u_end, size_t e_end) {
+    MailboxSnapshot::Chunk out;
+    out.reserve((in ? in->size() : 0) + (u_end - u));
+    size_t i = 0;
+    size_t n = in ? in->size() : 0;
+    while (i < n || u < u_end) {
+      if (u == u_end || (i < n && (*in)[i].uid < upserts[u].uid)) {
+        const auto& m = (*in)[i++];
+        if (erased(m.uid, e_end)) {
+          count_keywords(m, -1);
+          continue;
+        }
+        out.push_back(m);
+        continue;
+      }
+      const auto& m = upserts[u++];
+      if (i < n && (*in)[i].uid == m.uid) count_keywords((*in)[i++], -1);
+      if (erased(m.uid, e_end)) continue;
+      count_keywords(m, +1);
+      s->modseq = std::max(s->modseq, m.modseq);
+      out.push_back(m);
+    }
+    e = e_end;
+    s->push_chunk(std::move(out));
+  };
+  const auto& chunks = base.chunks_;
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    bool last = k + 1 == chunks.size();
+    uint32_t hi = last ? 0 : chunks[k + 1]->front().uid;
+    size_t u_end = u, e_end = e;
+    while (u_end < upserts.size() && (last || upserts[u_end].uid < hi)) ++u_end;
+    while (e_end < erases.size() && (last || erases[e_end] < hi)) ++e_end;
+    if (u_end == u && e_end == e) {  // untouched: shared
+      s->starts_.push_back(s->count_);
+      s->count_ += chunks[k]->size();
+      s->chunks_.push_back(chunks[k]);
+      continue;
+    }
+    merge(chunks[k].get(), u_end, e_end);
+  }
+  if (chunks.empty()) merge(nullptr, upserts.size(), erases.size());
+  if (!s->empty()) s->uid_next = std::max(s->uid_next, s->max_uid() + 1);
   return s;
 }
 
 SnapshotPtr advance_snapshot(const MailboxSnapshot& base, const store::Changes& c) {
-  auto s = std::make_shared<MailboxSnapshot>();
-  s->mailbox = base.mailbox;
-  s->modseq = std::max(base.modseq, c.highest_modseq);
-  s->uid_next = std::max(base.uid_next, c.uid_next);
-  s->messages.reserve(base.messages.size() + c.changed.size());
-  // Both lists ascend by uid: merge, the changed version winning; expunged uids drop out.
-  auto gone = [&](uint32_t uid) {
-    return std::binary_search(c.expunged.begin(), c.expunged.end(), uid);
-  };
-  size_t i = 0, j = 0;
-  const auto& a = base.messages;
-  const auto& b = c.changed;
-  while (i < a.size() || j < b.size()) {
-    const store::MessageMeta* m = nullptr;
-    if (j == b.size() || (i < a.size() && a[i].uid < b[j].uid)) {
-      m = &a[i++];
-    } else {
-      if (i < a.size() && a[i].uid == b[j].uid) ++i;
-      m = &b[j++];
-    }
-    if (gone(m->uid)) continue;
-    s->messages.push_back(*m);
-    s->modseq = std::max(s->modseq, m->modseq);
-  }
-  if (!s->messages.empty()) s->uid_next = std::max(s->uid_next, s->messages.back().uid + 1);
-  collect_keywords(*s);
+  auto s = edit_snapshot(base, c.changed, c.expunged);
+  s->modseq = std::max(s->modseq, c.highest_modseq);
+  s->uid_next = std::max(s->uid_next, c.uid_next);
   return s;
 }
 

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,20 +29,65 @@
 
 namespace tegami::imap::server {
 
-struct MailboxSnapshot {
+// An immutable picture of a mailbox's messages. The messages are kept in chunks of a few
+// hundred, each shared between successive snapshots until a change touches it: a flag change in
+// a mailbox of 1,000,000 messages copies one chunk and the chunk list, not every message, and
+// comparing two snapshots skips the chunks they share.
+class MailboxSnapshot {
+ public:
+  using Chunk = std::vector<store::MessageMeta>;  // ascending uid, never empty
+  static constexpr size_t kChunk = 512;
+
   store::Id mailbox = 0;
-  // Every change up to this mod-sequence is in `messages` (a few later ones may be too: the
+  // Every change up to this mod-sequence is in the messages (a few later ones may be too: the
   // first load reads the mailbox row before the messages).
   uint64_t modseq = 0;
   uint32_t uid_next = 1;
-  std::vector<store::MessageMeta> messages;  // ascending uid
-  std::vector<std::string> keywords;         // every keyword in use, sorted, unique
+
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  // The message at 0-based position i (sequence number i + 1).
+  const store::MessageMeta& at(size_t i) const;
+  // The position of the first message with a uid >= `uid` (size() when none).
+  size_t lower_bound(uint32_t uid) const;
+  // The position of `uid`, or size() when it is not here.
+  size_t find(uint32_t uid) const;
+  uint32_t max_uid() const { return chunks_.empty() ? 0 : chunks_.back()->back().uid; }
+  const std::vector<std::shared_ptr<const Chunk>>& chunks() const { return chunks_; }
+  // Keywords in use, sorted (kept by make_snapshot and edit_snapshot; a view's private copy
+  // does not keep them up to date).
+  std::vector<std::string> keywords() const;
+
+  // For MailboxView's private copy: the chunk at `c` unshared (copied unless this snapshot
+  // is its only holder), to edit message fields other than the uid.
+  Chunk& own_chunk(size_t c);
+  // The chunk holding position i and the position inside it.
+  std::pair<size_t, size_t> locate(size_t i) const;
+
+ private:
+  friend std::shared_ptr<MailboxSnapshot> edit_snapshot(const MailboxSnapshot&,
+                                                        const std::vector<store::MessageMeta>&,
+                                                        const std::vector<uint32_t>&);
+  friend std::shared_ptr<MailboxSnapshot> make_snapshot(store::Id, uint64_t, uint32_t,
+                                                        std::vector<store::MessageMeta>);
+  void push_chunk(Chunk c);  // appends (split when large), keeps starts_ and count_
+  std::vector<std::shared_ptr<const Chunk>> chunks_;
+  std::vector<size_t> starts_;  // position of each chunk's first message
+  size_t count_ = 0;
+  std::map<std::string, uint32_t> keyword_use_;  // keyword -> messages that have it
 };
 using SnapshotPtr = std::shared_ptr<const MailboxSnapshot>;
 
 // A snapshot of these messages (any order).
-SnapshotPtr make_snapshot(store::Id mailbox, uint64_t modseq, uint32_t uid_next,
-                          std::vector<store::MessageMeta> messages);
+std::shared_ptr<MailboxSnapshot> make_snapshot(store::Id mailbox, uint64_t modseq,
+                                               uint32_t uid_next,
+                                               std::vector<store::MessageMeta> messages);
+// `base` with `upserts` (ascending uid: replace the message of that uid, or add it) and
+// `erases` (ascending uids to remove) applied; chunks without an edit are shared with `base`.
+// modseq and uid_next are those of `base` (raised to cover the upserts).
+std::shared_ptr<MailboxSnapshot> edit_snapshot(const MailboxSnapshot& base,
+                                               const std::vector<store::MessageMeta>& upserts,
+                                               const std::vector<uint32_t>& erases);
 // `base` with store changes since base.modseq applied (changed messages replace or join it,
 // expunged ones leave it).
 SnapshotPtr advance_snapshot(const MailboxSnapshot& base, const store::Changes& c);

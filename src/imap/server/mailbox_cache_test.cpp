@@ -7,6 +7,8 @@
 #include <malloc.h>
 
 #include <chrono>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "imap/server/faulty_store.hpp"
@@ -57,25 +59,91 @@ store::Id fill(World& w, uint32_t n, uint32_t first = 0) {
 
 TEST(MailboxSnapshot, AdvanceAppliesFlagsNewMessagesAndExpunges) {
   auto base = make_snapshot(7, 5, 4, {meta(3, 0, 5, {"$Junk"}), meta(1, 0, 2), meta(2, 0, 3)});
-  ASSERT_EQ(base->messages.size(), 3u);
-  EXPECT_EQ(base->messages.front().uid, 1u);  // sorted by uid
-  EXPECT_EQ(base->keywords, std::vector<std::string>{"$Junk"});
+  ASSERT_EQ(base->size(), 3u);
+  EXPECT_EQ(base->at(0).uid, 1u);  // sorted by uid
+  EXPECT_EQ(base->keywords(), std::vector<std::string>{"$Junk"});
   store::Changes c;
   c.changed = {meta(2, store::kSeen, 7, {"$Work"}), meta(4, 0, 8)};
   c.expunged = {3};
   c.highest_modseq = 9;
   c.uid_next = 5;
   auto next = advance_snapshot(*base, c);
-  ASSERT_EQ(next->messages.size(), 3u);
-  EXPECT_EQ(next->messages[0].uid, 1u);
-  EXPECT_EQ(next->messages[1].uid, 2u);
-  EXPECT_EQ(next->messages[1].flags, uint32_t{store::kSeen});
-  EXPECT_EQ(next->messages[2].uid, 4u);
+  ASSERT_EQ(next->size(), 3u);
+  EXPECT_EQ(next->at(0).uid, 1u);
+  EXPECT_EQ(next->at(1).uid, 2u);
+  EXPECT_EQ(next->at(1).flags, uint32_t{store::kSeen});
+  EXPECT_EQ(next->at(2).uid, 4u);
   EXPECT_EQ(next->modseq, 9u);
   EXPECT_EQ(next->uid_next, 5u);
-  EXPECT_EQ(next->keywords, std::vector<std::string>{"$Work"});  // $Junk left with uid 3
-  EXPECT_EQ(base->messages.size(), 3u);                          // the base is unchanged
-  EXPECT_EQ(base->messages[1].flags, 0u);
+  EXPECT_EQ(next->keywords(), std::vector<std::string>{"$Work"});  // $Junk left with uid 3
+  EXPECT_EQ(base->size(), 3u);                                     // the base is unchanged
+  EXPECT_EQ(base->at(1).flags, 0u);
+}
+
+// Random edits of a large snapshot agree with a plain map; untouched chunks stay shared.
+TEST(MailboxSnapshot, ChunkedEditsMatchAPlainModelAndShareUntouchedChunks) {
+  std::map<uint32_t, store::MessageMeta> model;
+  std::vector<store::MessageMeta> all;
+  for (uint32_t uid = 1; uid <= 5000; ++uid) {
+    auto m = meta(uid * 2, 0, uid,
+                  uid % 7 == 0 ? std::vector<std::string>{"$K" + std::to_string(uid % 3)}
+                               : std::vector<std::string>{});
+    model[m.uid] = m;
+    all.push_back(m);
+  }
+  SnapshotPtr s = make_snapshot(1, 0, 1, all);
+  ASSERT_GT(s->chunks().size(), 5u);
+  uint64_t modseq = 10000;
+  uint32_t seed = 12345;
+  auto rnd = [&](uint32_t n) {
+    seed = seed * 1103515245 + 12345;
+    return (seed >> 8) % n;
+  };
+  for (int round = 0; round < 200; ++round) {
+    std::map<uint32_t, store::MessageMeta> up;
+    std::set<uint32_t> er;
+    int edits = round % 10 == 0 ? 300 : 3;
+    for (int k = 0; k < edits; ++k) {
+      uint32_t uid = 1 + rnd(12000);
+      if (rnd(3) == 0) {
+        er.insert(uid);
+      } else {
+        auto m = meta(uid, rnd(32), ++modseq,
+                      rnd(4) == 0 ? std::vector<std::string>{"$N"} : std::vector<std::string>{});
+        up[uid] = m;
+      }
+    }
+    std::vector<store::MessageMeta> ups;
+    for (auto& [u, m] : up) ups.push_back(m);
+    std::vector<uint32_t> ers(er.begin(), er.end());
+    auto next = edit_snapshot(*s, ups, ers);
+    for (auto& [u, m] : up) model[u] = m;
+    for (uint32_t u : er) model.erase(u);
+    ASSERT_EQ(next->size(), model.size()) << round;
+    size_t i = 0;
+    std::set<std::string> kws;
+    for (const auto& [u, m] : model) {
+      ASSERT_EQ(next->at(i).uid, u) << round;
+      ASSERT_EQ(next->at(i).flags, m.flags) << round;
+      ASSERT_EQ(next->find(u), i);
+      kws.insert(m.keywords.begin(), m.keywords.end());
+      ++i;
+    }
+    EXPECT_EQ(next->keywords(), std::vector<std::string>(kws.begin(), kws.end())) << round;
+    EXPECT_EQ(next->find(0), next->size());
+    if (edits == 3) {  // a few edits: most chunks are the base's
+      size_t shared = 0;
+      std::set<const MailboxSnapshot::Chunk*> old;
+      for (const auto& ch : s->chunks()) old.insert(ch.get());
+      for (const auto& ch : next->chunks()) shared += old.count(ch.get());
+      EXPECT_GE(shared + 4, next->chunks().size()) << round;
+    }
+    for (const auto& ch : next->chunks()) {
+      EXPECT_FALSE(ch->empty());
+      EXPECT_LE(ch->size(), 2 * MailboxSnapshot::kChunk);
+    }
+    s = next;
+  }
 }
 
 TEST(MailboxView, TakesTheNextSnapshotAndKeepsHeldExpungesPrivately) {
@@ -93,8 +161,8 @@ TEST(MailboxView, TakesTheNextSnapshotAndKeepsHeldExpungesPrivately) {
   EXPECT_EQ(v.size(), 4u);
   EXPECT_EQ(v.seq_of(2), 2u);
   EXPECT_EQ(v.at(0).flags, uint32_t{store::kFlagged});
-  EXPECT_EQ(s1->messages.size(), 3u);  // the shared snapshots are never edited
-  EXPECT_EQ(s2->messages.size(), 3u);
+  EXPECT_EQ(s1->size(), 3u);  // the shared snapshots are never edited
+  EXPECT_EQ(s2->size(), 3u);
   out.clear();
   v.apply(v.changes_to(*s2), /*allow_expunge=*/true, true, &out, false, false, true, s2);
   EXPECT_EQ(out, "* 2 EXPUNGE\r\n");
@@ -103,7 +171,7 @@ TEST(MailboxView, TakesTheNextSnapshotAndKeepsHeldExpungesPrivately) {
   // Flags this session set make a private copy until the next snapshot has them.
   v.set_flags(3, store::kSeen, {}, 7);
   EXPECT_FALSE(v.shares(s2));
-  EXPECT_EQ(s2->messages[1].flags, 0u);
+  EXPECT_EQ(s2->at(1).flags, 0u);
   auto s3 = make_snapshot(7, 7, 5,
                           {meta(1, store::kFlagged, 5), meta(3, store::kSeen, 7), meta(4, 0, 6)});
   out.clear();
@@ -214,7 +282,7 @@ TEST(MailboxCache, DeliveriesKeepTheSnapshotCurrent) {
   EXPECT_EQ(changes_idle, 1);
   auto snap = cache->current(inbox);
   ASSERT_TRUE(snap);
-  EXPECT_EQ(snap->messages.size(), 7u);
+  EXPECT_EQ(snap->size(), 7u);
   EXPECT_EQ(cache->stats().loads, 1u);
 
   // Another session selects the current snapshot without reading the messages.

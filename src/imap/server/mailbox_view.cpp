@@ -5,6 +5,7 @@
 #include "imap/server/mailbox_view.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "imap/proto/response.hpp"
 #include "imap/server/flags.hpp"
@@ -22,7 +23,7 @@ bool same_keywords(std::vector<std::string> a, std::vector<std::string> b) {
 
 }  // namespace
 
-MailboxView::MailboxView() : snap_(std::make_shared<const MailboxSnapshot>()) {}
+MailboxView::MailboxView() : snap_(make_snapshot(0, 0, 1, {})) {}
 
 MailboxView::MailboxView(const store::Mailbox& mb, std::vector<store::MessageMeta> msgs,
                          bool read_only)
@@ -32,19 +33,20 @@ MailboxView::MailboxView(const store::Mailbox& mb, std::vector<store::MessageMet
 MailboxView::MailboxView(const store::Mailbox& mb, SnapshotPtr snap, bool read_only)
     : mailbox_(mb),
       snap_(std::move(snap)),
-      keywords_(snap_->keywords.begin(), snap_->keywords.end()),
+      keywords_(),
       read_only_(read_only),
       modseq_(std::max(mb.highest_modseq, snap_->modseq)),
       uid_next_(std::max(mb.uid_next, snap_->uid_next)) {
-  if (!msgs().empty()) uid_next_ = std::max(uid_next_, msgs().back().uid + 1);
+  for (auto& k : snap_->keywords()) keywords_.insert(std::move(k));
+  if (!snap_->empty()) uid_next_ = std::max(uid_next_, snap_->max_uid() + 1);
 }
 
-std::vector<store::MessageMeta>& MailboxView::own_msgs() {
+MailboxSnapshot& MailboxView::own() {
   if (!mine_) {
-    mine_ = std::make_shared<MailboxSnapshot>(*snap_);
+    mine_ = std::make_shared<MailboxSnapshot>(*snap_);  // the chunk list; chunks stay shared
     snap_ = mine_;
   }
-  return mine_->messages;
+  return *mine_;
 }
 
 std::string MailboxView::flags_responses() const {
@@ -66,15 +68,11 @@ bool MailboxView::note_keywords(const std::vector<std::string>& keywords) {
 }
 
 uint32_t MailboxView::seq_of(uint32_t uid) const {
-  const auto& list = msgs();
-  auto it = std::lower_bound(list.begin(), list.end(), uid,
-                             [](const store::MessageMeta& m, uint32_t u) { return m.uid < u; });
-  if (it == list.end() || it->uid != uid) return 0;
-  return static_cast<uint32_t>(it - list.begin()) + 1;
+  size_t i = snap_->find(uid);
+  return i == snap_->size() ? 0 : static_cast<uint32_t>(i) + 1;
 }
 
 bool MailboxView::resolve(const proto::SequenceSet& set, bool uid, std::vector<size_t>* out) const {
-  const auto& list = msgs();
   out->clear();
   if (set.saved) {
     for (uint32_t u : saved_) {
@@ -82,20 +80,16 @@ bool MailboxView::resolve(const proto::SequenceSet& set, bool uid, std::vector<s
     }
     return true;
   }
+  const size_t n = snap_->size();
   if (!uid) {
-    uint32_t n = static_cast<uint32_t>(list.size());
-    for (auto [lo, hi] : set.resolve(n)) {
+    for (auto [lo, hi] : set.resolve(static_cast<uint32_t>(n))) {
       if (lo == 0 || hi > n) return false;
       for (uint32_t s = lo; s <= hi; ++s) out->push_back(s - 1);
     }
   } else {
-    if (list.empty()) return true;
+    if (n == 0) return true;
     for (auto [lo, hi] : set.resolve(max_uid())) {
-      auto cmp = [](const store::MessageMeta& m, uint32_t u) { return m.uid < u; };
-      auto it = std::lower_bound(list.begin(), list.end(), lo, cmp);
-      for (; it != list.end() && it->uid <= hi; ++it) {
-        out->push_back(static_cast<size_t>(it - list.begin()));
-      }
+      for (size_t i = snap_->lower_bound(lo); i < n && at(i).uid <= hi; ++i) out->push_back(i);
     }
   }
   std::sort(out->begin(), out->end());
@@ -109,7 +103,8 @@ void MailboxView::set_flags(uint32_t uid, uint32_t flags, const std::vector<std:
   if (seq == 0) return;
   const auto& cur = at(seq - 1);
   if (cur.flags == flags && cur.keywords == kw && cur.modseq >= modseq) return;
-  auto& m = own_msgs()[seq - 1];
+  auto [c, k] = own().locate(seq - 1);
+  auto& m = own().own_chunk(c)[k];
   m.flags = flags;
   m.keywords = kw;
   if (modseq > m.modseq) m.modseq = modseq;
@@ -119,16 +114,27 @@ store::Changes MailboxView::changes_to(const MailboxSnapshot& next) const {
   store::Changes c;
   c.highest_modseq = next.modseq;
   c.uid_next = next.uid_next;
-  const auto& mine = msgs();
-  const auto& theirs = next.messages;
-  uint32_t top = max_uid();
-  size_t j = 0;
-  for (const auto& m : mine) {  // both ascend by uid
-    while (j < theirs.size() && theirs[j].uid < m.uid) ++j;
-    if (j == theirs.size() || theirs[j].uid != m.uid) c.expunged.push_back(m.uid);
+  // Chunks both hold are the same messages: only the others are compared.
+  using Chunk = MailboxSnapshot::Chunk;
+  std::unordered_set<const Chunk*> mine_set, theirs_set;
+  for (const auto& ch : snap_->chunks()) mine_set.insert(ch.get());
+  for (const auto& ch : next.chunks()) theirs_set.insert(ch.get());
+  std::vector<const store::MessageMeta*> theirs;  // ascending uid
+  for (const auto& ch : next.chunks()) {
+    if (mine_set.count(ch.get())) continue;
+    for (const auto& m : *ch) theirs.push_back(&m);
   }
-  for (const auto& m : theirs) {
-    if (m.modseq > modseq_ || m.uid > top) c.changed.push_back(m);
+  size_t j = 0;
+  for (const auto& ch : snap_->chunks()) {
+    if (theirs_set.count(ch.get())) continue;
+    for (const auto& m : *ch) {  // a uid is in one chunk of each snapshot
+      while (j < theirs.size() && theirs[j]->uid < m.uid) ++j;
+      if (j == theirs.size() || theirs[j]->uid != m.uid) c.expunged.push_back(m.uid);
+    }
+  }
+  uint32_t top = max_uid();
+  for (const auto* m : theirs) {
+    if (m->modseq > modseq_ || m->uid > top) c.changed.push_back(*m);
   }
   return c;
 }
@@ -169,9 +175,11 @@ void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, 
     }
   }
   if (!next && (!updates.empty() || !appended.empty())) {
-    auto& own = own_msgs();
-    for (auto [i, m] : updates) own[i] = *m;
-    for (const auto* m : appended) own.push_back(*m);
+    std::vector<store::MessageMeta> upserts;  // ascending uid: updates, then the new ones
+    for (auto [i, m] : updates) upserts.push_back(*m);
+    for (const auto* m : appended) upserts.push_back(*m);
+    mine_ = edit_snapshot(*snap_, upserts, {});
+    snap_ = mine_;
   }
   if (new_keywords) *out += flags_responses();
   *out += fetches;
@@ -190,26 +198,11 @@ void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, 
       snap_ = next;  // the same messages as `next`: share it
       mine_.reset();
     } else {
-      // Held-back expunges keep their numbers: `next` plus the held messages, privately.
-      auto merged = std::make_shared<MailboxSnapshot>();
-      merged->mailbox = next->mailbox;
-      merged->modseq = next->modseq;
-      merged->uid_next = next->uid_next;
-      merged->keywords = next->keywords;
-      merged->messages.reserve(next->messages.size() + expunged_.size());
-      const auto& held = msgs();
-      auto it = next->messages.begin();
-      for (uint32_t uid : expunged_) {
-        uint32_t seq = seq_of(uid);
-        auto stop =
-            std::lower_bound(it, next->messages.end(), uid,
-                             [](const store::MessageMeta& m, uint32_t u) { return m.uid < u; });
-        merged->messages.insert(merged->messages.end(), it, stop);
-        merged->messages.push_back(held[seq - 1]);
-        it = stop;
-      }
-      merged->messages.insert(merged->messages.end(), it, next->messages.end());
-      mine_ = std::move(merged);
+      // Held-back expunges keep their numbers: `next` plus the held messages, privately
+      // (sharing every chunk of `next` that none of them falls into).
+      std::vector<store::MessageMeta> held;
+      for (uint32_t uid : expunged_) held.push_back(at(seq_of(uid) - 1));
+      mine_ = edit_snapshot(*next, held, {});
       snap_ = mine_;
     }
   }
@@ -222,12 +215,10 @@ void MailboxView::apply(const store::Changes& c, bool allow_expunge, bool rev2, 
 void MailboxView::flush_expunges(std::string* out, bool vanished) {
   if (expunged_.empty()) return;
   announce_expunges(out, vanished);
-  // In place (in the private copy): a second copy of a large mailbox would double the memory.
-  std::erase_if(own_msgs(), [&](const store::MessageMeta& m) {
-    if (!expunged_.count(m.uid)) return false;
-    recent_.erase(m.uid);
-    return true;
-  });
+  // A new chunk list: only the chunks that held them are copied.
+  mine_ = edit_snapshot(*snap_, {}, std::vector<uint32_t>(expunged_.begin(), expunged_.end()));
+  snap_ = mine_;
+  for (uint32_t uid : expunged_) recent_.erase(uid);
   expunged_.clear();
 }
 

@@ -23,6 +23,11 @@ namespace tegami::imap::server {
 class MailboxView {
  public:
   MailboxView();
+  // Not copyable: a private copy's chunks are edited in place.
+  MailboxView(const MailboxView&) = delete;
+  MailboxView& operator=(const MailboxView&) = delete;
+  MailboxView(MailboxView&&) = default;
+  MailboxView& operator=(MailboxView&&) = default;
   MailboxView(const store::Mailbox& mb, std::vector<store::MessageMeta> msgs, bool read_only);
   // Shows `snap` (shared, not copied).
   MailboxView(const store::Mailbox& mb, SnapshotPtr snap, bool read_only);
@@ -34,10 +39,9 @@ class MailboxView {
   uint64_t modseq() const { return modseq_; }
   uint32_t uid_next() const { return uid_next_; }
 
-  size_t size() const { return msgs().size(); }
-  const std::vector<store::MessageMeta>& messages() const { return msgs(); }
-  const store::MessageMeta& at(size_t index) const { return msgs()[index]; }
-  uint32_t max_uid() const { return msgs().empty() ? 0 : msgs().back().uid; }
+  size_t size() const { return snap_->size(); }
+  const store::MessageMeta& at(size_t index) const { return snap_->at(index); }
+  uint32_t max_uid() const { return snap_->max_uid(); }
   // True while the view shows exactly `snap` (the same object, no private copy).
   bool shares(const SnapshotPtr& snap) const { return !mine_ && snap_ == snap; }
   const SnapshotPtr& snapshot() const { return snap_; }
@@ -94,8 +98,7 @@ class MailboxView {
   void drop_expunged() { flush_expunges(nullptr); }
 
  private:
-  const std::vector<store::MessageMeta>& msgs() const { return snap_->messages; }
-  std::vector<store::MessageMeta>& own_msgs();  // copy-on-write
+  MailboxSnapshot& own();  // the private copy (made on first use)
   void announce_expunges(std::string* out, bool vanished) const;
 
   store::Mailbox mailbox_;

@@ -2,6 +2,8 @@
 // See data_decoder.hpp for the smuggling-safe policy.
 #include "smtp/proto/data_decoder.hpp"
 
+#include <cstring>
+
 namespace tegami::smtp::proto {
 
 void DataDecoder::put(char c) {
@@ -60,15 +62,25 @@ std::size_t DataDecoder::feed(std::string_view in) {
       case State::kText:
         // Fast path: copy a run of ordinary bytes.
         {
-          std::size_t j = i;
-          while (j < in.size() && in[j] != '\r' && in[j] != '\n') ++j;
+          // The line ends at the first CR, or at a bare LF before it.
+          const char* base = in.data();
+          const void* cr = std::memchr(base + i, '\r', in.size() - i);
+          std::size_t j =
+              cr ? static_cast<std::size_t>(static_cast<const char*>(cr) - base) : in.size();
+          if (const void* lf = std::memchr(base + i, '\n', j - i)) {
+            j = static_cast<std::size_t>(static_cast<const char*>(lf) - base);
+          }
           if (j > i) {
             std::string_view run = in.substr(i, j - i);
+            unsigned char any = 0;  // reduced in locals, so the loop vectorizes
+            bool nul = false;
             for (char r : run) {
               auto u = static_cast<unsigned char>(r);
-              if (u == 0) nul_ = true;
-              if (u >= 0x80) eight_bit_ = true;
+              any |= u;
+              nul |= u == 0;
             }
+            if (nul) nul_ = true;
+            if (any >= 0x80) eight_bit_ = true;
             size_ += run.size();
             if (!too_big_) {
               if (size_ > max_size_) {

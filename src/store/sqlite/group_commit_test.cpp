@@ -35,7 +35,7 @@ TEST_F(GroupCommitTest, ConcurrentDeliveriesAreBatchedAndDurable) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         std::string raw = sample_message("t" + std::to_string(t) + "-" + std::to_string(i),
-                                         (i % 7 == 0) ? 70 * 1024 : 500);
+                                         (i % 7 == 0) ? sqlite::kInlineMax + 1024 : 500);
         DeliveryTarget ta{a.id, inbox.id, 0, {}, true};
         DeliveryTarget tb{b.id, other.id, kSeen, {"$T"}, true};
         auto r = store_->deliver(raw, sample_index("x"), {ta, tb}, 1700000000 + i);

@@ -50,7 +50,8 @@ TEST_F(InvariantsTest, RandomOperationsKeepCountersTrue) {
       case 2: {
         // A few distinct contents, some large, so bodies are shared and reused.
         int which = static_cast<int>(rng() % 6);
-        std::string raw = sample_message("c" + std::to_string(which), which < 2 ? 70000 : 300);
+        std::string raw = sample_message("c" + std::to_string(which),
+                                         which < 2 ? sqlite::kInlineMax + 1024 : 300);
         std::vector<DeliveryTarget> targets;
         for (const auto& acc : accounts) {
           if (rng() % 2 == 0 || targets.empty()) {

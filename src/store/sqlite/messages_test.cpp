@@ -220,7 +220,7 @@ void shared_blob_case(StoreTest* t, std::unique_ptr<Store>& store, const std::st
     EXPECT_EQ((*l)[0].blob_id, blob) << "one body for every recipient";
     EXPECT_EQ(store->get_account(accounts[i].id)->used_bytes, static_cast<int64_t>(raw.size()));
   }
-  const bool big = body > 64 * 1024;
+  const bool big = body > sqlite::kInlineMax;
   std::string path = blob_path(dir, raw);
   EXPECT_EQ(fs::exists(path), big);
   if (big) {
@@ -244,7 +244,7 @@ void shared_blob_case(StoreTest* t, std::unique_ptr<Store>& store, const std::st
 }
 
 TEST_F(MessagesTest, LargeBodySharedByThreeRecipients) {
-  shared_blob_case(this, store_, dir_, 200 * 1024);
+  shared_blob_case(this, store_, dir_, sqlite::kInlineMax + 10 * 1024);
 }
 
 TEST_F(MessagesTest, InlineBodySharedByThreeRecipients) {
@@ -254,7 +254,7 @@ TEST_F(MessagesTest, InlineBodySharedByThreeRecipients) {
 TEST_F(MessagesTest, SameContentInTwoDeliveriesIsStoredOnce) {
   Account a = account("dup@example.org");
   Mailbox inbox = mailbox(a.id, "INBOX");
-  std::string raw = sample_message("dup", 100 * 1024);
+  std::string raw = sample_message("dup", sqlite::kInlineMax + 1024);
   uint32_t u1 = put(a, inbox.id, raw);
   uint32_t u2 = put(a, inbox.id, raw);
   auto l = store_->get_messages(inbox.id, {u1, u2});
@@ -287,7 +287,7 @@ TEST_F(MessagesTest, DeliverManyStoresAllInOrder) {
   Account a = account("many@example.org");
   Mailbox inbox = mailbox(a.id, "INBOX");
   Mailbox archive = mailbox(a.id, "Archive");
-  std::string r1 = sample_message("one"), r2 = sample_message("two", 80 * 1024),
+  std::string r1 = sample_message("one"), r2 = sample_message("two", sqlite::kInlineMax + 1024),
               r3 = sample_message("three");
   std::vector<NewMessage> msgs = {new_message(r1, target(a, inbox.id), 1700000001, kSeen),
                                   new_message(r2, target(a, inbox.id), 1700000002),
@@ -317,7 +317,7 @@ TEST_F(MessagesTest, DeliverManyStoresAllInOrder) {
 
 TEST_F(MessagesTest, DeliverManyIsAllOrNothing) {
   std::string small_raw = sample_message("s", 1000);
-  std::string big_raw = sample_message("b", 90 * 1024);  // in a file
+  std::string big_raw = sample_message("b", sqlite::kInlineMax + 1024);  // in a file
   const int64_t size = static_cast<int64_t>(small_raw.size());
   Account a = account("quota@example.org", size * 3);
   Mailbox inbox = mailbox(a.id, "INBOX");
@@ -359,7 +359,7 @@ TEST_F(MessagesTest, DeliverManyIsAllOrNothing) {
 TEST_F(MessagesTest, DeleteMailboxReleasesFiles) {
   Account a = account("del@example.org");
   auto box = store_->create_mailbox(a.id, "Big", "");
-  std::string raw = sample_message("big", 70 * 1024);
+  std::string raw = sample_message("big", sqlite::kInlineMax + 1024);
   put(a, box->id, raw);
   ASSERT_TRUE(fs::exists(blob_path(dir_, raw)));
   ASSERT_TRUE(store_->delete_mailbox(box->id).ok());
@@ -511,7 +511,7 @@ TEST_F(MessagesTest, MoveIsAtomic) {
   Account a = account("move@example.org", 1 << 20);
   Mailbox inbox = mailbox(a.id, "INBOX");
   Mailbox junk = mailbox(a.id, "Junk");
-  std::string big = sample_message("big", 100 * 1024);
+  std::string big = sample_message("big", sqlite::kInlineMax + 1024);
   put(a, inbox.id, sample_message("a"), kSeen);
   put(a, inbox.id, big, 0, {"$Junk"});
   put(a, inbox.id, sample_message("c"));
@@ -569,7 +569,7 @@ TEST_F(MessagesTest, EverythingSurvivesReopen) {
   ASSERT_TRUE(store_->add_domain("example.org").ok());
   Mailbox inbox = mailbox(a.id, "INBOX");
   std::string small = sample_message("small");
-  std::string big = sample_message("big", 300 * 1024);
+  std::string big = sample_message("big", sqlite::kInlineMax + 1024);
   put(a, inbox.id, small, kSeen, {"$K"});
   put(a, inbox.id, big);
   ASSERT_TRUE(store_->expunge(inbox.id, {1}).ok());
@@ -617,7 +617,7 @@ TEST_F(MessagesTest, NewerSchemaIsRefused) {
 TEST_F(MessagesTest, OrphanFilesAreCleanedAtOpen) {
   Account a = account("orphan@example.org");
   Mailbox inbox = mailbox(a.id, "INBOX");
-  std::string kept = sample_message("kept", 80 * 1024);
+  std::string kept = sample_message("kept", sqlite::kInlineMax + 1024);
   put(a, inbox.id, kept);
   store_.reset();
   std::string orphan = sample_message("orphan", 80 * 1024);

@@ -152,7 +152,7 @@ TEST_F(QueueTest, DeleteAndMissing) {
 // later lands in a mailbox (the client saves it in Sent), the shared blob gets its index.
 TEST_F(QueueTest, QueueOnlySubmissionStoresTheRawMessageAlone) {
   Account a = account("alice@example.org");
-  std::string big = sample_message("big", 100 * 1024);  // a file blob
+  std::string big = sample_message("big", sqlite::kInlineMax + 1024);  // a file blob
   for (const std::string& raw : {sample_message("out"), big}) {
     Submission s;
     s.account_id = a.id;

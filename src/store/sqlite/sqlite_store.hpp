@@ -2,6 +2,7 @@
 // content-addressed (small ones inline, large ones as fsynced files), group commit.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -11,6 +12,12 @@
 #include "store/store.hpp"
 
 namespace tegami::store {
+
+namespace sqlite {
+// Bodies up to this size live in the database (blob_data), written under the transaction's one
+// shared fsync; larger ones in files, each with its own fsync and its folder's.
+constexpr size_t kInlineMax = 256 * 1024;
+}  // namespace sqlite
 
 // Opens (creating if needed) the store in `data_dir` (created if missing), running schema
 // migrations. Fails with a clear message when the schema is newer than this binary.

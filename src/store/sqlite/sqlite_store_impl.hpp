@@ -16,9 +16,6 @@
 
 namespace tegami::store::sqlite {
 
-// Bodies up to this size live in blob_data; larger ones in files.
-constexpr size_t kInlineMax = 64 * 1024;
-
 // A message body made ready for insert_blob: its hash, and its file written when large.
 struct PreparedBlob {
   std::string hash;

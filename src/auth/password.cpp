@@ -6,9 +6,12 @@
 // with either cost verifies with either setting.
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <semaphore>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "auth/authenticator.hpp"
 #include "auth/password_internal.hpp"
@@ -22,6 +25,27 @@ void ensure_sodium() {
   }();
   (void)ok;
 }
+
+namespace {
+
+// Argon2id takes 64 MiB and a core for about 0.1 s. The worker pool has many threads (most of
+// them wait on the store), so at most one hash per core runs at a time; the others wait here.
+class HashGate {
+ public:
+  HashGate() { sem().acquire(); }
+  ~HashGate() { sem().release(); }
+  HashGate(const HashGate&) = delete;
+  HashGate& operator=(const HashGate&) = delete;
+
+ private:
+  static std::counting_semaphore<>& sem() {
+    static std::counting_semaphore<> s(
+        static_cast<std::ptrdiff_t>(std::max(2u, std::thread::hardware_concurrency())));
+    return s;
+  }
+};
+
+}  // namespace
 
 bool cheap_hash_enabled() {
   const char* v = std::getenv("TEGAMI_TEST_CHEAP_HASH");
@@ -37,6 +61,7 @@ std::string hash_password(std::string_view password) {
     mem = crypto_pwhash_MEMLIMIT_MIN;
   }
   char out[crypto_pwhash_STRBYTES];
+  HashGate gate;
   if (crypto_pwhash_str_alg(out, password.data(), password.size(), ops, mem,
                             crypto_pwhash_ALG_ARGON2ID13) != 0) {
     std::abort();  // out of memory: nothing sensible to return
@@ -49,6 +74,7 @@ bool verify_password(std::string_view hash, std::string_view password) {
   if (hash.empty() || hash.size() >= crypto_pwhash_STRBYTES) return false;
   char buf[crypto_pwhash_STRBYTES] = {};
   hash.copy(buf, hash.size());
+  HashGate gate;
   return crypto_pwhash_str_verify(buf, password.data(), password.size()) == 0;
 }
 

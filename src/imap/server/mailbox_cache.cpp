@@ -52,7 +52,7 @@ MailboxSnapshot::Chunk& MailboxSnapshot::own_chunk(size_t c) {
   return const_cast<Chunk&>(*chunks_[c]);
 }
 
-void MailboxSnapshot::push_chunk(Chunk c) {
+void MailboxSnapshot::push_chunk(Chunk c, bool tail) {
   if (c.empty()) return;
   // A chunk left small by expunges joins the previous one.
   if (!chunks_.empty() && c.size() < kChunk / 4 && chunks_.back()->size() + c.size() <= kChunk) {
@@ -62,15 +62,23 @@ void MailboxSnapshot::push_chunk(Chunk c) {
     chunks_.back() = std::move(joined);
     return;
   }
-  size_t pieces = c.size() > 2 * kChunk ? c.size() / kChunk : 1;
-  for (size_t p = 0; p < pieces; ++p) {
-    size_t from = p * kChunk, to = p + 1 == pieces ? c.size() : from + kChunk;
-    auto ch = pieces == 1 ? std::make_shared<Chunk>(std::move(c))
-                          : std::make_shared<Chunk>(c.begin() + static_cast<ptrdiff_t>(from),
-                                                    c.begin() + static_cast<ptrdiff_t>(to));
+  if (c.size() <= kChunk) {
     starts_.push_back(count_);
-    count_ += ch->size();
-    chunks_.push_back(std::move(ch));
+    count_ += c.size();
+    chunks_.push_back(std::make_shared<Chunk>(std::move(c)));
+    return;
+  }
+  // Too large: at the end of the mailbox a full chunk and the rest (messages arriving one by one
+  // fill the last chunk, so an append copies at most one chunk); elsewhere even pieces, so that
+  // inserts in the middle (held-back expunges) leave no tiny chunks.
+  size_t pieces = (c.size() + kChunk - 1) / kChunk;
+  for (size_t p = 0, from = 0; p < pieces; ++p) {
+    size_t to = tail ? std::min(c.size(), from + kChunk) : c.size() * (p + 1) / pieces;
+    starts_.push_back(count_);
+    count_ += to - from;
+    chunks_.push_back(std::make_shared<Chunk>(c.begin() + static_cast<ptrdiff_t>(from),
+                                              c.begin() + static_cast<ptrdiff_t>(to)));
+    from = to;
   }
 }
 
@@ -120,7 +128,7 @@ std::shared_ptr<MailboxSnapshot> edit_snapshot(const MailboxSnapshot& base,
     return e < e_end && erases[e] == uid;
   };
   // Merges one chunk's messages with the edits up to (not including) uid `hi`.
-  auto merge = [&](const MailboxSnapshot::Chunk* in, size_t u_end, size_t e_end) {
+  auto merge = [&](const MailboxSnapshot::Chunk* in, size_t u_end, size_t e_end, bool tail) {
     MailboxSnapshot::Chunk out;
     out.reserve((in ? in->size() : 0) + (u_end - u));
     size_t i = 0;
@@ -143,7 +151,7 @@ std::shared_ptr<MailboxSnapshot> edit_snapshot(const MailboxSnapshot& base,
       out.push_back(m);
     }
     e = e_end;
-    s->push_chunk(std::move(out));
+    s->push_chunk(std::move(out), tail);
   };
   const auto& chunks = base.chunks_;
   for (size_t k = 0; k < chunks.size(); ++k) {
@@ -158,9 +166,9 @@ std::shared_ptr<MailboxSnapshot> edit_snapshot(const MailboxSnapshot& base,
       s->chunks_.push_back(chunks[k]);
       continue;
     }
-    merge(chunks[k].get(), u_end, e_end);
+    merge(chunks[k].get(), u_end, e_end, last);
   }
-  if (chunks.empty()) merge(nullptr, upserts.size(), erases.size());
+  if (chunks.empty()) merge(nullptr, upserts.size(), erases.size(), true);
   if (!s->empty()) s->uid_next = std::max(s->uid_next, s->max_uid() + 1);
   return s;
 }

@@ -70,7 +70,8 @@ class MailboxSnapshot {
                                                         const std::vector<uint32_t>&);
   friend std::shared_ptr<MailboxSnapshot> make_snapshot(store::Id, uint64_t, uint32_t,
                                                         std::vector<store::MessageMeta>);
-  void push_chunk(Chunk c);  // appends (split when large), keeps starts_ and count_
+  // Appends (split when large; `tail`: at the end of the mailbox), keeps starts_ and count_.
+  void push_chunk(Chunk c, bool tail = true);
   std::vector<std::shared_ptr<const Chunk>> chunks_;
   std::vector<size_t> starts_;  // position of each chunk's first message
   size_t count_ = 0;

@@ -117,8 +117,33 @@ TEST(MailboxSnapshot, ChunkedEditsMatchAPlainModelAndShareUntouchedChunks) {
     for (auto& [u, m] : up) ups.push_back(m);
     std::vector<uint32_t> ers(er.begin(), er.end());
     auto next = edit_snapshot(*s, ups, ers);
+    // A view of the old snapshot finds exactly these changes, comparing only unshared chunks,
+    // and the same against a rebuilt snapshot that shares nothing.
+    store::Mailbox mb;
+    MailboxView view(mb, s, false);
+    std::vector<uint32_t> gone;
+    for (uint32_t u : er) {
+      if (model.count(u)) gone.push_back(u);  // an erase wins over an upsert
+    }
+    std::vector<uint32_t> changed;
+    for (auto& [u, m] : up) {
+      if (!er.count(u)) changed.push_back(u);
+    }
+    auto uids = [](const std::vector<store::MessageMeta>& v) {
+      std::vector<uint32_t> out;
+      for (const auto& m : v) out.push_back(m.uid);
+      return out;
+    };
     for (auto& [u, m] : up) model[u] = m;
     for (uint32_t u : er) model.erase(u);
+    std::vector<store::MessageMeta> flat;
+    for (auto& [u, m] : model) flat.push_back(m);
+    auto rebuilt = make_snapshot(1, 0, 1, flat);
+    for (const MailboxSnapshot* target : {next.get(), rebuilt.get()}) {
+      store::Changes c = view.changes_to(*target);
+      ASSERT_EQ(c.expunged, gone) << round;
+      ASSERT_EQ(uids(c.changed), changed) << round;
+    }
     ASSERT_EQ(next->size(), model.size()) << round;
     size_t i = 0;
     std::set<std::string> kws;

@@ -5,7 +5,6 @@
 #include "imap/server/mailbox_view.hpp"
 
 #include <algorithm>
-#include <unordered_set>
 
 #include "imap/proto/response.hpp"
 #include "imap/server/flags.hpp"
@@ -114,23 +113,26 @@ store::Changes MailboxView::changes_to(const MailboxSnapshot& next) const {
   store::Changes c;
   c.highest_modseq = next.modseq;
   c.uid_next = next.uid_next;
-  // Chunks both hold are the same messages: only the others are compared.
-  using Chunk = MailboxSnapshot::Chunk;
-  std::unordered_set<const Chunk*> mine_set, theirs_set;
-  for (const auto& ch : snap_->chunks()) mine_set.insert(ch.get());
-  for (const auto& ch : next.chunks()) theirs_set.insert(ch.get());
-  std::vector<const store::MessageMeta*> theirs;  // ascending uid
-  for (const auto& ch : next.chunks()) {
-    if (mine_set.count(ch.get())) continue;
-    for (const auto& m : *ch) theirs.push_back(&m);
+  // Chunks both hold are the same messages: only the others are compared. Both chunk lists
+  // ascend by uid and a shared chunk covers the same uids in both, so one walk finds them.
+  const auto& a = snap_->chunks();
+  const auto& b = next.chunks();
+  std::vector<const store::MessageMeta*> mine, theirs;  // outside shared chunks, ascending uid
+  size_t i = 0, k = 0;
+  while (i < a.size() || k < b.size()) {
+    if (i < a.size() && k < b.size() && a[i] == b[k]) {
+      ++i;
+      ++k;
+    } else if (k == b.size() || (i < a.size() && a[i]->front().uid <= b[k]->front().uid)) {
+      for (const auto& m : *a[i++]) mine.push_back(&m);
+    } else {
+      for (const auto& m : *b[k++]) theirs.push_back(&m);
+    }
   }
   size_t j = 0;
-  for (const auto& ch : snap_->chunks()) {
-    if (theirs_set.count(ch.get())) continue;
-    for (const auto& m : *ch) {  // a uid is in one chunk of each snapshot
-      while (j < theirs.size() && theirs[j]->uid < m.uid) ++j;
-      if (j == theirs.size() || theirs[j]->uid != m.uid) c.expunged.push_back(m.uid);
-    }
+  for (const auto* m : mine) {  // a uid is in one chunk of each snapshot
+    while (j < theirs.size() && theirs[j]->uid < m->uid) ++j;
+    if (j == theirs.size() || theirs[j]->uid != m->uid) c.expunged.push_back(m->uid);
   }
   uint32_t top = max_uid();
   for (const auto* m : theirs) {

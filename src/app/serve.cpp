@@ -182,7 +182,7 @@ int cmd_serve(const Args& args) {
     runner = std::make_unique<queue::Runner>(server.io(), store, &hub, *resolver, qo);
     runner->start();
     queue::Runner* r = runner.get();
-    sub_ctx.on_queued = [r] { r->wake(); };
+    sub_ctx.on_queued = [r](store::Id id) { r->queued(id); };
   } else {
     log::warn("queue_disabled",
               {{"reason",

@@ -101,9 +101,11 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   asio::strand<asio::io_context::executor_type> strand;
   asio::steady_timer timer;
   std::atomic<bool> stopped{false};
-  bool woken = false;  // on strand
+  bool woken = false;  // on strand: look again before waiting
+  bool rescan = true;  // on strand: that look reads every due message from the store
 
   std::mutex mu;                                          // guards the fields below
+  std::vector<store::Id> fresh;                           // just queued, not read yet
   std::set<std::pair<store::Id, std::string>> in_flight;  // (message, domain)
   std::map<std::string, std::deque<Job>> waiting;         // per domain
   std::map<std::string, int> active;                      // workers per domain
@@ -121,22 +123,47 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
 
   asio::awaitable<void> loop() {
     auto self = shared_from_this();
+    auto wait = opts.idle_poll;
     while (!stopped) {
       int64_t now = system_clock().now_unix();
-      auto fetch = [this, now]() { return store.queue_due(now, 500); };
-      auto due = co_await net::offload(std::move(fetch));
-      if (!due) {
-        log::warn("queue_read_failed", {{"error", due.error().message}});
-      } else {
-        schedule(std::move(*due), now);
+      std::vector<store::Id> ids;
+      {
+        std::lock_guard lk(mu);
+        ids.swap(fresh);
       }
-      auto next_fn = [this]() { return store.queue_next_due(); };
-      auto next = co_await net::offload(std::move(next_fn));
-      // Wait for the next due time. Something already due is in flight (or waits for a
-      // connection slot): a finishing worker wakes the loop.
-      auto wait = opts.idle_poll;
-      int64_t secs = next && *next > 0 ? *next - system_clock().now_unix() : 0;
-      if (secs > 0) wait = std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(secs));
+      if (rescan) {
+        // Every due message (at start, on a timer, after `tegami queue retry`): the ones in
+        // flight come back too and are skipped, so this is not done for each new message.
+        rescan = false;
+        auto fetch = [this, now]() { return store.queue_due(now, 500); };
+        auto due = co_await net::offload(std::move(fetch));
+        if (!due) {
+          log::warn("queue_read_failed", {{"error", due.error().message}});
+        } else {
+          schedule(std::move(*due), now);
+        }
+        auto next_fn = [this]() { return store.queue_next_due(); };
+        auto next = co_await net::offload(std::move(next_fn));
+        // Wait for the next due time. Something already due is in flight (or waits for a
+        // connection slot): a finishing worker wakes the loop.
+        wait = opts.idle_poll;
+        int64_t secs = next && *next > 0 ? *next - system_clock().now_unix() : 0;
+        if (secs > 0) wait = std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(secs));
+      } else if (!ids.empty()) {
+        // Just queued: read those messages alone.
+        auto fetch = [this, &ids]() {
+          std::vector<store::QueuedMessage> out;
+          for (store::Id id : ids) {
+            auto m = store.queue_get(id);
+            if (m) out.push_back(std::move(*m));
+          }
+          return out;
+        };
+        auto got = co_await net::offload(std::move(fetch));
+        schedule(std::move(got), now);
+      } else {
+        schedule({}, now);  // a worker ended: start the ones waiting for a connection slot
+      }
       if (woken) {
         woken = false;
         continue;
@@ -144,6 +171,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       timer.expires_after(std::max(wait, std::chrono::milliseconds(50)));
       boost::system::error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (!woken) rescan = true;  // the timer ran out: look at everything again
       woken = false;
     }
   }
@@ -220,7 +248,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         std::lock_guard lk(mu);
         for (auto& j : batch) in_flight.erase({j.msg.id, domain});
       }
-      wake();
+      poke(false);
     }
     if (kept.conn) co_await kept.conn->quit();
   }
@@ -511,12 +539,22 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     }
   }
 
-  void wake() {
+  // Makes the loop look again now; with `full`, at every due message in the store.
+  void poke(bool full) {
     auto self = shared_from_this();
-    asio::post(strand, [self] {
+    asio::post(strand, [self, full] {
       self->woken = true;
+      if (full) self->rescan = true;
       self->timer.cancel();
     });
+  }
+
+  void queued(store::Id id) {
+    {
+      std::lock_guard lk(mu);
+      fresh.push_back(id);
+    }
+    poke(false);
   }
 };
 
@@ -531,11 +569,13 @@ void Runner::start() {
   asio::co_spawn(impl->strand, impl->loop(), asio::detached);
 }
 
-void Runner::wake() { impl_->wake(); }
+void Runner::wake() { impl_->poke(true); }
+
+void Runner::queued(store::Id id) { impl_->queued(id); }
 
 void Runner::stop() {
   if (impl_->stopped.exchange(true)) return;
-  impl_->wake();
+  impl_->poke(true);
 }
 
 }  // namespace tegami::queue

@@ -47,8 +47,9 @@ class Runner {
          dns::Resolver& dns, RunnerOptions opts);
   ~Runner();
   void start();  // spawns the loop on `io`
-  void wake();   // thread-safe: something was queued or retried
-  void stop();   // the loop ends; connections in flight finish their message
+  void wake();   // thread-safe: look at every due message now (a retry, or after a restart)
+  void queued(store::Id id);  // thread-safe: message `id` was just queued; only it is read
+  void stop();                // the loop ends; connections in flight finish their message
 
  private:
   struct Impl;

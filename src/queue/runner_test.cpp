@@ -193,6 +193,24 @@ TEST_F(RunnerTest, DeliversOverOneConnectionAndEmptiesTheQueue) {
   EXPECT_TRUE(inbox(*a_, alice_).empty());  // no bounce
 }
 
+// A message just queued is read and sent at once (queued(id)), without waiting for the next
+// look at the whole queue; wake() (tegami queue retry) still looks at everything.
+TEST_F(RunnerTest, QueuedMessagesGoAtOnceWithoutAScan) {
+  opts_.idle_poll = std::chrono::seconds(60);
+  start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the first scan found nothing
+  for (int i = 0; i < 3; ++i) runner_->queued(enqueue({"bob@ok.test"}));
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }, 5));
+  EXPECT_EQ(inbox(*b_, bob_).size(), 3u);
+  // Queued without telling the runner: found only by a full look.
+  enqueue({"bob@ok.test"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(must(a_->queue_list()).size(), 1u) << "no scan before the poll interval";
+  runner_->wake();
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }, 5));
+  EXPECT_EQ(inbox(*b_, bob_).size(), 4u);
+}
+
 TEST_F(RunnerTest, NotifySuccessToAServerWithoutDsnGetsARelayedReport) {
   // Our MX does not offer DSN, so the queue reports "relayed" itself (RFC 3461 §6.2).
   enqueue({"bob@ok.test"}, 3600, "SUCCESS,FAILURE");

@@ -229,7 +229,7 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string raw, con
     reply_send_refused(r.error(), suspended_now, "deliver");
     co_return;
   }
-  if (r->queue_id != 0 && ctx_.on_queued) ctx_.on_queued();
+  if (r->queue_id != 0 && ctx_.on_queued) ctx_.on_queued(r->queue_id);
   co_await report_local_success(t, raw, now);
   ++delivered_;
   log::info("smtp_submitted", {{"id", id},

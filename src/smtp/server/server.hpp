@@ -45,7 +45,7 @@ struct Context {
   // Submission: limits, suspension and queue lifetime for what accounts send; mail to other
   // domains is queued (store::Store::submit) and `on_queued` (when set) wakes the queue.
   account::SendPolicy send_policy;
-  std::function<void()> on_queued;
+  std::function<void(store::Id queue_id)> on_queued;
   // False when this server cannot deliver to other servers (development mode without a DNS
   // forwarder): such recipients are refused at RCPT instead of waiting in the queue forever.
   bool outbound = true;

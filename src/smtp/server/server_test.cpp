@@ -588,7 +588,7 @@ TEST(SmtpSubmission, DsnParametersReachTheQueue) {
   Context c = w.ctx;
   c.mode = Mode::kSubmission;
   int woken = 0;
-  c.on_queued = [&] { ++woken; };
+  c.on_queued = [&](store::Id) { ++woken; };
   std::string out = w.run_with(
       c,
       "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +

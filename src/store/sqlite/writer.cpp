@@ -27,11 +27,13 @@ Writer::~Writer() {
 Status Writer::submit(Fn fn) {
   Op op;
   op.fn = std::move(fn);
-  std::unique_lock lk(mu_);
-  if (stop_) return make_error(Errc::kTemporary, "the store is shutting down");
-  queue_.push_back(&op);
+  {
+    std::lock_guard lk(mu_);
+    if (stop_) return make_error(Errc::kTemporary, "the store is shutting down");
+    queue_.push_back(&op);
+  }
   work_cv_.notify_one();
-  done_cv_.wait(lk, [&] { return op.done; });
+  op.done.acquire();  // only this caller is woken when its batch is committed
   return std::move(op.result);
 }
 
@@ -48,11 +50,7 @@ void Writer::run() {
       }
     }
     run_batch(batch);
-    {
-      std::lock_guard lk(mu_);
-      for (Op* op : batch) op->done = true;
-    }
-    done_cv_.notify_all();
+    for (Op* op : batch) op->done.release();  // op may be gone after this
     batch.clear();
   }
 }

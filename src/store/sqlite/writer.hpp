@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,7 +53,7 @@ class Writer {
   struct Op {
     Fn fn;
     Status result;
-    bool done = false;
+    std::binary_semaphore done{0};
   };
   void run();
   void run_batch(std::vector<Op*>& batch);
@@ -61,7 +62,6 @@ class Writer {
   BlobFiles* files_;
   std::mutex mu_;
   std::condition_variable work_cv_;
-  std::condition_variable done_cv_;
   std::deque<Op*> queue_;
   bool stop_ = false;
   std::atomic<uint64_t> commits_{0};

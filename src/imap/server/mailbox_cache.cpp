@@ -87,8 +87,10 @@ std::shared_ptr<MailboxSnapshot> make_snapshot(store::Id mailbox, uint64_t modse
                                                std::vector<store::MessageMeta> messages) {
   auto s = std::make_shared<MailboxSnapshot>();
   s->mailbox = mailbox;
-  std::sort(messages.begin(), messages.end(),
-            [](const auto& a, const auto& b) { return a.uid < b.uid; });
+  auto by_uid = [](const auto& a, const auto& b) { return a.uid < b.uid; };
+  if (!std::is_sorted(messages.begin(), messages.end(), by_uid)) {  // the store sorts them
+    std::sort(messages.begin(), messages.end(), by_uid);
+  }
   s->modseq = modseq;
   s->uid_next = uid_next;
   for (const auto& m : messages) {

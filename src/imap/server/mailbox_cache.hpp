@@ -36,7 +36,7 @@ namespace tegami::imap::server {
 class MailboxSnapshot {
  public:
   using Chunk = std::vector<store::MessageMeta>;  // ascending uid, never empty
-  static constexpr size_t kChunk = 512;
+  static constexpr size_t kChunk = 128;
 
   store::Id mailbox = 0;
   // Every change up to this mod-sequence is in the messages (a few later ones may be too: the

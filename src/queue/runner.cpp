@@ -52,8 +52,20 @@ struct Outcome {
 // The recipients of one message for one destination domain.
 struct Job {
   store::QueuedMessage msg;
+  std::string domain;
   std::vector<size_t> rcpts;  // indices into msg.rcpts
   std::vector<Outcome> out;   // parallel to rcpts
+  bool recorded = false;      // the store took the outcome
+};
+
+// The outcome of one job as the store records it (queue_update's arguments).
+struct Record {
+  store::Id id = 0;
+  std::string domain;
+  std::vector<store::RcptUpdate> updates;
+  bool delay_notice = false;
+  std::vector<store::Notice> notices;
+  std::vector<std::string> addresses;  // parallel to updates, for the log
 };
 
 std::string status_of(const client::Reply& r) {
@@ -104,8 +116,9 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   bool woken = false;  // on strand: look again before waiting
   bool rescan = true;  // on strand: that look reads every due message from the store
 
-  std::mutex mu;                                          // guards the fields below
-  std::vector<store::Id> fresh;                           // just queued, not read yet
+  std::mutex mu;                   // guards the fields below
+  std::vector<store::Id> fresh;    // just queued, not read yet
+  std::vector<Record> unrecorded;  // outcomes the store refused to take; kept in flight
   std::set<std::pair<store::Id, std::string>> in_flight;  // (message, domain)
   std::map<std::string, std::deque<Job>> waiting;         // per domain
   std::map<std::string, int> active;                      // workers per domain
@@ -135,6 +148,8 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         // Every due message (at start, on a timer, after `tegami queue retry`): the ones in
         // flight come back too and are skipped, so this is not done for each new message.
         rescan = false;
+        auto retry = [this]() { record_unrecorded(); };
+        co_await net::offload(std::move(retry));
         auto fetch = [this, now]() { return store.queue_due(now, 500); };
         auto due = co_await net::offload(std::move(fetch));
         if (!due) {
@@ -191,6 +206,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         }
         for (auto& [domain, job] : by_domain) {
           job.msg = m;
+          job.domain = domain;
           job.out.resize(job.rcpts.size());
           in_flight.insert({m.id, domain});
           waiting[domain].push_back(std::move(job));
@@ -245,8 +261,11 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       }
       co_await finalize_all(batch, ex);
       {
+        // A job whose outcome the store did not take stays in flight (in `unrecorded`), so
+        // that a delivered message is not sent again; the loop records it later.
         std::lock_guard lk(mu);
-        for (auto& j : batch) in_flight.erase({j.msg.id, domain});
+        for (auto& j : batch)
+          if (j.recorded) in_flight.erase({j.msg.id, domain});
       }
       poke(false);
     }
@@ -518,25 +537,59 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
                                            {"reason", raw ? "no INBOX" : raw.error().message}});
       }
     }
-    auto st = store.queue_update(m.id, updates, delay_notice, notices);
+    Record rec{m.id, j.domain, std::move(updates), delay_notice, std::move(notices), {}};
+    for (size_t k : j.rcpts) rec.addresses.push_back(m.rcpts[k].address);
+    j.recorded = record(rec);
+    if (!j.recorded) {
+      std::lock_guard lk(mu);
+      unrecorded.push_back(std::move(rec));
+    }
+  }
+
+  // Writes one outcome to the store; false (logged) when the store fails.
+  bool record(const Record& rec) {
+    auto st = store.queue_update(rec.id, rec.updates, rec.delay_notice, rec.notices);
     if (!st) {
-      log::error("queue_update_failed",
-                 {{"queue_id", std::to_string(m.id)}, {"error", st.error().message}});
-      return;
+      log::error("queue_update_failed", {{"queue_id", std::to_string(rec.id)},
+                                         {"error", st.error().message},
+                                         {"next", "kept in memory, recorded again later"}});
+      return false;
     }
     if (hub)
-      for (const auto& n : notices) hub->publish(n.target.mailbox_id);
-    for (size_t k = 0; k < updates.size(); ++k) {
-      const auto& u = updates[k];
+      for (const auto& n : rec.notices) hub->publish(n.target.mailbox_id);
+    for (size_t k = 0; k < rec.updates.size(); ++k) {
+      const auto& u = rec.updates[k];
       const char* state = u.state == store::RcptState::kDelivered ? "delivered"
                           : u.state == store::RcptState::kFailed  ? "failed"
                                                                   : "deferred";
-      log::info("queue_result", {{"queue_id", std::to_string(m.id)},
-                                 {"rcpt", m.rcpts[j.rcpts[k]].address},
+      log::info("queue_result", {{"queue_id", std::to_string(rec.id)},
+                                 {"rcpt", rec.addresses[k]},
                                  {"result", state},
                                  {"reply", u.reply},
                                  {"next", u.next_attempt ? std::to_string(u.next_attempt) : ""}});
     }
+    return true;
+  }
+
+  // Records again the outcomes the store refused before; those it takes leave flight.
+  void record_unrecorded() {
+    std::vector<Record> todo;
+    {
+      std::lock_guard lk(mu);
+      todo.swap(unrecorded);
+    }
+    std::vector<Record> still;
+    std::vector<std::pair<store::Id, std::string>> done;
+    for (auto& rec : todo) {
+      if (record(rec)) {
+        done.emplace_back(rec.id, rec.domain);
+      } else {
+        still.push_back(std::move(rec));
+      }
+    }
+    std::lock_guard lk(mu);
+    for (auto& d : done) in_flight.erase(d);
+    for (auto& rec : still) unrecorded.push_back(std::move(rec));
   }
 
   // Makes the loop look again now; with `full`, at every due message in the store.

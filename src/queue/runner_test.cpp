@@ -15,6 +15,7 @@
 #include "auth/authenticator.hpp"
 #include "base/clock.hpp"
 #include "dns/fake_resolver.hpp"
+#include "imap/server/faulty_store.hpp"
 #include "index/message_index.hpp"
 #include "net/server.hpp"
 #include "smtp/client/fake_server.hpp"
@@ -209,6 +210,31 @@ TEST_F(RunnerTest, QueuedMessagesGoAtOnceWithoutAScan) {
   runner_->wake();
   ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }, 5));
   EXPECT_EQ(inbox(*b_, bob_).size(), 4u);
+}
+
+// The store refuses to record a delivery: the runner keeps the outcome and records it later,
+// and the message is not sent a second time meanwhile.
+TEST_F(RunnerTest, AnOutcomeTheStoreRefusedIsRecordedLaterNotResent) {
+  imap::server::testing::FaultyStore faulty(*a_);
+  faulty.fail("queue_update");
+  runner_ = std::make_unique<Runner>(io_, faulty, nullptr, dns_, opts_);
+  runner_->start();
+  io_thread_ = std::thread([this] { io_.run(); });
+  store::Id id = enqueue({"bob@ok.test"});
+  runner_->queued(id);
+  ASSERT_TRUE(eventually([&] { return faulty.calls("queue_update") >= 2; }, 5));
+  // Several scans (idle_poll 200 ms) have passed: delivered once, still queued in the store.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(inbox(*b_, bob_).size(), 1u) << "sent again while its outcome was not recorded";
+  EXPECT_EQ(must(a_->queue_list()).size(), 1u);
+  faulty.fail("");
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }, 5));
+  EXPECT_EQ(inbox(*b_, bob_).size(), 1u);
+  runner_->stop();
+  work_.reset();
+  io_.stop();
+  io_thread_.join();
+  runner_.reset();  // before `faulty` goes
 }
 
 TEST_F(RunnerTest, NotifySuccessToAServerWithoutDsnGetsARelayedReport) {

@@ -240,12 +240,18 @@ class FaultyStore final : public store::Store {
   Result<int64_t> queue_next_due() override { return inner_.queue_next_due(); }
   Status queue_update(Id id, const std::vector<store::RcptUpdate>& u, bool delay_notified,
                       const std::vector<store::Notice>& notices) override {
+    if (auto e = fault("queue_update")) return *e;
     return inner_.queue_update(id, u, delay_notified, notices);
   }
   Status queue_retry(Id id, int64_t now) override { return inner_.queue_retry(id, now); }
   Status queue_delete(Id id) override { return inner_.queue_delete(id); }
 
  public:
+  // Sets fail_method while other threads may be calling the store.
+  void fail(const std::string& method) {
+    std::lock_guard lk(mu_);
+    fail_method = method;
+  }
   // Calls of `method` so far.
   int calls(const std::string& method) {
     std::lock_guard lk(mu_);
@@ -262,8 +268,8 @@ class FaultyStore final : public store::Store {
     {
       std::lock_guard lk(mu_);
       ++calls_[method];
+      if (fail_method != method) return std::nullopt;
     }
-    if (fail_method != method) return std::nullopt;
     if (throw_instead) throw std::runtime_error(std::string("injected failure in ") + method);
     return make_error(fail_code, std::string("injected failure in ") + method);
   }

@@ -9,7 +9,7 @@
 # string through Cyrus SASL sasldb, inside smtpd), then sends its share of N messages over that
 # connection; each cell signs in as a fresh account. The clock runs from the first MAIL FROM
 # until smtp-sink has taken all N; CPU is each server's (Postfix: the master and every daemon;
-# Tegami: its process) until its queue is empty again.
+# Tegami: its process) from then until its queue is empty again (sign-in is not counted).
 # Tegami finds the destination through DNS (unbound on loopback: MX of relay.test -> 127.0.0.1,
 # `[queue] port` = the sink's port); Postfix through `relayhost = [127.0.0.1]:PORT`. Both use 20
 # connections to the destination (Postfix's default_destination_concurrency_limit; Tegami's
@@ -100,12 +100,21 @@ run() {
   local name=$1 port=$2 acct=$3 size=$4 sessions=$5 count=$6 before conns cpu0 cpu1 out start acc t1 n
   before=$(sink_count "$work/sink.count")
   conns=$(sink_count "$work/sink.count" sess)
+  # The server's CPU is read after every session has signed in (Tegami checks an Argon2id hash
+  # per sign-in, Postfix's sasldb compares plain text): what is counted is the messages' cost.
+  rm -f "$work/ready"
+  "$work/smtpload" --port "$port" --user "${ACCTS[acct]}" --pass "${PASSES[acct]}" \
+    --from "${ACCTS[acct]}" --to "$RCPT" --count "$count" --sessions "$sessions" --size "$size" \
+    --ready-file "$work/ready" >"$work/load.out" &
+  local lpid=$!
+  for _ in $(seq 6000); do [[ -e "$work/ready" ]] && break; kill -0 "$lpid" 2>/dev/null || break; sleep 0.01; done
   cpu0=$(server_cpu "$name")
-  out=$("$work/smtpload" --port "$port" --user "${ACCTS[acct]}" --pass "${PASSES[acct]}" \
-    --from "${ACCTS[acct]}" --to "$RCPT" --count "$count" --sessions "$sessions" --size "$size") || {
-    echo "$name: the driver reported failures: $out" >&2
+  rm -f "$work/ready"
+  wait "$lpid" || {
+    echo "$name: the driver reported failures: $(cat "$work/load.out")" >&2
     return 1
   }
+  out=$(cat "$work/load.out")
   start=$(sed -n 's/.* start=\([0-9.]*\) .*/\1/p' <<<"$out")
   acc=$(sed -n 's/.* seconds=\([0-9.]*\) .*/\1/p' <<<"$out")
   for _ in $(seq 30000); do  # at most 300 s

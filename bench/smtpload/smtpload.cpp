@@ -3,7 +3,7 @@
 // session, one command at a time, no pipelining) plus AUTH PLAIN once per connection.
 //
 //   smtpload --port P --from F --to T --count N [--sessions S] [--size BYTES]
-//            [--user U --pass W] [--per-connection K] [--timeout SECONDS]
+//            [--user U --pass W] [--per-connection K] [--timeout SECONDS] [--ready-file F]
 //
 // Each of S sessions connects to 127.0.0.1:P, says EHLO and signs in with AUTH PLAIN when --user
 // is given; when all are ready the clock starts and they send messages (MAIL FROM, RCPT TO,
@@ -13,6 +13,9 @@
 //   sent=N failed=F start=UNIX_TIME seconds=S msgs_per_s=R cpu_s=C
 // (start: wall clock when the first MAIL FROM went out; seconds: until the last reply; cpu_s:
 // this process's own user+system CPU, to show that the driver is not the bottleneck).
+// With --ready-file, once every session is signed in it creates F and waits until F is gone
+// before the clock starts, so the caller can read the server's CPU counters between sign-in
+// (a password hash per session) and the messages.
 // Exit status 1 when any message was refused or lost.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -41,6 +44,7 @@ struct Options {
   int port = 25;
   std::string from = "load@example.org", to = "sink@example.net", user, pass;
   int count = 1000, sessions = 1, size = 1024, per_connection = 0, timeout = 60;
+  std::string ready_file;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -196,6 +200,8 @@ int main(int argc, char** argv) {
       o.per_connection = std::atoi(v.c_str());
     else if (k == "--timeout")
       o.timeout = std::max(1, std::atoi(v.c_str()));
+    else if (k == "--ready-file")
+      o.ready_file = v;
     else {
       std::fprintf(stderr, "smtpload: unknown option %s\n", k.c_str());
       return 2;
@@ -263,6 +269,11 @@ int main(int argc, char** argv) {
     });
   }
   while (ready.load() < o.sessions) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!o.ready_file.empty()) {
+    if (FILE* f = std::fopen(o.ready_file.c_str(), "w")) std::fclose(f);
+    for (int i = 0; i < 600000 && access(o.ready_file.c_str(), F_OK) == 0; ++i)  // at most 10 min
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   timespec wall{};
   clock_gettime(CLOCK_REALTIME, &wall);
   auto t0 = Clock::now();

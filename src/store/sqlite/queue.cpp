@@ -169,13 +169,19 @@ Result<int64_t> frees_at(Db& db, Id account, int64_t now, const SendLimits& l, i
 
 Status insert_queue(WriteCtx& ctx, const QueuedMessage& q, Id account, Id blob_id, int64_t size,
                     Id* id) {
+  {
+    TG_ASSIGN(Stmt seq, ctx.db.prepare("UPDATE sequences SET value = value + 1 WHERE name = "
+                                       "'queue' RETURNING value"));
+    TG_ASSIGN(bool row, seq.step());
+    if (!row) return make_error(Errc::kInternal, "database: no queue sequence");
+    *id = seq.i64(0);
+  }
   TG_TRY(
-      ctx.db.run("INSERT INTO queue (account_id, blob_id, size, env_from, envid, ret, "
+      ctx.db.run("INSERT INTO queue (id, account_id, blob_id, size, env_from, envid, ret, "
                  "smtputf8, eight_bit, requiretls, created, expires) VALUES "
-                 "(?,?,?,?,?,?,?,?,?,?,?)",
-                 account, blob_id, size, q.env_from, q.envid, q.ret, q.smtputf8, q.eight_bit,
+                 "(?,?,?,?,?,?,?,?,?,?,?,?)",
+                 *id, account, blob_id, size, q.env_from, q.envid, q.ret, q.smtputf8, q.eight_bit,
                  q.requiretls, ctx.now, q.expires));
-  *id = ctx.db.last_insert_rowid();
   for (const auto& r : q.rcpts) {
     TG_TRY(
         ctx.db.run("INSERT INTO queue_rcpts (queue_id, address, domain, notify, orcpt, "

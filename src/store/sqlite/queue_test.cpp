@@ -182,6 +182,17 @@ TEST_F(QueueTest, QueueOnlySubmissionStoresTheRawMessageAlone) {
   }
 }
 
+// Queue ids are never given out twice, even once the queue has been empty.
+TEST_F(QueueTest, QueueIdsAreNotReused) {
+  Account a = account("alice@example.org");
+  Id first = send(a, {"x@r.example"}, 1000)->queue_id;
+  ASSERT_TRUE(store_->queue_delete(first).ok());
+  reopen();
+  Id second = send(a, {"x@r.example"}, 1001)->queue_id;
+  EXPECT_GT(second, first);
+  EXPECT_EQ(store_->queue_get(second)->id, second);
+}
+
 TEST_F(QueueTest, RollingLimitsSurviveRestartAndNameTheResetTime) {
   Account a = account("alice@example.org");
   SendLimits l{3, 5, 100};
@@ -250,10 +261,11 @@ TEST_F(QueueTest, RollingCountersAreExactOverManyRowsAndOldData) {
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ + "/tegami.db").c_str(), &db), SQLITE_OK);
-  for (const char* sql : {"ALTER TABLE send_log DROP COLUMN sum_messages",
-                          "ALTER TABLE send_log DROP COLUMN sum_recipients",
-                          "ALTER TABLE send_log DROP COLUMN sum_refusals",
-                          "ALTER TABLE blobs DROP COLUMN indexed", "PRAGMA user_version = 3"}) {
+  for (const char* sql :
+       {"ALTER TABLE send_log DROP COLUMN sum_messages",
+        "ALTER TABLE send_log DROP COLUMN sum_recipients",
+        "ALTER TABLE send_log DROP COLUMN sum_refusals", "ALTER TABLE blobs DROP COLUMN indexed",
+        "DROP TABLE sequences", "PRAGMA user_version = 3"}) {
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   }
   sqlite3_close(db);

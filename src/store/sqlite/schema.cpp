@@ -221,6 +221,14 @@ END;
 -- 0: stored for the outbound queue only, the index columns are empty.
 ALTER TABLE blobs ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1;
 
+-- The last queue id given out: ids are never used twice (a rowid would come back once the
+-- queue is empty), so logs, `tegami queue show` and the runner never confuse two messages.
+CREATE TABLE sequences (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT;
+INSERT INTO sequences (name, value) SELECT 'queue', COALESCE(MAX(id), 0) FROM queue;
+
 -- Totals of the account's rows up to and including this one, in (time, id) order.
 ALTER TABLE send_log ADD COLUMN sum_messages INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE send_log ADD COLUMN sum_recipients INTEGER NOT NULL DEFAULT 0;

@@ -2,18 +2,23 @@
 # Local delivery throughput: Tegami's MX port against Postfix (virtual(8) delivery to Maildir),
 # both on loopback, both driven by Postfix's own smtp-source, with the same durability (Postfix
 # fsyncs its queue file and the Maildir file; Tegami replies 250 only after its group commit).
-# Prints messages/s and CPU ms per message for each, and the Tegami/Postfix ratios.
-# Usage: bench/smtp_vs_postfix.sh [MESSAGES]   (default 2000 per run; TEGAMI_BUILD_DIR and
-# TEGAMI_BUILD_TYPE choose the build, see bench/lib.sh)
+# Prints messages/s and CPU ms per message for each, and the Tegami/Postfix ratios. The same
+# smtp-source against smtp-sink (which stores nothing) gives each cell's ceiling: the most any
+# server can show with this driver on this machine ("max ratio" = sink / Postfix).
+# Usage: bench/smtp_vs_postfix.sh [MESSAGES]   (default 2000 per run; SIZES and SESSIONS in the
+# environment pick cells, e.g. SIZES="1024" SESSIONS="1 20"; TEGAMI, TEGAMI_BUILD_DIR and
+# TEGAMI_BUILD_TYPE choose the binary, see bench/lib.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 N=${1:-2000}
+SIZES=${SIZES:-1024 10240 102400}
+SESSIONS=${SESSIONS:-1 20 100}
 bench_install postfix bc python3
 tegami_build
 work=$(mktemp -d /tmp/tegami-bench-XXXX)
 chmod 755 "$work"  # the peers run their daemons as their own users
-trap 'postfix_stop "$work/postfix"; [[ -n "${tpid:-}" ]] && kill "$tpid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'postfix_stop "$work/postfix"; for p in "${tpid:-}" "${sink_pid:-}"; do [[ -n "$p" ]] && kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
 
 pport=$(free_port)
 postfix_start "$work/postfix" "$pport" bench.test
@@ -28,14 +33,18 @@ CF
 "$TEGAMI" domain add bench.test --data "$work/tegami" >/dev/null
 echo "benchpassword1" | "$TEGAMI" account add user@bench.test --password-stdin --quota 0 --data "$work/tegami" >/dev/null
 tegami_serve "$work/tegami" "$tport"
+sport=$(free_port)
+sink_start "$sport" "$work/sink.count"
 
 run() {  # run NAME PORT SIZE SESSIONS -> "seconds cpu"
   local name=$1 port=$2 size=$3 sessions=$4 before after cpu0 cpu1 t0 t1
   if [[ $name == postfix ]]; then
     before=$(postfix_delivered "$work/postfix")
     cpu0=$(cpu_seconds_tree "$ppid_master")
-  else
+  elif [[ $name == tegami ]]; then
     cpu0=$(cpu_seconds_tree "$tpid")
+  else
+    cpu0=0
   fi
   t0=$(date +%s.%N)
   /usr/sbin/smtp-source -s "$sessions" -m "$N" -l "$size" -f load@example.org \
@@ -48,24 +57,35 @@ run() {  # run NAME PORT SIZE SESSIONS -> "seconds cpu"
     done
   fi
   t1=$(date +%s.%N)
-  if [[ $name == postfix ]]; then cpu1=$(cpu_seconds_tree "$ppid_master"); else cpu1=$(cpu_seconds_tree "$tpid"); fi
+  case $name in
+    postfix) cpu1=$(cpu_seconds_tree "$ppid_master") ;;
+    tegami) cpu1=$(cpu_seconds_tree "$tpid") ;;
+    *) cpu1=0 ;;
+  esac
   echo "$(echo "$t1 - $t0" | bc) $(echo "$cpu1 - $cpu0" | bc)"
 }
 
-printf '%-8s %-9s %12s %12s %10s %10s %8s %8s\n' size sessions "tegami msg/s" "postfix msg/s" "tegami ms" "postfix ms" "ratio" "cpu ratio"
-for size in 1024 10240 102400; do
-  for sessions in 1 20 100; do
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-8s %-9s %12s %12s %10s %10s %8s %8s %10s %9s\n' size sessions "tegami msg/s" "postfix msg/s" \
+  "tegami ms" "postfix ms" "ratio" "cpu ratio" "sink msg/s" "max ratio"
+for size in $SIZES; do
+  for sessions in $SESSIONS; do
     read -r ts tc < <(run tegami "$tport" "$size" "$sessions")
     read -r ps pc < <(run postfix "$pport" "$size" "$sessions")
-    python3 - "$N" "$size" "$sessions" "$ts" "$tc" "$ps" "$pc" <<'PY'
+    read -r ss _ < <(run sink "$sport" "$size" "$sessions")
+    python3 - "$N" "$size" "$sessions" "$ts" "$tc" "$ps" "$pc" "$ss" <<'PY'
 import sys
 n, size, sessions = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-ts, tc, ps, pc = map(float, sys.argv[4:8])
-t_rate, p_rate = n / ts, n / ps
+ts, tc, ps, pc, ss = map(float, sys.argv[4:9])
+t_rate, p_rate, s_rate = n / ts, n / ps, n / ss
 t_cpu, p_cpu = tc * 1000 / n, pc * 1000 / n
 print(f"{size:<8} {sessions:<9} {t_rate:12.0f} {p_rate:12.0f} {t_cpu:10.2f} {p_cpu:10.2f} "
-      f"{t_rate / p_rate:8.2f} {(p_cpu / t_cpu) if t_cpu else float('inf'):8.2f}")
+      f"{t_rate / p_rate:8.2f} {(p_cpu / t_cpu) if t_cpu else float('inf'):8.2f} "
+      f"{s_rate:10.0f} {s_rate / p_rate:9.2f}")
 PY
   done
 done
-echo "(msg/s: accepted and durably delivered; ms: server CPU per message; ratio: Tegami/Postfix throughput; cpu ratio: Postfix CPU / Tegami CPU)"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "(msg/s: accepted and durably delivered; ms: server CPU per message; ratio: Tegami/Postfix"
+echo " throughput; cpu ratio: Postfix CPU / Tegami CPU; sink msg/s: the same smtp-source against"
+echo " smtp-sink, which stores nothing; max ratio: sink / Postfix, the most this driver can show)"

@@ -6,8 +6,8 @@ namespace tegami::account {
 
 int64_t stored_size(std::string_view raw) {
   int64_t n = static_cast<int64_t>(raw.size());
-  for (size_t i = 0; i < raw.size(); ++i)
-    if (raw[i] == '\n' && (i == 0 || raw[i - 1] != '\r')) ++n;
+  for (size_t i = raw.find('\n'); i != std::string_view::npos; i = raw.find('\n', i + 1))
+    if (i == 0 || raw[i - 1] != '\r') ++n;  // a bare LF is stored as CRLF
   return n;
 }
 

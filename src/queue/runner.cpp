@@ -115,6 +115,9 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   std::atomic<bool> stopped{false};
   bool woken = false;  // on strand: look again before waiting
   bool rescan = true;  // on strand: that look reads every due message from the store
+  // On strand: when to look at every due message again (an absolute time, so that a stream of
+  // new messages does not keep pushing a retry back).
+  std::chrono::steady_clock::time_point next_scan{};
 
   std::mutex mu;                   // guards the fields below
   std::vector<store::Id> fresh;    // just queued, not read yet
@@ -136,7 +139,6 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
 
   asio::awaitable<void> loop() {
     auto self = shared_from_this();
-    auto wait = opts.idle_poll;
     while (!stopped) {
       int64_t now = system_clock().now_unix();
       std::vector<store::Id> ids;
@@ -144,12 +146,20 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         std::lock_guard lk(mu);
         ids.swap(fresh);
       }
-      if (rescan) {
+      const bool full = rescan;
+      if (full) {
         // Every due message (at start, on a timer, after `tegami queue retry`): the ones in
         // flight come back too and are skipped, so this is not done for each new message.
         rescan = false;
-        auto retry = [this]() { record_unrecorded(); };
-        co_await net::offload(std::move(retry));
+        bool unrecorded_left = false;
+        {
+          std::lock_guard lk(mu);
+          unrecorded_left = !unrecorded.empty();
+        }
+        if (unrecorded_left) {
+          auto retry = [this]() { record_unrecorded(); };
+          co_await net::offload(std::move(retry));
+        }
         auto fetch = [this, now]() { return store.queue_due(now, 500); };
         auto due = co_await net::offload(std::move(fetch));
         if (!due) {
@@ -161,11 +171,15 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         auto next = co_await net::offload(std::move(next_fn));
         // Wait for the next due time. Something already due is in flight (or waits for a
         // connection slot): a finishing worker wakes the loop.
-        wait = opts.idle_poll;
+        std::chrono::milliseconds wait = opts.idle_poll;
         int64_t secs = next && *next > 0 ? *next - system_clock().now_unix() : 0;
         if (secs > 0) wait = std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(secs));
-      } else if (!ids.empty()) {
-        // Just queued: read those messages alone.
+        next_scan =
+            std::chrono::steady_clock::now() + std::max(wait, std::chrono::milliseconds(50));
+      }
+      if (!ids.empty()) {
+        // Just queued: read those messages alone (the ones a full look found are in flight
+        // already and are skipped).
         auto fetch = [this, &ids]() {
           std::vector<store::QueuedMessage> out;
           for (store::Id id : ids) {
@@ -176,17 +190,17 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         };
         auto got = co_await net::offload(std::move(fetch));
         schedule(std::move(got), now);
-      } else {
+      } else if (!full) {
         schedule({}, now);  // a worker ended: start the ones waiting for a connection slot
       }
       if (woken) {
         woken = false;
         continue;
       }
-      timer.expires_after(std::max(wait, std::chrono::milliseconds(50)));
+      timer.expires_at(next_scan);
       boost::system::error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      if (!woken) rescan = true;  // the timer ran out: look at everything again
+      if (std::chrono::steady_clock::now() >= next_scan) rescan = true;  // time for a full look
       woken = false;
     }
   }
@@ -557,6 +571,11 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     }
     if (hub)
       for (const auto& n : rec.notices) hub->publish(n.target.mailbox_id);
+    int64_t retry = 0;
+    for (const auto& u : rec.updates)
+      if (u.state == store::RcptState::kPending && (retry == 0 || u.next_attempt < retry))
+        retry = u.next_attempt;
+    if (retry > 0) due_at(retry);
     for (size_t k = 0; k < rec.updates.size(); ++k) {
       const auto& u = rec.updates[k];
       const char* state = u.state == store::RcptState::kDelivered ? "delivered"
@@ -598,6 +617,18 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     asio::post(strand, [self, full] {
       self->woken = true;
       if (full) self->rescan = true;
+      self->timer.cancel();
+    });
+  }
+
+  // A recipient is due again at `when` (Unix seconds): the next full look is no later.
+  void due_at(int64_t when) {
+    auto self = shared_from_this();
+    auto at = std::chrono::steady_clock::now() +
+              std::chrono::seconds(std::max<int64_t>(0, when - system_clock().now_unix()));
+    asio::post(strand, [self, at] {
+      if (at >= self->next_scan) return;
+      self->next_scan = at;
       self->timer.cancel();
     });
   }

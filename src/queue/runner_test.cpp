@@ -212,6 +212,24 @@ TEST_F(RunnerTest, QueuedMessagesGoAtOnceWithoutAScan) {
   EXPECT_EQ(inbox(*b_, bob_).size(), 4u);
 }
 
+// New messages arriving more often than a retry's delay do not keep pushing the retry back.
+TEST_F(RunnerTest, RetriesAreNotStarvedByAStreamOfNewMessages) {
+  opts_.idle_poll = std::chrono::seconds(60);  // the retry's due time sets the next full look
+  store::Id down = enqueue({"x@down.test"}, 3600);
+  start();
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_get(down)).rcpts[0].attempts >= 1; }, 5));
+  // retry_first = 1 s: the second attempt is due a second later, while a new message is
+  // queued every 250 ms.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  bool retried = false;
+  while (std::chrono::steady_clock::now() < until && !retried) {
+    runner_->queued(enqueue({"bob@ok.test"}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    retried = must(a_->queue_get(down)).rcpts[0].attempts >= 2;
+  }
+  EXPECT_TRUE(retried) << "the retry waited behind the new messages";
+}
+
 // The store refuses to record a delivery: the runner keeps the outcome and records it later,
 // and the message is not sent a second time meanwhile.
 TEST_F(RunnerTest, AnOutcomeTheStoreRefusedIsRecordedLaterNotResent) {

@@ -10,13 +10,79 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool uid_less(const store::MessageMeta& m, uint32_t u) { return m.uid < u; }
-
 }  // namespace
 
-const store::MessageMeta& MailboxSnapshot::at(size_t i) const {
+const std::vector<std::string>& MailboxSnapshot::Chunk::keywords(size_t k) const {
+  static const std::vector<std::string> kNone;
+  uint32_t set = entries_[k].keyword_set();
+  return set == 0 ? kNone : sets_[set - 1];
+}
+
+store::MessageMeta MailboxSnapshot::Chunk::meta(size_t k) const {
+  const Entry& e = entries_[k];
+  store::MessageMeta m;
+  m.uid = e.uid;
+  m.modseq = e.modseq;
+  m.flags = e.flags();
+  m.keywords = keywords(k);
+  m.internal_date = e.internal_date;
+  m.size = e.size;
+  m.blob_id = e.blob_id;
+  m.save_date = e.save_date;
+  return m;
+}
+
+uint32_t MailboxSnapshot::Chunk::intern(const std::vector<std::string>& keywords) {
+  if (keywords.empty()) return 0;
+  for (size_t i = 0; i < sets_.size(); ++i) {
+    if (sets_[i] == keywords) return static_cast<uint32_t>(i) + 1;
+  }
+  if (sets_.size() >= 255) {
+    // Only sets still in use survive (at most one per message, kChunk in all).
+    std::vector<std::vector<std::string>> live;
+    std::vector<uint32_t> renumber(sets_.size() + 1, 0);
+    for (auto& e : entries_) {
+      uint32_t set = e.keyword_set();
+      if (set != 0 && renumber[set] == 0) {
+        live.push_back(std::move(sets_[set - 1]));
+        renumber[set] = static_cast<uint32_t>(live.size());
+      }
+      e.bits = e.flags() | (renumber[set] << 24);
+    }
+    sets_ = std::move(live);
+  }
+  sets_.push_back(keywords);
+  return static_cast<uint32_t>(sets_.size());
+}
+
+void MailboxSnapshot::Chunk::push(const store::MessageMeta& m) {
+  Entry e;
+  e.uid = m.uid;
+  e.bits = (m.flags & 0xFFFFFF) | (intern(m.keywords) << 24);  // store flags use 5 bits
+  e.modseq = m.modseq;
+  e.internal_date = m.internal_date;
+  e.size = m.size;
+  e.blob_id = m.blob_id;
+  e.save_date = m.save_date;
+  entries_.push_back(e);
+}
+
+void MailboxSnapshot::Chunk::set(size_t k, uint32_t flags, const std::vector<std::string>& keywords,
+                                 uint64_t modseq) {
+  uint32_t set = intern(keywords);
+  Entry& e = entries_[k];
+  e.bits = (flags & 0xFFFFFF) | (set << 24);
+  if (modseq > e.modseq) e.modseq = modseq;
+}
+
+store::MessageMeta MailboxSnapshot::at(size_t i) const {
   auto [c, k] = locate(i);
-  return (*chunks_[c])[k];
+  return chunks_[c]->meta(k);
+}
+
+uint32_t MailboxSnapshot::uid_at(size_t i) const {
+  auto [c, k] = locate(i);
+  return chunks_[c]->entry(k).uid;
 }
 
 std::pair<size_t, size_t> MailboxSnapshot::locate(size_t i) const {
@@ -27,16 +93,24 @@ std::pair<size_t, size_t> MailboxSnapshot::locate(size_t i) const {
 
 size_t MailboxSnapshot::lower_bound(uint32_t uid) const {
   auto it = std::lower_bound(chunks_.begin(), chunks_.end(), uid,
-                             [](const auto& ch, uint32_t u) { return ch->back().uid < u; });
+                             [](const auto& ch, uint32_t u) { return ch->back_uid() < u; });
   if (it == chunks_.end()) return count_;
   const Chunk& ch = **it;
-  auto jt = std::lower_bound(ch.begin(), ch.end(), uid, uid_less);
-  return starts_[static_cast<size_t>(it - chunks_.begin())] + static_cast<size_t>(jt - ch.begin());
+  size_t lo = 0, hi = ch.size();
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (ch.entry(mid).uid < uid) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return starts_[static_cast<size_t>(it - chunks_.begin())] + lo;
 }
 
 size_t MailboxSnapshot::find(uint32_t uid) const {
   size_t i = lower_bound(uid);
-  return i < count_ && at(i).uid == uid ? i : count_;
+  return i < count_ && uid_at(i) == uid ? i : count_;
 }
 
 std::vector<std::string> MailboxSnapshot::keywords() const {
@@ -46,38 +120,39 @@ std::vector<std::string> MailboxSnapshot::keywords() const {
 }
 
 MailboxSnapshot::Chunk& MailboxSnapshot::own_chunk(size_t c) {
-  // Every chunk is created as a non-const Chunk (push_chunk), so editing one that no other
-  // snapshot holds is allowed.
+  // Every chunk is created as a non-const Chunk, so editing one that no other snapshot holds
+  // is allowed.
   if (chunks_[c].use_count() != 1) chunks_[c] = std::make_shared<Chunk>(*chunks_[c]);
   return const_cast<Chunk&>(*chunks_[c]);
 }
 
-void MailboxSnapshot::push_chunk(Chunk c, bool tail) {
-  if (c.empty()) return;
+void MailboxSnapshot::push_chunk(std::shared_ptr<const Chunk> c) {
+  starts_.push_back(count_);
+  count_ += c->size();
+  chunks_.push_back(std::move(c));
+}
+
+void MailboxSnapshot::push_messages(const std::vector<store::MessageMeta>& msgs, bool tail) {
+  if (msgs.empty()) return;
   // A chunk left small by expunges joins the previous one.
-  if (!chunks_.empty() && c.size() < kChunk / 4 && chunks_.back()->size() + c.size() <= kChunk) {
+  if (!chunks_.empty() && msgs.size() < kChunk / 4 &&
+      chunks_.back()->size() + msgs.size() <= kChunk) {
     auto joined = std::make_shared<Chunk>(*chunks_.back());
-    joined->insert(joined->end(), c.begin(), c.end());
-    count_ += c.size();
+    for (const auto& m : msgs) joined->push(m);
+    count_ += msgs.size();
     chunks_.back() = std::move(joined);
     return;
   }
-  if (c.size() <= kChunk) {
-    starts_.push_back(count_);
-    count_ += c.size();
-    chunks_.push_back(std::make_shared<Chunk>(std::move(c)));
-    return;
-  }
-  // Too large: at the end of the mailbox a full chunk and the rest (messages arriving one by one
-  // fill the last chunk, so an append copies at most one chunk); elsewhere even pieces, so that
-  // inserts in the middle (held-back expunges) leave no tiny chunks.
-  size_t pieces = (c.size() + kChunk - 1) / kChunk;
+  // At the end of the mailbox full chunks and the rest (messages arriving one by one fill the
+  // last chunk, so an append copies at most one chunk); elsewhere even pieces, so that inserts
+  // in the middle (held-back expunges) leave no tiny chunks.
+  size_t n = msgs.size();
+  size_t pieces = (n + kChunk - 1) / kChunk;
   for (size_t p = 0, from = 0; p < pieces; ++p) {
-    size_t to = tail ? std::min(c.size(), from + kChunk) : c.size() * (p + 1) / pieces;
-    starts_.push_back(count_);
-    count_ += to - from;
-    chunks_.push_back(std::make_shared<Chunk>(c.begin() + static_cast<ptrdiff_t>(from),
-                                              c.begin() + static_cast<ptrdiff_t>(to)));
+    size_t to = tail ? std::min(n, from + kChunk) : n * (p + 1) / pieces;
+    auto ch = std::make_shared<Chunk>();
+    for (size_t i = from; i < to; ++i) ch->push(msgs[i]);
+    push_chunk(std::move(ch));
     from = to;
   }
 }
@@ -97,12 +172,7 @@ std::shared_ptr<MailboxSnapshot> make_snapshot(store::Id mailbox, uint64_t modse
     s->modseq = std::max(s->modseq, m.modseq);
     for (const auto& k : m.keywords) ++s->keyword_use_[k];
   }
-  for (size_t from = 0; from < messages.size(); from += MailboxSnapshot::kChunk) {
-    size_t to = std::min(messages.size(), from + MailboxSnapshot::kChunk);
-    s->push_chunk(MailboxSnapshot::Chunk(
-        std::make_move_iterator(messages.begin() + static_cast<ptrdiff_t>(from)),
-        std::make_move_iterator(messages.begin() + static_cast<ptrdiff_t>(to))));
-  }
+  s->push_messages(messages, true);
   if (!s->empty()) s->uid_next = std::max(s->uid_next, s->max_uid() + 1);
   return s;
 }
@@ -110,6 +180,7 @@ std::shared_ptr<MailboxSnapshot> make_snapshot(store::Id mailbox, uint64_t modse
 std::shared_ptr<MailboxSnapshot> edit_snapshot(const MailboxSnapshot& base,
                                                const std::vector<store::MessageMeta>& upserts,
                                                const std::vector<uint32_t>& erases) {
+  using Chunk = MailboxSnapshot::Chunk;
   auto s = std::make_shared<MailboxSnapshot>();
   s->mailbox = base.mailbox;
   s->modseq = base.modseq;
@@ -117,8 +188,8 @@ std::shared_ptr<MailboxSnapshot> edit_snapshot(const MailboxSnapshot& base,
   s->keyword_use_ = base.keyword_use_;
   s->chunks_.reserve(base.chunks_.size() + 1);
   s->starts_.reserve(base.chunks_.size() + 1);
-  auto count_keywords = [&](const store::MessageMeta& m, int d) {
-    for (const auto& k : m.keywords) {
+  auto count_keywords = [&](const std::vector<std::string>& keywords, int d) {
+    for (const auto& k : keywords) {
       auto& n = s->keyword_use_[k];
       n = static_cast<uint32_t>(static_cast<int64_t>(n) + d);
       if (n == 0) s->keyword_use_.erase(k);
@@ -129,43 +200,41 @@ std::shared_ptr<MailboxSnapshot> edit_snapshot(const MailboxSnapshot& base,
     while (e < e_end && erases[e] < uid) ++e;
     return e < e_end && erases[e] == uid;
   };
-  // Merges one chunk's messages with the edits up to (not including) uid `hi`.
-  auto merge = [&](const MailboxSnapshot::Chunk* in, size_t u_end, size_t e_end, bool tail) {
-    MailboxSnapshot::Chunk out;
-    out.reserve((in ? in->size() : 0) + (u_end - u));
-    size_t i = 0;
+  // Merges one chunk's messages with the edits that fall into it.
+  auto merge = [&](const Chunk* in, size_t u_end, size_t e_end, bool tail) {
+    std::vector<store::MessageMeta> out;
     size_t n = in ? in->size() : 0;
+    out.reserve(n + (u_end - u));
+    size_t i = 0;
     while (i < n || u < u_end) {
-      if (u == u_end || (i < n && (*in)[i].uid < upserts[u].uid)) {
-        const auto& m = (*in)[i++];
-        if (erased(m.uid, e_end)) {
-          count_keywords(m, -1);
+      if (u == u_end || (i < n && in->entry(i).uid < upserts[u].uid)) {
+        size_t k = i++;
+        if (erased(in->entry(k).uid, e_end)) {
+          count_keywords(in->keywords(k), -1);
           continue;
         }
-        out.push_back(m);
+        out.push_back(in->meta(k));
         continue;
       }
       const auto& m = upserts[u++];
-      if (i < n && (*in)[i].uid == m.uid) count_keywords((*in)[i++], -1);
+      if (i < n && in->entry(i).uid == m.uid) count_keywords(in->keywords(i++), -1);
       if (erased(m.uid, e_end)) continue;
-      count_keywords(m, +1);
+      count_keywords(m.keywords, +1);
       s->modseq = std::max(s->modseq, m.modseq);
       out.push_back(m);
     }
     e = e_end;
-    s->push_chunk(std::move(out), tail);
+    s->push_messages(out, tail);
   };
   const auto& chunks = base.chunks_;
   for (size_t k = 0; k < chunks.size(); ++k) {
     bool last = k + 1 == chunks.size();
-    uint32_t hi = last ? 0 : chunks[k + 1]->front().uid;
+    uint32_t hi = last ? 0 : chunks[k + 1]->front_uid();
     size_t u_end = u, e_end = e;
     while (u_end < upserts.size() && (last || upserts[u_end].uid < hi)) ++u_end;
     while (e_end < erases.size() && (last || erases[e_end] < hi)) ++e_end;
     if (u_end == u && e_end == e) {  // untouched: shared
-      s->starts_.push_back(s->count_);
-      s->count_ += chunks[k]->size();
-      s->chunks_.push_back(chunks[k]);
+      s->push_chunk(chunks[k]);
       continue;
     }
     merge(chunks[k].get(), u_end, e_end, last);

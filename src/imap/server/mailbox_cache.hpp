@@ -35,7 +35,38 @@ namespace tegami::imap::server {
 // comparing two snapshots skips the chunks they share.
 class MailboxSnapshot {
  public:
-  using Chunk = std::vector<store::MessageMeta>;  // ascending uid, never empty
+  // One message in 48 bytes (a store::MessageMeta is 80, plus its keyword strings): the
+  // keywords are an index into the chunk's keyword sets.
+  struct Entry {
+    uint32_t uid = 0;
+    uint32_t bits = 0;  // store flag bits (low 24) | keyword set (high 8: 0 none, k: sets[k-1])
+    uint64_t modseq = 0;
+    int64_t internal_date = 0;
+    int64_t size = 0;
+    store::Id blob_id = 0;
+    int64_t save_date = 0;
+    uint32_t flags() const { return bits & 0xFFFFFF; }
+    uint32_t keyword_set() const { return bits >> 24; }
+  };
+  // At most kChunk messages (ascending uid, never empty) and the keyword sets they use.
+  class Chunk {
+   public:
+    size_t size() const { return entries_.size(); }
+    bool empty() const { return entries_.empty(); }
+    const Entry& entry(size_t k) const { return entries_[k]; }
+    uint32_t front_uid() const { return entries_.front().uid; }
+    uint32_t back_uid() const { return entries_.back().uid; }
+    const std::vector<std::string>& keywords(size_t k) const;
+    store::MessageMeta meta(size_t k) const;
+    void push(const store::MessageMeta& m);  // appends (ascending uid)
+    // Message k's flags, keywords and MODSEQ (the uid stays).
+    void set(size_t k, uint32_t flags, const std::vector<std::string>& keywords, uint64_t modseq);
+
+   private:
+    uint32_t intern(const std::vector<std::string>& keywords);
+    std::vector<Entry> entries_;
+    std::vector<std::vector<std::string>> sets_;
+  };
   static constexpr size_t kChunk = 128;
 
   store::Id mailbox = 0;
@@ -47,12 +78,13 @@ class MailboxSnapshot {
   size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
   // The message at 0-based position i (sequence number i + 1).
-  const store::MessageMeta& at(size_t i) const;
+  store::MessageMeta at(size_t i) const;
+  uint32_t uid_at(size_t i) const;
   // The position of the first message with a uid >= `uid` (size() when none).
   size_t lower_bound(uint32_t uid) const;
   // The position of `uid`, or size() when it is not here.
   size_t find(uint32_t uid) const;
-  uint32_t max_uid() const { return chunks_.empty() ? 0 : chunks_.back()->back().uid; }
+  uint32_t max_uid() const { return chunks_.empty() ? 0 : chunks_.back()->back_uid(); }
   const std::vector<std::shared_ptr<const Chunk>>& chunks() const { return chunks_; }
   // Keywords in use, sorted (kept by make_snapshot and edit_snapshot; a view's private copy
   // does not keep them up to date).
@@ -70,8 +102,10 @@ class MailboxSnapshot {
                                                         const std::vector<uint32_t>&);
   friend std::shared_ptr<MailboxSnapshot> make_snapshot(store::Id, uint64_t, uint32_t,
                                                         std::vector<store::MessageMeta>);
-  // Appends (split when large; `tail`: at the end of the mailbox), keeps starts_ and count_.
-  void push_chunk(Chunk c, bool tail = true);
+  // Appends messages (ascending uid; `tail`: at the end of the mailbox) as chunks, keeps
+  // starts_ and count_.
+  void push_messages(const std::vector<store::MessageMeta>& msgs, bool tail = true);
+  void push_chunk(std::shared_ptr<const Chunk> c);
   std::vector<std::shared_ptr<const Chunk>> chunks_;
   std::vector<size_t> starts_;  // position of each chunk's first message
   size_t count_ = 0;

@@ -173,6 +173,32 @@ TEST(MailboxSnapshot, ChunkedEditsMatchAPlainModelAndShareUntouchedChunks) {
   }
 }
 
+// Keywords are interned per chunk; a chunk whose sets filled up keeps only those in use.
+TEST(MailboxSnapshot, CompactEntriesAndInternedKeywords) {
+  EXPECT_EQ(sizeof(MailboxSnapshot::Entry), 48u);
+  std::vector<store::MessageMeta> all;
+  for (uint32_t uid = 1; uid <= 200; ++uid) {
+    all.push_back(meta(uid, store::kSeen, uid, {uid % 2 ? "$Odd" : "$Even", "$All"}));
+  }
+  auto s = make_snapshot(1, 0, 1, all);
+  EXPECT_EQ(s->at(4).keywords, (std::vector<std::string>{"$Odd", "$All"}));
+  EXPECT_EQ(s->at(5).keywords, (std::vector<std::string>{"$Even", "$All"}));
+  EXPECT_EQ(s->keywords(), (std::vector<std::string>{"$All", "$Even", "$Odd"}));
+  store::Mailbox mb;
+  MailboxView v(mb, s, false);
+  for (int i = 0; i < 600; ++i) {  // far more distinct sets than a chunk can number
+    v.set_flags(1, store::kFlagged, {"$K" + std::to_string(i)}, 1000 + i);
+  }
+  EXPECT_EQ(v.at(0).keywords, std::vector<std::string>{"$K599"});
+  EXPECT_EQ(v.at(0).flags, uint32_t{store::kFlagged});
+  EXPECT_EQ(v.at(0).modseq, 1599u);
+  for (size_t i = 1; i < v.size(); ++i) {
+    ASSERT_EQ(v.at(i).keywords, all[i].keywords) << i;
+    ASSERT_EQ(v.at(i).flags, uint32_t{store::kSeen}) << i;
+  }
+  EXPECT_EQ(s->at(0).keywords, all[0].keywords);  // the shared snapshot is unchanged
+}
+
 TEST(MailboxView, TakesTheNextSnapshotAndKeepsHeldExpungesPrivately) {
   store::Mailbox mb;
   mb.id = 7;

@@ -88,7 +88,7 @@ bool MailboxView::resolve(const proto::SequenceSet& set, bool uid, std::vector<s
   } else {
     if (n == 0) return true;
     for (auto [lo, hi] : set.resolve(max_uid())) {
-      for (size_t i = snap_->lower_bound(lo); i < n && at(i).uid <= hi; ++i) out->push_back(i);
+      for (size_t i = snap_->lower_bound(lo); i < n && uid_at(i) <= hi; ++i) out->push_back(i);
     }
   }
   std::sort(out->begin(), out->end());
@@ -103,10 +103,7 @@ void MailboxView::set_flags(uint32_t uid, uint32_t flags, const std::vector<std:
   const auto& cur = at(seq - 1);
   if (cur.flags == flags && cur.keywords == kw && cur.modseq >= modseq) return;
   auto [c, k] = own().locate(seq - 1);
-  auto& m = own().own_chunk(c)[k];
-  m.flags = flags;
-  m.keywords = kw;
-  if (modseq > m.modseq) m.modseq = modseq;
+  own().own_chunk(c).set(k, flags, kw, modseq);
 }
 
 store::Changes MailboxView::changes_to(const MailboxSnapshot& next) const {
@@ -117,26 +114,34 @@ store::Changes MailboxView::changes_to(const MailboxSnapshot& next) const {
   // ascend by uid and a shared chunk covers the same uids in both, so one walk finds them.
   const auto& a = snap_->chunks();
   const auto& b = next.chunks();
-  std::vector<const store::MessageMeta*> mine, theirs;  // outside shared chunks, ascending uid
+  using Ref = std::pair<const MailboxSnapshot::Chunk*, size_t>;
+  std::vector<Ref> mine, theirs;  // messages outside shared chunks, ascending uid
   size_t i = 0, k = 0;
   while (i < a.size() || k < b.size()) {
     if (i < a.size() && k < b.size() && a[i] == b[k]) {
       ++i;
       ++k;
-    } else if (k == b.size() || (i < a.size() && a[i]->front().uid <= b[k]->front().uid)) {
-      for (const auto& m : *a[i++]) mine.push_back(&m);
+    } else if (k == b.size() || (i < a.size() && a[i]->front_uid() <= b[k]->front_uid())) {
+      for (size_t n = 0; n < a[i]->size(); ++n) mine.emplace_back(a[i].get(), n);
+      ++i;
     } else {
-      for (const auto& m : *b[k++]) theirs.push_back(&m);
+      for (size_t n = 0; n < b[k]->size(); ++n) theirs.emplace_back(b[k].get(), n);
+      ++k;
     }
   }
+  auto entry = [](const Ref& r) -> const MailboxSnapshot::Entry& {
+    return r.first->entry(r.second);
+  };
   size_t j = 0;
-  for (const auto* m : mine) {  // a uid is in one chunk of each snapshot
-    while (j < theirs.size() && theirs[j]->uid < m->uid) ++j;
-    if (j == theirs.size() || theirs[j]->uid != m->uid) c.expunged.push_back(m->uid);
+  for (const auto& m : mine) {  // a uid is in one chunk of each snapshot
+    uint32_t uid = entry(m).uid;
+    while (j < theirs.size() && entry(theirs[j]).uid < uid) ++j;
+    if (j == theirs.size() || entry(theirs[j]).uid != uid) c.expunged.push_back(uid);
   }
   uint32_t top = max_uid();
-  for (const auto* m : theirs) {
-    if (m->modseq > modseq_ || m->uid > top) c.changed.push_back(*m);
+  for (const auto& m : theirs) {
+    if (entry(m).modseq > modseq_ || entry(m).uid > top)
+      c.changed.push_back(m.first->meta(m.second));
   }
   return c;
 }

@@ -40,7 +40,9 @@ class MailboxView {
   uint32_t uid_next() const { return uid_next_; }
 
   size_t size() const { return snap_->size(); }
-  const store::MessageMeta& at(size_t index) const { return snap_->at(index); }
+  // The message at 0-based position `index` (built from the compact snapshot entry).
+  store::MessageMeta at(size_t index) const { return snap_->at(index); }
+  uint32_t uid_at(size_t index) const { return snap_->uid_at(index); }
   uint32_t max_uid() const { return snap_->max_uid(); }
   // True while the view shows exactly `snap` (the same object, no private copy).
   bool shares(const SnapshotPtr& snap) const { return !mine_ && snap_ == snap; }

@@ -125,6 +125,8 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   std::set<std::pair<store::Id, std::string>> in_flight;  // (message, domain)
   std::map<std::string, std::deque<Job>> waiting;         // per domain
   std::map<std::string, int> active;                      // workers per domain
+  // Workers holding an idle connection, per domain: new jobs cancel their wait.
+  std::map<std::string, std::vector<std::shared_ptr<asio::steady_timer>>> idle;
   int total_active = 0;
 
   Impl(asio::io_context& io_, store::Store& s, store::ChangeHub* h, dns::Resolver& d,
@@ -227,6 +229,10 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         }
       }
       for (auto& [domain, q] : waiting) {
+        // Workers waiting with an idle connection to this destination take the new jobs.
+        if (auto it = idle.find(domain); it != idle.end() && !q.empty()) {
+          for (auto& t : it->second) asio::post(t->get_executor(), [t] { t->cancel(); });
+        }
         int want = std::min<int>(opts.max_per_domain, static_cast<int>(q.size()));
         while (active[domain] < want && total_active < opts.max_connections) {
           ++active[domain];
@@ -246,8 +252,10 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   asio::awaitable<void> worker(std::string domain, asio::any_io_executor ex) {
     auto self = shared_from_this();
     Kept kept;  // the last good connection, reused while batches keep coming
+    bool may_linger = true;
     for (;;) {
       std::vector<Job> batch;
+      std::shared_ptr<asio::steady_timer> linger;
       {
         std::lock_guard lk(mu);
         auto& q = waiting[domain];
@@ -255,7 +263,11 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           batch.push_back(std::move(q.front()));
           q.pop_front();
         }
-        if (batch.empty()) {
+        if (batch.empty() && kept.conn && may_linger && opts.linger.count() > 0 && !stopped) {
+          // Keep the connection a moment for the next message to this destination.
+          linger = std::make_shared<asio::steady_timer>(ex, opts.linger);
+          idle[domain].push_back(linger);
+        } else if (batch.empty()) {
           --active[domain];
           --total_active;
           if (active[domain] == 0 && q.empty()) {
@@ -265,6 +277,19 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           break;
         }
       }
+      if (linger) {
+        boost::system::error_code ec;
+        co_await linger->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        {
+          std::lock_guard lk(mu);
+          auto& v = idle[domain];
+          v.erase(std::remove(v.begin(), v.end(), linger), v.end());
+          if (v.empty()) idle.erase(domain);
+        }
+        may_linger = false;  // nothing came: the next empty look ends the worker
+        continue;
+      }
+      may_linger = true;
       try {
         co_await deliver_domain(domain, batch, ex, kept);
       } catch (const std::exception& e) {

@@ -39,6 +39,9 @@ struct RunnerOptions {
   bool mta_sts = true;
   bool dane = true;
   std::chrono::milliseconds idle_poll{30000};  // how often to look when nothing is due
+  // How long a worker keeps its connection open, idle, for more messages to the same
+  // destination (like Postfix's connection cache, 2 s); 0 = quit at once.
+  std::chrono::milliseconds linger{2000};
 };
 
 class Runner {

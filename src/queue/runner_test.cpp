@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <thread>
@@ -441,6 +442,48 @@ TEST_F(RunnerTest, OneConnectionCarriesBatchAfterBatch) {
   one.join();
   EXPECT_EQ(messages, 60);
   EXPECT_TRUE(inbox(*a_, alice_).empty());
+}
+
+// Messages that come one at a time to the same destination share a connection: the worker keeps
+// it open, idle, for `linger` (the MX here accepts only one connection).
+TEST_F(RunnerTest, AnIdleConnectionWaitsForTheNextMessage) {
+  dns_.clear();
+  dns_.add_mx("one.test", 10, "mx.one.test");
+  dns_.add_a("mx.one.test", "127.0.0.5");
+  std::atomic<int> messages{0};
+  smtp::client::testing::FakeServer one(
+      [&messages](smtp::client::testing::Peer& p) {
+        p.send("220 mx.one.test ESMTP\r\n");
+        for (;;) {
+          std::string l = p.line();
+          if (p.closed()) return;
+          if (l.rfind("EHLO", 0) == 0) {
+            p.send("250 mx.one.test\r\n");
+          } else if (l == "DATA") {
+            p.send("354 go\r\n");
+            p.data();
+            ++messages;
+            p.send("250 ok\r\n");
+          } else if (l == "QUIT") {
+            p.send("221 bye\r\n");
+            return;
+          } else {
+            p.send("250 ok\r\n");
+          }
+        }
+      },
+      "127.0.0.5", port_);
+  opts_.linger = std::chrono::seconds(3);
+  opts_.idle_poll = std::chrono::seconds(60);
+  start();
+  for (int i = 1; i <= 3; ++i) {
+    runner_->queued(enqueue({"x@one.test"}));
+    ASSERT_TRUE(eventually([&] { return messages.load() == i; }, 5)) << "message " << i;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }, 5));
+  one.join();  // the worker quits after the linger
+  EXPECT_EQ(messages.load(), 3);
 }
 
 TEST_F(RunnerTest, SurvivesRestartWithTheQueueOnDisk) {

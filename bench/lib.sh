@@ -166,7 +166,8 @@ postfix_master_pid() { sed -n 's/ //gp' "$1/spool/pid/master.pid"; }
 
 # dovecot_start DIR PORT USER PASS CERT KEY: a Dovecot instance of its own (config, state, logs
 # and Maildirs under DIR) serving USER/PASS over implicit TLS on 127.0.0.1:PORT, with Dovecot's
-# default durability (mail_fsync = optimized). Mail is owned by "nobody".
+# default durability (mail_fsync = optimized). Mail is owned by "nobody". DOVECOT_EXTRA_CONF, if
+# set, is appended to the configuration (sections of the same name are merged by Dovecot).
 dovecot_start() {
   local dir=$1 port=$2 user=$3 pass=$4 cert=$5 key=$6
   mkdir -p "$dir/run" "$dir/state" "$dir/home"
@@ -213,6 +214,7 @@ default_client_limit = 40000
 protocol imap {
   imap_max_line_length = 64k
 }
+${DOVECOT_EXTRA_CONF:-}
 CF
   dovecot -c "$dir/dovecot.conf"
   wait_port "$port"

@@ -12,12 +12,28 @@
 // to INBOX: varied senders, subjects, bodies and dates (so SEARCH has work to do), one in 1,000
 // with the word "needle" in its body, about 70% \Seen, 2% \Flagged. The same N and seed give
 // the same messages. Refuses a folder that already has messages.
+//
+//   fillstore --maildir DIR [--messages N] [--seed S]
+//
+// writes the very same N messages (same generator, seed, flags and internal dates) as a Maildir
+// for Dovecot instead, so both servers hold identical mail (bench/large_vs_dovecot.sh): one file
+// a message in DIR/cur, with LF line endings as Dovecot stores mail, named as Dovecot's own
+// deliveries are, "<date>.M<usec>P<pid>Q<n>.fillstore,S=<size>,W=<size with CRLF>:2,<flags>"
+// (flags F for \Flagged and S for \Seen), and its mtime set to the internal date. The names
+// sort by date, which is how Dovecot orders new files when it gives them UIDs on its first sync,
+// so UID n is the same message in both servers. No Dovecot index is written: Dovecot builds it
+// on first access. Refuses a DIR/cur that already has files.
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <string>
@@ -128,8 +144,74 @@ Batch make_batch(uint64_t seed, uint64_t from, uint64_t to, const std::vector<st
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: fillstore --data DIR [--messages N] [--batch B] [--seed S]\n");
+  std::fprintf(stderr,
+               "usage: fillstore --data DIR [--messages N] [--batch B] [--seed S]\n"
+               "       fillstore --maildir DIR [--messages N] [--seed S]\n");
   return 2;
+}
+
+// The Maildir form of the same messages (see the header comment).
+int fill_maildir(const std::string& dir, uint64_t n, uint64_t seed) {
+  auto t0 = Steady::now();
+  for (const char* sub : {"", "/cur", "/new", "/tmp"}) {
+    std::string p = dir + sub;
+    if (::mkdir(p.c_str(), 0700) != 0 && errno != EEXIST) {
+      std::fprintf(stderr, "fillstore: mkdir %s: %s\n", p.c_str(), std::strerror(errno));
+      return 1;
+    }
+  }
+  const std::string cur = dir + "/cur/";
+  if (DIR* d = ::opendir(cur.c_str())) {
+    bool empty = true;
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] != '.') empty = false;
+    }
+    ::closedir(d);
+    if (!empty) {
+      std::fprintf(stderr, "fillstore: %s already has messages\n", cur.c_str());
+      return 1;
+    }
+  }
+  const std::vector<std::string> words = make_words();
+  uint64_t bytes = 0;
+  std::string lf;
+  for (uint64_t i = 0; i < n; ++i) {
+    Made m = make_message(seed, i, words);
+    lf.clear();
+    lf.reserve(m.raw.size());
+    for (size_t k = 0; k < m.raw.size(); ++k) {
+      if (m.raw[k] == '\r' && k + 1 < m.raw.size() && m.raw[k + 1] == '\n') continue;
+      lf += m.raw[k];
+    }
+    std::string flags;
+    if (m.flags & store::kFlagged) flags += 'F';
+    if (m.flags & store::kSeen) flags += 'S';
+    char name[160];
+    std::snprintf(name, sizeof name, "%lld.M%lluP1Q%llu.fillstore,S=%zu,W=%zu:2,%s",
+                  static_cast<long long>(m.date), static_cast<unsigned long long>(i % 1000000),
+                  static_cast<unsigned long long>(i + 1), lf.size(), m.raw.size(), flags.c_str());
+    std::string path = cur + name;
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || ::write(fd, lf.data(), lf.size()) != static_cast<ssize_t>(lf.size())) {
+      std::fprintf(stderr, "fillstore: write %s: %s\n", path.c_str(), std::strerror(errno));
+      return 1;
+    }
+    struct timespec times[2] = {{static_cast<time_t>(m.date), 0}, {static_cast<time_t>(m.date), 0}};
+    if (::futimens(fd, times) != 0 || ::close(fd) != 0) {
+      std::fprintf(stderr, "fillstore: %s: %s\n", path.c_str(), std::strerror(errno));
+      return 1;
+    }
+    bytes += lf.size();
+    if ((i + 1) % 100000 == 0 || i + 1 == n) {
+      double s = std::chrono::duration<double>(Steady::now() - t0).count();
+      std::fprintf(stderr, "fillstore: %llu messages (%.0f MB) in %.1f s\n",
+                   static_cast<unsigned long long>(i + 1), bytes / 1e6, s);
+    }
+  }
+  double s = std::chrono::duration<double>(Steady::now() - t0).count();
+  std::printf("fillstore: %llu messages, %.0f MB, %.1f s, maildir %s\n",
+              static_cast<unsigned long long>(n), bytes / 1e6, s, dir.c_str());
+  return 0;
 }
 
 template <class T>
@@ -144,12 +226,14 @@ T must(Result<T> r, const char* what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data;
+  std::string data, maildir;
   uint64_t n = 1000000, batch = 10000, seed = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--data")
       data = v;
+    else if (k == "--maildir")
+      maildir = v;
     else if (k == "--messages")
       n = std::strtoull(v.c_str(), nullptr, 10);
     else if (k == "--batch")
@@ -159,6 +243,8 @@ int main(int argc, char** argv) {
     else
       return usage();
   }
+  if (!maildir.empty() && !data.empty()) return usage();
+  if (!maildir.empty()) return fill_maildir(maildir, n, seed);
   if (data.empty() || batch == 0) return usage();
   auto t0 = Steady::now();
   auto st = must(store::open_sqlite_store(data), "open the store");

@@ -5,9 +5,11 @@
 #include <openssl/x509.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "base/strings.hpp"
 #include "dns/fake_resolver.hpp"
@@ -702,6 +704,31 @@ TEST(KeyStore, CreatesLoadsAndListsKeys) {
   EXPECT_EQ(key_file_path(dir, "example.com", "a/b").code(), Errc::kInvalidData);
   EXPECT_TRUE(load_domain_keys(dir, "other.example")->empty());
   std::system(("rm -rf " + dir).c_str());
+}
+
+// Signing reads the keys from the cache: parsed once, loaded again when the folder changes.
+TEST(KeyStore, CachedKeysFollowTheFolder) {
+  char tmpl[] = "/tmp/dkim_cache_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  auto none = cached_domain_keys(dir, "example.com");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE((*none)->empty());
+  ASSERT_TRUE(ensure_domain_keys(dir, "example.com").ok());
+  auto two = cached_domain_keys(dir, "Example.com");
+  ASSERT_TRUE(two.ok());
+  ASSERT_EQ((*two)->size(), 2u);
+  EXPECT_EQ(cached_domain_keys(dir, "example.com")->get(), two->get()) << "not parsed again";
+  // A new key (written to a temporary name and renamed) changes the folder: loaded again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));  // past the mtime granularity
+  ASSERT_TRUE(load_or_create_key(dir, "example.com", "rsa2027", KeyType::kRsa).ok());
+  auto three = cached_domain_keys(dir, "example.com");
+  ASSERT_TRUE(three.ok());
+  EXPECT_EQ((*three)->size(), 3u);
+  EXPECT_EQ((*two)->size(), 2u) << "a list handed out stays as it was";
+  std::system(("rm -rf " + dir).c_str());
+  EXPECT_TRUE((*cached_domain_keys(dir, "example.com"))->empty());
+  EXPECT_EQ(cached_domain_keys(dir, "../etc").code(), Errc::kInvalidData);
 }
 
 }  // namespace

@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <system_error>
 
 #include "base/strings.hpp"
@@ -83,6 +86,55 @@ Result<std::vector<SigningKey>> ensure_domain_keys(std::string_view dir, std::st
   if (!rsa) return rsa.error();
   out.push_back(std::move(*rsa));
   return out;
+}
+
+namespace {
+
+struct CachedKeys {
+  std::shared_ptr<const std::vector<SigningKey>> keys;
+  bool folder = false;  // the folder existed
+  struct timespec mtime {};
+  ino_t inode = 0;
+  std::chrono::steady_clock::time_point loaded;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<const std::vector<SigningKey>>> cached_domain_keys(std::string_view dir,
+                                                                          std::string_view domain) {
+  if (!is_valid_domain(domain)) return make_error(Errc::kInvalidData, "bad DKIM domain");
+  static std::mutex mu;
+  static std::map<std::string, CachedKeys> cache;
+  const std::string folder = (fs::path(dir) / ascii_lower(domain)).string();
+  struct stat st {};
+  const bool exists = ::stat(folder.c_str(), &st) == 0;
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lk(mu);
+    auto it = cache.find(folder);
+    if (it != cache.end() && it->second.folder == exists &&
+        now - it->second.loaded < std::chrono::minutes(1) &&
+        (!exists ||
+         (it->second.inode == st.st_ino && it->second.mtime.tv_sec == st.st_mtim.tv_sec &&
+          it->second.mtime.tv_nsec == st.st_mtim.tv_nsec))) {
+      return it->second.keys;
+    }
+  }
+  CachedKeys c;
+  c.folder = exists;
+  c.loaded = now;
+  if (exists) {
+    c.mtime = st.st_mtim;
+    c.inode = st.st_ino;
+    auto keys = load_domain_keys(dir, domain);
+    if (!keys) return keys.error();
+    c.keys = std::make_shared<const std::vector<SigningKey>>(std::move(*keys));
+  } else {
+    c.keys = std::make_shared<const std::vector<SigningKey>>();
+  }
+  std::lock_guard lk(mu);
+  cache[folder] = c;
+  return c.keys;
 }
 
 }  // namespace tegami::mailauth::dkim

@@ -2,6 +2,7 @@
 // names one key of a domain): <dir>/<domain>/<selector>.pem, files 0600, folders 0700.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,5 +35,12 @@ Result<std::vector<SigningKey>> ensure_domain_keys(std::string_view dir, std::st
 
 // Every key of a domain (selectors in name order), for `tegami dns-records`.
 Result<std::vector<SigningKey>> load_domain_keys(std::string_view dir, std::string_view domain);
+
+// The same, for signing each message: parsed once (an RSA key takes about 0.8 ms to load, more
+// than signing with it) and shared; loaded again when the domain's folder changes (keys are
+// written to a temporary name and renamed, which changes it) or after a minute. An empty list
+// when the domain has no keys.
+Result<std::shared_ptr<const std::vector<SigningKey>>> cached_domain_keys(std::string_view dir,
+                                                                          std::string_view domain);
 
 }  // namespace tegami::mailauth::dkim

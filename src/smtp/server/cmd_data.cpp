@@ -54,9 +54,9 @@ asio::awaitable<void> Session::deliver(std::string content) {
     std::string dir = ctx_.dkim_key_dir;
     auto sign = [&content, domain, dir]() -> std::string {
       if (domain.empty()) return {};
-      auto keys = mailauth::dkim::load_domain_keys(dir, domain);
-      if (!keys || keys->empty()) return {};
-      auto sig = mailauth::dkim::sign(content, *keys);
+      auto keys = mailauth::dkim::cached_domain_keys(dir, domain);
+      if (!keys || (*keys)->empty()) return {};
+      auto sig = mailauth::dkim::sign(content, **keys);
       return sig ? *sig : std::string();
     };
     std::string signed_with = co_await net::offload(std::move(sign));

@@ -46,22 +46,6 @@ asio::awaitable<void> Session::deliver(std::string content) {
     std::string stripped = strip_auth_results(content, id, &removed);
     if (removed > 0) content = std::move(stripped);
   }
-  // Submission: sign with the From domain's DKIM keys when it has some (tegami dns-records
-  // creates them). The outbound queue will sign the same way.
-  std::string signature;
-  if (ctx_.mode == Mode::kSubmission && !ctx_.dkim_key_dir.empty()) {
-    std::string domain = from_domain(content);
-    std::string dir = ctx_.dkim_key_dir;
-    auto sign = [&content, domain, dir]() -> std::string {
-      if (domain.empty()) return {};
-      auto keys = mailauth::dkim::cached_domain_keys(dir, domain);
-      if (!keys || (*keys)->empty()) return {};
-      auto sig = mailauth::dkim::sign(content, **keys);
-      return sig ? *sig : std::string();
-    };
-    std::string signed_with = co_await net::offload(std::move(sign));
-    signature = std::move(signed_with);
-  }
   std::string id = hex_encode(random_bytes(6));
   net::Stream& s = io_.stream();
   ReceivedInfo ri;
@@ -99,14 +83,13 @@ asio::awaitable<void> Session::deliver(std::string content) {
     auth_header = ao.header;
     junk = ao.junk && ctx_.dmarc_junk;
   }
-  std::string raw = auth_header + format_received(ri) + signature + content;
-  content.clear();
-  content.shrink_to_fit();
-
   if (ctx_.mode == Mode::kSubmission) {
-    co_await submit(t, std::move(raw), id, ri.time);
+    co_await submit(t, format_received(ri), std::move(content), id, ri.time);
     co_return;
   }
+  std::string raw = auth_header + format_received(ri) + content;
+  content.clear();
+  content.shrink_to_fit();
   std::vector<store::Id> ids;
   for (const auto& r : t.rcpts) ids.push_back(r.account_id);
   store::Store* st = ctx_.store;
@@ -182,8 +165,8 @@ void Session::reply_send_refused(const Error& e, bool suspended_now, const char*
 
 // Submission (RFC 6409): local copies, the queue entry and the count toward the sender's daily
 // limits in one transaction; 451 4.7.0 naming when the window frees up when a limit is reached.
-asio::awaitable<void> Session::submit(const Transaction& t, std::string raw, const std::string& id,
-                                      int64_t now) {
+asio::awaitable<void> Session::submit(const Transaction& t, std::string received,
+                                      std::string content, const std::string& id, int64_t now) {
   account::SendRequest req;
   req.account_id = user_->id;
   req.env_from = t.from.null ? std::string() : t.from.mailbox.str();
@@ -207,12 +190,29 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string raw, con
           "BINARYMIME");
     co_return;
   }
-  req.eight_bit = t.params.body == proto::Body::k8BitMime || !is_ascii(raw);
+  req.eight_bit =
+      t.params.body == proto::Body::k8BitMime || !is_ascii(received) || !is_ascii(content);
   store::Store* st = ctx_.store;
   store::ChangeHub* hub = ctx_.hub;
   const account::SendPolicy& policy = ctx_.send_policy;
   bool suspended_now = false;
-  auto fn = [st, hub, &raw, &req, &policy, &suspended_now]() {
+  std::string raw;
+  const std::string& key_dir = ctx_.dkim_key_dir;
+  // One trip to the worker pool: signing, the index and the store transaction.
+  auto fn = [st, hub, &raw, &received, &content, &key_dir, &req, &policy, &suspended_now]() {
+    // Signed with the From domain's DKIM keys when it has some (`tegami domain add` makes them).
+    std::string signature;
+    std::string domain = key_dir.empty() ? std::string() : from_domain(content);
+    if (!domain.empty()) {
+      auto keys = mailauth::dkim::cached_domain_keys(key_dir, domain);
+      if (keys && !(*keys)->empty()) {
+        auto sig = mailauth::dkim::sign(content, **keys);
+        if (sig) signature = std::move(*sig);
+      }
+    }
+    raw = received + signature + content;
+    content.clear();
+    content.shrink_to_fit();
     // Only a copy in a mailbox needs the IMAP index; the queue keeps the raw message.
     index::MessageIndex idx = req.local.empty() ? index::MessageIndex{} : index::build(raw);
     return account::send(*st, hub, raw, idx, req, policy, &suspended_now);

@@ -67,8 +67,9 @@ class Session {
 
   // Adds the Received: header, indexes and delivers, then replies (cmd_data.cpp).
   asio::awaitable<void> deliver(std::string content);
-  asio::awaitable<void> submit(const Transaction& t, std::string raw, const std::string& id,
-                               int64_t now);
+  // Submission: signs (DKIM), prepends `received` and stores, in one worker-pool job.
+  asio::awaitable<void> submit(const Transaction& t, std::string received, std::string content,
+                               const std::string& id, int64_t now);
   void reply_send_refused(const Error& e, bool suspended_now, const char* what);
   asio::awaitable<void> report_local_success(const Transaction& t, const std::string& raw,
                                              int64_t now);

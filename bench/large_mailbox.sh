@@ -46,7 +46,9 @@ ninja -C "$dir" -j2 tegami fillstore imapload >/dev/null
 TEGAMI=$PWD/$dir/src/app/tegami
 LOAD=$PWD/$dir/bench/imapload
 FILL=$PWD/$dir/bench/fillstore
-echo "tegami built from $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' with uncommitted changes in src/')"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  echo "tegami built from $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' with uncommitted changes in src/')"
+fi
 [[ -n $vs ]] && echo "dovecot $(dovecot --version)"
 
 wait_port() {  # bench/lib.sh's, with 60 s instead of 20: a server may start slowly here

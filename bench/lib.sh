@@ -155,7 +155,7 @@ cpu_seconds_tree() {
   local root=$1 total=0 tck f
   tck=$(getconf CLK_TCK)
   for pid in "$root" $(pgrep -P "$root"); do
-    read -r -a f <"/proc/$pid/stat" 2>/dev/null || continue
+    read -r -a f 2>/dev/null <"/proc/$pid/stat" || continue  # quiet if it just ended
     # fields 14-17: utime stime cutime cstime (the comm field has no spaces for these daemons)
     total=$((total + f[13] + f[14] + f[15] + f[16]))
   done

@@ -59,29 +59,30 @@ asio::awaitable<Session::Reply> Session::cmd_search(proto::Command& c) {
       size_t end = std::min(view.size(), begin + kChunk);
       if (needs_index) {
         blobs.clear();
-        for (size_t i = begin; i < end; ++i) blobs.push_back(view.at(i).blob_id);
+        view.for_each(begin, end, [&](size_t, const MailboxSnapshot::Chunk& ch, size_t k) {
+          blobs.push_back(ch.entry(k).blob_id);
+        });
         auto r = ctx_.store->read_search_fields(blobs);
         if (!r) return r.error();
         idxs = std::move(*r);
       }
-      for (size_t i = begin; i < end; ++i) {
-        const auto& meta = view.at(i);
-        if (view.is_expunged(meta.uid)) continue;
+      view.for_each(begin, end, [&](size_t i, const MailboxSnapshot::Chunk& ch, size_t k) {
+        uint32_t u = ch.entry(k).uid;
+        if (view.is_expunged(u)) return;
+        if (needs_index && !idxs[i - begin]) return;  // expunged meanwhile
+        const store::MessageMeta meta = ch.meta(k);
         SearchMessage m;
         m.meta = &meta;
         m.seq = static_cast<uint32_t>(i + 1);
-        m.recent = view.is_recent(meta.uid);
-        if (needs_index) {
-          if (!idxs[i - begin]) continue;  // expunged meanwhile
-          m.idx = &*idxs[i - begin];
-        }
+        m.recent = view.is_recent(u);
+        if (needs_index) m.idx = &*idxs[i - begin];
         if (search_matches(key, m, scope)) {
           hits.push_back(uid ? meta.uid : m.seq);
           hit_uids.push_back(meta.uid);
           max_modseq = std::max(max_modseq, meta.modseq);
           hit_modseqs.push_back(meta.modseq);
         }
-      }
+      });
     }
     return {};
   };

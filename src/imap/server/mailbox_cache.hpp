@@ -86,6 +86,17 @@ class MailboxSnapshot {
   size_t find(uint32_t uid) const;
   uint32_t max_uid() const { return chunks_.empty() ? 0 : chunks_.back()->back_uid(); }
   const std::vector<std::shared_ptr<const Chunk>>& chunks() const { return chunks_; }
+  // Calls f(i, chunk, k) for positions begin..end-1 (message k of `chunk`), in order, without a
+  // lookup per message.
+  template <class F>
+  void for_each(size_t begin, size_t end, F&& f) const {
+    if (begin >= end) return;
+    auto [c, k] = locate(begin);
+    for (size_t i = begin; i < end; ++c, k = 0) {
+      const Chunk& ch = *chunks_[c];
+      for (; k < ch.size() && i < end; ++k, ++i) f(i, ch, k);
+    }
+  }
   // Keywords in use, sorted (kept by make_snapshot and edit_snapshot; a view's private copy
   // does not keep them up to date).
   std::vector<std::string> keywords() const;

@@ -43,6 +43,11 @@ class MailboxView {
   // The message at 0-based position `index` (built from the compact snapshot entry).
   store::MessageMeta at(size_t index) const { return snap_->at(index); }
   uint32_t uid_at(size_t index) const { return snap_->uid_at(index); }
+  // f(i, chunk, k) for positions begin..end-1 (see MailboxSnapshot::for_each).
+  template <class F>
+  void for_each(size_t begin, size_t end, F&& f) const {
+    snap_->for_each(begin, end, f);
+  }
   uint32_t max_uid() const { return snap_->max_uid(); }
   // True while the view shows exactly `snap` (the same object, no private copy).
   bool shares(const SnapshotPtr& snap) const { return !mine_ && snap_ == snap; }

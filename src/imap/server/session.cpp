@@ -99,12 +99,13 @@ void Session::watch_mailbox(store::Id mailbox) {
   mailbox_token_ = 0;
   if (!ctx_.hub) return;
   std::weak_ptr<Signals> weak = signals_;
-  std::shared_ptr<MailboxCache> cache = ctx_.mailbox_cache;
-  mailbox_token_ = ctx_.hub->subscribe(mailbox, [weak, cache](store::Id m) {
+  // Weak: a hub callback must not keep the cache alive (its destructor unsubscribes).
+  std::weak_ptr<MailboxCache> weak_cache = ctx_.mailbox_cache;
+  mailbox_token_ = ctx_.hub->subscribe(mailbox, [weak, weak_cache](store::Id m) {
     auto sig = weak.lock();
     if (!sig) return;
     // Before the wake-up: the session's sync must not take the cache's snapshot as current.
-    cache->changed(m);
+    if (auto cache = weak_cache.lock()) cache->changed(m);
     asio::post(sig->ex, [sig] {
       sig->changed = true;
       sig->timer.cancel();

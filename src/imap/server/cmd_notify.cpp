@@ -136,7 +136,8 @@ void Session::notify_mailbox_event(store::MailboxEvent ev) {
   ctx_.hub->publish_mailbox_event(account_.id, ev);
 }
 
-asio::awaitable<void> Session::notify_rewatch(const std::vector<store::Mailbox>* list) {
+asio::awaitable<void> Session::notify_rewatch(const std::vector<store::Mailbox>* list,
+                                              const std::set<store::Id>* created) {
   if (!notify_ || !signals_->notify) co_return;
   notify_->rewatch = false;
   std::vector<store::Mailbox> fetched;
@@ -171,6 +172,16 @@ asio::awaitable<void> Session::notify_rewatch(const std::vector<store::Mailbox>*
     NotifyState::Watched w;
     w.last = mb;
     w.wanted = wanted;
+    bool just_created = created && created->count(mb.id) > 0;
+    if (just_created) {
+      // Messages may have been appended before the subscription below (or even before the
+      // list was read): compare with the empty mailbox, and look once subscribed.
+      w.last.messages = 0;
+      w.last.unseen = 0;
+      w.last.uid_next = 1;
+      signals_->notify->changed.insert(mb.id);
+      signals_->timer.cancel();
+    }
     auto on_change = [weak](store::Id m) {
       auto sig = weak.lock();
       if (!sig) return;
@@ -294,7 +305,11 @@ asio::awaitable<void> Session::notify_deliver(bool idle) {
       }
     }
     send(out);
-    co_await notify_rewatch(&list);
+    std::set<store::Id> created;
+    for (const auto& e : events)  // by others: our own changes are not announced (§5)
+      if (e.kind == Kind::kCreated && (e.origin == 0 || e.origin != notify_->origin))
+        created.insert(e.mailbox);
+    co_await notify_rewatch(&list, &created);
     if (!notify_ || !signals_->notify) co_return;
   }
 

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -112,7 +113,10 @@ class Session {
 
   // NOTIFY (cmd_notify.cpp). notify_deliver sends what is pending (between commands, IDLE).
   asio::awaitable<void> notify_deliver(bool idle);
-  asio::awaitable<void> notify_rewatch(const std::vector<store::Mailbox>* list);
+  // `created`: mailboxes just created (MailboxName events); they are compared with their empty
+  // state once watched, so mail appended before the watch began is still announced.
+  asio::awaitable<void> notify_rewatch(const std::vector<store::Mailbox>* list,
+                                       const std::set<store::Id>* created = nullptr);
   asio::awaitable<void> notify_new_messages(uint32_t after_uid);
   void notify_mailbox_event(store::MailboxEvent ev);  // publishes this session's own
   void notify_stop();

@@ -136,11 +136,7 @@ cp "$work/data/tls/cert.pem" "$work/data/tls/key.pem" "$work/"
 dport=$(free_port)
 DOVECOT_EXTRA_CONF=$DOVECOT_EXTRA_CONF dovecot_start "$d" "$dport" "$USER" "$PASS" \
   "$work/cert.pem" "$work/key.pem"
-for _ in $(seq 200); do  # the master writes its pid file after it listens
-  [[ -s $d/run/master.pid ]] && break
-  sleep 0.1
-done
-dpid=$(dovecot_master_pid "$d")
+dpid=$(dovecot_master_pid "$d")  # waits for the pid file
 dimap=
 for _ in $(seq 200); do
   dimap=$(pgrep -P "$dpid" -x imap | head -1 || true)

@@ -221,7 +221,13 @@ CF
 }
 
 dovecot_stop() { [ -f "$1/dovecot.conf" ] && doveadm -c "$1/dovecot.conf" stop 2>/dev/null || true; }
-dovecot_master_pid() { cat "$1/run/master.pid"; }
+dovecot_master_pid() {  # the master may accept connections before it writes its pid file
+  for _ in $(seq 100); do  # at most 10 s
+    [[ -s "$1/run/master.pid" ]] && break
+    sleep 0.1
+  done
+  cat "$1/run/master.pid"
+}
 
 rss_tree_kib() {  # resident memory of a process and its children, KiB
   local total=0 v

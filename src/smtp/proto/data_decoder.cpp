@@ -2,9 +2,28 @@
 // See data_decoder.hpp for the smuggling-safe policy.
 #include "smtp/proto/data_decoder.hpp"
 
-#include <cstring>
-
 namespace tegami::smtp::proto {
+namespace {
+
+// Where the next CR is, found once and reused while the scan has not passed it (text with only
+// bare LFs would otherwise be searched to its end for every line).
+struct CrCache {
+  bool known = false;
+  std::size_t at = std::string_view::npos;
+};
+
+// The end of the line that starts at `i`: the first CR, or a bare LF before it.
+std::size_t line_end(std::string_view in, std::size_t i, CrCache& c) {
+  if (!c.known || (c.at != std::string_view::npos && c.at < i)) {
+    c.at = in.find('\r', i);
+    c.known = true;
+  }
+  std::size_t j = c.at == std::string_view::npos ? in.size() : c.at;
+  std::size_t lf = in.substr(0, j).find('\n', i);
+  return lf == std::string_view::npos ? j : lf;
+}
+
+}  // namespace
 
 void DataDecoder::put(char c) {
   ++size_;
@@ -28,6 +47,7 @@ void DataDecoder::put_crlf() {
 
 std::size_t DataDecoder::feed(std::string_view in) {
   std::size_t i = 0;
+  CrCache crs;
   while (i < in.size() && state_ != State::kDone) {
     char c = in[i];
     switch (state_) {
@@ -62,14 +82,7 @@ std::size_t DataDecoder::feed(std::string_view in) {
       case State::kText:
         // Fast path: copy a run of ordinary bytes.
         {
-          // The line ends at the first CR, or at a bare LF before it.
-          const char* base = in.data();
-          const void* cr = std::memchr(base + i, '\r', in.size() - i);
-          std::size_t j =
-              cr ? static_cast<std::size_t>(static_cast<const char*>(cr) - base) : in.size();
-          if (const void* lf = std::memchr(base + i, '\n', j - i)) {
-            j = static_cast<std::size_t>(static_cast<const char*>(lf) - base);
-          }
+          std::size_t j = line_end(in, i, crs);
           if (j > i) {
             std::string_view run = in.substr(i, j - i);
             unsigned char any = 0;  // reduced in locals, so the loop vectorizes
@@ -130,20 +143,19 @@ std::string dot_stuff(std::string_view message) {
   std::string out;
   out.reserve(message.size() + message.size() / 64 + 8);
   bool line_start = true;
-  for (std::size_t i = 0; i < message.size(); ++i) {
-    char c = message[i];
-    if (line_start && c == '.') out += '.';
-    line_start = false;
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < message.size() && message[i + 1] == '\n') ++i;
-      line_start = true;
-    } else if (c == '\n') {
-      out += "\r\n";
-      line_start = true;
-    } else {
-      out += c;
+  CrCache crs;
+  std::size_t i = 0;
+  while (i < message.size()) {
+    if (line_start && message[i] == '.') out += '.';
+    std::size_t j = line_end(message, i, crs);
+    out.append(message.substr(i, j - i));  // the line, copied at once
+    if (j == message.size()) {
+      line_start = false;
+      break;
     }
+    out += "\r\n";  // CRLF, a bare CR or a bare LF: CRLF on the wire
+    i = j + (message[j] == '\r' && j + 1 < message.size() && message[j + 1] == '\n' ? 2 : 1);
+    line_start = true;
   }
   if (!line_start) out += "\r\n";
   out += ".\r\n";

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 namespace tegami::smtp::proto {
 namespace {
 
@@ -143,6 +145,26 @@ TEST(DotStuff, RoundTrip) {
     EXPECT_TRUE(r.done);
     EXPECT_EQ(r.message, m);
   }
+  // Bare CR and bare LF become CRLF; a dot after either is stuffed.
+  EXPECT_EQ(dot_stuff("a\rb\n.c\r.d"), "a\r\nb\r\n..c\r\n..d\r\n.\r\n");
+  EXPECT_EQ(dot_stuff("a\r"), "a\r\n.\r\n");
+  EXPECT_EQ(dot_stuff("\n\n"), "\r\n\r\n.\r\n");
+}
+
+// Text with bare LFs only (no CR to find) and large input: one pass, not a search per line.
+TEST(DotStuff, LongBareLfTextInOnePass) {
+  std::string m;
+  for (int i = 0; i < 200000; ++i)
+    m += (i % 7 == 0 ? ".line " : "line ") + std::to_string(i) + "\n";
+  auto t0 = std::chrono::steady_clock::now();
+  std::string wire = dot_stuff(m);
+  auto r = decode_all(wire, 64u << 20);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(secs, 2.0);
+  EXPECT_TRUE(r.done);
+  std::string crlf;
+  for (char c : m) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  EXPECT_TRUE(r.message == crlf) << "the decoded text differs";  // (too long to print)
 }
 
 }  // namespace

@@ -22,14 +22,6 @@ std::string blob_path(const std::string& dir, const std::string& raw) {
   return dir + "/blobs/" + h.substr(0, 2) + "/" + h;
 }
 
-DeliveryTarget target(const Account& a, Id mailbox, bool enforce = true) {
-  DeliveryTarget t;
-  t.account_id = a.id;
-  t.mailbox_id = mailbox;
-  t.enforce_quota = enforce;
-  return t;
-}
-
 TEST_F(MessagesTest, DeliverListReadIndex) {
   Account a = account("alice@example.org", 0);
   Mailbox inbox = mailbox(a.id, "INBOX");

@@ -41,7 +41,7 @@ class QueueTest : public StoreTest {
 TEST_F(QueueTest, SubmitQueuesAndDeliversLocallyInOneStep) {
   Account a = account("alice@example.org");
   Account b = account("bob@example.org");
-  DeliveryTarget t{b.id, mailbox(b.id, "INBOX").id};
+  DeliveryTarget t = target(b, mailbox(b.id, "INBOX").id);
   auto r = send(a, {"x@remote.example", "Y@Other.example"}, 1000, std::nullopt, {t});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->delivered.size(), 1u);
@@ -107,7 +107,7 @@ TEST_F(QueueTest, DueUpdateAndRemoval) {
   Notice n;
   n.raw = sample_message("bounce");
   n.idx = sample_index("bounce");
-  n.target = DeliveryTarget{a.id, mailbox(a.id, "INBOX").id};
+  n.target = target(a, mailbox(a.id, "INBOX").id);
   n.target.enforce_quota = false;
   ASSERT_TRUE(store_
                   ->queue_update(q.id,
@@ -128,7 +128,7 @@ TEST_F(QueueTest, FailedNoticeRollsBackTheUpdate) {
   Notice n;
   n.raw = sample_message("bounce");
   n.idx = sample_index("bounce");
-  n.target = DeliveryTarget{a.id, 999999};  // no such mailbox
+  n.target = target(a, 999999);  // no such mailbox
   auto st = store_->queue_update(q.id, {{q.rcpts[0].id, RcptState::kFailed, 0, "550", "", 7}},
                                  false, {n});
   EXPECT_FALSE(st.ok());
@@ -168,7 +168,7 @@ TEST_F(QueueTest, QueueOnlySubmissionStoresTheRawMessageAlone) {
     EXPECT_EQ(none->envelope, "");
     EXPECT_EQ(none->search_body, "");
     Id sent = mailbox(a.id, "Sent Messages").id;
-    auto d = store_->deliver(raw, sample_index("out"), {DeliveryTarget{a.id, sent}}, 1000);
+    auto d = store_->deliver(raw, sample_index("out"), {target(a, sent)}, 1000);
     ASSERT_TRUE(d.ok());
     auto msgs = store_->list_messages(sent);
     ASSERT_EQ(msgs->back().blob_id, q->blob_id) << "the content is stored once";

@@ -36,6 +36,14 @@ inline index::MessageIndex sample_index(const std::string& subject) {
   return x;
 }
 
+inline DeliveryTarget target(const Account& a, Id mailbox, bool enforce = true) {
+  DeliveryTarget t;
+  t.account_id = a.id;
+  t.mailbox_id = mailbox;
+  t.enforce_quota = enforce;
+  return t;
+}
+
 inline std::string sample_message(const std::string& subject, size_t body_size = 5) {
   std::string m = "From: alice@example.org\r\nSubject: " + subject + "\r\n\r\n";
   m += std::string(body_size, 'x');

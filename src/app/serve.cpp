@@ -1,6 +1,9 @@
 // `tegami serve`: wires the store, sign-in, change hub and protocol sessions to the listeners.
 #include <fmt/format.h>
+#include <malloc.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -18,11 +21,26 @@
 
 namespace tegami::app {
 
+namespace {
+
+// glibc gives threads up to 8 malloc arenas per core, and memory freed into one arena is not
+// reused by threads of another: with the worker pool's 32 threads, snapshot copies made by
+// one thread and freed by another kept the resident size growing (95 MB against 45 MB after
+// eight STOREs of 1,000 spread UIDs in a 100,000-message mailbox; no change in throughput).
+// One arena per core, unless MALLOC_ARENA_MAX says otherwise. Before any thread starts.
+void limit_malloc_arenas() {
+  if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
+  mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+}
+
+}  // namespace
+
 int cmd_serve(const Args& args) {
   if (!args.flag("dev") && !args.option("config")) {
     std::cerr << "tegami: serve needs --config FILE, or --dev for development mode\n";
     return 2;
   }
+  limit_malloc_arenas();
   auto env = open_env(args);
   if (!env.ok()) {
     std::cerr << "tegami: " << env.error().message << "\n";

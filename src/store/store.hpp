@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -335,6 +336,12 @@ class Store {
     }
     return out;
   }
+
+  // Runs `fn` with every read it makes of this store on this thread inside one read
+  // transaction (one snapshot; the SQLite store takes its WAL locks once instead of once per
+  // read). For a bounded batch (a FETCH of many bodies): writers' checkpoints wait for it.
+  // This default just runs `fn`.
+  virtual Status read_together(const std::function<Status()>& fn) { return fn(); }
 
   // Flags: only messages still present are changed; every change gets a new modseq.
   // unchanged_since (CONDSTORE) = 0 means no condition; uids failing it are in *failed.

@@ -286,7 +286,9 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
     // rendered here, in batches, without a trip to the worker pool.
     Status st;
     if (plan.needs_index || plan.needs_raw) {
-      st = co_await blocking(render);
+      // The batch's index and body reads share one read transaction.
+      auto together = [&]() -> Status { return ctx_.store->read_together(render); };
+      st = co_await blocking(together);
     } else {
       st = render();
     }

@@ -244,6 +244,9 @@ class FaultyStore final : public store::Store {
     return inner_.queue_update(id, u, delay_notified, notices);
   }
   Status queue_retry(Id id, int64_t now) override { return inner_.queue_retry(id, now); }
+  Status read_together(const std::function<Status()>& fn) override {
+    return inner_.read_together(fn);
+  }
   Status queue_delete(Id id) override { return inner_.queue_delete(id); }
 
  public:

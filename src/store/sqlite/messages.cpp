@@ -325,6 +325,21 @@ Result<index::MessageIndex> SqliteStore::read_index(Id blob) {
   });
 }
 
+thread_local SqliteStore::Together SqliteStore::together_;
+
+Status SqliteStore::read_together(const std::function<Status()>& fn) {
+  if (together_.store == this) return fn();  // already inside one
+  auto lease = pool_.acquire();
+  if (!lease.ok()) return lease.error();
+  ReadTxn txn(lease->db());
+  if (!txn.status().ok()) return txn.status().error();
+  together_ = Together{this, &lease->db()};
+  struct Reset {
+    ~Reset() { together_ = Together{}; }
+  } reset;
+  return fn();
+}
+
 Result<std::vector<std::optional<index::MessageIndex>>> SqliteStore::read_search_fields(
     const std::vector<Id>& blobs) {
   using Out = std::vector<std::optional<index::MessageIndex>>;

@@ -625,5 +625,32 @@ TEST_F(MessagesTest, OrphanFilesAreCleanedAtOpen) {
   EXPECT_EQ(*store_->read_blob(store_->list_messages(inbox.id)->at(0).blob_id), kept);
 }
 
+// read_together: the reads inside see one snapshot (one read transaction), even while a write
+// commits meanwhile; reads after it see the write.
+TEST_F(MessagesTest, ReadTogetherIsOneSnapshot) {
+  Account a = account("together@example.org");
+  Mailbox inbox = mailbox(a.id, "INBOX");
+  put(a, inbox.id, sample_message("one"));
+  size_t inside_before = 0, inside_after = 0;
+  Status st = store_->read_together([&]() -> Status {
+    inside_before = store_->list_messages(inbox.id)->size();
+    EXPECT_TRUE(
+        store_->deliver(sample_message("two"), sample_index("two"), {target(a, inbox.id)}, 2).ok());
+    inside_after = store_->list_messages(inbox.id)->size();
+    // Nested: the same transaction.
+    return store_->read_together([&]() -> Status {
+      EXPECT_EQ(store_->list_messages(inbox.id)->size(), 1u);
+      return {};
+    });
+  });
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(inside_before, 1u);
+  EXPECT_EQ(inside_after, 1u) << "a read inside saw a later commit";
+  EXPECT_EQ(store_->list_messages(inbox.id)->size(), 2u);
+  // An error from fn comes back as it is.
+  EXPECT_EQ(store_->read_together([] { return Status(make_error(Errc::kTemporary, "x")); }).code(),
+            Errc::kTemporary);
+}
+
 }  // namespace
 }  // namespace tegami::store::testing

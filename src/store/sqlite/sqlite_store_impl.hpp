@@ -133,13 +133,22 @@ class SqliteStore final : public Store {
                       const std::vector<Notice>& notices) override;
   Status queue_retry(Id id, int64_t now) override;
   Status queue_delete(Id id) override;
+  Status read_together(const std::function<Status()>& fn) override;
 
  private:
+  // The read transaction read_together opened on this thread (its store and connection).
+  struct Together {
+    const SqliteStore* store = nullptr;
+    Db* db = nullptr;
+  };
+  static thread_local Together together_;
+
   PreparedBlob prepare_blob(std::string_view raw);
   // Runs `fn(db)` on a pooled read-only connection inside one read transaction.
   template <class T, class F>
   Result<T> read(F&& fn) noexcept {
     try {
+      if (together_.store == this) return fn(*together_.db);
       auto lease = pool_.acquire();
       if (!lease.ok()) return lease.error();
       ReadTxn txn(lease->db());

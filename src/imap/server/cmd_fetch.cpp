@@ -184,6 +184,15 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
           if (!items.empty()) items += ' ';
           items += s;
         };
+        // "NAME {n}\r\n" and the bytes, appended in place (bodies are most of the output).
+        auto add_literal = [&](std::string_view name, std::string_view data) {
+          if (!items.empty()) items += ' ';
+          items += name;
+          items += " {";
+          items += std::to_string(data.size());
+          items += "}\r\n";
+          items += data;
+        };
         for (const auto& att : plan.atts) {
           switch (att.type) {
             case A::kUid:
@@ -224,27 +233,32 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
               add("BODYSTRUCTURE " + idx->body_structure);
               break;
             case A::kRfc822:
-              add("RFC822 " + proto::literal(*raw));
+              add_literal("RFC822", *raw);
               break;
             case A::kRfc822Header: {
               proto::Section s;
               s.text = proto::Section::Text::kHeader;
-              add("RFC822.HEADER " + proto::literal(*extract_section(*raw, parts, s)));
+              add_literal("RFC822.HEADER", *extract_section(*raw, parts, s));
               break;
             }
             case A::kRfc822Text: {
               proto::Section s;
               s.text = proto::Section::Text::kText;
-              add("RFC822.TEXT " + proto::literal(*extract_section(*raw, parts, s)));
+              add_literal("RFC822.TEXT", *extract_section(*raw, parts, s));
               break;
             }
             case A::kBodySection: {
-              auto data = extract_section(*raw, parts, att.section);
               std::string name = proto::fetch_att_response_name(att);
+              if (att.section.part.empty() && att.section.text == proto::Section::Text::kNone &&
+                  !att.partial) {
+                add_literal(name, *raw);  // BODY[]: the message itself, not a copy
+                break;
+              }
+              auto data = extract_section(*raw, parts, att.section);
               if (!data) {
                 add(name + " NIL");
               } else {
-                add(name + " " + proto::literal(apply_partial(std::move(*data), att.partial)));
+                add_literal(name, apply_partial(std::move(*data), att.partial));
               }
               break;
             }
@@ -278,7 +292,11 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
           add("FLAGS " + format_flags(meta.flags, meta.keywords, recent));
           if (condstore && !has_modseq) add("MODSEQ (" + std::to_string(meta.modseq) + ")");
         }
-        out += "* " + std::to_string(i + 1) + " FETCH (" + items + ")\r\n";
+        out += "* ";
+        out += std::to_string(i + 1);
+        out += " FETCH (";
+        out += items;
+        out += ")\r\n";
       }
       return {};
     };

@@ -158,6 +158,34 @@ class RunnerTest : public ::testing::Test {
     return pred();
   }
 
+  // mx.one.test (127.0.0.5), the only MX of one.test: a server that takes a single
+  // connection and counts the messages it accepts.
+  std::function<void(smtp::client::testing::Peer&)> one_connection_mx(std::atomic<int>* messages) {
+    dns_.clear();
+    dns_.add_mx("one.test", 10, "mx.one.test");
+    dns_.add_a("mx.one.test", "127.0.0.5");
+    return [messages](smtp::client::testing::Peer& p) {
+      p.send("220 mx.one.test ESMTP\r\n");
+      for (;;) {
+        std::string l = p.line();
+        if (p.closed()) return;
+        if (l.rfind("EHLO", 0) == 0) {
+          p.send("250 mx.one.test\r\n");
+        } else if (l == "DATA") {
+          p.send("354 go\r\n");
+          p.data();
+          ++*messages;
+          p.send("250 ok\r\n");
+        } else if (l == "QUIT") {
+          p.send("221 bye\r\n");
+          return;
+        } else {
+          p.send("250 ok\r\n");
+        }
+      }
+    };
+  }
+
   std::string dir_;
   std::unique_ptr<store::Store> a_, b_;
   store::Account alice_, bob_;
@@ -409,70 +437,22 @@ TEST_F(RunnerTest, AnEndlessReplyGoesToTheNextMx) {
 
 TEST_F(RunnerTest, OneConnectionCarriesBatchAfterBatch) {
   // The only MX accepts one connection: more than one batch (50 messages) must share it.
-  dns_.clear();
-  dns_.add_mx("one.test", 10, "mx.one.test");
-  dns_.add_a("mx.one.test", "127.0.0.5");
-  int messages = 0;
-  smtp::client::testing::FakeServer one(
-      [&messages](smtp::client::testing::Peer& p) {
-        p.send("220 mx.one.test ESMTP\r\n");
-        for (;;) {
-          std::string l = p.line();
-          if (p.closed()) return;
-          if (l.rfind("EHLO", 0) == 0) {
-            p.send("250 mx.one.test\r\n");
-          } else if (l == "DATA") {
-            p.send("354 go\r\n");
-            p.data();
-            ++messages;
-            p.send("250 ok\r\n");
-          } else if (l == "QUIT") {
-            p.send("221 bye\r\n");
-            return;
-          } else {
-            p.send("250 ok\r\n");
-          }
-        }
-      },
-      "127.0.0.5", port_);
+  std::atomic<int> messages{0};
+  smtp::client::testing::FakeServer one(one_connection_mx(&messages), "127.0.0.5", port_);
   for (int i = 0; i < 60; ++i) enqueue({"x@one.test"});
   opts_.max_per_domain = 1;
   start();
   ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }, 20));
   one.join();
-  EXPECT_EQ(messages, 60);
+  EXPECT_EQ(messages.load(), 60);
   EXPECT_TRUE(inbox(*a_, alice_).empty());
 }
 
 // Messages that come one at a time to the same destination share a connection: the worker keeps
 // it open, idle, for `linger` (the MX here accepts only one connection).
 TEST_F(RunnerTest, AnIdleConnectionWaitsForTheNextMessage) {
-  dns_.clear();
-  dns_.add_mx("one.test", 10, "mx.one.test");
-  dns_.add_a("mx.one.test", "127.0.0.5");
   std::atomic<int> messages{0};
-  smtp::client::testing::FakeServer one(
-      [&messages](smtp::client::testing::Peer& p) {
-        p.send("220 mx.one.test ESMTP\r\n");
-        for (;;) {
-          std::string l = p.line();
-          if (p.closed()) return;
-          if (l.rfind("EHLO", 0) == 0) {
-            p.send("250 mx.one.test\r\n");
-          } else if (l == "DATA") {
-            p.send("354 go\r\n");
-            p.data();
-            ++messages;
-            p.send("250 ok\r\n");
-          } else if (l == "QUIT") {
-            p.send("221 bye\r\n");
-            return;
-          } else {
-            p.send("250 ok\r\n");
-          }
-        }
-      },
-      "127.0.0.5", port_);
+  smtp::client::testing::FakeServer one(one_connection_mx(&messages), "127.0.0.5", port_);
   opts_.linger = std::chrono::seconds(3);
   opts_.idle_poll = std::chrono::seconds(60);
   start();

@@ -75,10 +75,7 @@ TEST(ImapConcurrent, TwoSessionsSeeEachOtherAndIdleEndsOnRevocation) {
     w.hub.publish_revocation(w.account.id, w.app_password_id);
     co_await b.wait_for("* BYE [UNAVAILABLE]");
     co_await a.wait_for("* BYE [UNAVAILABLE]");
-    for (auto* r : {&a, &b}) {
-      r->s->eof = true;
-      r->s->timer.cancel();
-    }
+    testing::finish(a, b);
   };
   asio::co_spawn(io, std::move(driver), asio::detached);
   io.run();
@@ -133,10 +130,7 @@ TEST(ImapConcurrent, QresyncVanishedAndHeldBackExpunges) {
     co_await b.wait_for(
         "* VANISHED (EARLIER) 1:2\r\n* 1 FETCH (UID 3 FLAGS (\\Recent) MODSEQ (4))"
         "\r\nb8 OK");
-    for (auto* r : {&a, &b}) {
-      r->s->eof = true;
-      r->s->timer.cancel();
-    }
+    testing::finish(a, b);
   };
   asio::co_spawn(io, std::move(driver), asio::detached);
   io.run();
@@ -180,10 +174,7 @@ TEST(ImapConcurrent, IdleSeesEveryMessageOfAMultiAppend) {
     co_await b.wait_for("b3 OK IDLE terminated\r\n");
     co_await b.wait_for("* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent))\r\n");
     co_await b.wait_for("b4 OK");
-    for (auto* r : {&a, &b}) {
-      r->s->eof = true;
-      r->s->timer.cancel();
-    }
+    testing::finish(a, b);
   };
   asio::co_spawn(io, std::move(driver), asio::detached);
   io.run();

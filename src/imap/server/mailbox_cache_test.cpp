@@ -279,10 +279,7 @@ TEST(MailboxCache, SessionsShareOneSnapshotAndHoldBackTheirOwnExpunges) {
     after_noop = cache->current(inbox).use_count();
     testing::feed(*b.s, "b5 FETCH 1:* (UID)\r\n");
     co_await b.wait_for("* 1 FETCH (UID 2)\r\n* 2 FETCH (UID 3)\r\nb5 OK");
-    for (auto* r : {&a, &b, &c}) {
-      r->s->eof = true;
-      r->s->timer.cancel();
-    }
+    testing::finish(a, b, c);
   };
   asio::co_spawn(io, std::move(driver), asio::detached);
   io.run();
@@ -425,10 +422,7 @@ TEST(MailboxCache, SessionMemoryDoesNotGrowWithTheMailbox) {
     before = mallinfo2().uordblks;
     co_await start(kSessions);
     after = mallinfo2().uordblks;
-    for (auto& r : rs) {
-      r->s->eof = true;
-      r->s->timer.cancel();
-    }
+    for (auto& r : rs) r->finish();
   };
   asio::co_spawn(io, driver(), asio::detached);
   io.run();

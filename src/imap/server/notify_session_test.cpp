@@ -27,13 +27,6 @@ std::string append_cmd(const std::string& tag, const std::string& mailbox, const
   return tag + " APPEND " + mailbox + " {" + std::to_string(m.size()) + "+}\r\n" + m + "\r\n";
 }
 
-void finish(Reader& a, Reader& b) {
-  for (auto* r : {&a, &b}) {
-    r->s->eof = true;
-    r->s->timer.cancel();
-  }
-}
-
 TEST(ImapNotify, EventsArriveBetweenCommands) {
   World w;
   asio::io_context io;
@@ -103,7 +96,7 @@ TEST(ImapNotify, EventsArriveBetweenCommands) {
     quiet = co_await b.settle();
     testing::feed(*b.s, "b8 NOOP\r\n");
     co_await b.wait_for("* 1 EXISTS\r\n* 1 RECENT\r\nb8 OK");  // the usual update
-    finish(a, b);
+    testing::finish(a, b);
   };
   asio::co_spawn(io, std::move(driver), asio::detached);
   io.run();
@@ -171,7 +164,7 @@ TEST(ImapNotify, SelectedDelayedAndIdle) {
     testing::feed(*b.s, "DONE\r\n");
     co_await b.wait_for("* 2 EXISTS\r\n");
     co_await b.wait_for("b8 OK IDLE terminated\r\n");
-    finish(a, b);
+    testing::finish(a, b);
   };
   asio::co_spawn(io, std::move(driver), asio::detached);
   io.run();
@@ -207,7 +200,7 @@ TEST(ImapNotify, NotificationOverflow) {
     testing::feed(*a.s, append_cmd("a7", "One/a", msg("y")));
     co_await a.wait_for("a7 OK");
     after = co_await b.settle();
-    finish(a, b);
+    testing::finish(a, b);
   };
   asio::co_spawn(io, std::move(driver), asio::detached);
   io.run();
@@ -262,7 +255,7 @@ TEST(ImapContext, UpdatesCausedByAnotherSession) {
         "* ESEARCH (TAG \"b4\") ADDTO (1 3)\r\n");
     testing::feed(*b.s, "DONE\r\nb8 CANCELUPDATE \"b3\" \"b4\"\r\n");
     co_await b.wait_for("b8 OK CANCELUPDATE completed\r\n");
-    finish(a, b);
+    testing::finish(a, b);
   };
   asio::co_spawn(io, std::move(driver), asio::detached);
   io.run();

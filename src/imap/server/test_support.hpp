@@ -127,7 +127,18 @@ struct Reader {
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
     co_return s->output.substr(pos);
   }
+  // Ends this client's input, so its session finishes.
+  void finish() {
+    s->eof = true;
+    s->timer.cancel();
+  }
 };
+
+// Ends the input of every reader given.
+template <class... R>
+void finish(R&... readers) {
+  (readers.finish(), ...);
+}
 
 struct World {
   TempDir dir;

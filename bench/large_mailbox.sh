@@ -51,14 +51,7 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
 fi
 [[ -n $vs ]] && echo "dovecot $(dovecot --version)"
 
-wait_port() {  # bench/lib.sh's, with 60 s instead of 20: a server may start slowly here
-  for _ in $(seq 600); do
-    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on port $1" >&2
-  return 1
-}
+WAIT_PORT_SECONDS=60  # for bench/lib.sh's wait_port: a server may open a large store slowly
 
 if [[ ! -f $cache/.filled ]]; then
   rm -rf "$cache"

@@ -17,8 +17,10 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-wait_port() {  # wait_port PORT: until something accepts on 127.0.0.1:PORT (at most 20 s)
-  for _ in $(seq 200); do
+# wait_port PORT: until something accepts on 127.0.0.1:PORT (at most WAIT_PORT_SECONDS, default
+# 20 s)
+wait_port() {
+  for _ in $(seq $((${WAIT_PORT_SECONDS:-20} * 10))); do
     (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
     sleep 0.1
   done

@@ -59,7 +59,11 @@ class Server {
   // Runs the network threads until stop() or SIGTERM/SIGINT.
   void run();
   void stop();
+  // Stops the network threads at once, without a drain (tests).
+  void halt();
+  // The first network thread's io_context (acceptors, signals) and, round robin, any thread's.
   asio::io_context& io();
+  asio::io_context& next_io();
   // True once a drain has started: sessions should say goodbye at their next command.
   static bool draining();
 

@@ -243,7 +243,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     }
     for (const auto& d : to_start) {
       auto self = shared_from_this();
-      auto ex = asio::make_strand(io);
+      auto ex = asio::make_strand(opts.worker_io ? opts.worker_io() : io);
       asio::co_spawn(ex, self->worker(d, ex), asio::detached);
     }
   }

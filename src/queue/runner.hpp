@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -42,6 +43,8 @@ struct RunnerOptions {
   // How long a worker keeps its connection open, idle, for more messages to the same
   // destination (like Postfix's connection cache, 2 s); 0 = quit at once.
   std::chrono::milliseconds linger{2000};
+  // Where each delivery worker runs (the server's network threads, round robin); unset: `io`.
+  std::function<boost::asio::io_context&()> worker_io;
 };
 
 class Runner {

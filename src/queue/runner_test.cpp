@@ -104,7 +104,7 @@ class RunnerTest : public ::testing::Test {
     }
     runner_.reset();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    server_->io().stop();
+    server_->halt();
     server_thread_.join();
     server_.reset();
     a_.reset();

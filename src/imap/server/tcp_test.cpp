@@ -45,7 +45,7 @@ class ImapTcp : public ::testing::Test {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     // Not stop(): that starts a process-wide drain (net::Server::draining()) which would make
     // every later session in this test binary say BYE.
-    server_->io().stop();
+    server_->halt();
     thread_.join();
   }
 

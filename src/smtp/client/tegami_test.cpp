@@ -59,7 +59,7 @@ class TegamiMx {
     // Sessions that just ended are still unwinding; not stop(), which starts a process-wide
     // drain (see imap/server/tcp_test.cpp).
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    server_->io().stop();
+    server_->halt();
     thread_.join();
   }
   uint16_t port() const { return port_; }

@@ -207,7 +207,9 @@ int cmd_serve(const Args& args) {
     runner = std::make_unique<queue::Runner>(server.io(), store, &hub, *resolver, qo);
     runner->start();
     queue::Runner* r = runner.get();
-    sub_ctx.on_queued = [r](store::Id id) { r->queued(id); };
+    sub_ctx.on_queued = [r](store::QueuedMessage m, std::shared_ptr<const std::string> raw) {
+      r->queued(std::move(m), std::move(raw));
+    };
   } else {
     log::warn("queue_disabled",
               {{"reason",

@@ -52,6 +52,7 @@ struct Outcome {
 // The recipients of one message for one destination domain.
 struct Job {
   store::QueuedMessage msg;
+  std::shared_ptr<const std::string> content;  // the message, when the submission handed it over
   std::string domain;
   std::vector<size_t> rcpts;  // indices into msg.rcpts
   std::vector<Outcome> out;   // parallel to rcpts
@@ -103,6 +104,16 @@ struct Kept {
   std::string host;
 };
 
+// A message the submission handed over with its bytes (no store read before sending).
+struct Fresh {
+  store::QueuedMessage msg;
+  std::shared_ptr<const std::string> content;  // null: read from the store when sent
+};
+
+// Bytes of handed-over messages kept in memory: per message, and in all.
+constexpr size_t kHoldOne = 256 * 1024;
+constexpr size_t kHoldAll = 64 * 1024 * 1024;
+
 struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   asio::io_context& io;
   store::Store& store;
@@ -120,7 +131,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   std::chrono::steady_clock::time_point next_scan{};
 
   std::mutex mu;                   // guards the fields below
-  std::vector<store::Id> fresh;    // just queued, not read yet
+  std::vector<Fresh> handed;       // just queued, handed over by the submission
   std::vector<Record> unrecorded;  // outcomes the store refused to take; kept in flight
   std::set<std::pair<store::Id, std::string>> in_flight;  // (message, domain)
   std::map<std::string, std::deque<Job>> waiting;         // per domain
@@ -128,6 +139,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   // Workers holding an idle connection, per domain: new jobs cancel their wait.
   std::map<std::string, std::vector<std::shared_ptr<asio::steady_timer>>> idle;
   int total_active = 0;
+  std::atomic<size_t> held_bytes{0};  // see queued(): handed-over bytes still referenced
 
   Impl(asio::io_context& io_, store::Store& s, store::ChangeHub* h, dns::Resolver& d,
        RunnerOptions o)
@@ -143,10 +155,10 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     auto self = shared_from_this();
     while (!stopped) {
       int64_t now = system_clock().now_unix();
-      std::vector<store::Id> ids;
+      std::vector<Fresh> given;
       {
         std::lock_guard lk(mu);
-        ids.swap(fresh);
+        given.swap(handed);
       }
       const bool full = rescan;
       if (full) {
@@ -167,7 +179,9 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         if (!due) {
           log::warn("queue_read_failed", {{"error", due.error().message}});
         } else {
-          schedule(std::move(*due), now);
+          std::vector<Fresh> found;
+          for (auto& m : *due) found.push_back({std::move(m), nullptr});
+          schedule(std::move(found), now);
         }
         auto next_fn = [this]() { return store.queue_next_due(); };
         auto next = co_await net::offload(std::move(next_fn));
@@ -179,21 +193,10 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         next_scan =
             std::chrono::steady_clock::now() + std::max(wait, std::chrono::milliseconds(50));
       }
-      if (!ids.empty()) {
-        // Just queued: read those messages alone (the ones a full look found are in flight
-        // already and are skipped).
-        auto fetch = [this, &ids]() {
-          std::vector<store::QueuedMessage> out;
-          for (store::Id id : ids) {
-            auto m = store.queue_get(id);
-            if (m) out.push_back(std::move(*m));
-          }
-          return out;
-        };
-        auto got = co_await net::offload(std::move(fetch));
-        schedule(std::move(got), now);
-      } else if (!full) {
-        schedule({}, now);  // a worker ended: start the ones waiting for a connection slot
+      if (!given.empty() || !full) {
+        // Just queued (the ones a full look found are in flight already and are skipped), or a
+        // worker ended: start the ones waiting for a connection slot.
+        schedule(std::move(given), now);
       }
       if (woken) {
         woken = false;
@@ -208,11 +211,11 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   }
 
   // Splits due messages into (message, domain) jobs and starts workers within the limits.
-  void schedule(std::vector<store::QueuedMessage> due, int64_t now) {
+  void schedule(std::vector<Fresh> due, int64_t now) {
     std::vector<std::string> to_start;
     {
       std::lock_guard lk(mu);
-      for (auto& m : due) {
+      for (auto& [m, content] : due) {
         std::map<std::string, Job> by_domain;
         for (size_t i = 0; i < m.rcpts.size(); ++i) {
           const auto& r = m.rcpts[i];
@@ -222,6 +225,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         }
         for (auto& [domain, job] : by_domain) {
           job.msg = m;
+          job.content = content;
           job.domain = domain;
           job.out.resize(job.rcpts.size());
           in_flight.insert({m.id, domain});
@@ -448,16 +452,19 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       env.eight_bit = j.msg.eight_bit;
       env.smtputf8 = j.msg.smtputf8;
       env.requiretls = j.msg.requiretls;
-      store::Id blob = j.msg.blob_id;
-      auto read = [this, blob]() { return store.read_blob(blob); };
-      auto content = co_await net::offload(std::move(read));
-      if (!content) {
-        for (size_t k : open)
-          j.out[k] = {Outcome::kTemp, "cannot read the message: " + content.error().message,
-                      "4.3.0", ""};
-        continue;
+      if (!j.content) {
+        store::Id blob = j.msg.blob_id;
+        auto read = [this, blob]() { return store.read_blob(blob); };
+        auto content = co_await net::offload(std::move(read));
+        if (!content) {
+          for (size_t k : open)
+            j.out[k] = {Outcome::kTemp, "cannot read the message: " + content.error().message,
+                        "4.3.0", ""};
+          continue;
+        }
+        j.content = std::make_shared<const std::string>(std::move(*content));
       }
-      client::SendResult res = co_await conn.send(env, *content);
+      client::SendResult res = co_await conn.send(env, *j.content);
       for (size_t i = 0; i < open.size() && i < res.rcpts.size(); ++i) {
         const client::Reply& rep = res.rcpts[i];
         Outcome& o = j.out[open[i]];
@@ -658,10 +665,28 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     });
   }
 
-  void queued(store::Id id) {
+  void queued(store::QueuedMessage m, std::shared_ptr<const std::string> content) {
+    // The bytes stay in memory while the message waits for a connection: within a budget, and
+    // small messages only; the others are read from the store when their turn comes.
+    const size_t n = content ? content->size() : 0;
+    if (content && (n > kHoldOne || held_bytes.fetch_add(n) + n > kHoldAll)) {
+      if (n <= kHoldOne) held_bytes.fetch_sub(n);  // over the budget: take the count back
+      content.reset();
+    }
+    if (content) {
+      struct Held {
+        std::shared_ptr<const std::string> bytes;
+        std::weak_ptr<Impl> owner;
+        ~Held() {
+          if (auto o = owner.lock()) o->held_bytes.fetch_sub(bytes->size());
+        }
+      };
+      auto held = std::make_shared<Held>(Held{content, weak_from_this()});
+      content = std::shared_ptr<const std::string>(held, held->bytes.get());
+    }
     {
       std::lock_guard lk(mu);
-      fresh.push_back(id);
+      handed.push_back({std::move(m), std::move(content)});
     }
     poke(false);
   }
@@ -673,14 +698,16 @@ Runner::Runner(asio::io_context& io, store::Store& store, store::ChangeHub* hub,
 
 Runner::~Runner() { stop(); }
 
+void Runner::queued(store::QueuedMessage m, std::shared_ptr<const std::string> content) {
+  impl_->queued(std::move(m), std::move(content));
+}
+
 void Runner::start() {
   auto impl = impl_;
   asio::co_spawn(impl->strand, impl->loop(), asio::detached);
 }
 
 void Runner::wake() { impl_->poke(true); }
-
-void Runner::queued(store::Id id) { impl_->queued(id); }
 
 void Runner::stop() {
   if (impl_->stopped.exchange(true)) return;

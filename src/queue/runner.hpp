@@ -54,8 +54,10 @@ class Runner {
   ~Runner();
   void start();  // spawns the loop on `io`
   void wake();   // thread-safe: look at every due message now (a retry, or after a restart)
-  void queued(store::Id id);  // thread-safe: message `id` was just queued; only it is read
-  void stop();                // the loop ends; connections in flight finish their message
+  // Thread-safe: a message just queued, as the store's submit returned it, and its bytes (may
+  // be null): nothing is read back from the store before sending.
+  void queued(store::QueuedMessage m, std::shared_ptr<const std::string> content);
+  void stop();  // the loop ends; connections in flight finish their message
 
  private:
   struct Impl;

@@ -121,6 +121,12 @@ class RunnerTest : public ::testing::Test {
   // Queues kMessage from alice to `rcpts`, expiring after `lifetime` seconds.
   store::Id enqueue(std::vector<std::string> rcpts, int64_t lifetime = 3600,
                     std::string notify = "", std::string from = "alice@a.test") {
+    return submit(std::move(rcpts), kMessage, lifetime, std::move(notify), std::move(from)).id;
+  }
+  // Queues `raw`; returns the queue entry as the store's submit hands it over.
+  store::QueuedMessage submit(std::vector<std::string> rcpts, const std::string& raw,
+                              int64_t lifetime = 3600, std::string notify = "",
+                              std::string from = "alice@a.test") {
     store::Submission s;
     s.account_id = alice_.id;
     store::QueuedMessage q;
@@ -135,8 +141,7 @@ class RunnerTest : public ::testing::Test {
     }
     s.outbound = q;
     s.recipients = static_cast<int64_t>(rcpts.size());
-    return must(a_->submit(kMessage, index::build(kMessage), s, system_clock().now_unix()))
-        .queue_id;
+    return *must(a_->submit(raw, index::build(raw), s, system_clock().now_unix())).queued;
   }
 
   std::vector<std::string> inbox(store::Store& st, const store::Account& acct) {
@@ -223,13 +228,13 @@ TEST_F(RunnerTest, DeliversOverOneConnectionAndEmptiesTheQueue) {
   EXPECT_TRUE(inbox(*a_, alice_).empty());  // no bounce
 }
 
-// A message just queued is read and sent at once (queued(id)), without waiting for the next
+// A message just queued is sent at once (queued()), without waiting for the next
 // look at the whole queue; wake() (tegami queue retry) still looks at everything.
 TEST_F(RunnerTest, QueuedMessagesGoAtOnceWithoutAScan) {
   opts_.idle_poll = std::chrono::seconds(60);
   start();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the first scan found nothing
-  for (int i = 0; i < 3; ++i) runner_->queued(enqueue({"bob@ok.test"}));
+  for (int i = 0; i < 3; ++i) runner_->queued(submit({"bob@ok.test"}, kMessage), nullptr);
   ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }, 5));
   EXPECT_EQ(inbox(*b_, bob_).size(), 3u);
   // Queued without telling the runner: found only by a full look.
@@ -239,6 +244,36 @@ TEST_F(RunnerTest, QueuedMessagesGoAtOnceWithoutAScan) {
   runner_->wake();
   ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }, 5));
   EXPECT_EQ(inbox(*b_, bob_).size(), 4u);
+}
+
+// A submission hands the runner the queue entry and the bytes: they go out as handed over, and
+// the outcome is recorded; a message too large to hold in memory is read from the store.
+TEST_F(RunnerTest, HandedOverMessagesGoAsGiven) {
+  opts_.idle_poll = std::chrono::seconds(60);
+  start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the first scan found nothing
+  std::string small = kMessage;
+  std::string large = std::string("From: alice@a.test\r\nSubject: large\r\n\r\n") +
+                      std::string(300 * 1024, 'x') + "\r\n";
+  for (int i = 0; i < 3; ++i) {
+    store::QueuedMessage m = submit({"bob@ok.test"}, small);
+    runner_->queued(m, std::make_shared<const std::string>(small));
+  }
+  store::QueuedMessage big = submit({"bob@ok.test"}, large);
+  runner_->queued(big, std::make_shared<const std::string>(large));
+  store::QueuedMessage bare = submit({"bob@ok.test"}, small);
+  runner_->queued(bare, nullptr);
+  ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }, 5));
+  auto got = inbox(*b_, bob_);
+  ASSERT_EQ(got.size(), 5u);
+  int smalls = 0, larges = 0;
+  for (const auto& m : got) {
+    if (m.find("Hello over the queue.") != std::string::npos) ++smalls;
+    if (m.find(std::string(300 * 1024, 'x')) != std::string::npos) ++larges;
+  }
+  EXPECT_EQ(smalls, 4);
+  EXPECT_EQ(larges, 1);
+  EXPECT_TRUE(inbox(*a_, alice_).empty());  // no bounce
 }
 
 // New messages arriving more often than a retry's delay do not keep pushing the retry back.
@@ -252,7 +287,7 @@ TEST_F(RunnerTest, RetriesAreNotStarvedByAStreamOfNewMessages) {
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(4);
   bool retried = false;
   while (std::chrono::steady_clock::now() < until && !retried) {
-    runner_->queued(enqueue({"bob@ok.test"}));
+    runner_->queued(submit({"bob@ok.test"}, kMessage), nullptr);
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     retried = must(a_->queue_get(down)).rcpts[0].attempts >= 2;
   }
@@ -267,8 +302,8 @@ TEST_F(RunnerTest, AnOutcomeTheStoreRefusedIsRecordedLaterNotResent) {
   runner_ = std::make_unique<Runner>(io_, faulty, nullptr, dns_, opts_);
   runner_->start();
   io_thread_ = std::thread([this] { io_.run(); });
-  store::Id id = enqueue({"bob@ok.test"});
-  runner_->queued(id);
+  store::Id id = submit({"bob@ok.test"}, kMessage).id;
+  runner_->queued(must(a_->queue_get(id)), nullptr);
   ASSERT_TRUE(eventually([&] { return faulty.calls("queue_update") >= 2; }, 5));
   // Several scans (idle_poll 200 ms) have passed: delivered once, still queued in the store.
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
@@ -457,7 +492,7 @@ TEST_F(RunnerTest, AnIdleConnectionWaitsForTheNextMessage) {
   opts_.idle_poll = std::chrono::seconds(60);
   start();
   for (int i = 1; i <= 3; ++i) {
-    runner_->queued(enqueue({"x@one.test"}));
+    runner_->queued(submit({"x@one.test"}, kMessage), nullptr);
     ASSERT_TRUE(eventually([&] { return messages.load() == i; }, 5)) << "message " << i;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }

@@ -233,6 +233,9 @@ struct Submission {
 struct SubmitResult {
   std::vector<Delivered> delivered;
   Id queue_id = 0;  // 0 when nothing was queued
+  // What was queued, as queue_get would read it after the commit (ids filled in): the queue
+  // runner takes it from here instead of reading it back.
+  std::optional<QueuedMessage> queued;
 };
 
 class Store {

@@ -196,10 +196,10 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
   store::ChangeHub* hub = ctx_.hub;
   const account::SendPolicy& policy = ctx_.send_policy;
   bool suspended_now = false;
-  std::string raw;
+  auto raw = std::make_shared<std::string>();  // shared with the queue runner when queued
   const std::string& key_dir = ctx_.dkim_key_dir;
   // One trip to the worker pool: signing, the index and the store transaction.
-  auto fn = [st, hub, &raw, &received, &content, &key_dir, &req, &policy, &suspended_now]() {
+  auto fn = [st, hub, raw, &received, &content, &key_dir, &req, &policy, &suspended_now]() {
     // Signed with the From domain's DKIM keys when it has some (`tegami domain add` makes them).
     std::string signature;
     std::string domain = key_dir.empty() ? std::string() : from_domain(content);
@@ -210,12 +210,12 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
         if (sig) signature = std::move(*sig);
       }
     }
-    raw = received + signature + content;
+    *raw = received + signature + content;
     content.clear();
     content.shrink_to_fit();
     // Only a copy in a mailbox needs the IMAP index; the queue keeps the raw message.
-    index::MessageIndex idx = req.local.empty() ? index::MessageIndex{} : index::build(raw);
-    return account::send(*st, hub, raw, idx, req, policy, &suspended_now);
+    index::MessageIndex idx = req.local.empty() ? index::MessageIndex{} : index::build(*raw);
+    return account::send(*st, hub, *raw, idx, req, policy, &suspended_now);
   };
   auto r = co_await net::offload(std::move(fn));
   net::Stream& s = io_.stream();
@@ -229,8 +229,8 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
     reply_send_refused(r.error(), suspended_now, "deliver");
     co_return;
   }
-  if (r->queue_id != 0 && ctx_.on_queued) ctx_.on_queued(r->queue_id);
-  co_await report_local_success(t, raw, now);
+  if (r->queued && ctx_.on_queued) ctx_.on_queued(std::move(*r->queued), raw);
+  co_await report_local_success(t, *raw, now);
   ++delivered_;
   log::info("smtp_submitted", {{"id", id},
                                {"conn", conn_id_},
@@ -240,7 +240,7 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
                                {"local", std::to_string(req.local.size())},
                                {"queued", std::to_string(req.remote.size())},
                                {"queue_id", std::to_string(r->queue_id)},
-                               {"size", std::to_string(raw.size())}});
+                               {"size", std::to_string(raw->size())}});
   reply(250, "2.0.0", "OK " + id + (req.remote.empty() ? " delivered" : " queued for delivery"));
 }
 

@@ -88,33 +88,44 @@ asio::awaitable<void> Session::on_mail(const proto::Command& c) {
   }
   Transaction t;
   if (ctx_.mode == Mode::kSubmission) {
-    // The envelope sender must be one of the account's addresses; <> claims none.
-    store::Store* st = ctx_.store;
-    store::Account acct = *user_;
-    auto fn = [st, acct]() { return account::sendable_addresses(*st, acct); };
-    auto allowed = co_await net::offload(std::move(fn));
-    if (!allowed) {
-      reply(reply_for(allowed.error(), "mail"));
-      co_return;
-    }
-    if (!c.path.null && !sender_allowed(*allowed, c.path.mailbox.str())) {
-      reply(550, "5.7.1", not_your_address_text("Sender", c.path.mailbox.str(), *allowed));
-      co_return;
-    }
-    // Suspended, or the day's messages already sent: say so before the content is uploaded.
-    store::ChangeHub* hub = ctx_.hub;
-    const account::SendPolicy& policy = ctx_.send_policy;
-    bool suspended_now = false;
-    int64_t now = system_clock().now_unix();
-    auto check = [st, hub, &acct, &policy, now, &suspended_now]() {
-      return account::check_can_send(*st, hub, acct.id, policy, now, &suspended_now);
+    // The envelope sender must be one of the account's addresses (<> claims none); then an
+    // account suspended or at the day's limit hears so before it uploads the content. One trip
+    // to the worker pool for both.
+    struct Checked {
+      Result<std::vector<std::string>> allowed = std::vector<std::string>{};
+      bool sender_ok = true;
+      Status can;
+      bool suspended_now = false;
     };
-    Status can = co_await net::offload(std::move(check));
-    if (!can) {
-      reply_send_refused(can.error(), suspended_now, "mail");
+    store::Store* st = ctx_.store;
+    store::ChangeHub* hub = ctx_.hub;
+    const account::SendPolicy* policy = &ctx_.send_policy;
+    const store::Account* acct = &*user_;
+    const proto::Path* path = &c.path;
+    int64_t now = system_clock().now_unix();
+    auto fn = [st, hub, acct, policy, path, now]() {
+      Checked k;
+      k.allowed = account::sendable_addresses(*st, *acct);
+      if (!k.allowed) return k;
+      k.sender_ok = path->null || sender_allowed(*k.allowed, path->mailbox.str());
+      if (k.sender_ok)
+        k.can = account::check_can_send(*st, hub, acct->id, *policy, now, &k.suspended_now);
+      return k;
+    };
+    Checked k = co_await net::offload(std::move(fn));
+    if (!k.allowed) {
+      reply(reply_for(k.allowed.error(), "mail"));
       co_return;
     }
-    t.sendable = std::move(*allowed);
+    if (!k.sender_ok) {
+      reply(550, "5.7.1", not_your_address_text("Sender", c.path.mailbox.str(), *k.allowed));
+      co_return;
+    }
+    if (!k.can) {
+      reply_send_refused(k.can.error(), k.suspended_now, "mail");
+      co_return;
+    }
+    t.sendable = std::move(*k.allowed);
   }
   t.from = c.path;
   t.params = c.mail;

@@ -43,9 +43,10 @@ struct Context {
   // signed. Empty: no signing.
   std::string dkim_key_dir;
   // Submission: limits, suspension and queue lifetime for what accounts send; mail to other
-  // domains is queued (store::Store::submit) and `on_queued` (when set) wakes the queue.
+  // domains is queued (store::Store::submit) and `on_queued` (when set) hands the queue entry
+  // and the message's bytes to the queue runner.
   account::SendPolicy send_policy;
-  std::function<void(store::Id queue_id)> on_queued;
+  std::function<void(store::QueuedMessage, std::shared_ptr<const std::string> raw)> on_queued;
   // False when this server cannot deliver to other servers (development mode without a DNS
   // forwarder): such recipients are refused at RCPT instead of waiting in the queue forever.
   bool outbound = true;

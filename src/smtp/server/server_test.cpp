@@ -588,7 +588,13 @@ TEST(SmtpSubmission, DsnParametersReachTheQueue) {
   Context c = w.ctx;
   c.mode = Mode::kSubmission;
   int woken = 0;
-  c.on_queued = [&](store::Id) { ++woken; };
+  store::QueuedMessage handed;
+  std::shared_ptr<const std::string> handed_raw;
+  c.on_queued = [&](store::QueuedMessage m, std::shared_ptr<const std::string> raw) {
+    ++woken;
+    handed = std::move(m);
+    handed_raw = std::move(raw);
+  };
   std::string out = w.run_with(
       c,
       "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
@@ -620,6 +626,37 @@ TEST(SmtpSubmission, DsnParametersReachTheQueue) {
   EXPECT_EQ(q[0].rcpts[0].notify, "SUCCESS,DELAY");
   EXPECT_EQ(q[0].rcpts[0].orcpt, "rfc822;A@remote.example");
   EXPECT_EQ(q[0].rcpts[1].notify, "NEVER");
+  // What the queue runner was handed is what it would read back from the store.
+  auto stored = w.must(w.store->queue_get(q[0].id));
+  EXPECT_EQ(handed.id, stored.id);
+  EXPECT_EQ(handed.account_id, stored.account_id);
+  EXPECT_EQ(handed.blob_id, stored.blob_id);
+  EXPECT_EQ(handed.size, stored.size);
+  EXPECT_EQ(handed.env_from, stored.env_from);
+  EXPECT_EQ(handed.envid, stored.envid);
+  EXPECT_EQ(handed.ret, stored.ret);
+  EXPECT_EQ(handed.smtputf8, stored.smtputf8);
+  EXPECT_EQ(handed.eight_bit, stored.eight_bit);
+  EXPECT_EQ(handed.requiretls, stored.requiretls);
+  EXPECT_EQ(handed.created, stored.created);
+  EXPECT_EQ(handed.expires, stored.expires);
+  EXPECT_EQ(handed.delay_notified, stored.delay_notified);
+  ASSERT_EQ(handed.rcpts.size(), stored.rcpts.size());
+  for (size_t i = 0; i < stored.rcpts.size(); ++i) {
+    const auto& a = handed.rcpts[i];
+    const auto& b = stored.rcpts[i];
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.address, b.address);
+    EXPECT_EQ(a.domain, b.domain);
+    EXPECT_EQ(a.notify, b.notify);
+    EXPECT_EQ(a.orcpt, b.orcpt);
+    EXPECT_EQ(a.state, b.state);
+    EXPECT_EQ(a.attempts, b.attempts);
+    EXPECT_EQ(a.next_attempt, b.next_attempt);
+    EXPECT_EQ(a.last_attempt, b.last_attempt);
+  }
+  ASSERT_TRUE(handed_raw);
+  EXPECT_EQ(*handed_raw, w.must(w.store->read_blob(stored.blob_id)));
 }
 
 TEST(SmtpSubmission, NoRelayWithoutSuccessfulAuthAndNoRelayHacks) {

@@ -167,27 +167,41 @@ Result<int64_t> frees_at(Db& db, Id account, int64_t now, const SendLimits& l, i
   return now;
 }
 
+// Inserts the queue entry; `out` becomes the entry as stored (ids, times, lower-case domains).
 Status insert_queue(WriteCtx& ctx, const QueuedMessage& q, Id account, Id blob_id, int64_t size,
-                    Id* id) {
+                    QueuedMessage* out) {
+  *out = q;
+  out->account_id = account;
+  out->blob_id = blob_id;
+  out->size = size;
+  out->created = ctx.now;
+  out->delay_notified = false;
   {
     TG_ASSIGN(Stmt seq, ctx.db.prepare("UPDATE sequences SET value = value + 1 WHERE name = "
                                        "'queue' RETURNING value"));
     TG_ASSIGN(bool row, seq.step());
     if (!row) return make_error(Errc::kInternal, "database: no queue sequence");
-    *id = seq.i64(0);
+    out->id = seq.i64(0);
   }
   TG_TRY(
       ctx.db.run("INSERT INTO queue (id, account_id, blob_id, size, env_from, envid, ret, "
                  "smtputf8, eight_bit, requiretls, created, expires) VALUES "
                  "(?,?,?,?,?,?,?,?,?,?,?,?)",
-                 *id, account, blob_id, size, q.env_from, q.envid, q.ret, q.smtputf8, q.eight_bit,
-                 q.requiretls, ctx.now, q.expires));
-  for (const auto& r : q.rcpts) {
+                 out->id, account, blob_id, size, q.env_from, q.envid, q.ret, q.smtputf8,
+                 q.eight_bit, q.requiretls, ctx.now, q.expires));
+  for (auto& r : out->rcpts) {
+    r.domain = lower_ascii(r.domain);
+    if (r.next_attempt <= 0) r.next_attempt = ctx.now;
+    r.state = RcptState::kPending;
+    r.attempts = 0;
+    r.last_attempt = 0;
+    r.last_reply.clear();
+    r.last_host.clear();
     TG_TRY(
         ctx.db.run("INSERT INTO queue_rcpts (queue_id, address, domain, notify, orcpt, "
                    "next_attempt) VALUES (?,?,?,?,?,?)",
-                   *id, r.address, lower_ascii(r.domain), r.notify, r.orcpt,
-                   r.next_attempt > 0 ? r.next_attempt : ctx.now));
+                   out->id, r.address, r.domain, r.notify, r.orcpt, r.next_attempt));
+    r.id = ctx.db.last_insert_rowid();
   }
   return {};
 }
@@ -231,7 +245,11 @@ Result<SubmitResult> SqliteStore::submit(std::string_view raw, const index::Mess
       TG_ASSIGN(auto d, insert_messages(ctx, blob_id, size, sub.local, internal_date));
       out.delivered = std::move(d);
     }
-    if (queued) TG_TRY(insert_queue(ctx, *sub.outbound, a.id, blob_id, size, &out.queue_id));
+    if (queued) {
+      out.queued.emplace();
+      TG_TRY(insert_queue(ctx, *sub.outbound, a.id, blob_id, size, &*out.queued));
+      out.queue_id = out.queued->id;
+    }
     TG_TRY(log_send(ctx.db, a.id, now, sub.recipients, false));
     TG_TRY(ctx.db.run("DELETE FROM send_log WHERE account_id = ? AND time < ?", a.id,
                       now - kSendLogKeep));

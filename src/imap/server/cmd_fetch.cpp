@@ -5,6 +5,8 @@
 // RFC 8514 §4 (SAVEDATE), RFC 8474 §5 (EMAILID, THREADID NIL), RFC 7162 §3.1.4 (MODSEQ,
 // CHANGEDSINCE), §3.2.6 (VANISHED modifier), RFC 8970 §3 (PREVIEW, PREVIEW (LAZY)).
 // ENVELOPE and BODYSTRUCTURE come from the index strings, sections from the part byte ranges.
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include <algorithm>
 
 #include "imap/proto/response.hpp"
@@ -19,10 +21,17 @@ namespace tegami::imap::server {
 namespace {
 
 using A = proto::FetchAtt::Type;
+using namespace boost::asio::experimental::awaitable_operators;
 
 std::string literal_or_literal8(const std::string& s) {
   if (s.find('\0') == std::string::npos) return proto::literal(s);
   return "~{" + std::to_string(s.size()) + "}\r\n" + s;
+}
+
+// BODY[] / BODY.PEEK[]: the whole message, no part, no partial range.
+bool whole_message(const proto::FetchAtt& att) {
+  return att.type == A::kBodySection && att.section.part.empty() &&
+         att.section.text == proto::Section::Text::kNone && !att.partial;
 }
 
 struct FetchPlan {
@@ -49,7 +58,10 @@ FetchPlan plan_fetch(const proto::FetchArgs& a, bool uid_command) {
       case A::kBodyStructure:
         p.needs_index = true;
         break;
-      case A::kRfc822:
+      case A::kRfc822:  // the message as stored: no index needed
+        p.sets_seen = true;
+        p.needs_raw = true;
+        break;
       case A::kRfc822Text:
         p.sets_seen = true;
         p.needs_index = p.needs_raw = true;
@@ -62,7 +74,9 @@ FetchPlan plan_fetch(const proto::FetchArgs& a, bool uid_command) {
       case A::kBodySection:
       case A::kBinary:
         if (!att.peek) p.sets_seen = true;
-        p.needs_index = p.needs_raw = true;
+        p.needs_raw = true;
+        // BODY[] is the message as stored; parts of it are found through the index.
+        if (!whole_message(att)) p.needs_index = true;
         break;
       default:
         break;
@@ -144,179 +158,193 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
   bool rev2 = rev2_;
   bool utf8_strings = utf8_names();  // UTF-8 in quoted strings (PREVIEW)
   bool skipped = false, unknown_cte = false;
-  size_t next = 0;
-  while (next < sel.size()) {
-    std::string out;
-    size_t begin = next;
-    auto render = [&]() -> Status {
-      for (; next < sel.size() && out.size() < 1024 * 1024 && next - begin < 256; ++next) {
-        size_t i = sel[next];
-        const auto& meta = view.at(i);
-        if (view.is_expunged(meta.uid)) {
+  size_t next = 0, begin = 0;
+  std::string out;
+  auto render = [&]() -> Status {
+    for (; next < sel.size() && out.size() < 1024 * 1024 && next - begin < 256; ++next) {
+      size_t i = sel[next];
+      const auto& meta = view.at(i);
+      if (view.is_expunged(meta.uid)) {
+        skipped = true;
+        continue;
+      }
+      std::optional<index::MessageIndex> idx;
+      std::optional<std::string> raw;
+      std::vector<index::PartRange> parts;
+      if (plan.needs_index) {
+        auto r = ctx_.store->read_index(meta.blob_id);
+        if (!r) {
+          if (r.code() != Errc::kNotFound) return r.error();
           skipped = true;
           continue;
         }
-        std::optional<index::MessageIndex> idx;
-        std::optional<std::string> raw;
-        std::vector<index::PartRange> parts;
-        if (plan.needs_index) {
-          auto r = ctx_.store->read_index(meta.blob_id);
-          if (!r) {
-            if (r.code() != Errc::kNotFound) return r.error();
-            skipped = true;
-            continue;
-          }
-          idx = std::move(*r);
-        }
-        if (plan.needs_raw) {
-          auto r = ctx_.store->read_blob(meta.blob_id);
-          if (!r) {
-            if (r.code() != Errc::kNotFound) return r.error();
-            skipped = true;
-            continue;
-          }
-          raw = std::move(*r);
-          parts = index::decode_parts(idx->parts);
-        }
-        bool recent = !rev2 && view.is_recent(meta.uid);
-        std::string items;
-        auto add = [&](std::string_view s) {
-          if (!items.empty()) items += ' ';
-          items += s;
-        };
-        // "NAME {n}\r\n" and the bytes, appended in place (bodies are most of the output).
-        auto add_literal = [&](std::string_view name, std::string_view data) {
-          if (!items.empty()) items += ' ';
-          items += name;
-          items += " {";
-          items += std::to_string(data.size());
-          items += "}\r\n";
-          items += data;
-        };
-        for (const auto& att : plan.atts) {
-          switch (att.type) {
-            case A::kUid:
-              add("UID " + std::to_string(meta.uid));
-              break;
-            case A::kFlags:
-              add("FLAGS " + format_flags(meta.flags, meta.keywords, recent));
-              break;
-            case A::kInternalDate:
-              add("INTERNALDATE " +
-                  proto::format_date_time_quoted(proto::date_time_from_unix(meta.internal_date)));
-              break;
-            case A::kSaveDate:  // RFC 8514 §4: NIL when unknown
-              add(meta.save_date == 0
-                      ? std::string("SAVEDATE NIL")
-                      : "SAVEDATE " + proto::format_date_time_quoted(
-                                          proto::date_time_from_unix(meta.save_date)));
-              break;
-            case A::kEmailId:  // RFC 8474 §5.1
-              add("EMAILID (" + email_object_id(account_.id, meta.blob_id) + ")");
-              break;
-            case A::kThreadId:  // RFC 8474 §5.2: no thread ids
-              add("THREADID NIL");
-              break;
-            case A::kRfc822Size:
-              add("RFC822.SIZE " + std::to_string(meta.size));
-              break;
-            case A::kModSeq:
-              add("MODSEQ (" + std::to_string(meta.modseq) + ")");
-              break;
-            case A::kEnvelope:
-              add("ENVELOPE " + idx->envelope);
-              break;
-            case A::kBody:
-              add("BODY " + idx->body);
-              break;
-            case A::kBodyStructure:
-              add("BODYSTRUCTURE " + idx->body_structure);
-              break;
-            case A::kRfc822:
-              add_literal("RFC822", *raw);
-              break;
-            case A::kRfc822Header: {
-              proto::Section s;
-              s.text = proto::Section::Text::kHeader;
-              add_literal("RFC822.HEADER", *extract_section(*raw, parts, s));
-              break;
-            }
-            case A::kRfc822Text: {
-              proto::Section s;
-              s.text = proto::Section::Text::kText;
-              add_literal("RFC822.TEXT", *extract_section(*raw, parts, s));
-              break;
-            }
-            case A::kBodySection: {
-              std::string name = proto::fetch_att_response_name(att);
-              if (att.section.part.empty() && att.section.text == proto::Section::Text::kNone &&
-                  !att.partial) {
-                add_literal(name, *raw);  // BODY[]: the message itself, not a copy
-                break;
-              }
-              auto data = extract_section(*raw, parts, att.section);
-              if (!data) {
-                add(name + " NIL");
-              } else {
-                add_literal(name, apply_partial(std::move(*data), att.partial));
-              }
-              break;
-            }
-            case A::kBinary:
-            case A::kBinarySize: {
-              bool bad_cte = false;
-              auto data = extract_binary(*raw, parts, att.section.part, &bad_cte);
-              if (bad_cte) {
-                unknown_cte = true;
-                return {};
-              }
-              std::string name = proto::fetch_att_response_name(att);
-              if (att.type == A::kBinarySize) {
-                add(name + " " + (data ? std::to_string(data->size()) : std::string("0")));
-              } else if (!data) {
-                add(name + " NIL");
-              } else {
-                add(name + " " + literal_or_literal8(apply_partial(std::move(*data), att.partial)));
-              }
-              break;
-            }
-            case A::kPreview:  // RFC 8970 §3.1; LAZY too: computing it is cheap enough
-              add("PREVIEW " + (utf8_strings ? proto::quote_string_utf8(make_preview(*raw, parts))
-                                             : proto::quote_string(make_preview(*raw, parts))));
-              break;
-            default:
-              break;
-          }
-        }
-        if (!plan.has_flags && std::binary_search(newly_seen.begin(), newly_seen.end(), meta.uid)) {
-          add("FLAGS " + format_flags(meta.flags, meta.keywords, recent));
-          if (condstore && !has_modseq) add("MODSEQ (" + std::to_string(meta.modseq) + ")");
-        }
-        out += "* ";
-        out += std::to_string(i + 1);
-        out += " FETCH (";
-        out += items;
-        out += ")\r\n";
+        idx = std::move(*r);
       }
-      return {};
-    };
-    // Items from the view alone (FLAGS, UID, MODSEQ, sizes, dates) need no store read: they are
-    // rendered here, in batches, without a trip to the worker pool.
-    Status st;
-    if (plan.needs_index || plan.needs_raw) {
-      // The batch's index and body reads share one read transaction.
-      auto together = [&]() -> Status { return ctx_.store->read_together(render); };
-      st = co_await blocking(together);
-    } else {
-      st = render();
+      if (plan.needs_raw) {
+        auto r = ctx_.store->read_blob(meta.blob_id);
+        if (!r) {
+          if (r.code() != Errc::kNotFound) return r.error();
+          skipped = true;
+          continue;
+        }
+        raw = std::move(*r);
+        if (idx) parts = index::decode_parts(idx->parts);
+      }
+      bool recent = !rev2 && view.is_recent(meta.uid);
+      std::string items;
+      auto add = [&](std::string_view s) {
+        if (!items.empty()) items += ' ';
+        items += s;
+      };
+      // "NAME {n}\r\n" and the bytes, appended in place (bodies are most of the output).
+      auto add_literal = [&](std::string_view name, std::string_view data) {
+        if (!items.empty()) items += ' ';
+        items += name;
+        items += " {";
+        items += std::to_string(data.size());
+        items += "}\r\n";
+        items += data;
+      };
+      for (const auto& att : plan.atts) {
+        switch (att.type) {
+          case A::kUid:
+            add("UID " + std::to_string(meta.uid));
+            break;
+          case A::kFlags:
+            add("FLAGS " + format_flags(meta.flags, meta.keywords, recent));
+            break;
+          case A::kInternalDate:
+            add("INTERNALDATE " +
+                proto::format_date_time_quoted(proto::date_time_from_unix(meta.internal_date)));
+            break;
+          case A::kSaveDate:  // RFC 8514 §4: NIL when unknown
+            add(meta.save_date == 0
+                    ? std::string("SAVEDATE NIL")
+                    : "SAVEDATE " + proto::format_date_time_quoted(
+                                        proto::date_time_from_unix(meta.save_date)));
+            break;
+          case A::kEmailId:  // RFC 8474 §5.1
+            add("EMAILID (" + email_object_id(account_.id, meta.blob_id) + ")");
+            break;
+          case A::kThreadId:  // RFC 8474 §5.2: no thread ids
+            add("THREADID NIL");
+            break;
+          case A::kRfc822Size:
+            add("RFC822.SIZE " + std::to_string(meta.size));
+            break;
+          case A::kModSeq:
+            add("MODSEQ (" + std::to_string(meta.modseq) + ")");
+            break;
+          case A::kEnvelope:
+            add("ENVELOPE " + idx->envelope);
+            break;
+          case A::kBody:
+            add("BODY " + idx->body);
+            break;
+          case A::kBodyStructure:
+            add("BODYSTRUCTURE " + idx->body_structure);
+            break;
+          case A::kRfc822:
+            add_literal("RFC822", *raw);
+            break;
+          case A::kRfc822Header: {
+            proto::Section s;
+            s.text = proto::Section::Text::kHeader;
+            add_literal("RFC822.HEADER", *extract_section(*raw, parts, s));
+            break;
+          }
+          case A::kRfc822Text: {
+            proto::Section s;
+            s.text = proto::Section::Text::kText;
+            add_literal("RFC822.TEXT", *extract_section(*raw, parts, s));
+            break;
+          }
+          case A::kBodySection: {
+            std::string name = proto::fetch_att_response_name(att);
+            if (whole_message(att)) {
+              add_literal(name, *raw);  // BODY[]: the message itself, not a copy
+              break;
+            }
+            auto data = extract_section(*raw, parts, att.section);
+            if (!data) {
+              add(name + " NIL");
+            } else {
+              add_literal(name, apply_partial(std::move(*data), att.partial));
+            }
+            break;
+          }
+          case A::kBinary:
+          case A::kBinarySize: {
+            bool bad_cte = false;
+            auto data = extract_binary(*raw, parts, att.section.part, &bad_cte);
+            if (bad_cte) {
+              unknown_cte = true;
+              return {};
+            }
+            std::string name = proto::fetch_att_response_name(att);
+            if (att.type == A::kBinarySize) {
+              add(name + " " + (data ? std::to_string(data->size()) : std::string("0")));
+            } else if (!data) {
+              add(name + " NIL");
+            } else {
+              add(name + " " + literal_or_literal8(apply_partial(std::move(*data), att.partial)));
+            }
+            break;
+          }
+          case A::kPreview:  // RFC 8970 §3.1; LAZY too: computing it is cheap enough
+            add("PREVIEW " + (utf8_strings ? proto::quote_string_utf8(make_preview(*raw, parts))
+                                           : proto::quote_string(make_preview(*raw, parts))));
+            break;
+          default:
+            break;
+        }
+      }
+      if (!plan.has_flags && std::binary_search(newly_seen.begin(), newly_seen.end(), meta.uid)) {
+        add("FLAGS " + format_flags(meta.flags, meta.keywords, recent));
+        if (condstore && !has_modseq) add("MODSEQ (" + std::to_string(meta.modseq) + ")");
+      }
+      out += "* ";
+      out += std::to_string(i + 1);
+      out += " FETCH (";
+      out += items;
+      out += ")\r\n";
     }
+    return {};
+  };
+  // Items from the view alone (FLAGS, UID, MODSEQ, sizes, dates) need no store read: they are
+  // rendered here, in batches, without a trip to the worker pool. A batch's index and body
+  // reads share one read transaction, and the next batch is read while this one is sent.
+  auto together = [&]() -> Status { return ctx_.store->read_together(render); };
+  const bool reads = plan.needs_index || plan.needs_raw;
+  Status st;
+  if (reads) {
+    st = co_await blocking(together);
+  } else {
+    st = render();
+  }
+  for (;;) {
     if (!st) co_return no_response(st.error(), "FETCH");
     if (unknown_cte) {
       co_return "NO [UNKNOWN-CTE] A part has a content-transfer-encoding that cannot be decoded";
     }
     send(out);
-    bool flushed = co_await conn_.flush();
+    out.clear();
+    const bool more = next < sel.size();
+    begin = next;
+    bool flushed = true;
+    if (more && reads) {
+      auto sending = conn_.flush();
+      auto reading = blocking(together);
+      auto both = std::move(sending) && std::move(reading);
+      auto [sent, read] = co_await std::move(both);
+      flushed = sent;
+      st = std::move(read);
+    } else {
+      flushed = co_await conn_.flush();
+      if (more) st = render();
+    }
     if (!flushed) co_return "NO [UNAVAILABLE] Connection lost";
+    if (!more) break;
   }
   if (skipped) co_return "OK [EXPUNGEISSUED] FETCH completed; some messages were expunged";
   co_return "OK FETCH completed";

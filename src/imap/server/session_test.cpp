@@ -256,6 +256,58 @@ std::string lit_plus(const std::string& s) { return "{" + std::to_string(s.size(
 
 // MULTIAPPEND (RFC 3502): several messages in one command, each with its flags and date,
 // synchronizing and non-synchronizing literals mixed; one APPENDUID with a uid-set.
+// A FETCH of more messages than one batch (256 messages or 1 MB): each batch is read while the
+// one before it is sent; every message comes once, in order, with its own bytes. BODY[] and
+// RFC822 need no index; a section does.
+TEST(ImapSession, FetchOfManyBodiesInBatches) {
+  World w;
+  auto inbox = w.store->get_mailbox(w.account.id, "INBOX");
+  ASSERT_TRUE(inbox.ok());
+  constexpr int kCount = 700;
+  std::vector<std::string> raws;
+  for (int i = 0; i < kCount; ++i)
+    raws.push_back(simple_message("n" + std::to_string(i),
+                                  "body " + std::to_string(i) + " " + std::string(i * 7, 'z')));
+  std::vector<store::NewMessage> batch;
+  for (const auto& r : raws) {
+    store::NewMessage m;
+    m.raw = r;
+    m.idx = index::build(r);
+    m.target = store::DeliveryTarget{w.account.id, inbox->id, 0, {}, false};
+    m.internal_date = 1795000000;
+    batch.push_back(std::move(m));
+  }
+  ASSERT_TRUE(w.store->deliver_many(batch).ok());
+  std::string out =
+      w.run(w.login_line() +
+            "b EXAMINE INBOX\r\nc FETCH 1:* (UID BODY.PEEK[])\r\n"
+            "d FETCH 1:* (RFC822)\r\ne FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n");
+  EXPECT_THAT(out, HasSubstr("c OK FETCH completed"));
+  EXPECT_THAT(out, HasSubstr("d OK FETCH completed"));
+  EXPECT_THAT(out, HasSubstr("e OK FETCH completed"));
+  size_t at = out.find("c OK");
+  size_t pos = 0;
+  for (int i = 0; i < kCount; ++i) {
+    std::string want = "* " + std::to_string(i + 1) + " FETCH (UID " + std::to_string(i + 1) +
+                       " BODY[] {" + std::to_string(raws[i].size()) + "}\r\n" + raws[i] + ")\r\n";
+    size_t p = out.find(want, pos);
+    ASSERT_NE(p, std::string::npos) << "message " << i + 1;
+    ASSERT_LT(p, at);
+    pos = p + want.size();
+  }
+  for (int i = 0; i < kCount; ++i) {
+    std::string want = "* " + std::to_string(i + 1) + " FETCH (RFC822 {" +
+                       std::to_string(raws[i].size()) + "}\r\n" + raws[i] + ")\r\n";
+    size_t p = out.find(want, pos);
+    ASSERT_NE(p, std::string::npos) << "message " << i + 1;
+    pos = p + want.size();
+  }
+  std::string subject = "Subject: n" + std::to_string(kCount - 1) + "\r\n\r\n";
+  EXPECT_THAT(out,
+              HasSubstr("* " + std::to_string(kCount) + " FETCH (BODY[HEADER.FIELDS (SUBJECT)] {" +
+                        std::to_string(subject.size()) + "}\r\n" + subject + ")"));
+}
+
 TEST(ImapSession, MultiAppendStoresEveryMessage) {
   World w;
   std::string m1 = simple_message("one", "first"), m2 = simple_message("two", "second"),

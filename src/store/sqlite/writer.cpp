@@ -33,7 +33,8 @@ Status Writer::submit(Fn fn) {
     queue_.push_back(&op);
   }
   work_cv_.notify_one();
-  op.done.acquire();  // only this caller is woken when its batch is committed
+  std::unique_lock lk(op.mu);  // only this caller is woken when its batch is committed
+  op.cv.wait(lk, [&] { return op.done; });
   return std::move(op.result);
 }
 
@@ -50,7 +51,11 @@ void Writer::run() {
       }
     }
     run_batch(batch);
-    for (Op* op : batch) op->done.release();  // op may be gone after this
+    for (Op* op : batch) {
+      std::lock_guard lk(op->mu);  // held while notifying: op is gone once its caller wakes
+      op->done = true;
+      op->cv.notify_one();
+    }
     batch.clear();
   }
 }

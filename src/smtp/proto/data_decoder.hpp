@@ -42,6 +42,7 @@ class DataDecoder {
   enum class State { kLineStart, kDot, kDotCr, kText, kCr, kDone };
   void put(char c);
   void put_crlf();
+  void put_run(std::string_view run);  // bytes that are data as they are
   uint64_t max_size_;
   State state_ = State::kLineStart;
   std::string out_;

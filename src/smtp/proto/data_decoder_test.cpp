@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <random>
 
 namespace tegami::smtp::proto {
 namespace {
@@ -100,6 +101,44 @@ TEST(DataDecoder, OneByteAtATime) {
   EXPECT_TRUE(d.done());
   EXPECT_EQ(used, wire.size());
   EXPECT_EQ(d.message(), msg);
+}
+
+// Whole buffers take the fast path over ordinary lines; one byte at a time never does. Both
+// (and random chunkings) decode random content alike.
+TEST(DataDecoder, FastPathMatchesByteAtATime) {
+  std::mt19937 rng(42);
+  const char alphabet[] = {'a', 'b', '.', '\r', '\n', '\r', '\n', '\0', '\xe3', ' '};
+  for (int round = 0; round < 3000; ++round) {
+    std::string input;
+    int len = static_cast<int>(rng() % 120);
+    for (int k = 0; k < len; ++k) input += alphabet[rng() % sizeof alphabet];
+    input += "\r\n.\r\nNEXT";
+    DataDecoder slow(1 << 20);
+    size_t slow_used = 0;
+    for (char c : input) {
+      if (slow.done()) break;
+      slow_used += slow.feed(std::string_view(&c, 1));
+    }
+    DataDecoder whole(1 << 20);
+    size_t whole_used = whole.feed(input);
+    DataDecoder chunked(1 << 20);
+    size_t chunked_used = 0;
+    for (size_t at = 0; at < input.size() && !chunked.done();) {
+      size_t n = 1 + rng() % 16;
+      chunked_used += chunked.feed(std::string_view(input).substr(at, n));
+      at += n;
+    }
+    for (DataDecoder* d : {&whole, &chunked}) {
+      ASSERT_TRUE(d->done()) << round;
+      ASSERT_EQ(d->message(), slow.message()) << round;
+      ASSERT_EQ(d->saw_bare_newline(), slow.saw_bare_newline()) << round;
+      ASSERT_EQ(d->saw_nul(), slow.saw_nul()) << round;
+      ASSERT_EQ(d->has_8bit(), slow.has_8bit()) << round;
+      ASSERT_EQ(d->size(), slow.size()) << round;
+    }
+    ASSERT_EQ(whole_used, slow_used) << round;
+    ASSERT_EQ(chunked_used, slow_used) << round;
+  }
 }
 
 TEST(DataDecoder, SizeLimitConsumesToTerminator) {

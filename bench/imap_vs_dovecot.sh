@@ -3,7 +3,8 @@
 # loopback over implicit TLS, the same account and the same messages, driven by our own load
 # generator (bench/imapload). Prints each figure and the Tegami/Dovecot ratio, per wall second
 # and per server CPU second.
-# Usage: bench/imap_vs_dovecot.sh [MESSAGES] [SECONDS]   (defaults: 10000 messages, 10 s runs)
+# Usage: bench/imap_vs_dovecot.sh [MESSAGES] [SECONDS]   (defaults: 10000 messages, 10 s runs;
+# IDLE_CLIENTS, default 10000, the IDLE connections)
 # Builds Tegami as bench/lib.sh's tegami_build says (TEGAMI_BUILD_DIR, TEGAMI_BUILD_TYPE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,12 @@ N=${1:-10000}
 S=${2:-10}
 bench_install dovecot-core dovecot-imapd bc python3
 tegami_build  # TEGAMI_BUILD_DIR / TEGAMI_BUILD_TYPE (bench/lib.sh)
+# Thousands of IDLE connections (below): file descriptors for both servers and the loader, and
+# inotify instances for Dovecot (one per imap process; with Linux's default of 128 per user the
+# other connections would learn of new mail only by polling every 30 s). Dovecot's
+# documentation advises raising the inotify limits for many IDLE users.
+ulimit -n 65536 2>/dev/null || true
+sysctl -qw fs.inotify.max_user_instances=65536 fs.inotify.max_user_watches=1048576 2>/dev/null || true
 work=$(mktemp -d /tmp/tegami-bench-XXXX)
 chmod 755 "$work"  # the peers run their daemons as their own users
 g++ -std=c++20 -O2 -o "$work/imapload" bench/imapload/imapload.cpp -lssl -lcrypto -lpthread
@@ -40,9 +47,12 @@ echo "benchpassword1" | "$TEGAMI" account add bench@bench.test --password-stdin 
 # Mail apps sign in with an app-specific password (Argon2id-hashed, verified once per process
 # and then recognised by a keyed SHA-256); Dovecot gets the same string as a PLAIN password.
 PASS=$("$TEGAMI" app-password create bench@bench.test --label bench --data "$work/tegami")
-"$TEGAMI" serve --config "$work/tegami/tegami.toml" >/dev/null 2>"$work/tegami.log" &
-tpid=$!
-wait_port "$tport"
+tegami_start() {
+  "$TEGAMI" serve --config "$work/tegami/tegami.toml" >/dev/null 2>>"$work/tegami.log" &
+  tpid=$!
+  wait_port "$tport"
+}
+tegami_start
 
 dport=$(free_port)
 mkdir -p "$work/dovecot"
@@ -85,19 +95,45 @@ row "FETCH full bodies of ${N}" --workload fetch --count "$N" --items "(BODY.PEE
 row "FETCH flags of ${N}" --workload fetch --count "$N" --items "(FLAGS)"
 row "SEARCH TEXT over ${N} (x5)" --workload search --count 5 --text needle
 
-# Memory per idle TLS connection: RSS growth with 1,000 connections in IDLE.
-idle_mem() {  # idle_mem SERVER PID PORT -> KiB per connection
-  local pid=$2 port=$3 before after
-  before=$(rss_tree_kib "$pid")
+# Connections in IDLE (TLS, logged in, INBOX selected): memory per connection (growth of the
+# servers' proportional set size once every connection is in IDLE) and how long a new message
+# takes to reach them all (another connection APPENDs it; the time until every idle connection
+# has read its EXISTS, the median of three rounds).
+idle_fanout() {  # idle_fanout PID PORT CLIENTS -> "kib_per_connection seconds"
+  local pid=$1 port=$2 n=$3 before after lp out=$work/idle.out
+  before=$(pss_tree_kib "$pid")
   "$LOAD" --port "$port" --user bench@bench.test --pass "$PASS" --workload idle \
-    --clients 1000 --seconds 3 >/dev/null &
-  local lp=$!
-  sleep 2.5
-  after=$(rss_tree_kib "$pid")
-  wait "$lp" || true
-  echo $(((after - before) / 1000))
+    --clients "$n" --seconds 2 --rounds 3 >"$out" &
+  lp=$!
+  until grep -q "^workload=idle" "$out" || ! kill -0 "$lp" 2>/dev/null; do sleep 0.2; done
+  sleep 1
+  after=$(pss_tree_kib "$pid")
+  wait "$lp" || { echo "imapload failed: $(cat "$out")" >&2; echo "0 0"; return; }
+  echo "$(((after - before) / n)) $(sed -n 's/^fanout .* seconds=//p' "$out" | sort -n | sed -n 2p)"
 }
-tm=$(idle_mem tegami "$tpid" "$tport")
-dm=$(idle_mem dovecot "$dpid" "$dport")
+# Dovecot runs an imap process per connection (about 2-3 MB each here): it gets as many of the
+# IDLE_CLIENTS connections as this machine's free memory holds with 4 GB to spare, Tegami the
+# same number and then all of them.
+IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
+avail_kib=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+DN=$(((avail_kib - 4 * 1024 * 1024) / (3 * 1024) / 1000 * 1000))
+((DN > IDLE_CLIENTS)) && DN=$IDLE_CLIENTS
+((DN < 1000)) && DN=1000
+# Tegami starts afresh before each count: memory the earlier workloads freed (and malloc kept)
+# would otherwise hide what the connections take.
+tegami_restart() { kill "$tpid" && wait "$tpid" 2>/dev/null || true; tegami_start; }
+tegami_restart
+read -r tm tf < <(idle_fanout "$tpid" "$tport" "$DN")
+read -r dm df < <(idle_fanout "$dpid" "$dport" "$DN")
 printf '%-34s %10s KiB %10s KiB\n' "memory per idle TLS connection" "$tm" "$dm"
+python3 - "new mail to ${DN} IDLE connections" "$tf" "$df" <<'PY'
+import sys
+name, t, d = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+print(f"{name:<34} {t:10.3f} s {d:10.3f} s {d / t if t else 0:7.2f}")
+PY
+if ((DN < IDLE_CLIENTS)); then
+  tegami_restart
+  read -r tm tf < <(idle_fanout "$tpid" "$tport" "$IDLE_CLIENTS")
+  printf '%-34s %10s KiB %10.3f s (Tegami alone)\n' "${IDLE_CLIENTS} IDLE connections" "$tm" "$tf"
+fi
 echo "(ratio: Tegami/Dovecot operations per wall second; cpu ratio: the same per server CPU second)"

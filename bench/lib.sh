@@ -231,10 +231,12 @@ dovecot_master_pid() {  # the master may accept connections before it writes its
   cat "$1/run/master.pid"
 }
 
-rss_tree_kib() {  # resident memory of a process and its children, KiB
+# Proportional set size of a process and its children, KiB: memory shared between processes
+# (libraries, a forking server's common pages) is divided among them, not counted in each.
+pss_tree_kib() {
   local total=0 v
   for pid in "$1" $(pgrep -P "$1"); do
-    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    v=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
     total=$((total + ${v:-0}))
   done
   echo "$total"

@@ -2,6 +2,7 @@
 // code. Blocking sockets + OpenSSL, one thread per simulated client, bounded by time and count.
 //
 //   imapload --port P --user U --pass W --workload NAME [--clients N] [--seconds S] [--count N]
+//            [--rounds R]
 //
 // Workloads (each prints one line "workload=... ops=... seconds=... ops_per_s=..."):
 //   session   connect, LOGIN, SELECT INBOX, FETCH 1:10 (FLAGS ENVELOPE), STORE, APPEND,
@@ -12,7 +13,9 @@
 //   fetch     one FETCH of 1:--count with --items; ops = messages
 //   search    UID SEARCH TEXT --text over INBOX; ops = searches (repeat --count times)
 //   idle      --clients connections log in, SELECT and IDLE, then hold for --seconds; prints the
-//             connection count reached
+//             connection count reached. With --rounds R, then R times: another connection
+//             APPENDs a message to INBOX and the time until every idle connection has read its
+//             "* n EXISTS" is printed ("fanout round=... seconds=...")
 //   timed     one client logs in and runs the commands of --cmds ('|' between them) in turn;
 //             prints "cmd=... seconds=... lines=... bytes=..." for each. With --pid P (a server
 //             on this machine) it resets P's peak RSS before each command (/proc/P/clear_refs)
@@ -44,7 +47,7 @@ namespace {
 struct Options {
   int port = 993;
   std::string user, pass, workload = "session", items = "(FLAGS)", text = "needle", cmds;
-  int clients = 10, seconds = 10, count = 1000, size = 2000, pid = 0;
+  int clients = 10, seconds = 10, count = 1000, size = 2000, pid = 0, rounds = 0;
   bool tls = true;
 };
 
@@ -237,6 +240,8 @@ int main(int argc, char** argv) {
       o.cmds = v;
     else if (k == "--pid")
       o.pid = std::atoi(v.c_str());
+    else if (k == "--rounds")
+      o.rounds = std::atoi(v.c_str());
     else if (k == "--tls")
       o.tls = v != "0";
     else {
@@ -354,6 +359,24 @@ int main(int argc, char** argv) {
       std::printf("workload=idle connections=%zu\n", cs.size());
       std::fflush(stdout);
       std::this_thread::sleep_for(std::chrono::seconds(o.seconds));
+      if (o.rounds > 0) {
+        Client sender(o, ctx);
+        login(sender, o);
+        for (int r = 1; r <= o.rounds; ++r) {
+          std::string m = make_message(r, 500);
+          auto t = Clock::now();
+          sender.cmd("APPEND INBOX {" + std::to_string(m.size()) + "+}\r\n" + m);
+          for (auto& c : cs) {
+            for (;;) {
+              std::string l = c->line();
+              if (l.size() > 7 && l.compare(l.size() - 7, 7, " EXISTS") == 0) break;
+            }
+          }
+          std::printf("fanout round=%d connections=%zu seconds=%.3f\n", r, cs.size(), since(t));
+          std::fflush(stdout);
+        }
+        sender.cmd("LOGOUT");
+      }
     } else {
       std::fprintf(stderr, "unknown workload %s\n", o.workload.c_str());
       return 2;

@@ -37,24 +37,12 @@ store::MessageMeta meta(uint32_t uid, uint32_t flags, uint64_t modseq,
 
 // Delivers `n` messages to INBOX straight through the store (no hub publication).
 store::Id fill(World& w, uint32_t n, uint32_t first = 0) {
-  auto inbox = w.store->get_mailbox(w.account.id, "INBOX");
-  if (!inbox) throw std::runtime_error("no INBOX");
   std::vector<std::string> raws;
   for (uint32_t i = first; i < first + n; ++i) {
     raws.push_back("From: a@example.org\r\nSubject: m" + std::to_string(i) + "\r\n\r\nbody " +
                    std::to_string(i) + "\r\n");
   }
-  std::vector<store::NewMessage> batch;
-  for (const auto& r : raws) {
-    store::NewMessage m;
-    m.raw = r;
-    m.idx = index::build(r);
-    m.target = store::DeliveryTarget{w.account.id, inbox->id, 0, {}, false};
-    m.internal_date = 1795000000;
-    batch.push_back(std::move(m));
-  }
-  if (!w.store->deliver_many(batch)) throw std::runtime_error("deliver_many");
-  return inbox->id;
+  return w.deliver_to_inbox(raws);
 }
 
 TEST(MailboxSnapshot, AdvanceAppliesFlagsNewMessagesAndExpunges) {

@@ -261,23 +261,12 @@ std::string lit_plus(const std::string& s) { return "{" + std::to_string(s.size(
 // RFC822 need no index; a section does.
 TEST(ImapSession, FetchOfManyBodiesInBatches) {
   World w;
-  auto inbox = w.store->get_mailbox(w.account.id, "INBOX");
-  ASSERT_TRUE(inbox.ok());
   constexpr int kCount = 700;
   std::vector<std::string> raws;
   for (int i = 0; i < kCount; ++i)
     raws.push_back(simple_message("n" + std::to_string(i),
                                   "body " + std::to_string(i) + " " + std::string(i * 7, 'z')));
-  std::vector<store::NewMessage> batch;
-  for (const auto& r : raws) {
-    store::NewMessage m;
-    m.raw = r;
-    m.idx = index::build(r);
-    m.target = store::DeliveryTarget{w.account.id, inbox->id, 0, {}, false};
-    m.internal_date = 1795000000;
-    batch.push_back(std::move(m));
-  }
-  ASSERT_TRUE(w.store->deliver_many(batch).ok());
+  w.deliver_to_inbox(raws);
   std::string out =
       w.run(w.login_line() +
             "b EXAMINE INBOX\r\nc FETCH 1:* (UID BODY.PEEK[])\r\n"

@@ -16,9 +16,11 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "auth/authenticator.hpp"
 #include "imap/server/server.hpp"
+#include "index/message_index.hpp"
 #include "net/memory_stream.hpp"
 #include "store/change_hub.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -171,6 +173,23 @@ struct World {
     ctx.auth = auth.get();
     ctx.hub = &hub;
     ctx.hostname = "mail.tegami.test";
+  }
+
+  // Delivers `raws` to INBOX in one store transaction (no hub publication); returns INBOX's id.
+  store::Id deliver_to_inbox(const std::vector<std::string>& raws) {
+    auto inbox = store->get_mailbox(account.id, "INBOX");
+    if (!inbox) throw std::runtime_error("no INBOX");
+    std::vector<store::NewMessage> batch;
+    for (const auto& r : raws) {
+      store::NewMessage m;
+      m.raw = r;
+      m.idx = index::build(r);
+      m.target = store::DeliveryTarget{account.id, inbox->id, 0, {}, false};
+      m.internal_date = 1795000000;
+      batch.push_back(std::move(m));
+    }
+    if (!store->deliver_many(batch)) throw std::runtime_error("deliver_many");
+    return inbox->id;
   }
 
   std::string login_line(std::string_view tag = "a") const {

@@ -61,20 +61,7 @@ void DataDecoder::put_run(std::string_view run) {
   out_.append(run);
 }
 
-void DataDecoder::put(char c) {
-  ++size_;
-  auto u = static_cast<unsigned char>(c);
-  if (u == 0) nul_ = true;
-  if (u >= 0x80) eight_bit_ = true;
-  if (too_big_) return;
-  if (size_ > max_size_) {
-    too_big_ = true;
-    out_.clear();
-    out_.shrink_to_fit();
-    return;
-  }
-  out_ += c;
-}
+void DataDecoder::put(char c) { put_run(std::string_view(&c, 1)); }
 
 void DataDecoder::put_crlf() {
   put('\r');

@@ -104,8 +104,8 @@ struct Kept {
   std::string host;
 };
 
-// A message the submission handed over with its bytes (no store read before sending).
-struct Fresh {
+// A message to schedule: found in the store, or handed over by the submission with its bytes.
+struct Due {
   store::QueuedMessage msg;
   std::shared_ptr<const std::string> content;  // null: read from the store when sent
 };
@@ -131,7 +131,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   std::chrono::steady_clock::time_point next_scan{};
 
   std::mutex mu;                   // guards the fields below
-  std::vector<Fresh> handed;       // just queued, handed over by the submission
+  std::vector<Due> handed;         // just queued, handed over by the submission
   std::vector<Record> unrecorded;  // outcomes the store refused to take; kept in flight
   std::set<std::pair<store::Id, std::string>> in_flight;  // (message, domain)
   std::map<std::string, std::deque<Job>> waiting;         // per domain
@@ -155,7 +155,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     auto self = shared_from_this();
     while (!stopped) {
       int64_t now = system_clock().now_unix();
-      std::vector<Fresh> given;
+      std::vector<Due> given;
       {
         std::lock_guard lk(mu);
         given.swap(handed);
@@ -179,7 +179,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         if (!due) {
           log::warn("queue_read_failed", {{"error", due.error().message}});
         } else {
-          std::vector<Fresh> found;
+          std::vector<Due> found;
           for (auto& m : *due) found.push_back({std::move(m), nullptr});
           schedule(std::move(found), now);
         }
@@ -211,7 +211,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   }
 
   // Splits due messages into (message, domain) jobs and starts workers within the limits.
-  void schedule(std::vector<Fresh> due, int64_t now) {
+  void schedule(std::vector<Due> due, int64_t now) {
     std::vector<std::string> to_start;
     {
       std::lock_guard lk(mu);

@@ -10,8 +10,9 @@
 # same command list runs against each server in turn (Tegami first, then Dovecot; one server is
 # driven at a time). Dovecot has no index of the Maildir before its first SELECT: building it is
 # part of what that SELECT measures; the SELECT right after it shows the cost with the index.
-# Prints each command's time on both, the ratio (Dovecot time / Tegami time) and both peak RSS
-# figures: Tegami's process; for Dovecot the imap process that serves the connection (started
+# Prints each command's time on both, the ratio (Dovecot time / Tegami time), each server's CPU
+# during the command (Tegami's process; Dovecot's master and every process under it, imap-login's
+# TLS included) and their ratio, and both peak RSS figures: Tegami's process; for Dovecot the imap process that serves the connection (started
 # ahead of it through process_min_avail = 1, so its pid is known before LOGIN; imap-login, which
 # proxies the TLS, is not counted), and whatever else runs under the master during the run
 # (an indexer, if any) is listed with its peak. Afterwards both servers are asked, over a new
@@ -105,7 +106,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "tegami: load average before: $(load)"
 c0=$(cpu_seconds_tree "$tpid")
 timeout "$limit" "$LOAD" --port "$T_IMAPS" --user "$USER" --pass "$PASS" --workload timed \
-  --pid "$tpid" --cmds "$cmds" | tee "$work/tegami.out"
+  --pid "$tpid" --cpu-pid "$tpid" --cmds "$cmds" | tee "$work/tegami.out"
 c1=$(cpu_seconds_tree "$tpid")
 tcpu=$(echo "$c1 - $c0" | bc)
 echo "tegami: load average after: $(load); server CPU for the session: $tcpu s"
@@ -155,7 +156,7 @@ spid=$!
 echo "dovecot: load average before: $(load)"
 c0=$(cpu_seconds_tree "$dpid")
 timeout "$limit" "$LOAD" --port "$dport" --user "$USER" --pass "$PASS" --workload timed \
-  --pid "$dimap" --cmds "$cmds" | tee "$work/dovecot.out"
+  --pid "$dimap" --cpu-pid "$dpid" --cmds "$cmds" | tee "$work/dovecot.out"
 for _ in $(seq 100); do  # the imap process ends after LOGOUT (service_count = 1)
   kill -0 "$dimap" 2>/dev/null || break
   sleep 0.1
@@ -208,15 +209,18 @@ import re, sys
 def parse(path):
     rows = []
     for line in open(path):
-        m = re.match(r'cmd="(.*?)" seconds=([\d.]+) lines=(\d+) bytes=(\d+)(?: hwm_kib=(\d+) rss_kib=(\d+))?', line)
+        m = re.match(r'cmd="(.*?)" seconds=([\d.]+) lines=(\d+) bytes=(\d+)(?: hwm_kib=(\d+) rss_kib=(\d+))?(?: cpu_s=([\d.]+))?', line)
         if m:
             rows.append(m.groups())
     return rows
 t, d = parse(sys.argv[1]), parse(sys.argv[2])
 n = int(sys.argv[3])
-print(f"\n{n} messages; ratio = Dovecot time / Tegami time; peak RSS in MB (VmHWM during the command)")
-print("| command | Tegami s | Dovecot s | ratio | Tegami peak RSS | Dovecot imap peak RSS | response bytes T / D |")
-print("|---|---|---|---|---|---|---|")
+print(f"\n{n} messages; ratio = Dovecot time / Tegami time; CPU: the servers' CPU seconds during the "
+      "command (Dovecot: every process under its master, imap-login's TLS included); peak RSS in MB "
+      "(VmHWM during the command)")
+print("| command | Tegami s | Dovecot s | ratio | Tegami CPU s | Dovecot CPU s | CPU ratio "
+      "| Tegami peak RSS | Dovecot imap peak RSS | response bytes T / D |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 seen = {}
 for i in range(max(len(t), len(d))):
     a = t[i] if i < len(t) else None
@@ -236,7 +240,17 @@ for i in range(max(len(t), len(d))):
     else:  # imapload prints milliseconds: Tegami answered in less than 0.5 ms
         ratio = f"> {ds / 0.0005:.0f}"
     mb = lambda r: f"{int(r[4]) / 1024:.0f}" if r and r[4] else "-"
+    cpu = lambda r: r[6] if r and r[6] is not None else "-"
+    tc = float(a[6]) if a and a[6] is not None else None
+    dc = float(b[6]) if b and b[6] is not None else None
+    if tc is None or dc is None:
+        cratio = "-"
+    elif tc > 0:
+        cratio = f"{dc / tc:.2f}"
+    else:  # below the clock tick (10 ms)
+        cratio = f"> {dc / 0.01:.0f}" if dc > 0 else "-"
     print(f"| `{name}` | {ts if ts is not None else '-'} | {ds if ds is not None else '-'} | {ratio} "
+          f"| {cpu(a)} | {cpu(b)} | {cratio} "
           f"| {mb(a)} | {mb(b)} | {a[3] if a else '-'} / {b[3] if b else '-'} |")
 print(f"server CPU seconds for the whole session: Tegami {sys.argv[4]}, Dovecot {sys.argv[5]}")
 PY

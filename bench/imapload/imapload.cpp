@@ -19,8 +19,10 @@
 //   timed     one client logs in and runs the commands of --cmds ('|' between them) in turn;
 //             prints "cmd=... seconds=... lines=... bytes=..." for each. With --pid P (a server
 //             on this machine) it resets P's peak RSS before each command (/proc/P/clear_refs)
-//             and adds "hwm_kib=... rss_kib=..." (VmHWM and VmRSS after the command).
+//             and adds "hwm_kib=... rss_kib=..." (VmHWM and VmRSS after the command); with
+//             --cpu-pid P, "cpu_s=..." (CPU of P and its children during the command).
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -47,7 +49,7 @@ namespace {
 struct Options {
   int port = 993;
   std::string user, pass, workload = "session", items = "(FLAGS)", text = "needle", cmds;
-  int clients = 10, seconds = 10, count = 1000, size = 2000, pid = 0, rounds = 0;
+  int clients = 10, seconds = 10, count = 1000, size = 2000, pid = 0, rounds = 0, cpu_pid = 0;
   bool tls = true;
 };
 
@@ -165,6 +167,35 @@ long proc_kib(int pid, const std::string& field) {
   return 0;
 }
 
+// CPU seconds (user + system) of a process and its children (/proc/PID/stat), 0 when unreadable.
+double cpu_seconds_tree(int pid) {
+  auto read = [](const std::string& path, int* ppid) -> double {
+    std::ifstream in(path);
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');  // the command name may hold spaces
+    if (close == std::string::npos) return 0;
+    // After ") ": the state, then ppid ... stime (fields 4 to 15 of the line).
+    const char* p = stat.c_str() + close + 2;
+    while (*p && *p != ' ') ++p;
+    long long v[13] = {};
+    for (auto& x : v) x = std::strtoll(p, const_cast<char**>(&p), 10);
+    *ppid = static_cast<int>(v[0]);
+    return static_cast<double>(v[10] + v[11]) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  };
+  int ppid = 0;
+  double total = read("/proc/" + std::to_string(pid) + "/stat", &ppid);
+  DIR* d = opendir("/proc");
+  if (!d) return total;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    double c = read("/proc/" + name + "/stat", &ppid);
+    if (ppid == pid) total += c;
+  }
+  closedir(d);
+  return total;
+}
+
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
 std::string make_message(int i, int size) {
@@ -240,6 +271,8 @@ int main(int argc, char** argv) {
       o.cmds = v;
     else if (k == "--pid")
       o.pid = std::atoi(v.c_str());
+    else if (k == "--cpu-pid")
+      o.cpu_pid = std::atoi(v.c_str());
     else if (k == "--rounds")
       o.rounds = std::atoi(v.c_str());
     else if (k == "--tls")
@@ -333,15 +366,18 @@ int main(int argc, char** argv) {
         if (cmd.empty()) continue;
         if (o.pid) std::ofstream("/proc/" + std::to_string(o.pid) + "/clear_refs") << "5";
         uint64_t l0 = c.lines(), b0 = c.bytes();
+        double cpu0 = o.cpu_pid ? cpu_seconds_tree(o.cpu_pid) : 0;
         auto t = Clock::now();
         c.cmd(cmd);
         double s = since(t);
+        double cpu = o.cpu_pid ? cpu_seconds_tree(o.cpu_pid) - cpu0 : 0;
         std::printf("cmd=\"%s\" seconds=%.3f lines=%llu bytes=%llu", cmd.substr(0, 60).c_str(), s,
                     static_cast<unsigned long long>(c.lines() - l0),
                     static_cast<unsigned long long>(c.bytes() - b0));
         if (o.pid)
           std::printf(" hwm_kib=%ld rss_kib=%ld", proc_kib(o.pid, "VmHWM"),
                       proc_kib(o.pid, "VmRSS"));
+        if (o.cpu_pid) std::printf(" cpu_s=%.2f", cpu);
         std::printf("\n");
         std::fflush(stdout);
       }

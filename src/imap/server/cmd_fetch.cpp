@@ -160,8 +160,14 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
   bool skipped = false, unknown_cte = false;
   size_t next = 0, begin = 0;
   std::string out;
+  // A batch is at most 1 MB of output; one that reads the store also at most 256 messages (one
+  // read transaction each). Items from the view alone (FLAGS, UID, MODSEQ, sizes, dates) need
+  // no store read: they are rendered here, without a trip to the worker pool, in batches of
+  // 1 MB (a FETCH FLAGS of 1,000,000 messages is 41 flushes, not 4,000).
+  const bool reads = plan.needs_index || plan.needs_raw;
+  const size_t batch_messages = reads ? 256 : sel.size();
   auto render = [&]() -> Status {
-    for (; next < sel.size() && out.size() < 1024 * 1024 && next - begin < 256; ++next) {
+    for (; next < sel.size() && out.size() < 1024 * 1024 && next - begin < batch_messages; ++next) {
       size_t i = sel[next];
       const auto& meta = view.at(i);
       if (view.is_expunged(meta.uid)) {
@@ -311,11 +317,9 @@ asio::awaitable<Session::Reply> Session::cmd_fetch(proto::Command& c) {
     }
     return {};
   };
-  // Items from the view alone (FLAGS, UID, MODSEQ, sizes, dates) need no store read: they are
-  // rendered here, in batches, without a trip to the worker pool. A batch's index and body
-  // reads share one read transaction, and the next batch is read while this one is sent.
+  // A batch's index and body reads share one read transaction, and the next batch is read
+  // while this one is sent.
   auto together = [&]() -> Status { return ctx_.store->read_together(render); };
-  const bool reads = plan.needs_index || plan.needs_raw;
   Status st;
   if (reads) {
     st = co_await blocking(together);

@@ -34,7 +34,7 @@ TEST(Sending, QueuesRemoteAndDeliversLocal) {
   auto r = send(*w.store, nullptr, kMessage, index::build(kMessage), req, p);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->delivered.size(), 1u);
-  auto q = w.must(w.store->queue_get(r->queue_id));
+  auto q = w.must(w.store->queue_get(r->queue_id()));
   EXPECT_EQ(q.rcpts.size(), 2u);
   EXPECT_EQ(q.rcpts[0].domain, "remote.example");
   EXPECT_EQ(q.expires, 1'800'000'000 + p.retry_for);

@@ -154,12 +154,14 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   asio::awaitable<void> loop() {
     auto self = shared_from_this();
     while (!stopped) {
-      int64_t now = system_clock().now_unix();
       std::vector<Due> given;
       {
         std::lock_guard lk(mu);
         given.swap(handed);
       }
+      // After the swap: a handed-over message's recipients are due from its commit's time,
+      // which is then no later than `now`.
+      int64_t now = system_clock().now_unix();
       const bool full = rescan;
       if (full) {
         // Every due message (at start, on a timer, after `tegami queue retry`): the ones in

@@ -232,10 +232,10 @@ struct Submission {
 
 struct SubmitResult {
   std::vector<Delivered> delivered;
-  Id queue_id = 0;  // 0 when nothing was queued
   // What was queued, as queue_get would read it after the commit (ids filled in): the queue
   // runner takes it from here instead of reading it back.
   std::optional<QueuedMessage> queued;
+  Id queue_id() const { return queued ? queued->id : 0; }  // 0 when nothing was queued
 };
 
 class Store {

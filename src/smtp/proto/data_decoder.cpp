@@ -14,15 +14,20 @@ namespace {
 struct CrCache {
   bool known = false;
   std::size_t at = std::string_view::npos;
+  // The first CR at or after `from` (npos when none).
+  std::size_t next(std::string_view in, std::size_t from) {
+    if (!known || (at != std::string_view::npos && at < from)) {
+      at = in.find('\r', from);
+      known = true;
+    }
+    return at;
+  }
 };
 
 // The end of the line that starts at `i`: the first CR, or a bare LF before it.
 std::size_t line_end(std::string_view in, std::size_t i, CrCache& c) {
-  if (!c.known || (c.at != std::string_view::npos && c.at < i)) {
-    c.at = in.find('\r', i);
-    c.known = true;
-  }
-  std::size_t j = c.at == std::string_view::npos ? in.size() : c.at;
+  std::size_t cr = c.next(in, i);
+  std::size_t j = cr == std::string_view::npos ? in.size() : cr;
   std::size_t lf = in.substr(0, j).find('\n', i);
   return lf == std::string_view::npos ? j : lf;
 }
@@ -33,13 +38,10 @@ std::size_t line_end(std::string_view in, std::size_t i, CrCache& c) {
 std::size_t plain_lines_end(std::string_view in, std::size_t i, CrCache& c) {
   std::size_t p = i;
   while (p < in.size() && in[p] != '.') {
-    if (!c.known || (c.at != std::string_view::npos && c.at < p)) {
-      c.at = in.find('\r', p);
-      c.known = true;
-    }
-    if (c.at == std::string_view::npos || c.at + 1 >= in.size() || in[c.at + 1] != '\n') break;
-    if (in.substr(p, c.at - p).find('\n') != std::string_view::npos) break;  // a bare LF
-    p = c.at + 2;
+    std::size_t cr = c.next(in, p);
+    if (cr == std::string_view::npos || cr + 1 >= in.size() || in[cr + 1] != '\n') break;
+    if (in.substr(p, cr - p).find('\n') != std::string_view::npos) break;  // a bare LF
+    p = cr + 2;
   }
   return p;
 }
@@ -61,12 +63,7 @@ void DataDecoder::put_run(std::string_view run) {
   out_.append(run);
 }
 
-void DataDecoder::put(char c) { put_run(std::string_view(&c, 1)); }
-
-void DataDecoder::put_crlf() {
-  put('\r');
-  put('\n');
-}
+void DataDecoder::put_crlf() { put_run("\r\n"); }
 
 std::size_t DataDecoder::feed(std::string_view in) {
   std::size_t i = 0;

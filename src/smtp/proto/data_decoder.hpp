@@ -40,7 +40,6 @@ class DataDecoder {
 
  private:
   enum class State { kLineStart, kDot, kDotCr, kText, kCr, kDone };
-  void put(char c);
   void put_crlf();
   void put_run(std::string_view run);  // bytes that are data as they are
   uint64_t max_size_;

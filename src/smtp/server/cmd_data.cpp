@@ -229,6 +229,7 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
     reply_send_refused(r.error(), suspended_now, "deliver");
     co_return;
   }
+  const store::Id queue_id = r->queue_id();
   if (r->queued && ctx_.on_queued) ctx_.on_queued(std::move(*r->queued), raw);
   co_await report_local_success(t, *raw, now);
   ++delivered_;
@@ -239,7 +240,7 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
                                {"from", req.env_from.empty() ? "<>" : req.env_from},
                                {"local", std::to_string(req.local.size())},
                                {"queued", std::to_string(req.remote.size())},
-                               {"queue_id", std::to_string(r->queue_id)},
+                               {"queue_id", std::to_string(queue_id)},
                                {"size", std::to_string(raw->size())}});
   reply(250, "2.0.0", "OK " + id + (req.remote.empty() ? " delivered" : " queued for delivery"));
 }

@@ -248,7 +248,6 @@ Result<SubmitResult> SqliteStore::submit(std::string_view raw, const index::Mess
     if (queued) {
       out.queued.emplace();
       TG_TRY(insert_queue(ctx, *sub.outbound, a.id, blob_id, size, &*out.queued));
-      out.queue_id = out.queued->id;
     }
     TG_TRY(log_send(ctx.db, a.id, now, sub.recipients, false));
     TG_TRY(ctx.db.run("DELETE FROM send_log WHERE account_id = ? AND time < ?", a.id,

@@ -45,8 +45,8 @@ TEST_F(QueueTest, SubmitQueuesAndDeliversLocallyInOneStep) {
   auto r = send(a, {"x@remote.example", "Y@Other.example"}, 1000, std::nullopt, {t});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->delivered.size(), 1u);
-  ASSERT_GT(r->queue_id, 0);
-  auto q = store_->queue_get(r->queue_id);
+  ASSERT_GT(r->queue_id(), 0);
+  auto q = store_->queue_get(r->queue_id());
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(q->account_id, a.id);
   EXPECT_EQ(q->env_from, "alice@example.org");
@@ -124,7 +124,7 @@ TEST_F(QueueTest, FailedNoticeRollsBackTheUpdate) {
   Account a = account("alice@example.org");
   auto r = send(a, {"x@remote.example"}, 1000);
   ASSERT_TRUE(r.ok());
-  auto q = *store_->queue_get(r->queue_id);
+  auto q = *store_->queue_get(r->queue_id());
   Notice n;
   n.raw = sample_message("bounce");
   n.idx = sample_index("bounce");
@@ -139,9 +139,9 @@ TEST_F(QueueTest, DeleteAndMissing) {
   Account a = account("alice@example.org");
   auto r = send(a, {"x@remote.example"}, 1000);
   ASSERT_TRUE(r.ok());
-  EXPECT_TRUE(store_->queue_delete(r->queue_id).ok());
-  EXPECT_EQ(store_->queue_delete(r->queue_id).code(), Errc::kNotFound);
-  EXPECT_EQ(store_->queue_retry(r->queue_id, 1).code(), Errc::kNotFound);
+  EXPECT_TRUE(store_->queue_delete(r->queue_id()).ok());
+  EXPECT_EQ(store_->queue_delete(r->queue_id()).code(), Errc::kNotFound);
+  EXPECT_EQ(store_->queue_retry(r->queue_id(), 1).code(), Errc::kNotFound);
   EXPECT_TRUE(store_->queue_list()->empty());
   Submission empty;
   empty.account_id = a.id;
@@ -160,7 +160,7 @@ TEST_F(QueueTest, QueueOnlySubmissionStoresTheRawMessageAlone) {
     s.recipients = 1;
     auto r = store_->submit(raw, sample_index("out"), s, 1000);
     ASSERT_TRUE(r.ok()) << r.error().message;
-    auto q = store_->queue_get(r->queue_id);
+    auto q = store_->queue_get(r->queue_id());
     ASSERT_TRUE(q.ok());
     EXPECT_EQ(*store_->read_blob(q->blob_id), raw);
     auto none = store_->read_index(q->blob_id);
@@ -177,7 +177,7 @@ TEST_F(QueueTest, QueueOnlySubmissionStoresTheRawMessageAlone) {
     EXPECT_EQ(idx->envelope, sample_index("out").envelope);
     EXPECT_EQ(idx->search_body, sample_index("out").search_body);
     // Delivered: the queue lets go, the Sent copy keeps the content.
-    ASSERT_TRUE(store_->queue_delete(r->queue_id).ok());
+    ASSERT_TRUE(store_->queue_delete(r->queue_id()).ok());
     EXPECT_EQ(*store_->read_blob(q->blob_id), raw);
   }
 }
@@ -185,10 +185,10 @@ TEST_F(QueueTest, QueueOnlySubmissionStoresTheRawMessageAlone) {
 // Queue ids are never given out twice, even once the queue has been empty.
 TEST_F(QueueTest, QueueIdsAreNotReused) {
   Account a = account("alice@example.org");
-  Id first = send(a, {"x@r.example"}, 1000)->queue_id;
+  Id first = send(a, {"x@r.example"}, 1000)->queue_id();
   ASSERT_TRUE(store_->queue_delete(first).ok());
   reopen();
-  Id second = send(a, {"x@r.example"}, 1001)->queue_id;
+  Id second = send(a, {"x@r.example"}, 1001)->queue_id();
   EXPECT_GT(second, first);
   EXPECT_EQ(store_->queue_get(second)->id, second);
 }

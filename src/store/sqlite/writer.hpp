@@ -52,8 +52,9 @@ class Writer {
   struct Op {
     Fn fn;
     Status result;
-    // Not a std::binary_semaphore: libstdc++'s spins with sched_yield before it sleeps, and a
-    // caller waits for a whole commit and its fsync (5% of the CPU went to those yields).
+    // One per caller: only the callers of the committed batch are woken. Not a
+    // std::binary_semaphore, whose libstdc++ version spins with sched_yield before it sleeps
+    // (a caller waits for a whole commit and its fsync).
     std::mutex mu;
     std::condition_variable cv;
     bool done = false;

@@ -35,67 +35,69 @@ Result<std::vector<store::Delivered>> deliver_to_inboxes(store::Store& store, st
                             over_quota_account);
 }
 
-namespace {
-Result<store::Mailbox> target_mailbox(store::Store& store, store::Id account,
-                                      std::string_view special_use) {
-  if (!special_use.empty()) {
-    auto boxes = store.list_mailboxes(account);
-    if (!boxes) return boxes.error();
-    for (auto& m : *boxes)
-      if (m.special_use == special_use) return std::move(m);
+std::vector<store::DeliveryTarget> inbox_targets(const std::vector<store::Id>& account_ids) {
+  std::vector<store::DeliveryTarget> targets;
+  for (store::Id id : account_ids) {
+    bool seen = false;
+    for (const auto& t : targets) seen = seen || t.account_id == id;
+    if (seen) continue;
+    store::DeliveryTarget t;
+    t.account_id = id;  // mailbox_id 0: the INBOX, found inside the delivery's transaction
+    targets.push_back(std::move(t));
   }
-  return store.get_mailbox(account, "INBOX");
+  return targets;
 }
-}  // namespace
+
+void publish(store::ChangeHub* hub, const std::vector<store::Delivered>& delivered) {
+  if (!hub) return;
+  std::vector<store::Id> published;
+  for (const auto& d : delivered) {
+    if (std::find(published.begin(), published.end(), d.mailbox_id) != published.end()) continue;
+    published.push_back(d.mailbox_id);
+    hub->publish(d.mailbox_id);
+  }
+}
+
+Error over_quota_error(store::Store& store, const std::vector<store::DeliveryTarget>& targets,
+                       int64_t size, const Error& from_store, store::Id* over_quota_account) {
+  for (const auto& t : targets) {
+    if (auto q = check_quota(store, t.account_id, size); !q && q.code() == Errc::kOverQuota) {
+      if (over_quota_account) *over_quota_account = t.account_id;
+      return q.error();
+    }
+  }
+  return from_store;  // room again by now: the store's own words
+}
 
 Result<std::vector<store::Delivered>> deliver_to_special(
     store::Store& store, store::ChangeHub* hub, std::string_view raw,
     const index::MessageIndex& idx, const std::vector<store::Id>& account_ids,
     int64_t internal_date, std::string_view special_use, store::Id* over_quota_account) {
-  std::vector<store::Id> ids;
-  for (store::Id id : account_ids)
-    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-  if (ids.empty()) return std::vector<store::Delivered>{};
-
-  const int64_t size = stored_size(raw);
-  std::vector<store::DeliveryTarget> targets;
-  for (store::Id id : ids) {
-    // Checked here to name the account; the store checks again inside its transaction.
-    if (auto q = check_quota(store, id, size); !q) {
-      if (q.code() == Errc::kOverQuota && over_quota_account) *over_quota_account = id;
-      return q.error();
+  std::vector<store::DeliveryTarget> targets = inbox_targets(account_ids);
+  if (targets.empty()) return std::vector<store::Delivered>{};
+  if (!special_use.empty()) {
+    for (auto& t : targets) {
+      auto boxes = store.list_mailboxes(t.account_id);
+      if (!boxes) return boxes.error();
+      for (const auto& m : *boxes) {
+        if (m.special_use != special_use) continue;
+        t.mailbox_id = m.id;
+        // Mail filed as junk carries the $Junk keyword too (RFC 5788 registry), for mail
+        // apps that look at keywords rather than folders.
+        if (special_use == "\\Junk") t.keywords = {"$Junk"};
+        break;
+      }
     }
-    auto inbox = target_mailbox(store, id, special_use);
-    if (!inbox) return inbox.error();
-    store::DeliveryTarget t;
-    t.account_id = id;
-    t.mailbox_id = inbox->id;
-    // Mail filed as junk carries the $Junk keyword too (RFC 5788 registry), for mail apps
-    // that look at keywords rather than folders.
-    if (special_use == "\\Junk" && inbox->special_use == "\\Junk") t.keywords = {"$Junk"};
-    targets.push_back(std::move(t));
   }
+  // Quotas are checked inside the store's transaction; kOverQuota is then told by name.
   auto r = store.deliver(raw, idx, targets, internal_date);
   if (!r) {
     if (r.code() == Errc::kOverQuota) {
-      // Filled up between the check and the transaction: find out who, for the reply.
-      for (store::Id id : ids) {
-        if (auto q = check_quota(store, id, size); !q && q.code() == Errc::kOverQuota) {
-          if (over_quota_account) *over_quota_account = id;
-          return q.error();
-        }
-      }
+      return over_quota_error(store, targets, stored_size(raw), r.error(), over_quota_account);
     }
     return r.error();
   }
-  if (hub) {
-    std::vector<store::Id> published;
-    for (const auto& d : *r) {
-      if (std::find(published.begin(), published.end(), d.mailbox_id) != published.end()) continue;
-      published.push_back(d.mailbox_id);
-      hub->publish(d.mailbox_id);
-    }
-  }
+  publish(hub, *r);
   return r;
 }
 

@@ -31,6 +31,17 @@ Result<std::vector<store::Delivered>> deliver_to_special(
     const index::MessageIndex& idx, const std::vector<store::Id>& account_ids,
     int64_t internal_date, std::string_view special_use, store::Id* over_quota_account = nullptr);
 
+// The parts of deliver_to_inboxes, for a caller that posts its delivery
+// (store::Store::post_delivery) instead of waiting for it:
+// one INBOX target per distinct account (repeated ids are delivered once);
+std::vector<store::DeliveryTarget> inbox_targets(const std::vector<store::Id>& account_ids);
+// tells the hub about each mailbox that got a message (`hub` may be null);
+void publish(store::ChangeHub* hub, const std::vector<store::Delivered>& delivered);
+// after kOverQuota from the store: the error naming the first target account without room for
+// `size` more bytes (and its id in *over_quota_account), or `from_store` when all have room now.
+Error over_quota_error(store::Store& store, const std::vector<store::DeliveryTarget>& targets,
+                       int64_t size, const Error& from_store, store::Id* over_quota_account);
+
 // The size a message takes in the store (CRLF line ends), as counted against quotas.
 int64_t stored_size(std::string_view raw);
 

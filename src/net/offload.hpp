@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -44,6 +45,27 @@ auto offload(F f) -> asio::awaitable<std::invoke_result_t<F&>> {
                                                                         asio::use_awaitable);
   if (error) std::rethrow_exception(error);
   if constexpr (!std::is_void_v<T>) co_return std::move(*result);
+}
+
+// Awaits a result that `start(callback)` hands to `callback` later, from any thread (the
+// store's writer, say); the coroutine resumes on its own executor. `start` must not block.
+template <class T, class Start>
+auto await_callback(Start start) -> asio::awaitable<T> {
+  struct State {
+    std::optional<T> result;
+  };
+  auto state = std::make_shared<State>();
+  auto initiate = [&](auto handler) {
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    start([state, h](T v) {
+      state->result.emplace(std::move(v));
+      auto ex = asio::get_associated_executor(*h);
+      asio::post(ex, std::move(*h));
+    });
+  };
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(initiate,
+                                                                        asio::use_awaitable);
+  co_return std::move(*state->result);
 }
 
 }  // namespace tegami::net

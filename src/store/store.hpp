@@ -107,7 +107,7 @@ struct MessageMeta {
 // One target of a delivery: the same bytes go to every target, stored once.
 struct DeliveryTarget {
   Id account_id = 0;
-  Id mailbox_id = 0;  // must belong to account_id
+  Id mailbox_id = 0;  // must belong to account_id; 0: the account's INBOX
   uint32_t flags = 0;
   std::vector<std::string> keywords;
   bool enforce_quota = true;  // false: always accept (e.g. a bounce, or moving to Trash)
@@ -127,6 +127,15 @@ struct Delivered {
   uint32_t uid = 0;
   uint64_t modseq = 0;
 };
+
+// A delivery that owns what it stores, for Store::post_delivery.
+struct OwnedDelivery {
+  std::string raw;
+  index::MessageIndex idx;
+  std::vector<DeliveryTarget> targets;
+  int64_t internal_date = 0;
+};
+using DeliveryDone = std::function<void(Result<std::vector<Delivered>>)>;
 
 enum class FlagOp { kSet, kAdd, kRemove };
 
@@ -300,6 +309,12 @@ class Store {
                                                  const index::MessageIndex& idx,
                                                  const std::vector<DeliveryTarget>& targets,
                                                  int64_t internal_date) = 0;
+  // deliver() for a caller that must not block (a network thread): returns at once, and
+  // `done` gets the result on a store thread once the delivery is durable or has failed (it
+  // must only hand the result on). For content up to kPostedDeliveryMax bytes, which is stored
+  // inside the database: nothing but the group commit writes. Larger content: kInvalidData.
+  static constexpr size_t kPostedDeliveryMax = 64 * 1024;
+  virtual void post_delivery(std::shared_ptr<const OwnedDelivery> d, DeliveryDone done) = 0;
   // Several messages, each with its own target, in one transaction: every message is stored or
   // none is (IMAP MULTIAPPEND, RFC 3502 §6). Quota is checked after each insert, so the set
   // counts as a whole: kOverQuota when the messages together do not fit. Messages for the same

@@ -161,6 +161,14 @@ class FaultyStore final : public store::Store {
     if (auto e = fault("deliver")) return *e;
     return inner_.deliver(raw, idx, targets, internal_date);
   }
+  void post_delivery(std::shared_ptr<const store::OwnedDelivery> d,
+                     store::DeliveryDone done) override {
+    if (auto e = fault("post_delivery")) {
+      done(*e);
+      return;
+    }
+    inner_.post_delivery(std::move(d), std::move(done));
+  }
   Result<std::vector<Delivered>> deliver_many(
       const std::vector<store::NewMessage>& messages) override {
     if (auto e = fault("deliver_many")) return *e;

@@ -21,6 +21,32 @@
 
 namespace tegami::smtp::server {
 
+namespace {
+
+using Delivered = std::vector<store::Delivered>;
+
+// A small message for INBOXes: indexed here and handed to the store's writer without a
+// worker-pool trip; the session resumes when the group commit has it (or it failed).
+asio::awaitable<Result<Delivered>> post_to_inboxes(store::Store* st, store::ChangeHub* hub,
+                                                   std::shared_ptr<store::OwnedDelivery> d) {
+  auto start = [st, d](store::DeliveryDone done) { st->post_delivery(d, std::move(done)); };
+  Result<Delivered> r = co_await net::await_callback<Result<Delivered>>(std::move(start));
+  if (!r && r.code() == Errc::kOverQuota) {
+    // Which account is full: a read, so on the worker pool (rare).
+    Error from_store = r.error();
+    auto name = [st, d, from_store]() {
+      return account::over_quota_error(*st, d->targets, account::stored_size(d->raw), from_store,
+                                       nullptr);
+    };
+    Error named = co_await net::offload(std::move(name));
+    co_return named;
+  }
+  if (r) account::publish(hub, *r);
+  co_return r;
+}
+
+}  // namespace
+
 asio::awaitable<void> Session::deliver(std::string content) {
   Transaction t = std::move(*tx_);
   tx_.reset();
@@ -95,13 +121,27 @@ asio::awaitable<void> Session::deliver(std::string content) {
   store::Store* st = ctx_.store;
   store::ChangeHub* hub = ctx_.hub;
   int64_t now = ri.time;
-  // Parsing a large message is CPU work: it runs on the worker pool with the delivery.
-  std::string_view target = junk ? "\\Junk" : "";
-  auto fn = [st, hub, &raw, &ids, now, target]() {
-    index::MessageIndex idx = index::build(raw);
-    return account::deliver_to_special(*st, hub, raw, idx, ids, now, target);
-  };
-  auto r = co_await net::offload(std::move(fn));
+  const size_t size = raw.size();
+  std::optional<Result<Delivered>> delivered;
+  if (!junk && size <= store::Store::kPostedDeliveryMax) {
+    auto d = std::make_shared<store::OwnedDelivery>();
+    d->idx = index::build(raw);
+    d->raw = std::move(raw);
+    d->targets = account::inbox_targets(ids);
+    d->internal_date = now;
+    Result<Delivered> posted = co_await post_to_inboxes(st, hub, std::move(d));
+    delivered.emplace(std::move(posted));
+  } else {
+    // Parsing a large message is CPU work: it runs on the worker pool with the delivery.
+    std::string_view target = junk ? "\\Junk" : "";
+    auto fn = [st, hub, &raw, &ids, now, target]() {
+      index::MessageIndex idx = index::build(raw);
+      return account::deliver_to_special(*st, hub, raw, idx, ids, now, target);
+    };
+    Result<Delivered> waited = co_await net::offload(std::move(fn));
+    delivered.emplace(std::move(waited));
+  }
+  Result<Delivered>& r = *delivered;
   if (!r) {
     log::warn(
         "smtp_delivery_failed",
@@ -117,7 +157,7 @@ asio::awaitable<void> Session::deliver(std::string content) {
                                {"helo", helo_},
                                {"from", t.from.null ? "<>" : t.from.mailbox.str()},
                                {"rcpts", std::to_string(t.rcpts.size())},
-                               {"size", std::to_string(raw.size())},
+                               {"size", std::to_string(size)},
                                {"spf", ao.spf},
                                {"dkim", ao.dkim},
                                {"dmarc", ao.dmarc},

@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -123,6 +126,103 @@ TEST_F(GroupCommitTest, FailingOperationsRollBackOnlyThemselves) {
   EXPECT_EQ(store_->list_messages(r_inbox.id)->size(), 100u);
   EXPECT_EQ(store_->get_account(tiny.id)->used_bytes, static_cast<int64_t>(raw.size()) * 10);
   EXPECT_EQ(mailbox(tiny.id, "INBOX").uid_next, 11u);
+}
+
+// post_delivery: the caller does not wait; each `done` runs once, after the commit, with the
+// result deliver() would have given. Mailbox 0 is the INBOX; a failure is the failing one's.
+TEST_F(GroupCommitTest, PostedDeliveriesCompleteOnceWithTheirResults) {
+  std::string raw = sample_message("p", 2000);
+  const int64_t size = static_cast<int64_t>(raw.size());
+  Account tiny = account("tiny@example.org", size * 3);
+  Account roomy = account("roomy@example.org", 0);
+  Mailbox t_inbox = mailbox(tiny.id, "INBOX");
+  Mailbox r_inbox = mailbox(roomy.id, "INBOX");
+  constexpr int kPosts = 60;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::optional<Result<std::vector<Delivered>>>> results(kPosts);
+  int finished = 0;
+  int calls = 0;
+  for (int i = 0; i < kPosts; ++i) {
+    auto d = std::make_shared<OwnedDelivery>();
+    d->raw = raw;
+    d->idx = sample_index("p");
+    DeliveryTarget t;
+    t.account_id = i % 2 == 0 ? tiny.id : roomy.id;  // mailbox_id 0: the INBOX
+    d->targets = {t};
+    d->internal_date = 1;
+    store_->post_delivery(d, [&, i](Result<std::vector<Delivered>> r) {
+      std::lock_guard lk(mu);
+      ++calls;
+      if (!results[i]) ++finished;
+      results[i].emplace(std::move(r));
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(30), [&] { return finished == kPosts; }));
+  }
+  int tiny_ok = 0, tiny_over = 0;
+  std::set<uint32_t> roomy_uids;
+  for (int i = 0; i < kPosts; ++i) {
+    const auto& r = *results[i];
+    if (i % 2 == 1) {
+      ASSERT_TRUE(r.ok()) << r.error().message;
+      ASSERT_EQ(r->size(), 1u);
+      EXPECT_EQ((*r)[0].mailbox_id, r_inbox.id);
+      roomy_uids.insert((*r)[0].uid);
+    } else if (r.ok()) {
+      ++tiny_ok;
+      EXPECT_EQ((*r)[0].mailbox_id, t_inbox.id);
+    } else {
+      EXPECT_EQ(r.code(), Errc::kOverQuota);
+      ++tiny_over;
+    }
+  }
+  EXPECT_EQ(calls, kPosts);
+  EXPECT_EQ(tiny_ok, 3);
+  EXPECT_EQ(tiny_over, kPosts / 2 - 3);
+  EXPECT_EQ(roomy_uids.size(), static_cast<size_t>(kPosts / 2));
+
+  // Content over the limit, and no target: refused at once, nothing stored.
+  auto big = std::make_shared<OwnedDelivery>();
+  big->raw = sample_message("big", Store::kPostedDeliveryMax + 1);
+  big->idx = sample_index("big");
+  big->targets = {target(roomy, 0)};
+  std::optional<Errc> big_code, empty_code;
+  store_->post_delivery(big, [&](Result<std::vector<Delivered>> r) { big_code = r.code(); });
+  auto empty = std::make_shared<OwnedDelivery>(*big);
+  empty->raw = raw;
+  empty->targets.clear();
+  store_->post_delivery(empty, [&](Result<std::vector<Delivered>> r) { empty_code = r.code(); });
+  EXPECT_EQ(big_code, Errc::kInvalidData);
+  EXPECT_EQ(empty_code, Errc::kInvalidData);
+
+  reopen();
+  EXPECT_EQ(store_->list_messages(t_inbox.id)->size(), 3u);
+  EXPECT_EQ(store_->list_messages(r_inbox.id)->size(), static_cast<size_t>(kPosts / 2));
+  EXPECT_EQ(store_->get_account(tiny.id)->used_bytes, size * 3);
+}
+
+// A store closed with posted deliveries still queued completes each of them first.
+TEST_F(GroupCommitTest, ClosingTheStoreCompletesPostedDeliveries) {
+  Account a = account("late@example.org");
+  std::atomic<int> ok{0}, calls{0};
+  for (int i = 0; i < 20; ++i) {
+    auto d = std::make_shared<OwnedDelivery>();
+    d->raw = sample_message("late " + std::to_string(i));
+    d->idx = sample_index("late");
+    d->targets = {target(a, 0)};
+    store_->post_delivery(d, [&](Result<std::vector<Delivered>> r) {
+      ++calls;
+      if (r.ok()) ++ok;
+    });
+  }
+  reopen();
+  EXPECT_EQ(calls.load(), 20);
+  EXPECT_EQ(ok.load(), 20);
+  EXPECT_EQ(store_->list_messages(mailbox(a.id, "INBOX").id)->size(), 20u);
 }
 
 // Acknowledged means committed: a process killed with SIGKILL while delivering loses nothing it

@@ -130,14 +130,21 @@ Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view ra
 Result<std::vector<Delivered>> insert_messages(WriteCtx& ctx, Id blob_id, int64_t size,
                                                const std::vector<DeliveryTarget>& targets,
                                                int64_t internal_date) {
+  std::vector<Id> boxes;
+  boxes.reserve(targets.size());
   for (const auto& t : targets) {
-    TG_ASSIGN(Mailbox m, load_mailbox(ctx.db, t.mailbox_id));
-    if (m.account_id != t.account_id) {
+    Result<Mailbox> m = t.mailbox_id == 0 ? load_mailbox_by_name(ctx.db, t.account_id, "INBOX")
+                                          : load_mailbox(ctx.db, t.mailbox_id);
+    if (!m) return m.error();
+    if (m->account_id != t.account_id) {
       return make_error(Errc::kNotFound, "the mailbox does not belong to the account");
     }
+    boxes.push_back(m->id);
   }
   std::vector<Delivered> out;
-  for (const auto& t : targets) {
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const DeliveryTarget& t = targets[i];
+    const Id box = boxes[i];
     uint32_t uid = 0;
     uint64_t modseq = 0;
     {
@@ -145,7 +152,7 @@ Result<std::vector<Delivered>> insert_messages(WriteCtx& ctx, Id blob_id, int64_
                 ctx.db.prepare("UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = "
                                "highest_modseq + 1 WHERE id = ? RETURNING uid_next - 1, "
                                "highest_modseq"));
-      s.bind(1, t.mailbox_id);
+      s.bind(1, box);
       TG_ASSIGN(bool row, s.step());
       if (!row) return make_error(Errc::kNotFound, "no such mailbox");
       if (s.i64(0) >= 0xffffffffLL) {
@@ -158,14 +165,14 @@ Result<std::vector<Delivered>> insert_messages(WriteCtx& ctx, Id blob_id, int64_
     TG_TRY(ctx.db.run(
         "INSERT INTO messages (mailbox_id, uid, modseq, flags, keywords, "
         "internal_date, size, blob_id, save_date) VALUES (?,?,?,?,?,?,?,?,?)",
-        t.mailbox_id, uid, modseq, t.flags & kAllFlags, kw, internal_date, size, blob_id, ctx.now));
+        box, uid, modseq, t.flags & kAllFlags, kw, internal_date, size, blob_id, ctx.now));
     if (t.enforce_quota) {
       TG_ASSIGN(Account a, load_account(ctx.db, t.account_id));
       if (a.quota_bytes > 0 && a.used_bytes > a.quota_bytes) {
         return make_error(Errc::kOverQuota, "the mailbox of " + a.address + " is full");
       }
     }
-    out.push_back(Delivered{t.account_id, t.mailbox_id, uid, modseq});
+    out.push_back(Delivered{t.account_id, box, uid, modseq});
   }
   return out;
 }
@@ -181,6 +188,27 @@ Result<std::vector<Delivered>> SqliteStore::deliver(std::string_view raw,
     TG_ASSIGN(Id blob_id, insert_blob(ctx, b, raw, &idx));
     return insert_messages(ctx, blob_id, static_cast<int64_t>(raw.size()), targets, internal_date);
   });
+}
+
+void SqliteStore::post_delivery(std::shared_ptr<const OwnedDelivery> d, DeliveryDone done) {
+  if (d->targets.empty())
+    return done(make_error(Errc::kInvalidData, "a delivery needs a recipient"));
+  if (d->raw.size() > kPostedDeliveryMax) {
+    return done(make_error(Errc::kInvalidData, "too large for a posted delivery"));
+  }
+  PreparedBlob b = prepare_blob(d->raw);  // a hash: the content goes inside the database
+  auto out = std::make_shared<std::vector<Delivered>>();
+  writer_->post(
+      [d, b = std::move(b), out](WriteCtx& ctx) -> Status {
+        TG_ASSIGN(Id blob_id, insert_blob(ctx, b, d->raw, &d->idx));
+        TG_ASSIGN(*out, insert_messages(ctx, blob_id, static_cast<int64_t>(d->raw.size()),
+                                        d->targets, d->internal_date));
+        return {};
+      },
+      [out, done = std::move(done)](Status st) {
+        if (!st.ok()) return done(st.error());
+        done(std::move(*out));
+      });
 }
 
 Result<std::vector<Delivered>> SqliteStore::deliver_many(const std::vector<NewMessage>& messages) {

@@ -100,6 +100,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Delivered>> deliver(std::string_view raw, const index::MessageIndex& idx,
                                          const std::vector<DeliveryTarget>& targets,
                                          int64_t internal_date) override;
+  void post_delivery(std::shared_ptr<const OwnedDelivery> d, DeliveryDone done) override;
   Result<std::vector<Delivered>> deliver_many(const std::vector<NewMessage>& messages) override;
   Result<std::vector<MessageMeta>> list_messages(Id mailbox) override;
   Result<std::vector<MessageMeta>> get_messages(Id mailbox,

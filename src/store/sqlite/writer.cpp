@@ -1,6 +1,7 @@
 #include "store/sqlite/writer.hpp"
 
 #include <exception>
+#include <memory>
 
 #include "base/clock.hpp"
 
@@ -34,8 +35,23 @@ Status Writer::submit(Fn fn) {
   }
   work_cv_.notify_one();
   std::unique_lock lk(op.mu);  // only this caller is woken when its batch is committed
-  op.cv.wait(lk, [&] { return op.done; });
+  op.cv.wait(lk, [&] { return op.finished; });
   return std::move(op.result);
+}
+
+void Writer::post(Fn fn, Done done) {
+  auto op = std::make_unique<Op>();
+  op->fn = std::move(fn);
+  op->done = std::move(done);
+  {
+    std::lock_guard lk(mu_);
+    if (!stop_) {
+      queue_.push_back(op.release());
+      work_cv_.notify_one();
+      return;
+    }
+  }
+  op->done(make_error(Errc::kTemporary, "the store is shutting down"));
 }
 
 void Writer::run() {
@@ -52,8 +68,17 @@ void Writer::run() {
     }
     run_batch(batch);
     for (Op* op : batch) {
+      if (op->done) {
+        std::unique_ptr<Op> owned(op);
+        try {
+          owned->done(std::move(owned->result));
+        } catch (...) {
+          // A callback that cannot hand its result on loses only that; the writer goes on.
+        }
+        continue;
+      }
       std::lock_guard lk(op->mu);  // held while notifying: op is gone once its caller wakes
-      op->done = true;
+      op->finished = true;
       op->cv.notify_one();
     }
     batch.clear();

@@ -1,7 +1,8 @@
 // Group commit (DESIGN.md §3): one thread owns the write connection. Callers submit write
-// operations and block; the writer takes every queued operation, runs each inside its own
-// SAVEPOINT of ONE transaction (a failing operation rolls back only itself), commits once (one
-// fsync with synchronous=FULL), then completes every waiting caller.
+// operations and block (submit) or leave a callback (post); the writer takes every queued
+// operation, runs each inside its own SAVEPOINT of ONE transaction (a failing operation rolls
+// back only itself), commits once (one fsync with synchronous=FULL), then completes every
+// caller of the batch.
 #pragma once
 
 #include <atomic>
@@ -34,6 +35,7 @@ struct WriteCtx {
 class Writer {
  public:
   using Fn = std::function<Status(WriteCtx&)>;
+  using Done = std::function<void(Status)>;
 
   Writer(std::unique_ptr<Db> db, BlobFiles* files);
   ~Writer();  // completes every queued operation, then stops
@@ -43,6 +45,9 @@ class Writer {
   // Runs `fn` in the next batch; returns its Status once the batch is committed (or the
   // commit's error). `fn` runs on the writer thread and must not call submit().
   Status submit(Fn fn);
+  // Runs `fn` in the next batch without waiting: `done` gets its Status on the writer thread
+  // once the batch is committed (it must only hand the result on, not block or submit).
+  void post(Fn fn, Done done);
 
   uint64_t commits() const { return commits_.load(); }
   uint64_t operations() const { return operations_.load(); }
@@ -51,13 +56,14 @@ class Writer {
  private:
   struct Op {
     Fn fn;
+    Done done;  // set: a posted operation, deleted by the writer after done(result)
     Status result;
     // One per caller: only the callers of the committed batch are woken. Not a
     // std::binary_semaphore, whose libstdc++ version spins with sched_yield before it sleeps
     // (a caller waits for a whole commit and its fsync).
     std::mutex mu;
     std::condition_variable cv;
-    bool done = false;
+    bool finished = false;
   };
   void run();
   void run_batch(std::vector<Op*>& batch);

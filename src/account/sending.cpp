@@ -81,8 +81,10 @@ void note_refusal(store::Store& store, store::ChangeHub* hub, store::Id account,
 }  // namespace
 
 Status check_can_send(store::Store& store, store::ChangeHub* hub, store::Id account,
-                      const SendPolicy& policy, int64_t now, bool* suspended_now) {
+                      const SendPolicy& policy, int64_t now, bool* suspended_now,
+                      int64_t* messages_left) {
   if (suspended_now) *suspended_now = false;
+  if (messages_left) *messages_left = 0;
   auto a = store.get_account(account);
   if (!a) return a.error();
   if (a->send_suspended) {
@@ -90,10 +92,16 @@ Status check_can_send(store::Store& store, store::ChangeHub* hub, store::Id acco
                       "sending is suspended for " + a->address + ": " + a->send_suspended_reason);
   }
   const store::SendLimits& l = policy.limits;
-  if (l.messages <= 0) return {};
+  if (l.messages <= 0) {
+    if (messages_left) *messages_left = INT64_MAX;
+    return {};
+  }
   auto u = store.send_usage(account, now, l.window);
   if (!u) return u.error();
-  if (u->messages < l.messages) return {};
+  if (u->messages < l.messages) {
+    if (messages_left) *messages_left = l.messages - u->messages;
+    return {};
+  }
   note_refusal(store, hub, account, policy, now, suspended_now);
   return make_error(Errc::kLimit, "daily sending limit reached (" + std::to_string(l.messages) +
                                       " messages per " + std::to_string(l.window / 3600) +

@@ -54,9 +54,11 @@ Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std
 // Before the content arrives (MAIL FROM): kPerm when sending is suspended, kLimit (message
 // ending in " t=<unix>") when the account has already sent its messages for the window; such a
 // refusal counts toward suspension like one after the content. send() stays the authority
-// (recipient limits, races between sessions).
+// (recipient limits, races between sessions). *messages_left: how many more messages the window
+// allowed at the check (INT64_MAX without a limit).
 Status check_can_send(store::Store& store, store::ChangeHub* hub, store::Id account,
-                      const SendPolicy& policy, int64_t now, bool* suspended_now = nullptr);
+                      const SendPolicy& policy, int64_t now, bool* suspended_now = nullptr,
+                      int64_t* messages_left = nullptr);
 
 // The reset time carried in a kLimit message (0 when none) and the message without it.
 int64_t limit_reset_time(std::string_view message, std::string* text = nullptr);

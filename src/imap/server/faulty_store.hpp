@@ -232,6 +232,7 @@ class FaultyStore final : public store::Store {
     return inner_.submit(raw, idx, s, date);
   }
   Result<store::SendUsage> send_usage(Id account, int64_t now, int64_t window) override {
+    if (auto e = fault("send_usage")) return *e;
     return inner_.send_usage(account, now, window);
   }
   Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) override {

@@ -15,6 +15,9 @@ namespace tegami::smtp::server {
 
 namespace {
 
+// How long a MAIL's check of the sender and its limits serves the next MAILs of the session.
+constexpr int64_t kSenderCheckSeconds = 30;
+
 std::string human_size(uint64_t n) {
   if (n >= 1024 * 1024 && n % (1024 * 1024) == 0) return std::to_string(n / (1024 * 1024)) + " MB";
   return std::to_string(n) + " bytes";
@@ -90,42 +93,56 @@ asio::awaitable<void> Session::on_mail(const proto::Command& c) {
   if (ctx_.mode == Mode::kSubmission) {
     // The envelope sender must be one of the account's addresses (<> claims none); then an
     // account suspended or at the day's limit hears so before it uploads the content. One trip
-    // to the worker pool for both.
-    struct Checked {
-      Result<std::vector<std::string>> allowed = std::vector<std::string>{};
-      bool sender_ok = true;
-      Status can;
-      bool suspended_now = false;
-    };
-    store::Store* st = ctx_.store;
-    store::ChangeHub* hub = ctx_.hub;
-    const account::SendPolicy* policy = &ctx_.send_policy;
-    const store::Account* acct = &*user_;
-    const proto::Path* path = &c.path;
-    int64_t now = system_clock().now_unix();
-    auto fn = [st, hub, acct, policy, path, now]() {
-      Checked k;
-      k.allowed = account::sendable_addresses(*st, *acct);
-      if (!k.allowed) return k;
-      k.sender_ok = path->null || sender_allowed(*k.allowed, path->mailbox.str());
-      if (k.sender_ok)
-        k.can = account::check_can_send(*st, hub, acct->id, *policy, now, &k.suspended_now);
-      return k;
-    };
-    Checked k = co_await net::offload(std::move(fn));
-    if (!k.allowed) {
-      reply(reply_for(k.allowed.error(), "mail"));
+    // to the worker pool for both, and none for the next MAILs of the session within
+    // kSenderCheckSeconds while the window had room for them.
+    const int64_t now = system_clock().now_unix();
+    if (!sender_check_ || sender_check_->messages_left <= 0 || now >= sender_check_->until) {
+      sender_check_.reset();
+      struct Checked {
+        Result<std::vector<std::string>> allowed = std::vector<std::string>{};
+        bool sender_ok = true;
+        Status can;
+        bool suspended_now = false;
+        int64_t messages_left = 0;
+      };
+      store::Store* st = ctx_.store;
+      store::ChangeHub* hub = ctx_.hub;
+      const account::SendPolicy* policy = &ctx_.send_policy;
+      const store::Account* acct = &*user_;
+      const proto::Path* path = &c.path;
+      auto fn = [st, hub, acct, policy, path, now]() {
+        Checked k;
+        k.allowed = account::sendable_addresses(*st, *acct);
+        if (!k.allowed) return k;
+        k.sender_ok = path->null || sender_allowed(*k.allowed, path->mailbox.str());
+        if (k.sender_ok) {
+          k.can = account::check_can_send(*st, hub, acct->id, *policy, now, &k.suspended_now,
+                                          &k.messages_left);
+        }
+        return k;
+      };
+      Checked k = co_await net::offload(std::move(fn));
+      if (!k.allowed) {
+        reply(reply_for(k.allowed.error(), "mail"));
+        co_return;
+      }
+      if (!k.sender_ok) {
+        reply(550, "5.7.1", not_your_address_text("Sender", c.path.mailbox.str(), *k.allowed));
+        co_return;
+      }
+      if (!k.can) {
+        reply_send_refused(k.can.error(), k.suspended_now, "mail");
+        co_return;
+      }
+      sender_check_ =
+          SenderCheck{std::move(*k.allowed), k.messages_left, now + kSenderCheckSeconds};
+    } else if (!c.path.null && !sender_allowed(sender_check_->allowed, c.path.mailbox.str())) {
+      reply(550, "5.7.1",
+            not_your_address_text("Sender", c.path.mailbox.str(), sender_check_->allowed));
       co_return;
     }
-    if (!k.sender_ok) {
-      reply(550, "5.7.1", not_your_address_text("Sender", c.path.mailbox.str(), *k.allowed));
-      co_return;
-    }
-    if (!k.can) {
-      reply_send_refused(k.can.error(), k.suspended_now, "mail");
-      co_return;
-    }
-    t.sendable = std::move(*k.allowed);
+    --sender_check_->messages_left;
+    t.sendable = sender_check_->allowed;
   }
   t.from = c.path;
   t.params = c.mail;

@@ -3,14 +3,21 @@
 // advertised RCPTMAX), RFC 3463 (5.1.1 unknown user, 5.7.1 relaying denied, 4.2.2 mailbox full).
 #include "smtp/server/session.hpp"
 
+#include <algorithm>
+
 #include "account/delivery.hpp"
 #include "account/directory.hpp"
+#include "base/strings.hpp"
 #include "net/offload.hpp"
 #include "smtp/server/error_map.hpp"
 
 namespace tegami::smtp::server {
 
 namespace {
+
+// Remote recipient domains a submission session remembers (a message to many domains still
+// works, later ones just ask the store each time).
+constexpr size_t kRemoteDomainsKept = 32;
 
 struct Resolved {
   Result<store::Account> account = make_error(Errc::kInternal, "not resolved");
@@ -76,6 +83,19 @@ asio::awaitable<void> Session::on_rcpt(const proto::Command& c) {
     co_return;
   }
   std::string address = mb.domain.empty() ? std::string() : mb.local + "@" + mb.domain;
+  const std::string domain = ascii_lower(mb.domain);
+  const bool relaying = submission && user_ && ctx_.outbound;
+  auto relay = [&] {
+    // Another domain's recipient: queued for delivery after DATA (RFC 6409 §4: a submission
+    // server relays for its authenticated users).
+    tx_->rcpts.push_back(Recipient{address, 0, c.rcpt});
+    reply(250, "2.1.5", "Recipient OK; will be sent on to " + proto::sanitize_echo(mb.domain, 128));
+  };
+  if (relaying && !domain.empty() &&
+      std::find(remote_domains_.begin(), remote_domains_.end(), domain) != remote_domains_.end()) {
+    relay();
+    co_return;
+  }
   int64_t size = static_cast<int64_t>(tx_->params.size.value_or(1));
   if (size < 1) size = 1;
   store::Store* st = ctx_.store;
@@ -87,17 +107,14 @@ asio::awaitable<void> Session::on_rcpt(const proto::Command& c) {
         reply(550, "5.1.1", "<" + shown + ">: no such user here");
         co_return;
       case Errc::kPerm:
-        if (submission && user_ && !ctx_.outbound) {
+        if (relaying) {
+          if (remote_domains_.size() < kRemoteDomainsKept) remote_domains_.push_back(domain);
+          relay();
+        } else if (submission && user_) {
           reply(550, "5.7.1",
                 "<" + shown +
                     ">: this server does not send mail to other domains (development mode "
                     "without [dns] forwarder)");
-        } else if (submission && user_) {
-          // Another domain's recipient: queued for delivery after DATA (RFC 6409 §4: a
-          // submission server relays for its authenticated users).
-          tx_->rcpts.push_back(Recipient{address, 0, c.rcpt});
-          reply(250, "2.1.5",
-                "Recipient OK; will be sent on to " + proto::sanitize_echo(mb.domain, 128));
         } else {
           reply(554, "5.7.1", "<" + shown + ">: relaying denied");
         }

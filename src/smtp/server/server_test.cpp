@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "base/strings.hpp"
+#include "imap/server/faulty_store.hpp"
 #include "smtp/proto/data_decoder.hpp"
 #include "smtp/server/test_support.hpp"
 
@@ -743,6 +744,49 @@ TEST(SmtpSubmission, DailyLimitsAndSuspension) {
   auto inbox = w.inbox(w.alice);
   ASSERT_EQ(inbox.size(), 1u);
   EXPECT_NE(inbox[0].find("Auto-Submitted: auto-generated"), std::string::npos);
+}
+
+// Later messages of a session reuse the first MAIL's look at the sender (its addresses, its
+// window) and the remote domains already seen, but are checked just the same.
+TEST(SmtpSubmission, LaterMessagesOfASessionAskTheStoreLess) {
+  World w;
+  imap::server::testing::FaultyStore counted(*w.store);
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.store = &counted;
+  c.send_policy.limits = {100, 100, 86400};
+  std::string one =
+      "MAIL FROM:<alice@example.com>\r\nRCPT TO:<x@remote.example>\r\nRCPT "
+      "TO:<Y@REMOTE.Example>\r\nDATA\r\nFrom: alice@example.com\r\n\r\nhi\r\n.\r\n";
+  std::string out = w.run_with(
+      c,
+      "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) + "\r\n" + one + one +
+          "MAIL FROM:<bob@example.com>\r\nMAIL FROM:<alice+news@example.net>\r\nRCPT "
+          "TO:<bob@example.com>\r\nRCPT TO:<z@other.example>\r\nQUIT\r\n",
+      4096, true, false);
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 3u + 2 * 5 + 4 + 1) << out;
+  for (size_t i : {4u, 5u, 9u, 10u})
+    EXPECT_EQ(r[i].substr(0, 34), "250 2.1.5 Recipient OK; will be se") << i << out;
+  EXPECT_EQ(r[7].substr(0, 13), "250 2.0.0 OK ");
+  EXPECT_EQ(r[12].substr(0, 13), "250 2.0.0 OK ");
+  // Another account's address is refused from the remembered list, which names the allowed
+  // ones; a plus address on an alias domain of the account's own is fine.
+  EXPECT_EQ(r[13].substr(0, 10), "550 5.7.1 ") << r[13];
+  EXPECT_NE(r[13].find("alice@example.net"), std::string::npos) << r[13];
+  EXPECT_EQ(r[14], "250 2.1.0 Sender OK");
+  EXPECT_EQ(r[15], "250 2.1.5 Recipient OK");
+  EXPECT_EQ(r[16].substr(0, 34), "250 2.1.5 Recipient OK; will be se");
+  // One look at the sender (addresses, window) for three MAILs; remote.example looked up once
+  // for four RCPTs in any case. Without the memo: 3 + 3 and 3 + 4 + 1 + 1.
+  EXPECT_EQ(counted.calls("list_aliases"), 1);
+  EXPECT_EQ(counted.calls("send_usage"), 1);
+  EXPECT_EQ(counted.calls("find_domain"), 4)
+      << "alice's domain, remote.example, other.example, bob's";
+  auto q = w.must(w.store->queue_list());
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(q[0].rcpts.size(), 2u);
+  EXPECT_EQ(q[1].rcpts[1].address, "Y@REMOTE.Example");
 }
 
 TEST(SmtpSubmission, RecipientLimitIsCheckedWithTheContent) {

@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,6 +87,18 @@ class Session {
   bool esmtp_ = false;
   std::optional<Transaction> tx_;
   std::optional<store::Account> user_;  // after AUTH (submission)
+  // Submission: what the last MAIL's trip to the store found (the account's addresses, how many
+  // more messages its window allowed), reused by the next MAILs of this session for a short
+  // while; the DATA transaction stays the authority on limits and suspension.
+  struct SenderCheck {
+    std::vector<std::string> allowed;
+    int64_t messages_left = 0;
+    int64_t until = 0;  // Unix seconds
+  };
+  std::optional<SenderCheck> sender_check_;
+  // Submission: recipient domains found not hosted here in this session (lower case); RCPT to
+  // them again needs no trip to the store.
+  std::vector<std::string> remote_domains_;
   int errors_ = 0;
   int delivered_ = 0;
   std::string conn_id_;  // for the log lines of this connection

@@ -394,7 +394,10 @@ class Store {
   // Earliest next_attempt of a pending recipient; 0 when the queue is empty.
   virtual Result<int64_t> queue_next_due() = 0;
   // Applies outcomes, marks the delay notice sent when asked, and delivers `notices` (bounces)
-  // in the same transaction; a message with no pending recipient left is removed.
+  // in the same transaction; a message with no pending recipient left is removed. Returns once
+  // committed, without waiting for that commit's own fsync: it is on disk with the next
+  // durable commit or within milliseconds. A power loss before that undoes it, and the queue
+  // then tries those recipients again (sent twice at worst, never lost).
   virtual Status queue_update(Id id, const std::vector<RcptUpdate>& updates, bool delay_notified,
                               const std::vector<Notice>& notices) = 0;
   virtual Status queue_retry(Id id, int64_t now) = 0;  // every pending recipient due now

@@ -7,14 +7,17 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
 
 #include "store/sqlite/test_util.hpp"
+#include "store/sqlite/writer.hpp"
 
 namespace tegami::store::testing {
 namespace {
@@ -223,6 +226,50 @@ TEST_F(GroupCommitTest, ClosingTheStoreCompletesPostedDeliveries) {
   EXPECT_EQ(calls.load(), 20);
   EXPECT_EQ(ok.load(), 20);
   EXPECT_EQ(store_->list_messages(mailbox(a.id, "INBOX").id)->size(), 20u);
+}
+
+// Sync::kWithNext commits without an fsync of its own (synchronous = NORMAL); the next kNow
+// operation gets FULL again, and its fsync covers the earlier commit. Both are visible at
+// once and after reopening.
+TEST(WriterSync, DeferredCommitsAreVisibleAndTheNextDurableOneIsFull) {
+  std::string dir = make_temp_dir();
+  auto d = sqlite::Db::open(dir + "/w.db", false);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_TRUE((*d)->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t "
+                         "(k INTEGER PRIMARY KEY) STRICT")
+                  .ok());
+  sqlite::BlobFiles files(dir + "/blobs");
+  auto writer = std::make_unique<sqlite::Writer>(std::move(*d), &files);
+  auto insert_and_read_mode = [](int k, int64_t* mode) {
+    return [k, mode](sqlite::WriteCtx& ctx) -> Status {
+      TG_TRY(ctx.db.run("INSERT INTO t VALUES (?)", k));
+      TG_ASSIGN(sqlite::Stmt s, ctx.db.prepare("PRAGMA synchronous"));
+      TG_ASSIGN(bool row, s.step());
+      if (row) *mode = s.i64(0);
+      return {};
+    };
+  };
+  int64_t mode = -1;
+  ASSERT_TRUE(writer->submit(insert_and_read_mode(1, &mode), sqlite::Writer::Sync::kWithNext).ok());
+  EXPECT_EQ(mode, 1) << "NORMAL";
+  ASSERT_TRUE(writer->submit(insert_and_read_mode(2, &mode)).ok());
+  EXPECT_EQ(mode, 2) << "FULL";
+  ASSERT_TRUE(writer->submit(insert_and_read_mode(3, &mode), sqlite::Writer::Sync::kWithNext).ok());
+  EXPECT_EQ(mode, 1);
+  // Idle past kLazySyncMs: the writer syncs the WAL by itself and goes on.
+  std::this_thread::sleep_for(std::chrono::milliseconds(3 * sqlite::Writer::kLazySyncMs));
+  ASSERT_TRUE(writer->submit(insert_and_read_mode(4, &mode)).ok());
+  EXPECT_EQ(mode, 2);
+  writer.reset();
+  auto again = sqlite::Db::open(dir + "/w.db", true);
+  ASSERT_TRUE(again.ok());
+  {
+    auto s = (*again)->prepare("SELECT COUNT(*) FROM t");
+    ASSERT_TRUE(s.ok() && *s->step());
+    EXPECT_EQ(s->i64(0), 4);
+  }
+  again->reset();
+  std::filesystem::remove_all(dir);
 }
 
 // Acknowledged means committed: a process killed with SIGKILL while delivering loses nothing it

@@ -334,36 +334,41 @@ Status SqliteStore::queue_update(Id id, const std::vector<RcptUpdate>& updates, 
     blobs.push_back(prepare_blob(n.raw));
     if (!blobs.back().status.ok()) return blobs.back().status;
   }
-  return write_status([&](WriteCtx& ctx) -> Status {
-    TG_TRY(load_queued(ctx.db, id));
-    for (const auto& u : updates) {
-      TG_ASSIGN(Stmt s, ctx.db.prepare(
-                            "UPDATE queue_rcpts SET state = ?, next_attempt = ?, "
-                            "attempts = attempts + ?, last_attempt = CASE WHEN ? > 0 THEN ? ELSE "
-                            "last_attempt END, last_reply = ?, last_host = ? WHERE id = ? AND "
-                            "queue_id = ? AND state = 0"));
-      int attempted = u.attempted > 0 ? 1 : 0;
-      s.bind_all(static_cast<int64_t>(u.state), u.next_attempt, attempted, u.attempted, u.attempted,
-                 u.reply, u.host, u.rcpt_id, id);
-      TG_TRY(s.run());
-    }
-    if (delay_notified) TG_TRY(ctx.db.run("UPDATE queue SET delay_notified = 1 WHERE id = ?", id));
-    for (size_t i = 0; i < notices.size(); ++i) {
-      const Notice& n = notices[i];
-      TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], n.raw, &n.idx));
-      TG_TRY(
-          insert_messages(ctx, blob_id, static_cast<int64_t>(n.raw.size()), {n.target}, ctx.now));
-    }
-    TG_ASSIGN(Stmt left,
-              ctx.db.prepare("SELECT COUNT(*) FROM queue_rcpts WHERE queue_id = ? AND state = 0"));
-    left.bind(1, id);
-    TG_ASSIGN(bool row, left.step());
-    if (row && left.i64(0) == 0) {
-      TG_TRY(ctx.db.run("DELETE FROM queue WHERE id = ?", id));
-      TG_TRY(collect_garbage(ctx));
-    }
-    return {};
-  });
+  return write_status(
+      [&](WriteCtx& ctx) -> Status {
+        TG_TRY(load_queued(ctx.db, id));
+        for (const auto& u : updates) {
+          TG_ASSIGN(
+              Stmt s,
+              ctx.db.prepare("UPDATE queue_rcpts SET state = ?, next_attempt = ?, "
+                             "attempts = attempts + ?, last_attempt = CASE WHEN ? > 0 THEN ? ELSE "
+                             "last_attempt END, last_reply = ?, last_host = ? WHERE id = ? AND "
+                             "queue_id = ? AND state = 0"));
+          int attempted = u.attempted > 0 ? 1 : 0;
+          s.bind_all(static_cast<int64_t>(u.state), u.next_attempt, attempted, u.attempted,
+                     u.attempted, u.reply, u.host, u.rcpt_id, id);
+          TG_TRY(s.run());
+        }
+        if (delay_notified)
+          TG_TRY(ctx.db.run("UPDATE queue SET delay_notified = 1 WHERE id = ?", id));
+        for (size_t i = 0; i < notices.size(); ++i) {
+          const Notice& n = notices[i];
+          TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], n.raw, &n.idx));
+          TG_TRY(insert_messages(ctx, blob_id, static_cast<int64_t>(n.raw.size()), {n.target},
+                                 ctx.now));
+        }
+        TG_ASSIGN(
+            Stmt left,
+            ctx.db.prepare("SELECT COUNT(*) FROM queue_rcpts WHERE queue_id = ? AND state = 0"));
+        left.bind(1, id);
+        TG_ASSIGN(bool row, left.step());
+        if (row && left.i64(0) == 0) {
+          TG_TRY(ctx.db.run("DELETE FROM queue WHERE id = ?", id));
+          TG_TRY(collect_garbage(ctx));
+        }
+        return {};
+      },
+      Writer::Sync::kWithNext);  // redone when lost: at worst a message is sent again
 }
 
 Status SqliteStore::queue_retry(Id id, int64_t now) {

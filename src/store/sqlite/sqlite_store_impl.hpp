@@ -177,9 +177,10 @@ class SqliteStore final : public Store {
       return make_error(Errc::kInternal, std::string("store write failed: ") + e.what());
     }
   }
-  Status write_status(const std::function<Status(WriteCtx&)>& fn) noexcept {
+  Status write_status(const std::function<Status(WriteCtx&)>& fn,
+                      Writer::Sync sync = Writer::Sync::kNow) noexcept {
     try {
-      return writer_->submit(fn);
+      return writer_->submit(fn, sync);
     } catch (const std::exception& e) {
       return make_error(Errc::kInternal, std::string("store write failed: ") + e.what());
     }

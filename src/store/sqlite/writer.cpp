@@ -1,5 +1,10 @@
 #include "store/sqlite/writer.hpp"
 
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <exception>
 #include <memory>
 
@@ -13,8 +18,11 @@ constexpr size_t kMaxBatch = 512;
 
 }  // namespace
 
-Writer::Writer(std::unique_ptr<Db> db, BlobFiles* files)
-    : db_(std::move(db)), files_(files), thread_([this] { run(); }) {}
+Writer::Writer(std::unique_ptr<Db> db, BlobFiles* files) : db_(std::move(db)), files_(files) {
+  const char* main = sqlite3_db_filename(db_->raw(), "main");
+  if (main && *main) wal_path_ = std::string(main) + "-wal";
+  thread_ = std::thread([this] { run(); });
+}
 
 Writer::~Writer() {
   {
@@ -25,9 +33,10 @@ Writer::~Writer() {
   thread_.join();
 }
 
-Status Writer::submit(Fn fn) {
+Status Writer::submit(Fn fn, Sync sync) {
   Op op;
   op.fn = std::move(fn);
+  op.sync = sync;
   {
     std::lock_guard lk(mu_);
     if (stop_) return make_error(Errc::kTemporary, "the store is shutting down");
@@ -54,19 +63,54 @@ void Writer::post(Fn fn, Done done) {
   op->done(make_error(Errc::kTemporary, "the store is shutting down"));
 }
 
+void Writer::set_synchronous(bool full) {
+  if (full == full_) return;
+  if (db_->exec(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL").ok()) {
+    full_ = full;
+  }
+}
+
+void Writer::sync_wal() {
+  if (wal_path_.empty()) return;
+  int fd = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;  // no WAL file: nothing unsynced in it
+  (void)::fdatasync(fd);
+  ::close(fd);
+}
+
 void Writer::run() {
   std::vector<Op*> batch;
+  bool unsynced = false;  // a commit made with synchronous = NORMAL is not yet on disk
   while (true) {
     {
       std::unique_lock lk(mu_);
-      work_cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stop_ and drained
+      auto has_work = [&] { return stop_ || !queue_.empty(); };
+      if (unsynced && !work_cv_.wait_for(lk, std::chrono::milliseconds(kLazySyncMs), has_work)) {
+        lk.unlock();
+        sync_wal();
+        unsynced = false;
+        continue;
+      }
+      work_cv_.wait(lk, has_work);
+      if (queue_.empty()) {  // stop_ and drained
+        lk.unlock();
+        if (unsynced) sync_wal();
+        set_synchronous(true);
+        return;
+      }
       while (!queue_.empty() && batch.size() < kMaxBatch) {
         batch.push_back(queue_.front());
         queue_.pop_front();
       }
     }
+    // One caller that needs its commit on disk now makes the whole batch FULL; its fsync of
+    // the WAL also covers every earlier commit made without one.
+    bool full = false;
+    for (Op* op : batch) full = full || op->sync == Sync::kNow;
+    set_synchronous(full);
     run_batch(batch);
+    if (full && !full_) sync_wal();  // FULL could not be set: sync before anyone hears of it
+    unsynced = !full;
     for (Op* op : batch) {
       if (op->done) {
         std::unique_ptr<Op> owned(op);

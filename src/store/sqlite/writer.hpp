@@ -42,9 +42,18 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
+  // How soon a committed operation must be on stable storage.
+  enum class Sync {
+    kNow,       // before its caller hears of it (fsync of the commit: synchronous = FULL)
+    kWithNext,  // with the next kNow commit, or kLazySyncMs after it at the latest; until then
+                // a power loss (not a crash of the process) can undo it. For records that are
+                // redone when lost, such as the queue's outcomes (a message sent again).
+  };
+  static constexpr int kLazySyncMs = 20;
+
   // Runs `fn` in the next batch; returns its Status once the batch is committed (or the
   // commit's error). `fn` runs on the writer thread and must not call submit().
-  Status submit(Fn fn);
+  Status submit(Fn fn, Sync sync = Sync::kNow);
   // Runs `fn` in the next batch without waiting: `done` gets its Status on the writer thread
   // once the batch is committed (it must only hand the result on, not block or submit).
   void post(Fn fn, Done done);
@@ -57,6 +66,7 @@ class Writer {
   struct Op {
     Fn fn;
     Done done;  // set: a posted operation, deleted by the writer after done(result)
+    Sync sync = Sync::kNow;
     Status result;
     // One per caller: only the callers of the committed batch are woken. Not a
     // std::binary_semaphore, whose libstdc++ version spins with sched_yield before it sleeps
@@ -67,9 +77,15 @@ class Writer {
   };
   void run();
   void run_batch(std::vector<Op*>& batch);
+  // synchronous = FULL or NORMAL for the next commits, when not already so.
+  void set_synchronous(bool full);
+  // fdatasync of the WAL file: makes the commits made with synchronous = NORMAL durable.
+  void sync_wal();
 
   std::unique_ptr<Db> db_;
   BlobFiles* files_;
+  bool full_ = true;  // the connection's synchronous setting
+  std::string wal_path_;
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::deque<Op*> queue_;

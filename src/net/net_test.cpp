@@ -20,8 +20,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "net/memory_stream.hpp"
@@ -199,6 +203,49 @@ asio::awaitable<void> read_lines(std::unique_ptr<Stream> s, std::vector<std::str
     if (st == Conn::Line::kClosed) co_return;
     out->push_back(st == Conn::Line::kTooLong ? "<too long>" : line);
   }
+}
+
+// Says which network thread holds the connection, then waits for one line.
+asio::awaitable<void> say_thread(std::unique_ptr<Stream> s) {
+  Conn c(std::move(s));
+  c.send("T " + std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())) + "\r\n");
+  co_await c.flush();
+  std::string line;
+  (void)co_await c.read_line(line, 100);
+}
+
+// A lone client's connections stay on the accepting thread; concurrent ones are spread evenly.
+TEST_F(NetTest, ConnectionsGoToTheThreadWithFewest) {
+  Server server(nullptr, 2, ServerLimits{});
+  auto port = server.listen({"t", "127.0.0.1", 0, TlsMode::kNone, "", say_thread});
+  ASSERT_TRUE(port.ok());
+  std::thread runner([&] { server.run(); });
+  auto open = [&](tcp::socket& s) {
+    s.connect({asio::ip::make_address("127.0.0.1"), *port});
+    return read_line(s);
+  };
+  std::set<std::string> one_by_one;
+  for (int i = 0; i < 5; ++i) {
+    tcp::socket s(client_io_);
+    one_by_one.insert(open(s));
+    asio::write(s, asio::buffer(std::string("BYE\r\n")));
+    char c;
+    boost::system::error_code ec;
+    s.read_some(asio::buffer(&c, 1), ec);                        // the server's close
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // and its count going down
+  }
+  EXPECT_EQ(one_by_one.size(), 1u);
+  std::vector<tcp::socket> held;
+  std::map<std::string, int> per_thread;
+  for (int i = 0; i < 6; ++i) {
+    held.emplace_back(client_io_);
+    ++per_thread[open(held.back())];
+  }
+  ASSERT_EQ(per_thread.size(), 2u);
+  for (const auto& [thread, n] : per_thread) EXPECT_EQ(n, 3) << thread;
+  held.clear();
+  server.stop();
+  runner.join();
 }
 
 TEST(Conn, LinesSplitAnywhereAndOverlongLinesAreDiscarded) {

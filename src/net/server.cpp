@@ -1,5 +1,7 @@
 #include "net/server.hpp"
 
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -344,11 +346,15 @@ struct Counters {
 // One io_context per network thread, each run by that thread alone: a connection lives on one
 // thread from accept to close, so its handlers never hop between threads (with one io_context
 // shared by every thread, each reply and each store completion could wake the other thread: 15%
-// of the CPU at one SMTP session went to those switches).
+// of the CPU at one SMTP session went to those switches). An accepted connection goes to the
+// thread with the fewest connections, the accepting one (ios[0]) when it has no more than the
+// others: a lone client's connections then never wake a second thread.
 struct Server::Impl {
   std::shared_ptr<Counters> counters = std::make_shared<Counters>();
   std::vector<std::unique_ptr<asio::io_context>> ios;  // ios[0]: acceptors, signals, stop
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep;
+  // Connections on each io_context; shared with the connections' frames like `counters`.
+  std::shared_ptr<std::atomic<int>[]> held;
   std::atomic<unsigned> next{0};
   std::shared_ptr<TlsContext> tls;
   ServerLimits limits;
@@ -360,7 +366,16 @@ struct Server::Impl {
       ios.push_back(std::make_unique<asio::io_context>(1));
       keep.push_back(asio::make_work_guard(*ios.back()));
     }
+    held = std::shared_ptr<std::atomic<int>[]>(new std::atomic<int>[ios.size()]());
     signals.emplace(*ios[0], SIGINT, SIGTERM);
+  }
+
+  size_t least_held() const {
+    size_t best = 0;
+    for (size_t i = 1; i < ios.size(); ++i)
+      if (held[i].load(std::memory_order_relaxed) < held[best].load(std::memory_order_relaxed))
+        best = i;
+    return best;
   }
 
   asio::io_context& pick() {
@@ -428,8 +443,8 @@ struct Server::Impl {
   asio::awaitable<void> accept_loop(tcp::acceptor& acc, std::shared_ptr<ListenerSpec> spec) {
     for (;;) {
       error_code ec;
-      tcp::socket sock =
-          co_await acc.async_accept(pick(), asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket accepted =
+          co_await acc.async_accept(*ios[0], asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acc.is_open()) co_return;
         // EMFILE and friends: back off briefly instead of spinning.
@@ -437,9 +452,42 @@ struct Server::Impl {
         co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
+      const size_t k = least_held();
+      tcp::socket sock = std::move(accepted);
+      if (k != 0 && !move_to(*ios[k], sock)) continue;  // dropped; the client may try again
+      held[k].fetch_add(1, std::memory_order_relaxed);
       auto ex = sock.get_executor();
-      asio::co_spawn(ex, handle(std::move(sock), spec), asio::detached);
+      asio::co_spawn(ex, held_while(held, k, handle(std::move(sock), spec)), asio::detached);
     }
+  }
+
+  // Puts the accepted connection's socket on another thread's io_context; false (and the
+  // connection closed) when that fails.
+  static bool move_to(asio::io_context& io, tcp::socket& s) {
+    error_code ec;
+    tcp::socket moved(io);
+    const auto protocol = s.local_endpoint(ec).protocol();
+    if (!ec) {
+      auto fd = s.release(ec);
+      if (!ec) moved.assign(protocol, fd, ec);
+      if (ec) ::close(fd);
+    }
+    if (ec) {
+      s.close(ec);
+      return false;
+    }
+    s = std::move(moved);
+    return true;
+  }
+
+  static asio::awaitable<void> held_while(std::shared_ptr<std::atomic<int>[]> held, size_t k,
+                                          asio::awaitable<void> session) {
+    struct Release {
+      std::shared_ptr<std::atomic<int>[]> held;
+      size_t k;
+      ~Release() { held[k].fetch_sub(1, std::memory_order_relaxed); }
+    } release{std::move(held), k};
+    co_await std::move(session);
   }
 };
 

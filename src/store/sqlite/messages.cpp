@@ -70,17 +70,35 @@ PreparedBlob SqliteStore::prepare_blob(std::string_view raw) {
 
 namespace {
 
-Status bind_index(Stmt& s, int first, const index::MessageIndex& idx) {
+// Where in the content its search text starts when that text is the content's own tail (a
+// plain text message: its body, as stored), else -1. Only for content stored in blob_data, and
+// for texts long enough to be worth a second look.
+int64_t search_body_at(const index::MessageIndex& idx, std::string_view raw, bool in_file) {
+  constexpr size_t kWorthIt = 512;
+  const std::string& t = idx.search_body;
+  if (in_file || t.size() < kWorthIt || t.size() > raw.size()) return -1;
+  if (raw.substr(raw.size() - t.size()) != t) return -1;
+  return static_cast<int64_t>(raw.size() - t.size());
+}
+
+// Binds the index's 11 columns from `first` on (search_body_at last).
+Status bind_index(Stmt& s, int first, const index::MessageIndex& idx, int64_t body_at) {
   s.bind(first, idx.envelope).bind(first + 1, idx.body_structure).bind(first + 2, idx.body);
   s.bind_blob(first + 3, idx.parts);
   s.bind(first + 4, idx.search_headers)
-      .bind(first + 5, idx.search_body)
+      .bind(first + 5, body_at >= 0 ? std::string_view() : std::string_view(idx.search_body))
       .bind(first + 6, idx.sent_date)
       .bind(first + 7, idx.subject)
       .bind(first + 8, idx.from)
-      .bind(first + 9, idx.message_id);
+      .bind(first + 9, idx.message_id)
+      .bind(first + 10, body_at);
   return {};
 }
+
+// The search text, whether stored or referring to the content (schema 5).
+constexpr const char* kSearchBody =
+    "CASE WHEN search_body_at < 0 THEN search_body ELSE (SELECT substr(data, search_body_at + 1) "
+    "FROM blob_data WHERE blob_id = blobs.id) END";
 
 }  // namespace
 
@@ -89,7 +107,7 @@ Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view ra
   // Unlinked after the commit unless a committed row names it (this op may fail).
   if (b.in_file) ctx.file_checks.push_back(b.hash);
   {
-    TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT id, indexed FROM blobs WHERE hash = ?"));
+    TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT id, indexed, in_file FROM blobs WHERE hash = ?"));
     s.bind(1, b.hash);
     TG_ASSIGN(bool row, s.step());
     if (row) {
@@ -100,9 +118,9 @@ Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view ra
       TG_ASSIGN(Stmt u, ctx.db.prepare("UPDATE blobs SET envelope = ?, body_structure = ?, body "
                                        "= ?, parts = ?, search_headers = ?, search_body = ?, "
                                        "sent_date = ?, subject = ?, from_addr = ?, message_id "
-                                       "= ?, indexed = 1 WHERE id = ?"));
-      bind_index(u, 1, *idx);
-      u.bind(11, id);
+                                       "= ?, search_body_at = ?, indexed = 1 WHERE id = ?"));
+      bind_index(u, 1, *idx, search_body_at(*idx, raw, s.i64(2) != 0));
+      u.bind(12, id);
       TG_TRY(u.run());
       return id;
     }
@@ -114,9 +132,10 @@ Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view ra
   TG_ASSIGN(Stmt ins,
             ctx.db.prepare("INSERT INTO blobs (hash, size, in_file, indexed, envelope, "
                            "body_structure, body, parts, search_headers, search_body, sent_date, "
-                           "subject, from_addr, message_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "subject, from_addr, message_id, search_body_at) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   ins.bind_all(b.hash, static_cast<int64_t>(raw.size()), b.in_file, idx != nullptr);
-  bind_index(ins, 5, idx ? *idx : kNone);
+  bind_index(ins, 5, idx ? *idx : kNone, idx ? search_body_at(*idx, raw, b.in_file) : -1);
   TG_TRY(ins.run());
   Id blob_id = ctx.db.last_insert_rowid();
   if (!b.in_file) {
@@ -332,9 +351,10 @@ Result<std::string> SqliteStore::read_blob(Id blob) {
 
 Result<index::MessageIndex> SqliteStore::read_index(Id blob) {
   return read<index::MessageIndex>([&](Db& db) -> Result<index::MessageIndex> {
-    TG_ASSIGN(Stmt s, db.prepare("SELECT envelope, body_structure, body, parts, search_headers, "
-                                 "search_body, sent_date, subject, from_addr, message_id "
-                                 "FROM blobs WHERE id = ?"));
+    static const std::string sql =
+        std::string("SELECT envelope, body_structure, body, parts, search_headers, ") +
+        kSearchBody + ", sent_date, subject, from_addr, message_id FROM blobs WHERE id = ?";
+    TG_ASSIGN(Stmt s, db.prepare(sql.c_str()));
     s.bind(1, blob);
     TG_ASSIGN(bool row, s.step());
     if (!row) return make_error(Errc::kNotFound, "no such message content");
@@ -376,8 +396,9 @@ Result<std::vector<std::optional<index::MessageIndex>>> SqliteStore::read_search
   return read<Out>([&](Db& db) -> Result<Out> {
     Out out;
     out.reserve(blobs.size());
-    TG_ASSIGN(Stmt s,
-              db.prepare("SELECT search_headers, search_body, sent_date FROM blobs WHERE id = ?"));
+    static const std::string sql = std::string("SELECT search_headers, ") + kSearchBody +
+                                   ", sent_date FROM blobs WHERE id = ?";
+    TG_ASSIGN(Stmt s, db.prepare(sql.c_str()));
     for (Id b : blobs) {
       s.bind(1, b);
       TG_ASSIGN(bool row, s.step());

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "index/message_index.hpp"
 #include "store/sqlite/blob_files.hpp"
 #include "store/sqlite/test_util.hpp"
 
@@ -130,6 +131,58 @@ TEST_F(MessagesTest, CountDeleted) {
   EXPECT_EQ(*store_->count_deleted(inbox.id), 1u);
   EXPECT_EQ(*store_->count_deleted(other.id), 1u);
   EXPECT_EQ(store_->count_deleted(9999).code(), Errc::kNotFound);
+}
+
+// Schema 5: a search text that is the content's own tail (a plain text body) is kept once, as
+// a reference; readers see the same text as before. Other texts are stored as they are.
+TEST_F(MessagesTest, SearchTextThatIsTheBodyIsNotStoredTwice) {
+  Account a = account("reader@example.org");
+  Mailbox inbox = mailbox(a.id, "INBOX");
+  auto stored = [&](Id blob) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((dir_ + "/tegami.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT length(search_body), search_body_at FROM blobs WHERE id = ?", -1,
+                       &st, nullptr);
+    sqlite3_bind_int64(st, 1, blob);
+    std::pair<int64_t, int64_t> out{-2, -2};
+    if (sqlite3_step(st) == SQLITE_ROW)
+      out = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  };
+  std::string text;
+  for (int i = 0; i < 40; ++i)
+    text += "line " + std::to_string(i) + " caf\xc3\xa9 searchable words\r\n";
+  const std::string head = "From: a@example.org\r\nSubject: plain\r\n\r\n";
+  const std::string plain = head + text;
+  const std::string multi =
+      "From: a@example.org\r\nSubject: multi\r\nMIME-Version: 1.0\r\nContent-Type: "
+      "multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n" +
+      text + "--b\r\nContent-Type: application/octet-stream\r\n\r\nxyz\r\n--b--\r\n";
+  const std::string small = head + "short\r\n";
+  std::vector<Id> blobs;
+  std::vector<index::MessageIndex> idxs;
+  for (const std::string* raw : {&plain, &multi, &small}) {
+    idxs.push_back(index::build(*raw));
+    auto d = store_->deliver(*raw, idxs.back(), {target(a, inbox.id)}, 1);
+    ASSERT_TRUE(d.ok()) << d.error().message;
+    blobs.push_back(store_->list_messages(inbox.id)->back().blob_id);
+  }
+  EXPECT_EQ(stored(blobs[0]), (std::pair<int64_t, int64_t>{0, static_cast<int64_t>(head.size())}));
+  EXPECT_EQ(stored(blobs[1]).second, -1);
+  EXPECT_GT(stored(blobs[1]).first, static_cast<int64_t>(text.size()) - 100);
+  EXPECT_EQ(stored(blobs[2]).second, -1);
+  auto fields = store_->read_search_fields(blobs);
+  ASSERT_TRUE(fields.ok());
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    EXPECT_EQ(store_->read_index(blobs[i])->search_body, idxs[i].search_body) << i;
+    ASSERT_TRUE((*fields)[i].has_value());
+    EXPECT_EQ((*fields)[i]->search_body, idxs[i].search_body) << i;
+  }
+  EXPECT_EQ(idxs[0].search_body, text) << "a plain text body is its own search text";
 }
 
 TEST_F(MessagesTest, DeliveryFailures) {

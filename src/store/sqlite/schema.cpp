@@ -241,6 +241,12 @@ UPDATE send_log SET sum_messages = t.m, sum_recipients = t.r, sum_refusals = t.f
         FROM send_log WINDOW w AS (PARTITION BY account_id ORDER BY time, id)) AS t
   WHERE send_log.id = t.id;
 )sql",
+    // 4 -> 5 (delivery speed): a search text that is the message's own trailing bytes (a
+    // plain text message: its body) is not stored twice; search_body_at >= 0 says it is the
+    // content from that byte on (blob_data), and search_body is then empty.
+    R"sql(
+ALTER TABLE blobs ADD COLUMN search_body_at INTEGER NOT NULL DEFAULT -1;
+)sql",
 };
 
 constexpr int kKnown = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -16,6 +16,7 @@
 #include "net/server.hpp"
 #include "net/tls.hpp"
 #include "queue/runner.hpp"
+#include "smtp/server/recipient_cache.hpp"
 #include "smtp/server/server.hpp"
 #include "store/change_hub.hpp"
 
@@ -127,6 +128,8 @@ int cmd_serve(const Args& args) {
   mx_ctx.resolver = cfg.mailauth_check ? resolver.get() : nullptr;
   mx_ctx.authserv_id = cfg.authserv_id.empty() ? cfg.hostname : cfg.authserv_id;
   mx_ctx.dmarc_junk = cfg.dmarc_junk;
+  smtp::server::RecipientCache recipients;
+  mx_ctx.recipients = &recipients;
   smtp::server::Context sub_ctx = mx_ctx;
   sub_ctx.mode = smtp::server::Mode::kSubmission;
   sub_ctx.allow_auth_without_tls = cfg.dev;

@@ -7,9 +7,11 @@
 
 #include "account/delivery.hpp"
 #include "account/directory.hpp"
+#include "base/clock.hpp"
 #include "base/strings.hpp"
 #include "net/offload.hpp"
 #include "smtp/server/error_map.hpp"
+#include "smtp/server/recipient_cache.hpp"
 
 namespace tegami::smtp::server {
 
@@ -98,6 +100,16 @@ asio::awaitable<void> Session::on_rcpt(const proto::Command& c) {
   }
   int64_t size = static_cast<int64_t>(tx_->params.size.value_or(1));
   if (size < 1) size = 1;
+  const int64_t now_ms = system_clock().now_unix_ms();
+  RecipientCache* cache = address.empty() ? nullptr : ctx_.recipients;
+  if (cache) {
+    auto a = cache->find(address, now_ms);
+    if (a && (a->quota_bytes <= 0 || a->used_bytes + size <= a->quota_bytes)) {
+      tx_->rcpts.push_back(Recipient{address, a->id, c.rcpt});
+      reply(250, "2.1.5", "Recipient OK");
+      co_return;
+    }
+  }
   store::Store* st = ctx_.store;
   auto fn = [st, address, size]() { return resolve(*st, address, size); };
   Resolved r = co_await net::offload(std::move(fn));
@@ -133,6 +145,7 @@ asio::awaitable<void> Session::on_rcpt(const proto::Command& c) {
     }
     co_return;
   }
+  if (cache) cache->put(address, *r.account, now_ms);
   tx_->rcpts.push_back(
       Recipient{address.empty() ? r.account->address : address, r.account->id, c.rcpt});
   reply(250, "2.1.5", "Recipient OK");

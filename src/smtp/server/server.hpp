@@ -24,6 +24,8 @@ namespace asio = boost::asio;
 
 enum class Mode { kMx, kSubmission };
 
+class RecipientCache;
+
 struct Context {
   store::Store* store = nullptr;
   auth::Authenticator* auth = nullptr;
@@ -50,6 +52,8 @@ struct Context {
   // False when this server cannot deliver to other servers (development mode without a DNS
   // forwarder): such recipients are refused at RCPT instead of waiting in the queue forever.
   bool outbound = true;
+  // Found recipients kept for a moment, shared by the sessions (null: every RCPT asks the store).
+  RecipientCache* recipients = nullptr;
 };
 
 // Serves one client connection. Never throws; returns when the connection is over.

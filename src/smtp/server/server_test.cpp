@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "base/strings.hpp"
 #include "imap/server/faulty_store.hpp"
 #include "smtp/proto/data_decoder.hpp"
+#include "smtp/server/recipient_cache.hpp"
 #include "smtp/server/test_support.hpp"
 
 namespace tegami::smtp::server {
@@ -193,6 +196,67 @@ TEST(SmtpServer, OverQuota) {
   r = replies(out);
   ASSERT_EQ(r.size(), 4u);
   EXPECT_EQ(r[3].substr(0, 10), "452 4.2.2 ");
+}
+
+// Found recipients are kept for a moment across sessions; unknown ones, a declared size over a
+// kept account's room, and anything after the TTL go to the store again.
+TEST(SmtpServer, FoundRecipientsAreKeptForAMoment) {
+  World w;
+  imap::server::testing::FaultyStore counted(*w.store);
+  RecipientCache cache(std::chrono::milliseconds(1500));
+  Context c = w.ctx;
+  c.store = &counted;
+  c.recipients = &cache;
+  const std::string msg = "DATA\r\nSubject: kept\r\n\r\nhi\r\n.\r\nQUIT\r\n";
+  auto session = [&](const std::string& rcpts) {
+    return replies(w.run_with(c, "EHLO c\r\nMAIL FROM:<a@b.example> SIZE=100\r\n" + rcpts + msg));
+  };
+  auto r = session("RCPT TO:<alice@example.com>\r\nRCPT TO:<nobody@example.com>\r\n");
+  ASSERT_EQ(r.size(), 8u);
+  EXPECT_EQ(r[3], "250 2.1.5 Recipient OK");
+  EXPECT_EQ(r[4].substr(0, 10), "550 5.1.1 ");
+  EXPECT_EQ(r[6].substr(0, 13), "250 2.0.0 OK ");
+  EXPECT_EQ(counted.calls("find_domain"), 2);
+  r = session(
+      "RCPT TO:<ALICE@example.com>\r\nRCPT TO:<nobody@example.com>\r\nRCPT "
+      "TO:<full@example.com>\r\n");
+  ASSERT_EQ(r.size(), 9u);
+  EXPECT_EQ(r[3], "250 2.1.5 Recipient OK");
+  EXPECT_EQ(r[4].substr(0, 10), "550 5.1.1 ");
+  EXPECT_EQ(r[5], "250 2.1.5 Recipient OK");
+  EXPECT_EQ(counted.calls("find_domain"), 4) << "alice kept; nobody and full asked";
+  // full@ has 300 bytes: a kept entry does not vouch for 5000 more, the store says no.
+  auto out = w.run_with(c,
+                        "EHLO c\r\nMAIL FROM:<a@b.example> SIZE=5000\r\nRCPT "
+                        "TO:<full@example.com>\r\nQUIT\r\n");
+  EXPECT_EQ(replies(out)[3].substr(0, 10), "452 4.2.2 ") << out;
+  EXPECT_EQ(counted.calls("find_domain"), 5);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+  r = session("RCPT TO:<alice@example.com>\r\n");
+  EXPECT_EQ(r[3], "250 2.1.5 Recipient OK");
+  EXPECT_EQ(counted.calls("find_domain"), 6) << "after the TTL";
+  EXPECT_EQ(w.inbox(w.alice).size(), 3u);
+  EXPECT_EQ(w.inbox(w.full).size(), 1u);
+}
+
+TEST(RecipientCache, KeepsFoundAccountsUntilTheirTime) {
+  RecipientCache cache(std::chrono::milliseconds(100), 2);
+  store::Account a;
+  a.id = 7;
+  a.password_hash = "$argon2id$x";
+  cache.put("User@Example.COM", a, 1000);
+  auto got = cache.find("user@example.com", 1050);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->id, 7);
+  EXPECT_TRUE(got->password_hash.empty());
+  EXPECT_FALSE(cache.find("user@example.com", 1100).has_value()) << "expired";
+  EXPECT_FALSE(cache.find("other@example.com", 1000).has_value());
+  // Bounded: a third entry when two are live starts over.
+  cache.put("a@x", a, 2000);
+  cache.put("b@x", a, 2000);
+  cache.put("c@x", a, 2000);
+  EXPECT_TRUE(cache.find("c@x", 2001).has_value());
+  EXPECT_FALSE(cache.find("a@x", 2001).has_value());
 }
 
 TEST(SmtpServer, Bdat) {

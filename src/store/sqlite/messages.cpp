@@ -95,10 +95,20 @@ Status bind_index(Stmt& s, int first, const index::MessageIndex& idx, int64_t bo
   return {};
 }
 
-// The search text, whether stored or referring to the content (schema 5).
+// The search text, whether stored or referring to the content (schema 5): three columns for
+// search_text(), the stored text, where in the content it starts, and the content (read only
+// when the text is its tail).
 constexpr const char* kSearchBody =
-    "CASE WHEN search_body_at < 0 THEN search_body ELSE (SELECT substr(data, search_body_at + 1) "
-    "FROM blob_data WHERE blob_id = blobs.id) END";
+    "search_body, search_body_at, CASE WHEN search_body_at < 0 THEN NULL ELSE (SELECT data FROM "
+    "blob_data WHERE blob_id = blobs.id) END";
+
+// The search text from the three columns of kSearchBody starting at `col`.
+std::string search_text(const Stmt& s, int col) {
+  const int64_t at = s.i64(col + 1);
+  if (at < 0 || s.is_null(col + 2)) return s.text(col);
+  std::string_view content = s.view(col + 2);
+  return std::string(content.substr(std::min<size_t>(static_cast<size_t>(at), content.size())));
+}
 
 }  // namespace
 
@@ -364,11 +374,11 @@ Result<index::MessageIndex> SqliteStore::read_index(Id blob) {
     x.body = s.text(2);
     x.parts = s.text(3);
     x.search_headers = s.text(4);
-    x.search_body = s.text(5);
-    x.sent_date = s.i64(6);
-    x.subject = s.text(7);
-    x.from = s.text(8);
-    x.message_id = s.text(9);
+    x.search_body = search_text(s, 5);
+    x.sent_date = s.i64(8);
+    x.subject = s.text(9);
+    x.from = s.text(10);
+    x.message_id = s.text(11);
     return x;
   });
 }
@@ -407,8 +417,8 @@ Result<std::vector<std::optional<index::MessageIndex>>> SqliteStore::read_search
       } else {
         index::MessageIndex& x = out.emplace_back().emplace();
         x.search_headers = s.text(0);
-        x.search_body = s.text(1);
-        x.sent_date = s.i64(2);
+        x.search_body = search_text(s, 1);
+        x.sent_date = s.i64(4);
       }
       s.reset();
     }

@@ -81,11 +81,13 @@ void Writer::sync_wal() {
 void Writer::run() {
   std::vector<Op*> batch;
   bool unsynced = false;  // a commit made with synchronous = NORMAL is not yet on disk
+  std::chrono::steady_clock::time_point unsynced_since;  // the first of those
+  const auto lazy_sync = std::chrono::milliseconds(kLazySyncMs);
   while (true) {
     {
       std::unique_lock lk(mu_);
       auto has_work = [&] { return stop_ || !queue_.empty(); };
-      if (unsynced && !work_cv_.wait_for(lk, std::chrono::milliseconds(kLazySyncMs), has_work)) {
+      if (unsynced && !work_cv_.wait_for(lk, lazy_sync, has_work)) {
         lk.unlock();
         sync_wal();
         unsynced = false;
@@ -103,13 +105,16 @@ void Writer::run() {
         queue_.pop_front();
       }
     }
-    // One caller that needs its commit on disk now makes the whole batch FULL; its fsync of
-    // the WAL also covers every earlier commit made without one.
-    bool full = false;
+    // One caller that needs its commit on disk now makes the whole batch FULL, and so does a
+    // commit without an fsync that has waited kLazySyncMs for one; that fsync of the WAL also
+    // covers every earlier commit made without one.
+    const auto now = std::chrono::steady_clock::now();
+    bool full = unsynced && now - unsynced_since >= lazy_sync;
     for (Op* op : batch) full = full || op->sync == Sync::kNow;
     set_synchronous(full);
     run_batch(batch);
     if (full && !full_) sync_wal();  // FULL could not be set: sync before anyone hears of it
+    if (!full && !unsynced) unsynced_since = now;
     unsynced = !full;
     for (Op* op : batch) {
       if (op->done) {

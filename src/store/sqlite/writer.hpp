@@ -45,9 +45,10 @@ class Writer {
   // How soon a committed operation must be on stable storage.
   enum class Sync {
     kNow,       // before its caller hears of it (fsync of the commit: synchronous = FULL)
-    kWithNext,  // with the next kNow commit, or kLazySyncMs after it at the latest; until then
-                // a power loss (not a crash of the process) can undo it. For records that are
-                // redone when lost, such as the queue's outcomes (a message sent again).
+    kWithNext,  // with the next kNow commit, or kLazySyncMs after it at the latest (the next
+                // commit then, or a sync when none comes); until then a power loss (not a crash
+                // of the process) can undo it. For records that are redone when lost, such as
+                // the queue's outcomes (a message sent again).
   };
   static constexpr int kLazySyncMs = 20;
 

@@ -95,18 +95,19 @@ Status bind_index(Stmt& s, int first, const index::MessageIndex& idx, int64_t bo
   return {};
 }
 
-// The search text, whether stored or referring to the content (schema 5): three columns for
-// search_text(), the stored text, where in the content it starts, and the content (read only
-// when the text is its tail).
-constexpr const char* kSearchBody =
-    "search_body, search_body_at, CASE WHEN search_body_at < 0 THEN NULL ELSE (SELECT data FROM "
-    "blob_data WHERE blob_id = blobs.id) END";
+// The search text, whether stored or referring to the content (schema 5): two columns for
+// search_text(), the stored text and where in the content it starts.
+constexpr const char* kSearchBody = "search_body, search_body_at";
 
-// The search text from the three columns of kSearchBody starting at `col`.
-std::string search_text(const Stmt& s, int col) {
+// The search text from the two columns of kSearchBody starting at `col` (of blob `blob`).
+Result<std::string> search_text(Db& db, const Stmt& s, int col, Id blob) {
   const int64_t at = s.i64(col + 1);
-  if (at < 0 || s.is_null(col + 2)) return s.text(col);
-  std::string_view content = s.view(col + 2);
+  if (at < 0) return s.text(col);
+  TG_ASSIGN(Stmt d, db.prepare("SELECT data FROM blob_data WHERE blob_id = ?"));
+  d.bind(1, blob);
+  TG_ASSIGN(bool row, d.step());
+  if (!row) return make_error(Errc::kInternal, "message content is missing");
+  std::string_view content = d.view(0);
   return std::string(content.substr(std::min<size_t>(static_cast<size_t>(at), content.size())));
 }
 
@@ -374,11 +375,11 @@ Result<index::MessageIndex> SqliteStore::read_index(Id blob) {
     x.body = s.text(2);
     x.parts = s.text(3);
     x.search_headers = s.text(4);
-    x.search_body = search_text(s, 5);
-    x.sent_date = s.i64(8);
-    x.subject = s.text(9);
-    x.from = s.text(10);
-    x.message_id = s.text(11);
+    TG_ASSIGN(x.search_body, search_text(db, s, 5, blob));
+    x.sent_date = s.i64(7);
+    x.subject = s.text(8);
+    x.from = s.text(9);
+    x.message_id = s.text(10);
     return x;
   });
 }
@@ -417,8 +418,8 @@ Result<std::vector<std::optional<index::MessageIndex>>> SqliteStore::read_search
       } else {
         index::MessageIndex& x = out.emplace_back().emplace();
         x.search_headers = s.text(0);
-        x.search_body = search_text(s, 1);
-        x.sent_date = s.i64(4);
+        TG_ASSIGN(x.search_body, search_text(db, s, 1, b));
+        x.sent_date = s.i64(3);
       }
       s.reset();
     }

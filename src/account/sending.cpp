@@ -1,7 +1,5 @@
 #include "account/sending.hpp"
 
-#include <algorithm>
-
 #include "account/delivery.hpp"
 #include "base/strings.hpp"
 #include "index/message_index.hpp"
@@ -132,16 +130,8 @@ Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std
   sub.account_id = req.account_id;
   sub.now = req.now;
   sub.limits = policy.limits;
-  std::vector<store::Id> ids;
-  for (store::Id id : req.local)
-    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-  const int64_t size = stored_size(raw);
-  for (store::Id id : ids) {
-    if (auto q = check_quota(store, id, size); !q) return q.error();
-    auto inbox = store.get_mailbox(id, "INBOX");
-    if (!inbox) return inbox.error();
-    sub.local.push_back(store::DeliveryTarget{id, inbox->id});
-  }
+  // INBOXes found and quotas checked inside the store's transaction, as for a delivery.
+  sub.local = inbox_targets(req.local);
   if (!req.remote.empty()) {
     store::QueuedMessage q;
     q.env_from = req.env_from;
@@ -167,11 +157,11 @@ Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std
   if (!r) {
     if (r.code() == Errc::kLimit)
       note_refusal(store, hub, req.account_id, policy, req.now, suspended_now);
+    if (r.code() == Errc::kOverQuota)
+      return over_quota_error(store, sub.local, stored_size(raw), r.error(), nullptr);
     return r.error();
   }
-  if (hub) {
-    for (const auto& d : r->delivered) hub->publish(d.mailbox_id);
-  }
+  publish(hub, r->delivered);
   return r;
 }
 

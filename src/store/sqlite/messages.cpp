@@ -56,20 +56,6 @@ std::vector<uint32_t> sorted_unique(std::vector<uint32_t> v) {
   return v;
 }
 
-}  // namespace
-
-PreparedBlob SqliteStore::prepare_blob(std::string_view raw) {
-  PreparedBlob b;
-  b.hash = sha256_hex(raw);
-  b.in_file = raw.size() > kInlineMax;
-  // The file is written (durably) before the transaction that references it is queued, outside
-  // the writer so that concurrent deliveries write their files in parallel.
-  if (b.in_file && !files_.exists(b.hash)) b.status = files_.write(b.hash, raw);
-  return b;
-}
-
-namespace {
-
 // Where in the content its search text starts when that text is the content's own tail (a
 // plain text message: its body, as stored), else -1. Only for content stored in blob_data, and
 // for texts long enough to be worth a second look.
@@ -80,6 +66,22 @@ int64_t search_body_at(const index::MessageIndex& idx, std::string_view raw, boo
   if (raw.substr(raw.size() - t.size()) != t) return -1;
   return static_cast<int64_t>(raw.size() - t.size());
 }
+
+}  // namespace
+
+PreparedBlob SqliteStore::prepare_blob(std::string_view raw, const index::MessageIndex* idx) {
+  PreparedBlob b;
+  b.hash = sha256_hex(raw);
+  b.in_file = raw.size() > kInlineMax;
+  // Compared here, before the writer: the writer's thread is the one every delivery waits for.
+  if (idx) b.search_body_at = search_body_at(*idx, raw, b.in_file);
+  // The file is written (durably) before the transaction that references it is queued, outside
+  // the writer so that concurrent deliveries write their files in parallel.
+  if (b.in_file && !files_.exists(b.hash)) b.status = files_.write(b.hash, raw);
+  return b;
+}
+
+namespace {
 
 // Binds the index's 11 columns from `first` on (search_body_at last).
 Status bind_index(Stmt& s, int first, const index::MessageIndex& idx, int64_t body_at) {
@@ -118,7 +120,7 @@ Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view ra
   // Unlinked after the commit unless a committed row names it (this op may fail).
   if (b.in_file) ctx.file_checks.push_back(b.hash);
   {
-    TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT id, indexed, in_file FROM blobs WHERE hash = ?"));
+    TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT id, indexed FROM blobs WHERE hash = ?"));
     s.bind(1, b.hash);
     TG_ASSIGN(bool row, s.step());
     if (row) {
@@ -130,7 +132,7 @@ Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view ra
                                        "= ?, parts = ?, search_headers = ?, search_body = ?, "
                                        "sent_date = ?, subject = ?, from_addr = ?, message_id "
                                        "= ?, search_body_at = ?, indexed = 1 WHERE id = ?"));
-      bind_index(u, 1, *idx, search_body_at(*idx, raw, s.i64(2) != 0));
+      bind_index(u, 1, *idx, b.search_body_at);
       u.bind(12, id);
       TG_TRY(u.run());
       return id;
@@ -146,7 +148,7 @@ Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view ra
                            "subject, from_addr, message_id, search_body_at) "
                            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   ins.bind_all(b.hash, static_cast<int64_t>(raw.size()), b.in_file, idx != nullptr);
-  bind_index(ins, 5, idx ? *idx : kNone, idx ? search_body_at(*idx, raw, b.in_file) : -1);
+  bind_index(ins, 5, idx ? *idx : kNone, idx ? b.search_body_at : -1);
   TG_TRY(ins.run());
   Id blob_id = ctx.db.last_insert_rowid();
   if (!b.in_file) {
@@ -207,17 +209,28 @@ Result<std::vector<Delivered>> insert_messages(WriteCtx& ctx, Id blob_id, int64_
   return out;
 }
 
+namespace {
+
+// One delivery on the write connection: the content (stored once) and a message per target.
+Result<std::vector<Delivered>> write_delivery(WriteCtx& ctx, const PreparedBlob& b,
+                                              std::string_view raw, const index::MessageIndex& idx,
+                                              const std::vector<DeliveryTarget>& targets,
+                                              int64_t internal_date) {
+  TG_ASSIGN(Id blob_id, insert_blob(ctx, b, raw, &idx));
+  return insert_messages(ctx, blob_id, static_cast<int64_t>(raw.size()), targets, internal_date);
+}
+
+}  // namespace
+
 Result<std::vector<Delivered>> SqliteStore::deliver(std::string_view raw,
                                                     const index::MessageIndex& idx,
                                                     const std::vector<DeliveryTarget>& targets,
                                                     int64_t internal_date) {
   if (targets.empty()) return make_error(Errc::kInvalidData, "a delivery needs a recipient");
-  PreparedBlob b = prepare_blob(raw);
+  PreparedBlob b = prepare_blob(raw, &idx);
   if (!b.status.ok()) return b.status.error();
-  return write<std::vector<Delivered>>([&](WriteCtx& ctx) -> Result<std::vector<Delivered>> {
-    TG_ASSIGN(Id blob_id, insert_blob(ctx, b, raw, &idx));
-    return insert_messages(ctx, blob_id, static_cast<int64_t>(raw.size()), targets, internal_date);
-  });
+  return write<std::vector<Delivered>>(
+      [&](WriteCtx& ctx) { return write_delivery(ctx, b, raw, idx, targets, internal_date); });
 }
 
 void SqliteStore::post_delivery(std::shared_ptr<const OwnedDelivery> d, DeliveryDone done) {
@@ -226,13 +239,11 @@ void SqliteStore::post_delivery(std::shared_ptr<const OwnedDelivery> d, Delivery
   if (d->raw.size() > kPostedDeliveryMax) {
     return done(make_error(Errc::kInvalidData, "too large for a posted delivery"));
   }
-  PreparedBlob b = prepare_blob(d->raw);  // a hash: the content goes inside the database
+  PreparedBlob b = prepare_blob(d->raw, &d->idx);  // no file: the content is inline
   auto out = std::make_shared<std::vector<Delivered>>();
   writer_->post(
       [d, b = std::move(b), out](WriteCtx& ctx) -> Status {
-        TG_ASSIGN(Id blob_id, insert_blob(ctx, b, d->raw, &d->idx));
-        TG_ASSIGN(*out, insert_messages(ctx, blob_id, static_cast<int64_t>(d->raw.size()),
-                                        d->targets, d->internal_date));
+        TG_ASSIGN(*out, write_delivery(ctx, b, d->raw, d->idx, d->targets, d->internal_date));
         return {};
       },
       [out, done = std::move(done)](Status st) {
@@ -246,7 +257,7 @@ Result<std::vector<Delivered>> SqliteStore::deliver_many(const std::vector<NewMe
   std::vector<PreparedBlob> blobs;
   blobs.reserve(messages.size());
   for (const auto& m : messages) {
-    blobs.push_back(prepare_blob(m.raw));
+    blobs.push_back(prepare_blob(m.raw, &m.idx));
     if (!blobs.back().status.ok()) return blobs.back().status.error();
   }
   // One write op: a failure anywhere (quota, a missing mailbox) rolls all of it back.
@@ -255,9 +266,7 @@ Result<std::vector<Delivered>> SqliteStore::deliver_many(const std::vector<NewMe
     out.reserve(messages.size());
     for (size_t i = 0; i < messages.size(); ++i) {
       const NewMessage& m = messages[i];
-      TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], m.raw, &m.idx));
-      TG_ASSIGN(auto d, insert_messages(ctx, blob_id, static_cast<int64_t>(m.raw.size()),
-                                        {m.target}, m.internal_date));
+      TG_ASSIGN(auto d, write_delivery(ctx, blobs[i], m.raw, m.idx, {m.target}, m.internal_date));
       out.insert(out.end(), d.begin(), d.end());
     }
     return out;

@@ -214,7 +214,7 @@ Result<SubmitResult> SqliteStore::submit(std::string_view raw, const index::Mess
   if (sub.local.empty() && !queued) {
     return make_error(Errc::kInvalidData, "a submission needs a recipient");
   }
-  PreparedBlob b = prepare_blob(raw);
+  PreparedBlob b = prepare_blob(raw, sub.local.empty() ? nullptr : &idx);
   if (!b.status.ok()) return b.status.error();
   const int64_t size = static_cast<int64_t>(raw.size());
   return write<SubmitResult>([&](WriteCtx& ctx) -> Result<SubmitResult> {
@@ -331,7 +331,7 @@ Status SqliteStore::queue_update(Id id, const std::vector<RcptUpdate>& updates, 
                                  const std::vector<Notice>& notices) {
   std::vector<PreparedBlob> blobs;
   for (const auto& n : notices) {
-    blobs.push_back(prepare_blob(n.raw));
+    blobs.push_back(prepare_blob(n.raw, &n.idx));
     if (!blobs.back().status.ok()) return blobs.back().status;
   }
   return write_status(

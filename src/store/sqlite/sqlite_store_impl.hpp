@@ -20,7 +20,8 @@ namespace tegami::store::sqlite {
 struct PreparedBlob {
   std::string hash;
   bool in_file = false;
-  Status status;  // the file write's outcome
+  int64_t search_body_at = -1;  // blobs.search_body_at for the index given to prepare_blob
+  Status status;                // the file write's outcome
 };
 
 // Read-only connections, handed out one per concurrent reader and returned after use.
@@ -144,7 +145,9 @@ class SqliteStore final : public Store {
   };
   static thread_local Together together_;
 
-  PreparedBlob prepare_blob(std::string_view raw);
+  // Hashes `raw` (and writes its file when it goes to one); with `idx`, also finds whether its
+  // search text can refer to the content.
+  PreparedBlob prepare_blob(std::string_view raw, const index::MessageIndex* idx);
   // Runs `fn(db)` on a pooled read-only connection inside one read transaction.
   template <class T, class F>
   Result<T> read(F&& fn) noexcept {

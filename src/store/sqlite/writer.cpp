@@ -87,7 +87,7 @@ void Writer::run() {
     {
       std::unique_lock lk(mu_);
       auto has_work = [&] { return stop_ || !queue_.empty(); };
-      if (unsynced && !work_cv_.wait_for(lk, lazy_sync, has_work)) {
+      if (unsynced && !work_cv_.wait_until(lk, unsynced_since + lazy_sync, has_work)) {
         lk.unlock();
         sync_wal();
         unsynced = false;
@@ -178,6 +178,9 @@ void Writer::run_batch(std::vector<Op*>& batch) {
     }
   }
   (void)any_ok;
+  // A file is unlinked only once the commit that let go of it is on disk: after a commit
+  // without an fsync (Sync::kWithNext), a power loss could bring back a row naming the file.
+  if (!ctx.file_checks.empty() && !full_) sync_wal();
   // After the commit (or rollback): unlink files that no committed row names. Under the
   // database write lock, so that no writer (of this or another process) is between checking
   // that a file exists and committing a row that names it. If the lock cannot be had, the

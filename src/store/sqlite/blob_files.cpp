@@ -19,6 +19,23 @@ namespace {
 
 std::atomic<uint64_t> g_tmp_counter{0};
 
+std::string parent_of(const std::string& p) {
+  auto slash = p.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return p.substr(0, slash);
+}
+
+bool is_hex_hash(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Error sys_error(const std::string& what) {
   int e = errno;
   Errc c = (e == ENOSPC || e == EDQUOT || e == EINTR || e == EAGAIN) ? Errc::kTemporary
@@ -35,29 +52,11 @@ Status fsync_dir(const std::string& dir) {
   return {};
 }
 
-std::string parent_of(const std::string& p) {
-  auto slash = p.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return p.substr(0, slash);
-}
-
-// mkdir that fsyncs the parent when it created the folder.
 Status ensure_dir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0700) == 0) return fsync_dir(parent_of(dir));
   if (errno == EEXIST) return {};
   return sys_error("cannot create folder " + dir);
 }
-
-bool is_hex_hash(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::string sha256_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];

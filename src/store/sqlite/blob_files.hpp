@@ -11,6 +11,12 @@
 
 namespace tegami::store::sqlite {
 
+// The Error for errno after a failed system call (kTemporary for a full disk or quota).
+Error sys_error(const std::string& what);
+Status fsync_dir(const std::string& dir);
+// mkdir that fsyncs the parent when it created the folder.
+Status ensure_dir(const std::string& dir);
+
 // Lower-case hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
 

@@ -239,7 +239,8 @@ TEST(WriterSync, DeferredCommitsAreVisibleAndTheNextDurableOneIsFull) {
                          "(k INTEGER PRIMARY KEY) STRICT")
                   .ok());
   sqlite::BlobFiles files(dir + "/blobs");
-  auto writer = std::make_unique<sqlite::Writer>(std::move(*d), &files);
+  sqlite::BlobLog log(dir + "/blobs/log");
+  auto writer = std::make_unique<sqlite::Writer>(std::move(*d), &files, &log);
   auto insert_and_read_mode = [](int k, int64_t* mode) {
     return [k, mode](sqlite::WriteCtx& ctx) -> Status {
       TG_TRY(ctx.db.run("INSERT INTO t VALUES (?)", k));

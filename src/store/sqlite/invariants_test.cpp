@@ -1,8 +1,9 @@
 // After a random mix of every message operation, the counters kept by triggers, the blob
-// refcounts, the files on disk and the uid/modseq bookkeeping agree with the rows
+// refcounts, the files and body log on disk and the uid/modseq bookkeeping agree with the rows
 // (README.md, "Invariants"), checked with plain SQL on the closed database.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <random>
@@ -48,10 +49,13 @@ TEST_F(InvariantsTest, RandomOperationsKeepCountersTrue) {
       case 0:
       case 1:
       case 2: {
-        // A few distinct contents, some large, so bodies are shared and reused.
+        // A few distinct contents, some in files, some in the body log, so bodies are shared
+        // and reused.
         int which = static_cast<int>(rng() % 6);
-        std::string raw = sample_message("c" + std::to_string(which),
-                                         which < 2 ? sqlite::kInlineMax + 1024 : 300);
+        size_t size = which < 2   ? sqlite::kInlineMax + 1024
+                      : which < 4 ? sqlite::kLogMin + 1000 * which
+                                  : 300;
+        std::string raw = sample_message("c" + std::to_string(which), size);
         std::vector<DeliveryTarget> targets;
         for (const auto& acc : accounts) {
           if (rng() % 2 == 0 || targets.empty()) {
@@ -140,7 +144,19 @@ TEST_F(InvariantsTest, RandomOperationsKeepCountersTrue) {
                       "EXISTS (SELECT 1 FROM messages WHERE mailbox_id = e.mailbox_id AND "
                       "uid = e.uid)"),
             0);
-  // Files on disk are exactly the in_file blobs.
+  // The body log takes exactly the records of the in_file = 2 blobs (the rest is punched).
+  const int64_t logged =
+      query_int(db,
+                "SELECT COALESCE(SUM((16 + size + 4095) / 4096 * 4096), 0) FROM blobs WHERE "
+                "in_file = 2");
+  EXPECT_GT(logged, 0);
+  int64_t log_blocks = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ + "/blobs/log")) {
+    struct stat st;
+    if (::stat(e.path().c_str(), &st) == 0) log_blocks += static_cast<int64_t>(st.st_blocks) * 512;
+  }
+  EXPECT_EQ(log_blocks, logged);
+  // Files on disk are exactly the in_file = 1 blobs.
   std::set<std::string> rows;
   sqlite3_stmt* s = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT hash FROM blobs WHERE in_file = 1", -1, &s, nullptr),
@@ -152,7 +168,9 @@ TEST_F(InvariantsTest, RandomOperationsKeepCountersTrue) {
   sqlite3_close(db);
   std::set<std::string> files;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir_ + "/blobs")) {
-    if (e.is_regular_file()) files.insert(e.path().filename().string());
+    if (e.is_regular_file() && e.path().parent_path().filename() != "log") {
+      files.insert(e.path().filename().string());
+    }
   }
   EXPECT_EQ(files, rows);
   open();

@@ -76,8 +76,17 @@ PreparedBlob SqliteStore::prepare_blob(std::string_view raw, const index::Messag
   // Compared here, before the writer: the writer's thread is the one every delivery waits for.
   if (idx) b.search_body_at = search_body_at(*idx, raw, b.in_file);
   // The file is written (durably) before the transaction that references it is queued, outside
-  // the writer so that concurrent deliveries write their files in parallel.
+  // the writer so that concurrent deliveries write their files in parallel; so is a log
+  // record (the writer syncs the log before its commit).
   if (b.in_file && !files_.exists(b.hash)) b.status = files_.write(b.hash, raw);
+  if (!b.in_file && raw.size() > kLogMin) {
+    Result<LogSpan> span = log_.append(raw);
+    if (span.ok()) {
+      b.log = std::move(*span);
+    } else {
+      b.status = span.error();
+    }
+  }
   return b;
 }
 
@@ -124,6 +133,7 @@ Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view ra
     s.bind(1, b.hash);
     TG_ASSIGN(bool row, s.step());
     if (row) {
+      if (b.log) ctx.log_unused.push_back({b.log.segment->id, b.log.at, b.log.size});
       Id id = s.i64(0);
       bool indexed = s.i64(1) != 0;
       if (indexed || idx == nullptr) return id;
@@ -145,13 +155,18 @@ Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view ra
   TG_ASSIGN(Stmt ins,
             ctx.db.prepare("INSERT INTO blobs (hash, size, in_file, indexed, envelope, "
                            "body_structure, body, parts, search_headers, search_body, sent_date, "
-                           "subject, from_addr, message_id, search_body_at) "
-                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-  ins.bind_all(b.hash, static_cast<int64_t>(raw.size()), b.in_file, idx != nullptr);
+                           "subject, from_addr, message_id, search_body_at, log_segment, log_at) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  const int where = b.log ? 2 : b.in_file ? 1 : 0;
+  ins.bind_all(b.hash, static_cast<int64_t>(raw.size()), where, idx != nullptr);
   bind_index(ins, 5, idx ? *idx : kNone, idx ? b.search_body_at : -1);
+  ins.bind(16, b.log ? b.log.segment->id : 0).bind(17, b.log ? b.log.at : 0);
   TG_TRY(ins.run());
   Id blob_id = ctx.db.last_insert_rowid();
-  if (!b.in_file) {
+  if (b.log) {
+    ctx.log_inserted.push_back({b.log.segment->id, b.log.at, b.log.size});
+    ctx.log_syncs.push_back(b.log.segment);
+  } else if (!b.in_file) {
     TG_ASSIGN(Stmt d, ctx.db.prepare("INSERT INTO blob_data (blob_id, data) VALUES (?, ?)"));
     d.bind(1, blob_id).bind_blob(2, raw);
     TG_TRY(d.run());
@@ -356,10 +371,12 @@ Result<uint32_t> SqliteStore::count_deleted(Id mailbox) {
 
 Result<std::string> SqliteStore::read_blob(Id blob) {
   return read<std::string>([&](Db& db) -> Result<std::string> {
-    TG_ASSIGN(Stmt s, db.prepare("SELECT hash, size, in_file FROM blobs WHERE id = ?"));
+    TG_ASSIGN(Stmt s, db.prepare("SELECT hash, size, in_file, log_segment, log_at FROM blobs "
+                                 "WHERE id = ?"));
     s.bind(1, blob);
     TG_ASSIGN(bool row, s.step());
     if (!row) return make_error(Errc::kNotFound, "no such message content");
+    if (s.i64(2) == 2) return log_.read({s.i64(3), s.i64(4), s.i64(1)});
     if (s.i64(2) != 0) return files_.read(s.view(0), s.i64(1));
     TG_ASSIGN(Stmt d, db.prepare("SELECT data FROM blob_data WHERE blob_id = ?"));
     d.bind(1, blob);
@@ -399,6 +416,7 @@ Status SqliteStore::read_together(const std::function<Status()>& fn) {
   if (together_.store == this) return fn();  // already inside one
   auto lease = pool_.acquire();
   if (!lease.ok()) return lease.error();
+  Reading reading(log_);
   ReadTxn txn(lease->db());
   if (!txn.status().ok()) return txn.status().error();
   together_ = Together{this, &lease->db()};

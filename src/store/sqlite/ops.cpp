@@ -190,11 +190,13 @@ Result<uint64_t> next_modseq(WriteCtx& ctx, Id mailbox) {
 }
 
 Status collect_garbage(WriteCtx& ctx) {
-  TG_ASSIGN(Stmt s, ctx.db.prepare("DELETE FROM blobs WHERE refcount = 0 RETURNING hash, in_file"));
+  TG_ASSIGN(Stmt s, ctx.db.prepare("DELETE FROM blobs WHERE refcount = 0 RETURNING hash, in_file, "
+                                   "log_segment, log_at, size"));
   while (true) {
     TG_ASSIGN(bool row, s.step());
     if (!row) break;
-    if (s.i64(1) != 0) ctx.file_checks.push_back(s.text(0));
+    if (s.i64(1) == 1) ctx.file_checks.push_back(s.text(0));
+    if (s.i64(1) == 2) ctx.log_freed.push_back({s.i64(2), s.i64(3), s.i64(4)});
   }
   return {};
 }

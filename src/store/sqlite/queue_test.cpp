@@ -256,8 +256,8 @@ TEST_F(QueueTest, RollingCountersAreExactOverManyRowsAndOldData) {
   EXPECT_EQ(u->messages, 52);  // 1250..1299, the one at "900" (kept as 1299) and this one
   EXPECT_EQ(u->refusals, 1);
 
-  // Schema 3 had no totals (nor blobs.indexed, nor search_body_at of 5): take them away, go
-  // back to version 3, and migrate again.
+  // Schema 3 had no totals (nor blobs.indexed, nor search_body_at of 5, nor the body log
+  // columns of 6): take them away, go back to version 3, and migrate again.
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ + "/tegami.db").c_str(), &db), SQLITE_OK);
@@ -265,8 +265,9 @@ TEST_F(QueueTest, RollingCountersAreExactOverManyRowsAndOldData) {
        {"ALTER TABLE send_log DROP COLUMN sum_messages",
         "ALTER TABLE send_log DROP COLUMN sum_recipients",
         "ALTER TABLE send_log DROP COLUMN sum_refusals", "ALTER TABLE blobs DROP COLUMN indexed",
-        "ALTER TABLE blobs DROP COLUMN search_body_at", "DROP TABLE sequences",
-        "PRAGMA user_version = 3"}) {
+        "ALTER TABLE blobs DROP COLUMN search_body_at", "DROP INDEX blobs_logged",
+        "ALTER TABLE blobs DROP COLUMN log_segment", "ALTER TABLE blobs DROP COLUMN log_at",
+        "DROP TABLE sequences", "PRAGMA user_version = 3"}) {
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   }
   sqlite3_close(db);

@@ -247,6 +247,13 @@ UPDATE send_log SET sum_messages = t.m, sum_recipients = t.r, sum_refusals = t.f
     R"sql(
 ALTER TABLE blobs ADD COLUMN search_body_at INTEGER NOT NULL DEFAULT -1;
 )sql",
+    // 5 -> 6 (delivery speed): in_file = 2, the content is a record of the body log
+    // (blob_log.hpp), in blobs/log/<log_segment as 16 hex digits> at byte log_at.
+    R"sql(
+ALTER TABLE blobs ADD COLUMN log_segment INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE blobs ADD COLUMN log_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX blobs_logged ON blobs(log_segment, log_at) WHERE in_file = 2;
+)sql",
 };
 
 constexpr int kKnown = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

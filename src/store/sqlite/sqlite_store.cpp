@@ -97,6 +97,7 @@ SqliteStore::SqliteStore(std::string data_dir, int lock_fd)
     : data_dir_(std::move(data_dir)),
       lock_fd_(lock_fd),
       files_(data_dir_ + "/blobs"),
+      log_(data_dir_ + "/blobs/log"),
       pool_(data_dir_ + "/tegami.db") {}
 
 SqliteStore::~SqliteStore() {
@@ -117,6 +118,7 @@ Status SqliteStore::start(bool alone) {
   TG_TRY(db->exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
   TG_TRY(migrate(*db));
   TG_TRY(files_.init());
+  TG_TRY(log_.init());
   if (alone) {
     // Orphans: temporary files of interrupted writes, and files of blobs whose transaction
     // never committed (or whose unlink after commit was lost in a crash).
@@ -127,12 +129,25 @@ Status SqliteStore::start(bool alone) {
       auto row = s->step();
       return !row.ok() || *row;
     });
+    // Body log records no row names (appended, then the commit never came).
+    log_.cleanup([&](int64_t segment) -> Result<std::vector<LogPlace>> {
+      TG_ASSIGN(Stmt s, db->prepare("SELECT log_at, size FROM blobs WHERE in_file = 2 AND "
+                                    "log_segment = ? ORDER BY log_at"));
+      s.bind(1, segment);
+      std::vector<LogPlace> out;
+      while (true) {
+        TG_ASSIGN(bool row, s.step());
+        if (!row) break;
+        out.push_back({segment, s.i64(0), s.i64(1)});
+      }
+      return out;
+    });
     // From now on other processes may open the folder too.
     if (::flock(lock_fd_, LOCK_SH) != 0) {
       return make_error(Errc::kInternal, std::string("cannot lock: ") + std::strerror(errno));
     }
   }
-  writer_ = std::make_unique<Writer>(std::move(db), &files_);
+  writer_ = std::make_unique<Writer>(std::move(db), &files_, &log_);
   return {};
 }
 

@@ -14,8 +14,10 @@
 namespace tegami::store {
 
 namespace sqlite {
-// Bodies up to this size live in the database (blob_data), written under the transaction's one
-// shared fsync; larger ones in files, each with its own fsync and its folder's.
+// Bodies up to kLogMin bytes live in the database (blob_data), written under the transaction's
+// one shared fsync; up to kInlineMax in the body log (blob_log.hpp), written once and synced
+// once per group commit; larger ones in files, each with its own fsync and its folder's.
+constexpr size_t kLogMin = 32 * 1024;
 constexpr size_t kInlineMax = 256 * 1024;
 }  // namespace sqlite
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/sqlite/blob_files.hpp"
+#include "store/sqlite/blob_log.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/writer.hpp"
@@ -16,12 +17,14 @@
 
 namespace tegami::store::sqlite {
 
-// A message body made ready for insert_blob: its hash, and its file written when large.
+// A message body made ready for insert_blob: its hash, and its file written or its log record
+// appended when large.
 struct PreparedBlob {
   std::string hash;
   bool in_file = false;
+  LogSpan log;                  // set: the body is in the body log (blobs.in_file = 2)
   int64_t search_body_at = -1;  // blobs.search_body_at for the index given to prepare_blob
-  Status status;                // the file write's outcome
+  Status status;                // the file write's (or log append's) outcome
 };
 
 // Read-only connections, handed out one per concurrent reader and returned after use.
@@ -145,8 +148,20 @@ class SqliteStore final : public Store {
   };
   static thread_local Together together_;
 
-  // Hashes `raw` (and writes its file when it goes to one); with `idx`, also finds whether its
-  // search text can refer to the content.
+  // A read transaction's place among the log's ReadEpochs (made before its first read).
+  class Reading {
+   public:
+    explicit Reading(BlobLog& log) : epochs_(log.epochs()), epoch_(epochs_.begin()) {}
+    ~Reading() { epochs_.end(epoch_); }
+    Reading(const Reading&) = delete;
+    Reading& operator=(const Reading&) = delete;
+
+   private:
+    BlobLog::ReadEpochs& epochs_;
+    uint64_t epoch_;
+  };
+  // Hashes `raw` (and writes its file or log record when it goes to one); with `idx`, also finds
+  // whether its search text can refer to the content.
   PreparedBlob prepare_blob(std::string_view raw, const index::MessageIndex* idx);
   // Runs `fn(db)` on a pooled read-only connection inside one read transaction.
   template <class T, class F>
@@ -155,6 +170,7 @@ class SqliteStore final : public Store {
       if (together_.store == this) return fn(*together_.db);
       auto lease = pool_.acquire();
       if (!lease.ok()) return lease.error();
+      Reading reading(log_);
       ReadTxn txn(lease->db());
       if (!txn.status().ok()) return txn.status().error();
       return fn(lease->db());
@@ -192,6 +208,7 @@ class SqliteStore final : public Store {
   std::string data_dir_;
   int lock_fd_;
   BlobFiles files_;
+  BlobLog log_;
   ReadPool pool_;
   std::unique_ptr<Writer> writer_;
 };
@@ -218,7 +235,8 @@ Result<Mailbox> insert_mailbox(WriteCtx& ctx, Id account, std::string_view name,
 Status create_parents(WriteCtx& ctx, Id account, std::string_view name);
 // Allocates the next modseq of a mailbox.
 Result<uint64_t> next_modseq(WriteCtx& ctx, Id mailbox);
-// Deletes blobs no message references; schedules their files for unlinking after commit.
+// Deletes blobs no message references; schedules their files for unlinking and their log
+// records for punching after commit.
 Status collect_garbage(WriteCtx& ctx);
 // Copies present `uids` of `from` to `to` with new uids (ascending source order).
 Result<CopyResult> copy_in_txn(WriteCtx& ctx, Id from, const std::vector<uint32_t>& uids, Id to,

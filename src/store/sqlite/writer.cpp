@@ -18,7 +18,8 @@ constexpr size_t kMaxBatch = 512;
 
 }  // namespace
 
-Writer::Writer(std::unique_ptr<Db> db, BlobFiles* files) : db_(std::move(db)), files_(files) {
+Writer::Writer(std::unique_ptr<Db> db, BlobFiles* files, BlobLog* log)
+    : db_(std::move(db)), files_(files), log_(log) {
   const char* main = sqlite3_db_filename(db_->raw(), "main");
   if (main && *main) wal_path_ = std::string(main) + "-wal";
   thread_ = std::thread([this] { run(); });
@@ -78,6 +79,28 @@ void Writer::sync_wal() {
   ::close(fd);
 }
 
+void Writer::release_log(WriteCtx& ctx) {
+  for (const LogPlace& p : ctx.log_unused) log_->punch(p);
+  if (!ctx.log_freed.empty()) {
+    log_released_.push_back({log_->epochs().advance(), full_, std::move(ctx.log_freed)});
+  }
+  punch_released(full_);
+}
+
+void Writer::punch_released(bool synced) {
+  if (log_released_.empty()) return;
+  const uint64_t oldest = log_->epochs().oldest_reader();
+  for (auto it = log_released_.begin(); it != log_released_.end();) {
+    it->durable = it->durable || synced;
+    if (!it->durable || it->epoch > oldest) {
+      ++it;
+      continue;
+    }
+    for (const LogPlace& p : it->places) log_->punch(p);
+    it = log_released_.erase(it);
+  }
+}
+
 void Writer::run() {
   std::vector<Op*> batch;
   bool unsynced = false;  // a commit made with synchronous = NORMAL is not yet on disk
@@ -91,6 +114,7 @@ void Writer::run() {
         lk.unlock();
         sync_wal();
         unsynced = false;
+        punch_released(true);
         continue;
       }
       work_cv_.wait(lk, has_work);
@@ -98,6 +122,7 @@ void Writer::run() {
         lk.unlock();
         if (unsynced) sync_wal();
         set_synchronous(true);
+        punch_released(true);  // what no reader holds back any more; the rest at the next start
         return;
       }
       while (!queue_.empty() && batch.size() < kMaxBatch) {
@@ -135,7 +160,7 @@ void Writer::run() {
 }
 
 void Writer::run_batch(std::vector<Op*>& batch) {
-  WriteCtx ctx{*db_, *files_, system_clock().now_unix(), {}};
+  WriteCtx ctx{*db_, *files_, *log_, system_clock().now_unix()};
   Status begin = db_->exec("BEGIN IMMEDIATE");
   if (!begin.ok()) {
     for (Op* op : batch) op->result = begin;
@@ -143,6 +168,8 @@ void Writer::run_batch(std::vector<Op*>& batch) {
   }
   bool any_ok = false;
   for (Op* op : batch) {
+    const size_t inserted = ctx.log_inserted.size();
+    const size_t freed = ctx.log_freed.size();
     Status st = db_->exec("SAVEPOINT op");
     if (st.ok()) {
       try {
@@ -154,20 +181,36 @@ void Writer::run_batch(std::vector<Op*>& batch) {
       }
       if (st.ok()) {
         st = db_->exec("RELEASE op");
-      } else {
+      }
+      if (!st.ok()) {
         (void)db_->exec("ROLLBACK TO op");
         (void)db_->exec("RELEASE op");
       }
     }
+    if (!st.ok()) {  // its rows are gone: what it inserted is named by none, it freed nothing
+      ctx.log_unused.insert(ctx.log_unused.end(), ctx.log_inserted.begin() + inserted,
+                            ctx.log_inserted.end());
+      ctx.log_inserted.resize(inserted);
+      ctx.log_freed.resize(freed);
+    }
     any_ok = any_ok || st.ok();
     op->result = std::move(st);
   }
-  Status commit = db_->exec("COMMIT");
+  // The bodies appended to the log must be on disk before any commit names them.
+  Status commit;
+  for (size_t i = 0; i < ctx.log_syncs.size() && commit.ok(); ++i) {
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; ++j) seen = ctx.log_syncs[j] == ctx.log_syncs[i];
+    if (!seen) commit = BlobLog::sync(*ctx.log_syncs[i]);
+  }
+  if (commit.ok()) commit = db_->exec("COMMIT");
   if (!commit.ok()) {
     (void)db_->exec("ROLLBACK");
     for (Op* op : batch) {
       if (op->result.ok()) op->result = commit;
     }
+    ctx.log_unused.insert(ctx.log_unused.end(), ctx.log_inserted.begin(), ctx.log_inserted.end());
+    ctx.log_freed.clear();
   }
   if (commit.ok()) {
     commits_.fetch_add(1);
@@ -181,6 +224,7 @@ void Writer::run_batch(std::vector<Op*>& batch) {
   // A file is unlinked only once the commit that let go of it is on disk: after a commit
   // without an fsync (Sync::kWithNext), a power loss could bring back a row naming the file.
   if (!ctx.file_checks.empty() && !full_) sync_wal();
+  release_log(ctx);
   // After the commit (or rollback): unlink files that no committed row names. Under the
   // database write lock, so that no writer (of this or another process) is between checking
   // that a file exists and committing a row that names it. If the lock cannot be had, the

@@ -18,6 +18,7 @@
 
 #include "base/result.hpp"
 #include "store/sqlite/blob_files.hpp"
+#include "store/sqlite/blob_log.hpp"
 #include "store/sqlite/db.hpp"
 
 namespace tegami::store::sqlite {
@@ -26,10 +27,19 @@ namespace tegami::store::sqlite {
 struct WriteCtx {
   Db& db;
   BlobFiles& files;
+  BlobLog& log;
   int64_t now = 0;  // Unix seconds, taken once per batch
   // Hashes of file blobs whose file must be unlinked after the commit if no blobs row names
   // them any more (checked on the write connection after COMMIT or ROLLBACK).
   std::vector<std::string> file_checks;
+  // Body log records. Named by rows this batch inserted (their segments are synced before
+  // COMMIT; rolled back, they join log_unused); appended but named by no row (punched after
+  // the batch); named by rows this batch deleted (punched once that is durable and no read
+  // transaction that could see the rows is open).
+  std::vector<std::shared_ptr<LogSegment>> log_syncs;
+  std::vector<LogPlace> log_inserted;
+  std::vector<LogPlace> log_unused;
+  std::vector<LogPlace> log_freed;
 };
 
 class Writer {
@@ -37,7 +47,7 @@ class Writer {
   using Fn = std::function<Status(WriteCtx&)>;
   using Done = std::function<void(Status)>;
 
-  Writer(std::unique_ptr<Db> db, BlobFiles* files);
+  Writer(std::unique_ptr<Db> db, BlobFiles* files, BlobLog* log);
   ~Writer();  // completes every queued operation, then stops
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -82,9 +92,24 @@ class Writer {
   void set_synchronous(bool full);
   // fdatasync of the WAL file: makes the commits made with synchronous = NORMAL durable.
   void sync_wal();
+  // After a batch: punches the log records no row names, and those its rows let go of once
+  // that is on disk (a commit without an fsync waits for the next sync) and no read
+  // transaction that began before it is open.
+  void release_log(WriteCtx& ctx);
+  // Punches the released records that may go; `synced`: every commit so far is on disk.
+  void punch_released(bool synced);
 
   std::unique_ptr<Db> db_;
   BlobFiles* files_;
+  BlobLog* log_;
+  // Records whose rows are gone, waiting for their commit's sync and the read transactions
+  // older than their epoch.
+  struct Released {
+    uint64_t epoch;
+    bool durable;
+    std::vector<LogPlace> places;
+  };
+  std::deque<Released> log_released_;
   bool full_ = true;  // the connection's synchronous setting
   std::string wal_path_;
   std::mutex mu_;

@@ -1,0 +1,258 @@
+// The body log (blob_log.hpp): records written once and read back, their blocks given back
+// when their rows go (not while an older reader may still read them), and records no row names
+// reclaimed at the next start.
+#include "store/sqlite/blob_log.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "store/sqlite/test_util.hpp"
+
+namespace tegami::store::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using sqlite::BlobLog;
+using sqlite::LogPlace;
+using sqlite::LogSpan;
+
+// Bytes of disk the segments in `log_dir` take (holes excluded).
+int64_t allocated(const std::string& log_dir) {
+  int64_t total = 0;
+  if (!fs::exists(log_dir)) return 0;
+  for (const auto& e : fs::directory_iterator(log_dir)) {
+    if (e.path().filename().string().size() != 16) continue;
+    struct stat st;
+    if (::stat(e.path().c_str(), &st) == 0) total += static_cast<int64_t>(st.st_blocks) * 512;
+  }
+  return total;
+}
+
+int segments(const std::string& log_dir) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(log_dir)) n += e.is_regular_file() ? 1 : 0;
+  return n;
+}
+
+LogPlace place(const LogSpan& s) { return {s.segment->id, s.at, s.size}; }
+
+class BlobLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir(); }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(BlobLogTest, RecordsAreAlignedReadBackAndPunched) {
+  BlobLog log(dir_ + "/log");
+  ASSERT_TRUE(log.init().ok());
+  const std::string a(100 * 1024, 'a'), b(40000, 'b'), c(5, 'c');
+  auto sa = log.append(a), sb = log.append(b), sc = log.append(c);
+  ASSERT_TRUE(sa.ok() && sb.ok() && sc.ok());
+  EXPECT_EQ(sa->segment, sb->segment);
+  EXPECT_EQ(sa->at, 0);
+  EXPECT_EQ(sb->at, BlobLog::footprint(a.size()));
+  EXPECT_EQ(sc->at, sb->at + BlobLog::footprint(b.size()));
+  EXPECT_EQ(BlobLog::footprint(a.size()) % BlobLog::kAlign, 0);
+  EXPECT_GE(BlobLog::footprint(a.size()), static_cast<int64_t>(a.size()) + BlobLog::kHeader);
+  ASSERT_TRUE(BlobLog::sync(*sa->segment).ok());
+  EXPECT_EQ(*log.read(place(*sa)), a);
+  EXPECT_EQ(*log.read(place(*sb)), b);
+  EXPECT_EQ(*log.read(place(*sc)), c);
+
+  log.punch(place(*sb));
+  auto gone = log.read(place(*sb));
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.code(), Errc::kNotFound);
+  EXPECT_EQ(*log.read(place(*sa)), a) << "neighbours keep their bytes";
+  EXPECT_EQ(*log.read(place(*sc)), c);
+  EXPECT_EQ(allocated(log.dir()), BlobLog::footprint(a.size()) + BlobLog::footprint(c.size()));
+
+  // A place that does not match its record is refused, not returned as something else.
+  LogPlace wrong = place(*sa);
+  wrong.size = 99;
+  EXPECT_EQ(log.read(wrong).code(), Errc::kInternal);
+  wrong = place(*sa);
+  wrong.at = 4096;
+  EXPECT_EQ(log.read(wrong).code(), Errc::kInternal);
+  wrong = place(*sc);
+  wrong.size = 10000;  // past the end of the file
+  EXPECT_EQ(log.read(wrong).code(), Errc::kInternal);
+  EXPECT_EQ(log.read({12345, 0, 5}).code(), Errc::kNotFound) << "no such segment";
+}
+
+TEST_F(BlobLogTest, CleanupKeepsOnlyWhatRowsName) {
+  const std::string a(50000, 'a'), b(60000, 'b'), c(70000, 'c');
+  LogSpan sa, sb, sc, other;
+  {
+    BlobLog log(dir_ + "/log");
+    ASSERT_TRUE(log.init().ok());
+    sa = *log.append(a);
+    sb = *log.append(b);
+    sc = *log.append(c);
+    BlobLog second(dir_ + "/log");  // another process: a segment of its own
+    other = *second.append(a);
+    EXPECT_NE(other.segment->id, sa.segment->id);
+  }
+  std::ofstream(dir_ + "/log/notes.txt") << "not a segment";
+  const int64_t seg = sa.segment->id;
+  BlobLog log(dir_ + "/log");
+  int removed = log.cleanup([&](int64_t id) -> Result<std::vector<LogPlace>> {
+    if (id == seg) return std::vector<LogPlace>{place(sb)};
+    return std::vector<LogPlace>{};
+  });
+  EXPECT_EQ(removed, 1) << "the other segment is named by no row";
+  EXPECT_FALSE(fs::exists(log.path_for(other.segment->id)));
+  EXPECT_TRUE(fs::exists(dir_ + "/log/notes.txt"));
+  EXPECT_EQ(allocated(log.dir()), BlobLog::footprint(b.size()))
+      << "the records before and after the named one are punched";
+  EXPECT_EQ(*log.read(place(sb)), b);
+  EXPECT_EQ(log.read(place(sa)).code(), Errc::kNotFound);
+  EXPECT_EQ(log.read(place(sc)).code(), Errc::kNotFound);
+  // Unsure about a segment: it is left alone.
+  removed = log.cleanup([&](int64_t) -> Result<std::vector<LogPlace>> {
+    return make_error(Errc::kTemporary, "busy");
+  });
+  EXPECT_EQ(removed, 0);
+  EXPECT_EQ(*log.read(place(sb)), b);
+}
+
+TEST(ReadEpochs, AReaderHoldsBackWhatWasFreedAfterItBegan) {
+  BlobLog::ReadEpochs e;
+  EXPECT_EQ(e.oldest_reader(), 0u);
+  uint64_t r1 = e.begin();
+  uint64_t freed = e.advance();  // a commit deleted rows r1 may still see
+  EXPECT_LT(e.oldest_reader(), freed);
+  uint64_t r2 = e.begin();  // began after that commit: cannot see the rows
+  EXPECT_EQ(r2, freed);
+  e.end(r1);
+  EXPECT_GE(e.oldest_reader(), freed);
+  e.end(r2);
+  EXPECT_EQ(e.oldest_reader(), freed);
+}
+
+// ---- through the store
+
+using BodyLogStoreTest = StoreTest;
+
+std::string log_dir(const std::string& dir) { return dir + "/blobs/log"; }
+
+int64_t query_int(const std::string& dir, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2((dir + "/tegami.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sql;
+  int64_t v = -1;
+  if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return v;
+}
+
+TEST_F(BodyLogStoreTest, MidSizedBodiesAreWrittenOnceAndComeBack) {
+  Account a = account("log@example.org");
+  Mailbox inbox = mailbox(a.id, "INBOX");
+  Mailbox other = *store_->create_mailbox(a.id, "Other", "");
+  const std::string raw = sample_message("log", 100 * 1024);
+  auto d = store_->deliver(raw, sample_index("log"), {target(a, inbox.id), target(a, other.id)}, 1);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  const Id blob = store_->list_messages(inbox.id)->at(0).blob_id;
+  EXPECT_EQ(query_int(dir_, "SELECT in_file FROM blobs WHERE id = " + std::to_string(blob)), 2);
+  EXPECT_EQ(query_int(dir_, "SELECT COUNT(*) FROM blob_data"), 0) << "not in the database";
+  EXPECT_EQ(allocated(log_dir(dir_)), BlobLog::footprint(raw.size())) << "stored once";
+  EXPECT_EQ(*store_->read_blob(blob), raw);
+  reopen();
+  EXPECT_EQ(*store_->read_blob(blob), raw);
+  EXPECT_EQ(allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
+
+  // Delivered again: the same content is found, and the second copy given back.
+  ASSERT_TRUE(store_->deliver(raw, sample_index("log"), {target(a, inbox.id)}, 2).ok());
+  EXPECT_EQ(allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
+  EXPECT_EQ(store_->list_messages(inbox.id)->at(1).blob_id, blob);
+
+  ASSERT_TRUE(store_->expunge(inbox.id, {1, 2}).ok());
+  EXPECT_EQ(*store_->read_blob(blob), raw) << "still in Other";
+  ASSERT_TRUE(store_->expunge(other.id, {1}).ok());
+  EXPECT_EQ(store_->read_blob(blob).code(), Errc::kNotFound);
+  EXPECT_EQ(allocated(log_dir(dir_)), 0) << "the blocks are given back with the last row";
+
+  // Smaller bodies stay in the database; larger ones in files.
+  put(a, inbox.id, sample_message("small", sqlite::kLogMin - 200));
+  put(a, inbox.id, sample_message("big", sqlite::kInlineMax + 1));
+  EXPECT_EQ(allocated(log_dir(dir_)), 0);
+  EXPECT_EQ(query_int(dir_, "SELECT COUNT(*) FROM blob_data"), 1);
+  EXPECT_EQ(query_int(dir_, "SELECT COUNT(*) FROM blobs WHERE in_file = 1"), 1);
+}
+
+TEST_F(BodyLogStoreTest, AnOlderReaderStillReadsARecordWhoseRowIsGone) {
+  Account a = account("reader@example.org");
+  Mailbox inbox = mailbox(a.id, "INBOX");
+  const std::string raw = sample_message("held", 64 * 1024);
+  put(a, inbox.id, raw);
+  const Id blob = store_->list_messages(inbox.id)->at(0).blob_id;
+  Status st = store_->read_together([&]() -> Status {
+    EXPECT_EQ(*store_->read_blob(blob), raw);  // the snapshot begins
+    // Another session expunges it (and the writer commits) while this one reads.
+    std::thread t([&] { EXPECT_TRUE(store_->expunge(inbox.id, {1}).ok()); });
+    t.join();
+    EXPECT_EQ(*store_->read_blob(blob), raw) << "this snapshot still has the row";
+    EXPECT_EQ(allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
+    return {};
+  });
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(store_->read_blob(blob).code(), Errc::kNotFound);
+  // The next commit gives the blocks back, now that no older reader is open.
+  ASSERT_TRUE(store_->create_mailbox(a.id, "Later", "").ok());
+  EXPECT_EQ(allocated(log_dir(dir_)), 0);
+}
+
+TEST_F(BodyLogStoreTest, AFailedDeliveryGivesItsRecordBack) {
+  const std::string raw = sample_message("over", 50 * 1024);
+  Account a = account("quota@example.org", static_cast<int64_t>(raw.size()) - 1);
+  auto d = store_->deliver(raw, sample_index("over"), {target(a, mailbox(a.id, "INBOX").id)}, 1);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.code(), Errc::kOverQuota);
+  EXPECT_EQ(allocated(log_dir(dir_)), 0);
+  EXPECT_EQ(query_int(dir_, "SELECT COUNT(*) FROM blobs"), 0);
+}
+
+TEST_F(BodyLogStoreTest, RecordsNoRowNamesAreReclaimedAtStart) {
+  Account a = account("crash@example.org");
+  Mailbox inbox = mailbox(a.id, "INBOX");
+  const std::string raw = sample_message("kept", 40 * 1024);
+  put(a, inbox.id, raw);
+  const Id blob = store_->list_messages(inbox.id)->at(0).blob_id;
+  const int64_t seg = query_int(dir_, "SELECT log_segment FROM blobs WHERE in_file = 2");
+  store_.reset();
+  {
+    // What a crash between the append and the commit leaves: records in the live segment,
+    // and a segment of their own.
+    BlobLog log(log_dir(dir_));
+    const std::string garbage(90000, 'g');
+    ASSERT_TRUE(log.append(garbage).ok());
+    int fd = ::open(log.path_for(seg).c_str(), O_WRONLY | O_APPEND);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, garbage.data(), garbage.size()), static_cast<ssize_t>(garbage.size()));
+    ::close(fd);
+  }
+  EXPECT_EQ(segments(log_dir(dir_)), 2);
+  EXPECT_GT(allocated(log_dir(dir_)), 2 * 90000);
+  open();
+  EXPECT_EQ(segments(log_dir(dir_)), 1);
+  EXPECT_EQ(allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
+  EXPECT_EQ(*store_->read_blob(blob), raw);
+  // A new start appends to a new segment.
+  put(a, inbox.id, sample_message("next", 40 * 1024));
+  EXPECT_EQ(segments(log_dir(dir_)), 2);
+}
+
+}  // namespace
+}  // namespace tegami::store::testing

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -203,7 +204,8 @@ TEST_F(BodyLogStoreTest, AnOlderReaderStillReadsARecordWhoseRowIsGone) {
     // Another session expunges it (and the writer commits) while this one reads.
     std::thread t([&] { EXPECT_TRUE(store_->expunge(inbox.id, {1}).ok()); });
     t.join();
-    EXPECT_EQ(*store_->read_blob(blob), raw) << "this snapshot still has the row";
+    auto again = store_->read_blob(blob);
+    EXPECT_TRUE(again.ok() && *again == raw) << "this snapshot still has the row";
     EXPECT_EQ(allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
     return {};
   });
@@ -222,6 +224,47 @@ TEST_F(BodyLogStoreTest, AFailedDeliveryGivesItsRecordBack) {
   EXPECT_EQ(d.code(), Errc::kOverQuota);
   EXPECT_EQ(allocated(log_dir(dir_)), 0);
   EXPECT_EQ(query_int(dir_, "SELECT COUNT(*) FROM blobs"), 0);
+}
+
+// The queue's outcomes commit without their own fsync (Writer::Sync::kWithNext): a record they
+// free is punched only once that commit is on disk (the sync kLazySyncMs later at the latest).
+TEST_F(BodyLogStoreTest, ARecordFreedByAQueueOutcomeWaitsForItsSync) {
+  Account a = account("relay@example.org");
+  Submission sub;
+  sub.account_id = a.id;
+  QueuedMessage out;
+  out.env_from = "relay@example.org";
+  out.expires = 2000000000;
+  QueueRecipient r;
+  r.address = "x@remote.example";
+  r.domain = "remote.example";
+  out.rcpts.push_back(r);
+  sub.outbound = out;
+  sub.recipients = 1;
+  const std::string raw = sample_message("out", 100 * 1024);
+  auto s = store_->submit(raw, sample_index("out"), sub, 1000);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto q = store_->queue_get(s->queue_id());
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(store_
+                  ->queue_update(q->id,
+                                 {{q->rcpts[0].id, RcptState::kDelivered, 0, "250 ok",
+                                   "mx.remote.example", 1001}},
+                                 false, {})
+                  .ok());
+  const int64_t right_after = allocated(log_dir(dir_));
+  if (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(10)) {
+    EXPECT_EQ(right_after, BlobLog::footprint(raw.size())) << "not before the commit is synced";
+  }
+  EXPECT_EQ(store_->queue_get(q->id).code(), Errc::kNotFound);
+  int64_t now = right_after;
+  for (int i = 0; i < 200 && now != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    now = allocated(log_dir(dir_));
+  }
+  EXPECT_EQ(now, 0) << "punched after the sync that follows";
 }
 
 TEST_F(BodyLogStoreTest, RecordsNoRowNamesAreReclaimedAtStart) {

@@ -53,13 +53,18 @@ void Writer::post(Fn fn, Done done) {
   auto op = std::make_unique<Op>();
   op->fn = std::move(fn);
   op->done = std::move(done);
+  bool queued = false;
   {
     std::lock_guard lk(mu_);
     if (!stop_) {
       queue_.push_back(op.release());
-      work_cv_.notify_one();
-      return;
+      queued = true;
     }
+  }
+  // Notified after unlocking: woken under the lock, the writer would block on it at once.
+  if (queued) {
+    work_cv_.notify_one();
+    return;
   }
   op->done(make_error(Errc::kTemporary, "the store is shutting down"));
 }

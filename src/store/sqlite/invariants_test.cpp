@@ -29,6 +29,7 @@ int64_t query_int(sqlite3* db, const std::string& sql) {
 
 TEST_F(InvariantsTest, RandomOperationsKeepCountersTrue) {
   std::mt19937 rng(12345);
+  log_always();
   std::vector<Account> accounts = {account("r1@example.org", 0), account("r2@example.org", 0)};
   auto pick_mailbox = [&](const Account& a) {
     auto boxes = store_->list_mailboxes(a.id);

@@ -154,6 +154,7 @@ TEST_F(QueueTest, QueueOnlySubmissionStoresTheRawMessageAlone) {
   Account a = account("alice@example.org");
   std::string big = sample_message("big", sqlite::kInlineMax + 1024);  // a file blob
   std::string mid = sample_message("mid", sqlite::kLogMin + 1024);     // in the body log
+  log_always();
   for (const std::string& raw : {sample_message("out"), mid, big}) {
     Submission s;
     s.account_id = a.id;

@@ -118,8 +118,9 @@ Status SqliteStore::start(bool alone) {
   // temp_store = MEMORY: the statement journal of each operation's SAVEPOINT stays in memory;
   // with the default it spilled past 64 KiB into a new file under /var/tmp, opened, written and
   // closed in every batch (about 150 us of the writer's time per commit).
-  TG_TRY(db->exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = "
-                  "MEMORY;"));
+  TG_TRY(
+      db->exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = "
+               "MEMORY;"));
   TG_TRY(migrate(*db));
   TG_TRY(files_.init());
   TG_TRY(log_.init());

@@ -62,6 +62,8 @@ class SqliteStore final : public Store {
   // writer thread.
   Status start(bool alone);
   SqliteStats stats() const;
+  // Bodies over kLogMin go to the body log even when the writer is idle (for tests of the log).
+  void set_log_when_idle(bool on) { log_when_idle_ = on; }
 
   Result<Domain> add_domain(std::string_view name) override;
   Result<Domain> add_alias_domain(std::string_view primary, std::string_view alias) override;
@@ -209,6 +211,7 @@ class SqliteStore final : public Store {
   int lock_fd_;
   BlobFiles files_;
   BlobLog log_;
+  bool log_when_idle_ = false;
   ReadPool pool_;
   std::unique_ptr<Writer> writer_;
 };

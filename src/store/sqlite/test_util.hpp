@@ -10,6 +10,7 @@
 
 #include "index/message_index.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store_impl.hpp"
 #include "store/store.hpp"
 
 namespace tegami::store::testing {
@@ -70,6 +71,8 @@ class StoreTest : public ::testing::Test {
     store_.reset();
     open();
   }
+  // Bodies over kLogMin go to the body log even when the writer is idle (as under load).
+  void log_always() { static_cast<sqlite::SqliteStore&>(*store_).set_log_when_idle(true); }
   Account account(const std::string& address, int64_t quota = 0) {
     auto a = store_->add_account(address, "$argon2id$hash", quota);
     EXPECT_TRUE(a.ok()) << a.error().message;

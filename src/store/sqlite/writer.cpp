@@ -115,6 +115,7 @@ void Writer::run() {
     {
       std::unique_lock lk(mu_);
       auto has_work = [&] { return stop_ || !queue_.empty(); };
+      idle_.store(!has_work(), std::memory_order_relaxed);
       if (unsynced && !work_cv_.wait_until(lk, unsynced_since + lazy_sync, has_work)) {
         lk.unlock();
         sync_wal();
@@ -123,6 +124,7 @@ void Writer::run() {
         continue;
       }
       work_cv_.wait(lk, has_work);
+      idle_.store(false, std::memory_order_relaxed);
       if (queue_.empty()) {  // stop_ and drained
         lk.unlock();
         if (unsynced) sync_wal();

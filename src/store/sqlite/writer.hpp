@@ -69,6 +69,9 @@ class Writer {
   // once the batch is committed (it must only hand the result on, not block or submit).
   void post(Fn fn, Done done);
 
+  // Waiting for work: an operation submitted now is committed alone, at once.
+  bool idle() const { return idle_.load(std::memory_order_relaxed); }
+
   uint64_t commits() const { return commits_.load(); }
   uint64_t operations() const { return operations_.load(); }
   uint64_t largest_batch() const { return largest_batch_.load(); }
@@ -116,6 +119,7 @@ class Writer {
   std::condition_variable work_cv_;
   std::deque<Op*> queue_;
   bool stop_ = false;
+  std::atomic<bool> idle_{false};
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> operations_{0};
   std::atomic<uint64_t> largest_batch_{0};

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "store/sqlite/test_util.hpp"
@@ -283,6 +284,33 @@ TEST_F(BodyLogStoreTest, ARecordFreedByAQueueOutcomeWaitsForItsSync) {
     now = allocated(log_dir(dir_));
   }
   EXPECT_EQ(now, 0) << "punched after the sync that follows";
+}
+
+// A record that cannot be written refuses the delivery with the reason (the sender keeps the
+// message and tries again); nothing is half stored, and deliveries work again once it can.
+TEST_F(BodyLogStoreTest, AnAppendThatFailsRefusesTheDelivery) {
+  Account a = account("full@example.org");
+  Mailbox inbox = mailbox(a.id, "INBOX");
+  fs::remove_all(log_dir(dir_));
+  std::ofstream(log_dir(dir_)) << "not a folder";  // no segment can be created in it
+  const std::string raw = sample_message("refused", 40 * 1024);
+  auto d = store_->deliver(raw, sample_index("refused"), {target(a, inbox.id)}, 1);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().message.find("cannot create"), std::string::npos) << d.error().message;
+  auto owned = std::make_shared<OwnedDelivery>();
+  owned->raw = raw;
+  owned->idx = sample_index("refused");
+  owned->targets = {target(a, inbox.id)};
+  std::promise<Result<std::vector<Delivered>>> posted;
+  store_->post_delivery(owned, [&](Result<std::vector<Delivered>> r) { posted.set_value(r); });
+  EXPECT_FALSE(posted.get_future().get().ok());
+  EXPECT_EQ(store_->list_messages(inbox.id)->size(), 0u);
+  EXPECT_EQ(query_int(dir_, "SELECT COUNT(*) FROM blobs"), 0);
+
+  fs::remove(log_dir(dir_));
+  fs::create_directory(log_dir(dir_));
+  ASSERT_TRUE(store_->deliver(raw, sample_index("ok"), {target(a, inbox.id)}, 2).ok());
+  EXPECT_EQ(*store_->read_blob(store_->list_messages(inbox.id)->at(0).blob_id), raw);
 }
 
 TEST_F(BodyLogStoreTest, RecordsNoRowNamesAreReclaimedAtStart) {

@@ -167,7 +167,10 @@ Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view ra
   Id blob_id = ctx.db.last_insert_rowid();
   if (b.log) {
     ctx.log_inserted.push_back({b.log.segment->id, b.log.at, b.log.size});
-    ctx.log_syncs.push_back(b.log.segment);
+    // Records of one batch are nearly always in one segment: each segment once in a row.
+    if (ctx.log_syncs.empty() || ctx.log_syncs.back() != b.log.segment) {
+      ctx.log_syncs.push_back(b.log.segment);
+    }
   } else if (!b.in_file) {
     TG_ASSIGN(Stmt d, ctx.db.prepare("INSERT INTO blob_data (blob_id, data) VALUES (?, ?)"));
     d.bind(1, blob_id).bind_blob(2, raw);
@@ -256,7 +259,8 @@ void SqliteStore::post_delivery(std::shared_ptr<const OwnedDelivery> d, Delivery
   if (d->raw.size() > kPostedDeliveryMax) {
     return done(make_error(Errc::kInvalidData, "too large for a posted delivery"));
   }
-  PreparedBlob b = prepare_blob(d->raw, &d->idx);  // no file: the content is inline
+  PreparedBlob b = prepare_blob(d->raw, &d->idx);  // never a file; maybe a log record
+  if (!b.status.ok()) return done(b.status.error());
   auto out = std::make_shared<std::vector<Delivered>>();
   writer_->post(
       [d, b = std::move(b), out](WriteCtx& ctx) -> Status {

@@ -206,9 +206,7 @@ void Writer::run_batch(std::vector<Op*>& batch) {
   // The bodies appended to the log must be on disk before any commit names them.
   Status commit;
   for (size_t i = 0; i < ctx.log_syncs.size() && commit.ok(); ++i) {
-    bool seen = false;
-    for (size_t j = 0; j < i && !seen; ++j) seen = ctx.log_syncs[j] == ctx.log_syncs[i];
-    if (!seen) commit = BlobLog::sync(*ctx.log_syncs[i]);
+    commit = BlobLog::sync(*ctx.log_syncs[i]);
   }
   if (commit.ok()) commit = db_->exec("COMMIT");
   if (!commit.ok()) {

@@ -32,9 +32,9 @@ struct WriteCtx {
   // Hashes of file blobs whose file must be unlinked after the commit if no blobs row names
   // them any more (checked on the write connection after COMMIT or ROLLBACK).
   std::vector<std::string> file_checks;
-  // Body log records. Named by rows this batch inserted (their segments are synced before
-  // COMMIT; rolled back, they join log_unused); appended but named by no row (punched after
-  // the batch); named by rows this batch deleted (punched once that is durable and no read
+  // Body log records. Named by rows this batch inserted (their segments, in log_syncs, are
+  // synced before COMMIT; rolled back, they join log_unused); appended but named by no row (punched
+  // after the batch); named by rows this batch deleted (punched once that is durable and no read
   // transaction that could see the rows is open).
   std::vector<std::shared_ptr<LogSegment>> log_syncs;
   std::vector<LogPlace> log_inserted;

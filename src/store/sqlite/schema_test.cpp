@@ -36,7 +36,8 @@ TEST_F(SchemaTest, HotQueriesUseIndexes) {
       "SELECT uid FROM expunged WHERE mailbox_id = 1 AND modseq > 7 ORDER BY uid",
       "SELECT 1 FROM messages WHERE blob_id = 3",
       "SELECT id FROM blobs WHERE hash = 'x'",
-      "DELETE FROM blobs WHERE refcount = 0 RETURNING hash, in_file",
+      "DELETE FROM blobs WHERE refcount = 0 RETURNING hash, in_file, log_segment, log_at, size",
+      "SELECT log_at, size FROM blobs WHERE in_file = 2 AND log_segment = 7 ORDER BY log_at",
       "SELECT account_id FROM addresses WHERE address = 'a@b'",
       "SELECT id FROM mailboxes WHERE account_id = 1 AND name = 'INBOX'",
       "SELECT id, name FROM mailboxes WHERE account_id = 1 AND (name = 'a' OR (name > 'a/' AND "

@@ -1,7 +1,6 @@
 // Group commit: concurrent writers share transactions; every acknowledged write is durable
 // (present after reopening, and after the writing process is killed, with the body log then
-// holding exactly what rows name); a failing operation
-// rolls back only itself.
+// holding exactly what rows name); a failing operation rolls back only itself.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>

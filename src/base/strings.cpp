@@ -131,15 +131,17 @@ std::string hex_encode(std::string_view bytes) {
   return r;
 }
 
-bool is_ascii(std::string_view s) {
-  unsigned char any = 0;  // OR of every byte, in blocks the compiler vectorizes
+bool is_ascii(std::string_view s) { return ascii_prefix(s) == s.size(); }
+
+std::size_t ascii_prefix(std::string_view s) {
   std::size_t i = 0;
   for (; i + 64 <= s.size(); i += 64) {
+    unsigned char any = 0;  // OR of the block's bytes: a loop the compiler vectorizes
     for (std::size_t k = 0; k < 64; ++k) any |= static_cast<unsigned char>(s[i + k]);
-    if (any >= 0x80) return false;
+    if (any >= 0x80) break;
   }
-  for (; i < s.size(); ++i) any |= static_cast<unsigned char>(s[i]);
-  return any < 0x80;
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
 }
 
 std::size_t utf8_seq_len(unsigned char lead) {

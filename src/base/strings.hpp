@@ -18,6 +18,8 @@ std::vector<std::string_view> split(std::string_view s, char sep);
 std::optional<uint64_t> parse_u64(std::string_view s);
 bool is_valid_utf8(std::string_view s);
 bool is_ascii(std::string_view s);
+// Length of the run of ASCII bytes (< 0x80) that `s` starts with (scanned 64 bytes at a time).
+std::size_t ascii_prefix(std::string_view s);
 // Length of the UTF-8 sequence that starts with `lead` (1 for ASCII and stray bytes).
 std::size_t utf8_seq_len(unsigned char lead);
 // The longest prefix of `s` of at most `max_bytes` that ends between characters.

@@ -12,6 +12,24 @@ TEST(Strings, Utf8Validation) {
   EXPECT_FALSE(is_valid_utf8("\xe6\x89"));                 // truncated
 }
 
+// The run ends at the first byte >= 0x80 wherever it falls: in a 64-byte block, at a block's
+// edge, in the tail after the last whole block, or nowhere.
+TEST(Strings, AsciiPrefixStopsAtTheFirstHighByte) {
+  for (std::size_t len : {0, 1, 63, 64, 65, 128, 200}) {
+    std::string s(len, 'a');
+    EXPECT_EQ(ascii_prefix(s), len);
+    EXPECT_TRUE(is_ascii(s));
+    for (std::size_t at = 0; at < len; at += (at < 70 ? 1 : 13)) {
+      std::string t = s;
+      t[at] = static_cast<char>(0x80 + at % 0x80);
+      t += "\xff";
+      EXPECT_EQ(ascii_prefix(t), at) << len << " " << at;
+      EXPECT_FALSE(is_ascii(t));
+    }
+  }
+  EXPECT_EQ(ascii_prefix(std::string_view("ab\0c\x7f", 5)), 5u) << "NUL and DEL are ASCII";
+}
+
 TEST(Strings, AppendUtf8EncodesEveryLength) {
   std::string s;
   for (uint32_t cp : {0x41u, 0xE9u, 0x624Bu, 0x1F600u}) append_utf8(s, cp);

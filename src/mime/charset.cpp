@@ -187,8 +187,7 @@ std::string sanitize_utf8(std::string_view in) {
   while (i < n) {
     auto c = static_cast<unsigned char>(in[i]);
     if (c < 0x80) {
-      size_t j = i + 1;  // a run of ASCII is copied as it is, in one append
-      while (j < n && static_cast<unsigned char>(in[j]) < 0x80) ++j;
+      const size_t j = i + 1 + ascii_prefix(in.substr(i + 1));  // copied as it is, at once
       out.append(in.data() + i, j - i);
       i = j;
       continue;

@@ -34,19 +34,20 @@ struct LogSegment {
   const int fd;
 };
 
+// A record's place as stored in a blobs row.
+struct LogPlace {
+  int64_t segment = 0;
+  int64_t at = 0;
+  int64_t size = 0;
+};
+
 // Where a body was appended: the segment (kept open while the span is in use) and the offset.
 struct LogSpan {
   std::shared_ptr<LogSegment> segment;
   int64_t at = 0;
   int64_t size = 0;  // the body's
   explicit operator bool() const { return segment != nullptr; }
-};
-
-// A record's place as stored in a blobs row.
-struct LogPlace {
-  int64_t segment = 0;
-  int64_t at = 0;
-  int64_t size = 0;
+  LogPlace place() const { return {segment->id, at, size}; }
 };
 
 class BlobLog {

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +14,7 @@
 #include <future>
 #include <thread>
 
+#include "index/message_index.hpp"
 #include "store/sqlite/test_util.hpp"
 
 namespace tegami::store::testing {
@@ -25,25 +25,11 @@ using sqlite::BlobLog;
 using sqlite::LogPlace;
 using sqlite::LogSpan;
 
-// Bytes of disk the segments in `log_dir` take (holes excluded).
-int64_t allocated(const std::string& log_dir) {
-  int64_t total = 0;
-  if (!fs::exists(log_dir)) return 0;
-  for (const auto& e : fs::directory_iterator(log_dir)) {
-    if (e.path().filename().string().size() != 16) continue;
-    struct stat st;
-    if (::stat(e.path().c_str(), &st) == 0) total += static_cast<int64_t>(st.st_blocks) * 512;
-  }
-  return total;
-}
-
 int segments(const std::string& log_dir) {
   int n = 0;
   for (const auto& e : fs::directory_iterator(log_dir)) n += e.is_regular_file() ? 1 : 0;
   return n;
 }
-
-LogPlace place(const LogSpan& s) { return {s.segment->id, s.at, s.size}; }
 
 class BlobLogTest : public ::testing::Test {
  protected:
@@ -65,26 +51,26 @@ TEST_F(BlobLogTest, RecordsAreAlignedReadBackAndPunched) {
   EXPECT_EQ(BlobLog::footprint(a.size()) % BlobLog::kAlign, 0);
   EXPECT_GE(BlobLog::footprint(a.size()), static_cast<int64_t>(a.size()) + BlobLog::kHeader);
   ASSERT_TRUE(BlobLog::sync(*sa->segment).ok());
-  EXPECT_EQ(*log.read(place(*sa)), a);
-  EXPECT_EQ(*log.read(place(*sb)), b);
-  EXPECT_EQ(*log.read(place(*sc)), c);
+  EXPECT_EQ(*log.read(sa->place()), a);
+  EXPECT_EQ(*log.read(sb->place()), b);
+  EXPECT_EQ(*log.read(sc->place()), c);
 
-  log.punch(place(*sb));
-  auto gone = log.read(place(*sb));
+  log.punch(sb->place());
+  auto gone = log.read(sb->place());
   ASSERT_FALSE(gone.ok());
   EXPECT_EQ(gone.code(), Errc::kNotFound);
-  EXPECT_EQ(*log.read(place(*sa)), a) << "neighbours keep their bytes";
-  EXPECT_EQ(*log.read(place(*sc)), c);
-  EXPECT_EQ(allocated(log.dir()), BlobLog::footprint(a.size()) + BlobLog::footprint(c.size()));
+  EXPECT_EQ(*log.read(sa->place()), a) << "neighbours keep their bytes";
+  EXPECT_EQ(*log.read(sc->place()), c);
+  EXPECT_EQ(log_allocated(log.dir()), BlobLog::footprint(a.size()) + BlobLog::footprint(c.size()));
 
   // A place that does not match its record is refused, not returned as something else.
-  LogPlace wrong = place(*sa);
+  LogPlace wrong = sa->place();
   wrong.size = 99;
   EXPECT_EQ(log.read(wrong).code(), Errc::kInternal);
-  wrong = place(*sa);
+  wrong = sa->place();
   wrong.at = 4096;
   EXPECT_EQ(log.read(wrong).code(), Errc::kInternal);
-  wrong = place(*sc);
+  wrong = sc->place();
   wrong.size = 10000;  // past the end of the file
   EXPECT_EQ(log.read(wrong).code(), Errc::kInternal);
   EXPECT_EQ(log.read({12345, 0, 5}).code(), Errc::kNotFound) << "no such segment";
@@ -107,23 +93,23 @@ TEST_F(BlobLogTest, CleanupKeepsOnlyWhatRowsName) {
   const int64_t seg = sa.segment->id;
   BlobLog log(dir_ + "/log");
   int removed = log.cleanup([&](int64_t id) -> Result<std::vector<LogPlace>> {
-    if (id == seg) return std::vector<LogPlace>{place(sb)};
+    if (id == seg) return std::vector<LogPlace>{sb.place()};
     return std::vector<LogPlace>{};
   });
   EXPECT_EQ(removed, 1) << "the other segment is named by no row";
   EXPECT_FALSE(fs::exists(log.path_for(other.segment->id)));
   EXPECT_TRUE(fs::exists(dir_ + "/log/notes.txt"));
-  EXPECT_EQ(allocated(log.dir()), BlobLog::footprint(b.size()))
+  EXPECT_EQ(log_allocated(log.dir()), BlobLog::footprint(b.size()))
       << "the records before and after the named one are punched";
-  EXPECT_EQ(*log.read(place(sb)), b);
-  EXPECT_EQ(log.read(place(sa)).code(), Errc::kNotFound);
-  EXPECT_EQ(log.read(place(sc)).code(), Errc::kNotFound);
+  EXPECT_EQ(*log.read(sb.place()), b);
+  EXPECT_EQ(log.read(sa.place()).code(), Errc::kNotFound);
+  EXPECT_EQ(log.read(sc.place()).code(), Errc::kNotFound);
   // Unsure about a segment: it is left alone.
   removed = log.cleanup([&](int64_t) -> Result<std::vector<LogPlace>> {
     return make_error(Errc::kTemporary, "busy");
   });
   EXPECT_EQ(removed, 0);
-  EXPECT_EQ(*log.read(place(sb)), b);
+  EXPECT_EQ(*log.read(sb.place()), b);
 }
 
 TEST(ReadEpochs, AReaderHoldsBackWhatWasFreedAfterItBegan) {
@@ -176,30 +162,53 @@ TEST_F(BodyLogStoreTest, MidSizedBodiesAreWrittenOnceAndComeBack) {
   const Id blob = store_->list_messages(inbox.id)->at(0).blob_id;
   EXPECT_EQ(query_int(dir_, "SELECT in_file FROM blobs WHERE id = " + std::to_string(blob)), 2);
   EXPECT_EQ(query_int(dir_, "SELECT COUNT(*) FROM blob_data"), 0) << "not in the database";
-  EXPECT_EQ(allocated(log_dir(dir_)), BlobLog::footprint(raw.size())) << "stored once";
+  EXPECT_EQ(log_allocated(log_dir(dir_)), BlobLog::footprint(raw.size())) << "stored once";
   EXPECT_EQ(*store_->read_blob(blob), raw);
   reopen();
   log_always();
   EXPECT_EQ(*store_->read_blob(blob), raw);
-  EXPECT_EQ(allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
+  EXPECT_EQ(log_allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
 
   // Delivered again: the same content is found, and the second copy given back.
   ASSERT_TRUE(store_->deliver(raw, sample_index("log"), {target(a, inbox.id)}, 2).ok());
-  EXPECT_EQ(allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
+  EXPECT_EQ(log_allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
   EXPECT_EQ(store_->list_messages(inbox.id)->at(1).blob_id, blob);
 
   ASSERT_TRUE(store_->expunge(inbox.id, {1, 2}).ok());
   EXPECT_EQ(*store_->read_blob(blob), raw) << "still in Other";
   ASSERT_TRUE(store_->expunge(other.id, {1}).ok());
   EXPECT_EQ(store_->read_blob(blob).code(), Errc::kNotFound);
-  EXPECT_EQ(allocated(log_dir(dir_)), 0) << "the blocks are given back with the last row";
+  EXPECT_EQ(log_allocated(log_dir(dir_)), 0) << "the blocks are given back with the last row";
 
   // Smaller bodies stay in the database; larger ones in files.
   put(a, inbox.id, sample_message("small", sqlite::kLogMin - 200));
   put(a, inbox.id, sample_message("big", sqlite::kInlineMax + 1));
-  EXPECT_EQ(allocated(log_dir(dir_)), 0);
+  EXPECT_EQ(log_allocated(log_dir(dir_)), 0);
   EXPECT_EQ(query_int(dir_, "SELECT COUNT(*) FROM blob_data"), 1);
   EXPECT_EQ(query_int(dir_, "SELECT COUNT(*) FROM blobs WHERE in_file = 1"), 1);
+}
+
+// A plain text body's search text is its own tail (schema 5) and is not stored twice: in the
+// log as in the database, SEARCH and the index read it from the content.
+TEST_F(BodyLogStoreTest, ASearchTextThatIsTheBodyIsReadFromTheLog) {
+  Account a = account("search@example.org");
+  Mailbox inbox = mailbox(a.id, "INBOX");
+  std::string text;
+  for (int i = 0; text.size() < 60 * 1024; ++i) text += "line " + std::to_string(i) + " words\r\n";
+  const std::string raw = "From: a@example.org\r\nSubject: plain\r\n\r\n" + text;
+  const index::MessageIndex idx = index::build(raw);
+  ASSERT_EQ(idx.search_body.size(), text.size()) << "the search text is the body as stored";
+  ASSERT_TRUE(store_->deliver(raw, idx, {target(a, inbox.id)}, 1).ok());
+  const Id blob = store_->list_messages(inbox.id)->at(0).blob_id;
+  EXPECT_EQ(query_int(dir_, "SELECT in_file FROM blobs"), 2);
+  EXPECT_EQ(query_int(dir_, "SELECT length(search_body) FROM blobs"), 0) << "not stored twice";
+  auto got = store_->read_index(blob);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->search_body, idx.search_body);
+  auto fields = store_->read_search_fields({blob});
+  ASSERT_TRUE(fields.ok()) << fields.error().message;
+  ASSERT_TRUE(fields->at(0).has_value());
+  EXPECT_EQ(fields->at(0)->search_body, idx.search_body);
 }
 
 // With the writer idle, a body is committed alone: one fsync of the WAL costs less than the
@@ -209,7 +218,7 @@ TEST_F(StoreTest, ABodyForAnIdleWriterStaysInTheDatabase) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // past the lazy sync too
   put(a, mailbox(a.id, "INBOX").id, sample_message("idle", 100 * 1024));
   EXPECT_EQ(query_int(dir_, "SELECT in_file FROM blobs"), 0);
-  EXPECT_EQ(allocated(log_dir(dir_)), 0);
+  EXPECT_EQ(log_allocated(log_dir(dir_)), 0);
 }
 
 TEST_F(BodyLogStoreTest, AnOlderReaderStillReadsARecordWhoseRowIsGone) {
@@ -225,14 +234,14 @@ TEST_F(BodyLogStoreTest, AnOlderReaderStillReadsARecordWhoseRowIsGone) {
     t.join();
     auto again = store_->read_blob(blob);
     EXPECT_TRUE(again.ok() && *again == raw) << "this snapshot still has the row";
-    EXPECT_EQ(allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
+    EXPECT_EQ(log_allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
     return {};
   });
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(store_->read_blob(blob).code(), Errc::kNotFound);
   // The next commit gives the blocks back, now that no older reader is open.
   ASSERT_TRUE(store_->create_mailbox(a.id, "Later", "").ok());
-  EXPECT_EQ(allocated(log_dir(dir_)), 0);
+  EXPECT_EQ(log_allocated(log_dir(dir_)), 0);
 }
 
 TEST_F(BodyLogStoreTest, AFailedDeliveryGivesItsRecordBack) {
@@ -241,7 +250,7 @@ TEST_F(BodyLogStoreTest, AFailedDeliveryGivesItsRecordBack) {
   auto d = store_->deliver(raw, sample_index("over"), {target(a, mailbox(a.id, "INBOX").id)}, 1);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.code(), Errc::kOverQuota);
-  EXPECT_EQ(allocated(log_dir(dir_)), 0);
+  EXPECT_EQ(log_allocated(log_dir(dir_)), 0);
   EXPECT_EQ(query_int(dir_, "SELECT COUNT(*) FROM blobs"), 0);
 }
 
@@ -265,7 +274,7 @@ TEST_F(BodyLogStoreTest, ARecordFreedByAQueueOutcomeWaitsForItsSync) {
   ASSERT_TRUE(s.ok()) << s.error().message;
   auto q = store_->queue_get(s->queue_id());
   ASSERT_TRUE(q.ok());
-  EXPECT_EQ(allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
+  EXPECT_EQ(log_allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(store_
                   ->queue_update(q->id,
@@ -273,7 +282,7 @@ TEST_F(BodyLogStoreTest, ARecordFreedByAQueueOutcomeWaitsForItsSync) {
                                    "mx.remote.example", 1001}},
                                  false, {})
                   .ok());
-  const int64_t right_after = allocated(log_dir(dir_));
+  const int64_t right_after = log_allocated(log_dir(dir_));
   if (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(10)) {
     EXPECT_EQ(right_after, BlobLog::footprint(raw.size())) << "not before the commit is synced";
   }
@@ -281,7 +290,7 @@ TEST_F(BodyLogStoreTest, ARecordFreedByAQueueOutcomeWaitsForItsSync) {
   int64_t now = right_after;
   for (int i = 0; i < 200 && now != 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    now = allocated(log_dir(dir_));
+    now = log_allocated(log_dir(dir_));
   }
   EXPECT_EQ(now, 0) << "punched after the sync that follows";
 }
@@ -333,11 +342,11 @@ TEST_F(BodyLogStoreTest, RecordsNoRowNamesAreReclaimedAtStart) {
     ::close(fd);
   }
   EXPECT_EQ(segments(log_dir(dir_)), 2);
-  EXPECT_GT(allocated(log_dir(dir_)), 2 * 90000);
+  EXPECT_GT(log_allocated(log_dir(dir_)), 2 * 90000);
   open();
   log_always();
   EXPECT_EQ(segments(log_dir(dir_)), 1);
-  EXPECT_EQ(allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
+  EXPECT_EQ(log_allocated(log_dir(dir_)), BlobLog::footprint(raw.size()));
   EXPECT_EQ(*store_->read_blob(blob), raw);
   // A new start appends to a new segment.
   put(a, inbox.id, sample_message("next", 40 * 1024));

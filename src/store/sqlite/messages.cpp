@@ -57,8 +57,8 @@ std::vector<uint32_t> sorted_unique(std::vector<uint32_t> v) {
 }
 
 // Where in the content its search text starts when that text is the content's own tail (a
-// plain text message: its body, as stored), else -1. Only for content stored in blob_data, and
-// for texts long enough to be worth a second look.
+// plain text message: its body, as stored), else -1. Not for content in a file, and only for
+// texts long enough to be worth a second look.
 int64_t search_body_at(const index::MessageIndex& idx, std::string_view raw, bool in_file) {
   constexpr size_t kWorthIt = 512;
   const std::string& t = idx.search_body;
@@ -112,19 +112,15 @@ Status bind_index(Stmt& s, int first, const index::MessageIndex& idx, int64_t bo
 // search_text(), the stored text and where in the content it starts.
 constexpr const char* kSearchBody = "search_body, search_body_at";
 
-// The search text from the two columns of kSearchBody starting at `col` (of blob `blob`).
-Result<std::string> search_text(Db& db, const Stmt& s, int col, Id blob) {
+}  // namespace
+
+Result<std::string> SqliteStore::search_text(Db& db, const Stmt& s, int col, Id blob) {
   const int64_t at = s.i64(col + 1);
   if (at < 0) return s.text(col);
-  TG_ASSIGN(Stmt d, db.prepare("SELECT data FROM blob_data WHERE blob_id = ?"));
-  d.bind(1, blob);
-  TG_ASSIGN(bool row, d.step());
-  if (!row) return make_error(Errc::kInternal, "message content is missing");
-  std::string_view content = d.view(0);
-  return std::string(content.substr(std::min<size_t>(static_cast<size_t>(at), content.size())));
+  TG_ASSIGN(std::string text, content(db, blob));
+  text.erase(0, std::min<size_t>(static_cast<size_t>(at), text.size()));
+  return text;
 }
-
-}  // namespace
 
 Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view raw,
                        const index::MessageIndex* idx) {
@@ -135,7 +131,7 @@ Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view ra
     s.bind(1, b.hash);
     TG_ASSIGN(bool row, s.step());
     if (row) {
-      if (b.log) ctx.log_unused.push_back({b.log.segment->id, b.log.at, b.log.size});
+      if (b.log) ctx.log_unused.push_back(b.log.place());
       Id id = s.i64(0);
       bool indexed = s.i64(1) != 0;
       if (indexed || idx == nullptr) return id;
@@ -166,7 +162,7 @@ Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view ra
   TG_TRY(ins.run());
   Id blob_id = ctx.db.last_insert_rowid();
   if (b.log) {
-    ctx.log_inserted.push_back({b.log.segment->id, b.log.at, b.log.size});
+    ctx.log_inserted.push_back(b.log.place());
     // Records of one batch are nearly always in one segment: each segment once in a row.
     if (ctx.log_syncs.empty() || ctx.log_syncs.back() != b.log.segment) {
       ctx.log_syncs.push_back(b.log.segment);
@@ -375,21 +371,23 @@ Result<uint32_t> SqliteStore::count_deleted(Id mailbox) {
   });
 }
 
+Result<std::string> SqliteStore::content(Db& db, Id blob) {
+  TG_ASSIGN(Stmt s, db.prepare("SELECT hash, size, in_file, log_segment, log_at FROM blobs "
+                               "WHERE id = ?"));
+  s.bind(1, blob);
+  TG_ASSIGN(bool row, s.step());
+  if (!row) return make_error(Errc::kNotFound, "no such message content");
+  if (s.i64(2) == 2) return log_.read({s.i64(3), s.i64(4), s.i64(1)});
+  if (s.i64(2) != 0) return files_.read(s.view(0), s.i64(1));
+  TG_ASSIGN(Stmt d, db.prepare("SELECT data FROM blob_data WHERE blob_id = ?"));
+  d.bind(1, blob);
+  TG_ASSIGN(bool drow, d.step());
+  if (!drow) return make_error(Errc::kInternal, "message content is missing");
+  return d.text(0);
+}
+
 Result<std::string> SqliteStore::read_blob(Id blob) {
-  return read<std::string>([&](Db& db) -> Result<std::string> {
-    TG_ASSIGN(Stmt s, db.prepare("SELECT hash, size, in_file, log_segment, log_at FROM blobs "
-                                 "WHERE id = ?"));
-    s.bind(1, blob);
-    TG_ASSIGN(bool row, s.step());
-    if (!row) return make_error(Errc::kNotFound, "no such message content");
-    if (s.i64(2) == 2) return log_.read({s.i64(3), s.i64(4), s.i64(1)});
-    if (s.i64(2) != 0) return files_.read(s.view(0), s.i64(1));
-    TG_ASSIGN(Stmt d, db.prepare("SELECT data FROM blob_data WHERE blob_id = ?"));
-    d.bind(1, blob);
-    TG_ASSIGN(bool drow, d.step());
-    if (!drow) return make_error(Errc::kInternal, "message content is missing");
-    return d.text(0);
-  });
+  return read<std::string>([&](Db& db) { return content(db, blob); });
 }
 
 Result<index::MessageIndex> SqliteStore::read_index(Id blob) {

@@ -162,6 +162,11 @@ class SqliteStore final : public Store {
     BlobLog::ReadEpochs& epochs_;
     uint64_t epoch_;
   };
+  // A blob's content, wherever it is (blob_data, the body log, a file).
+  Result<std::string> content(Db& db, Id blob);
+  // The search text from the two columns of kSearchBody (messages.cpp) starting at `col` of
+  // blob `blob`: stored, or the content's tail from the byte search_body_at names.
+  Result<std::string> search_text(Db& db, const Stmt& s, int col, Id blob);
   // Hashes `raw` (and writes its file or log record when it goes to one); with `idx`, also finds
   // whether its search text can refer to the content.
   PreparedBlob prepare_blob(std::string_view raw, const index::MessageIndex* idx);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <memory>
@@ -20,6 +21,19 @@ inline std::string make_temp_dir() {
   char* p = ::mkdtemp(base.data());
   if (p == nullptr) std::abort();
   return base;
+}
+
+// Bytes of disk the body log's segments in `log_dir` (a data folder's blobs/log) take, holes
+// excluded; other files there are ignored.
+inline int64_t log_allocated(const std::string& log_dir) {
+  int64_t total = 0;
+  if (!std::filesystem::exists(log_dir)) return 0;
+  for (const auto& e : std::filesystem::directory_iterator(log_dir)) {
+    if (e.path().filename().string().size() != 16) continue;
+    struct stat st;
+    if (::stat(e.path().c_str(), &st) == 0) total += static_cast<int64_t>(st.st_blocks) * 512;
+  }
+  return total;
 }
 
 inline index::MessageIndex sample_index(const std::string& subject) {

@@ -122,10 +122,7 @@ int64_t limit_reset_time(std::string_view message, std::string* text) {
   return v ? static_cast<int64_t>(*v) : 0;
 }
 
-Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std::string_view raw,
-                                 const index::MessageIndex& idx, const SendRequest& req,
-                                 const SendPolicy& policy, bool* suspended_now) {
-  if (suspended_now) *suspended_now = false;
+store::Submission submission_for(const SendRequest& req, const SendPolicy& policy) {
   store::Submission sub;
   sub.account_id = req.account_id;
   sub.now = req.now;
@@ -153,14 +150,29 @@ Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std
     sub.outbound = std::move(q);
   }
   sub.recipients = static_cast<int64_t>(req.local.size() + req.remote.size());
-  auto r = store.submit(raw, idx, sub, req.now);
-  if (!r) {
-    if (r.code() == Errc::kLimit)
-      note_refusal(store, hub, req.account_id, policy, req.now, suspended_now);
-    if (r.code() == Errc::kOverQuota)
-      return over_quota_error(store, sub.local, stored_size(raw), r.error(), nullptr);
-    return r.error();
+  return sub;
+}
+
+Error submission_refused(store::Store& store, store::ChangeHub* hub, const store::Submission& sub,
+                         std::string_view raw, const Error& e, const SendPolicy& policy,
+                         bool* suspended_now) {
+  if (suspended_now) *suspended_now = false;
+  if (e.code == Errc::kLimit) {
+    note_refusal(store, hub, sub.account_id, policy, sub.now, suspended_now);
   }
+  if (e.code == Errc::kOverQuota) {
+    return over_quota_error(store, sub.local, stored_size(raw), e, nullptr);
+  }
+  return e;
+}
+
+Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std::string_view raw,
+                                 const index::MessageIndex& idx, const SendRequest& req,
+                                 const SendPolicy& policy, bool* suspended_now) {
+  if (suspended_now) *suspended_now = false;
+  store::Submission sub = submission_for(req, policy);
+  auto r = store.submit(raw, idx, sub, req.now);
+  if (!r) return submission_refused(store, hub, sub, raw, r.error(), policy, suspended_now);
   publish(hub, r->delivered);
   return r;
 }

@@ -51,6 +51,15 @@ Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std
                                  const index::MessageIndex& idx, const SendRequest& req,
                                  const SendPolicy& policy, bool* suspended_now = nullptr);
 
+// send() in parts, for a caller that hands the submission to Store::post_submit: the store's
+// submission for a request, and what a refusal from the store becomes (a daily-limit refusal
+// counts toward suspension and may suspend the account, setting *suspended_now; kOverQuota names
+// the full mailbox). submission_refused makes store calls: not on a network thread.
+store::Submission submission_for(const SendRequest& req, const SendPolicy& policy);
+Error submission_refused(store::Store& store, store::ChangeHub* hub, const store::Submission& sub,
+                         std::string_view raw, const Error& e, const SendPolicy& policy,
+                         bool* suspended_now);
+
 // Before the content arrives (MAIL FROM): kPerm when sending is suspended, kLimit (message
 // ending in " t=<unix>") when the account has already sent its messages for the window; such a
 // refusal counts toward suspension like one after the content. send() stays the authority

@@ -247,6 +247,15 @@ struct SubmitResult {
   Id queue_id() const { return queued ? queued->id : 0; }  // 0 when nothing was queued
 };
 
+// A submission that owns what it stores, for Store::post_submit.
+struct OwnedSubmission {
+  std::string raw;
+  index::MessageIndex idx;  // read only when sub.local is not empty
+  Submission sub;
+  int64_t internal_date = 0;
+};
+using SubmitDone = std::function<void(Result<SubmitResult>)>;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -381,6 +390,11 @@ class Store {
   // only when s.local is not empty: a message only queued for other servers is stored raw.
   virtual Result<SubmitResult> submit(std::string_view raw, const index::MessageIndex& idx,
                                       const Submission& s, int64_t internal_date) = 0;
+  // submit() for a caller that must not wait for the commit: returns once the content is
+  // prepared (a body over the inline size is written to its file and synced here: call it from
+  // a worker thread), and `done` gets the result on a store thread once the transaction is
+  // durable or has failed (it must only hand the result on).
+  virtual void post_submit(std::shared_ptr<const OwnedSubmission> s, SubmitDone done) = 0;
   virtual Result<SendUsage> send_usage(Id account, int64_t now, int64_t window) = 0;
   // Records a refused submission; returns the refusals in the window, this one included.
   virtual Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) = 0;

@@ -231,6 +231,14 @@ class FaultyStore final : public store::Store {
     if (auto e = fault("submit")) return *e;
     return inner_.submit(raw, idx, s, date);
   }
+  void post_submit(std::shared_ptr<const store::OwnedSubmission> s,
+                   store::SubmitDone done) override {
+    if (auto e = fault("post_submit")) {
+      done(*e);
+      return;
+    }
+    inner_.post_submit(std::move(s), std::move(done));
+  }
   Result<store::SendUsage> send_usage(Id account, int64_t now, int64_t window) override {
     if (auto e = fault("send_usage")) return *e;
     return inner_.send_usage(account, now, window);

@@ -235,40 +235,62 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
   store::Store* st = ctx_.store;
   store::ChangeHub* hub = ctx_.hub;
   const account::SendPolicy& policy = ctx_.send_policy;
-  bool suspended_now = false;
-  auto raw = std::make_shared<std::string>();  // shared with the queue runner when queued
+  auto owned = std::make_shared<store::OwnedSubmission>();  // its raw is shared with the queue
   const std::string& key_dir = ctx_.dkim_key_dir;
-  // One trip to the worker pool: signing, the index and the store transaction.
-  auto fn = [st, hub, raw, &received, &content, &key_dir, &req, &policy, &suspended_now]() {
-    // Signed with the From domain's DKIM keys when it has some (`tegami domain add` makes them).
-    std::string signature;
-    std::string domain = key_dir.empty() ? std::string() : from_domain(content);
-    if (!domain.empty()) {
-      auto keys = mailauth::dkim::cached_domain_keys(key_dir, domain);
-      if (keys && !(*keys)->empty()) {
-        auto sig = mailauth::dkim::sign(content, **keys);
-        if (sig) signature = std::move(*sig);
+  // Signing and the index on the worker pool, which hands the submission to the store's writer
+  // and goes on; the session resumes from the writer's callback once the commit is durable.
+  auto start = [st, owned, &received, &content, &key_dir, &req, &policy](store::SubmitDone done) {
+    auto work = [st, owned, &received, &content, &key_dir, &req, &policy,
+                 done = std::move(done)]() mutable {
+      try {
+        // Signed with the From domain's DKIM keys when it has some (`tegami domain add` makes
+        // them).
+        std::string signature;
+        std::string domain = key_dir.empty() ? std::string() : from_domain(content);
+        if (!domain.empty()) {
+          auto keys = mailauth::dkim::cached_domain_keys(key_dir, domain);
+          if (keys && !(*keys)->empty()) {
+            auto sig = mailauth::dkim::sign(content, **keys);
+            if (sig) signature = std::move(*sig);
+          }
+        }
+        owned->raw = received + signature + content;
+        content.clear();
+        content.shrink_to_fit();
+        // Only a copy in a mailbox needs the IMAP index; the queue keeps the raw message.
+        if (!req.local.empty()) owned->idx = index::build(owned->raw);
+        owned->sub = account::submission_for(req, policy);
+        owned->internal_date = req.now;
+      } catch (const std::exception& e) {
+        return done(make_error(Errc::kInternal, std::string("submission failed: ") + e.what()));
       }
-    }
-    *raw = received + signature + content;
-    content.clear();
-    content.shrink_to_fit();
-    // Only a copy in a mailbox needs the IMAP index; the queue keeps the raw message.
-    index::MessageIndex idx = req.local.empty() ? index::MessageIndex{} : index::build(*raw);
-    return account::send(*st, hub, *raw, idx, req, policy, &suspended_now);
+      st->post_submit(owned, std::move(done));
+    };
+    asio::post(net::worker_pool(), std::move(work));
   };
-  auto r = co_await net::offload(std::move(fn));
+  Result<store::SubmitResult> r =
+      co_await net::await_callback<Result<store::SubmitResult>>(std::move(start));
   net::Stream& s = io_.stream();
   if (!r) {
+    // A daily limit counts toward suspension, a full mailbox is named: store calls (rare).
+    Error from_store = r.error();
+    bool suspended_now = false;
+    auto explain = [st, hub, owned, &policy, from_store, &suspended_now]() {
+      return account::submission_refused(*st, hub, owned->sub, owned->raw, from_store, policy,
+                                         &suspended_now);
+    };
+    Error refused = co_await net::offload(std::move(explain));
     log::warn("smtp_submission_refused", {{"id", id},
                                           {"conn", conn_id_},
                                           {"user", user_->address},
-                                          {"code", errc_name(r.code())},
+                                          {"code", errc_name(refused.code)},
                                           {"suspended_now", suspended_now ? "yes" : "no"},
                                           {"remote", s.remote_ip()}});
-    reply_send_refused(r.error(), suspended_now, "deliver");
+    reply_send_refused(refused, suspended_now, "deliver");
     co_return;
   }
+  account::publish(hub, r->delivered);
+  std::shared_ptr<const std::string> raw(owned, &owned->raw);
   const store::Id queue_id = r->queue_id();
   if (r->queued && ctx_.on_queued) ctx_.on_queued(std::move(*r->queued), raw);
   co_await report_local_success(t, *raw, now);

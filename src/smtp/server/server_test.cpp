@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <thread>
 
 #include "base/strings.hpp"
@@ -871,6 +872,32 @@ TEST(SmtpSubmission, RecipientLimitIsCheckedWithTheContent) {
   EXPECT_EQ(r[12].substr(0, 10), "451 4.7.0 ");
   EXPECT_NE(r[12].find("3 recipients per 24 hours"), std::string::npos) << r[12];
   EXPECT_EQ(w.must(w.store->queue_list()).size(), 1u);
+  // The refusal after the content counts toward suspension like one at MAIL.
+  auto usage = w.must(w.store->send_usage(w.alice.id, std::time(nullptr), 86400));
+  EXPECT_EQ(usage.refusals, 1);
+}
+
+// One transaction: a local recipient whose mailbox is full refuses the whole submission, by
+// name, and nothing is queued for the other recipient.
+TEST(SmtpSubmission, AFullLocalMailboxIsNamedAndNothingIsQueued) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  std::string out =
+      w.run_with(c,
+                 "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
+                     "\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<x@remote.example>\r\nRCPT "
+                     "TO:<full@example.com>\r\nDATA\r\nFrom: alice@example.com\r\n\r\n" +
+                     std::string(400, 'q') + "\r\n.\r\nQUIT\r\n",
+                 4096, true, false);
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 9u) << out;
+  EXPECT_EQ(r[7].substr(0, 10), "452 4.2.2 ") << r[7];
+  EXPECT_NE(r[7].find("The mailbox of full@example.com is full (storage quota reached)"),
+            std::string::npos)
+      << r[7];
+  EXPECT_TRUE(w.must(w.store->queue_list()).empty());
+  EXPECT_TRUE(w.inbox(w.full).empty());
 }
 
 TEST(SmtpSubmission, AuthLoginAndFailures) {

@@ -206,54 +206,80 @@ Status insert_queue(WriteCtx& ctx, const QueuedMessage& q, Id account, Id blob_i
   return {};
 }
 
+bool queues(const Submission& sub) { return sub.outbound && !sub.outbound->rcpts.empty(); }
+
+// The submission's transaction: limits, the body, local copies, the queue entry, the count.
+Result<SubmitResult> write_submission(WriteCtx& ctx, const PreparedBlob& b, std::string_view raw,
+                                      const index::MessageIndex& idx, const Submission& sub,
+                                      int64_t internal_date) {
+  const int64_t size = static_cast<int64_t>(raw.size());
+  TG_ASSIGN(Account a, load_account(ctx.db, sub.account_id));
+  const int64_t now = sub.now > 0 ? sub.now : ctx.now;
+  if (sub.limits) {
+    if (a.send_suspended) {
+      return make_error(Errc::kPerm,
+                        "sending is suspended for " + a.address + ": " + a.send_suspended_reason);
+    }
+    const SendLimits& l = *sub.limits;
+    TG_ASSIGN(SendUsage u, usage_in(ctx.db, a.id, now, l.window));
+    bool over_messages = l.messages > 0 && u.messages + 1 > l.messages;
+    bool over_rcpts = l.recipients > 0 && u.recipients + sub.recipients > l.recipients;
+    if (over_messages || over_rcpts) {
+      TG_ASSIGN(int64_t when, frees_at(ctx.db, a.id, now, l, sub.recipients, u));
+      // The message carries the reset time for the protocol layer to word: "t=<unix>".
+      std::string what = over_messages ? std::to_string(l.messages) + " messages"
+                                       : std::to_string(l.recipients) + " recipients";
+      return make_error(Errc::kLimit, "daily sending limit reached (" + what + " per " +
+                                          std::to_string(l.window / 3600) +
+                                          " hours) t=" + std::to_string(when));
+    }
+  }
+  TG_ASSIGN(Id blob_id, insert_blob(ctx, b, raw, sub.local.empty() ? nullptr : &idx));
+  SubmitResult out;
+  if (!sub.local.empty()) {
+    TG_ASSIGN(auto d, insert_messages(ctx, blob_id, size, sub.local, internal_date));
+    out.delivered = std::move(d);
+  }
+  if (queues(sub)) {
+    out.queued.emplace();
+    TG_TRY(insert_queue(ctx, *sub.outbound, a.id, blob_id, size, &*out.queued));
+  }
+  TG_TRY(log_send(ctx.db, a.id, now, sub.recipients, false));
+  TG_TRY(ctx.db.run("DELETE FROM send_log WHERE account_id = ? AND time < ?", a.id,
+                    now - kSendLogKeep));
+  return out;
+}
+
 }  // namespace
 
 Result<SubmitResult> SqliteStore::submit(std::string_view raw, const index::MessageIndex& idx,
                                          const Submission& sub, int64_t internal_date) {
-  bool queued = sub.outbound && !sub.outbound->rcpts.empty();
-  if (sub.local.empty() && !queued) {
+  if (sub.local.empty() && !queues(sub)) {
     return make_error(Errc::kInvalidData, "a submission needs a recipient");
   }
   PreparedBlob b = prepare_blob(raw, sub.local.empty() ? nullptr : &idx);
   if (!b.status.ok()) return b.status.error();
-  const int64_t size = static_cast<int64_t>(raw.size());
   return write<SubmitResult>([&](WriteCtx& ctx) -> Result<SubmitResult> {
-    TG_ASSIGN(Account a, load_account(ctx.db, sub.account_id));
-    const int64_t now = sub.now > 0 ? sub.now : ctx.now;
-    if (sub.limits) {
-      if (a.send_suspended) {
-        return make_error(Errc::kPerm,
-                          "sending is suspended for " + a.address + ": " + a.send_suspended_reason);
-      }
-      const SendLimits& l = *sub.limits;
-      TG_ASSIGN(SendUsage u, usage_in(ctx.db, a.id, now, l.window));
-      bool over_messages = l.messages > 0 && u.messages + 1 > l.messages;
-      bool over_rcpts = l.recipients > 0 && u.recipients + sub.recipients > l.recipients;
-      if (over_messages || over_rcpts) {
-        TG_ASSIGN(int64_t when, frees_at(ctx.db, a.id, now, l, sub.recipients, u));
-        // The message carries the reset time for the protocol layer to word: "t=<unix>".
-        std::string what = over_messages ? std::to_string(l.messages) + " messages"
-                                         : std::to_string(l.recipients) + " recipients";
-        return make_error(Errc::kLimit, "daily sending limit reached (" + what + " per " +
-                                            std::to_string(l.window / 3600) +
-                                            " hours) t=" + std::to_string(when));
-      }
-    }
-    TG_ASSIGN(Id blob_id, insert_blob(ctx, b, raw, sub.local.empty() ? nullptr : &idx));
-    SubmitResult out;
-    if (!sub.local.empty()) {
-      TG_ASSIGN(auto d, insert_messages(ctx, blob_id, size, sub.local, internal_date));
-      out.delivered = std::move(d);
-    }
-    if (queued) {
-      out.queued.emplace();
-      TG_TRY(insert_queue(ctx, *sub.outbound, a.id, blob_id, size, &*out.queued));
-    }
-    TG_TRY(log_send(ctx.db, a.id, now, sub.recipients, false));
-    TG_TRY(ctx.db.run("DELETE FROM send_log WHERE account_id = ? AND time < ?", a.id,
-                      now - kSendLogKeep));
-    return out;
+    return write_submission(ctx, b, raw, idx, sub, internal_date);
   });
+}
+
+void SqliteStore::post_submit(std::shared_ptr<const OwnedSubmission> s, SubmitDone done) {
+  if (s->sub.local.empty() && !queues(s->sub)) {
+    return done(make_error(Errc::kInvalidData, "a submission needs a recipient"));
+  }
+  PreparedBlob b = prepare_blob(s->raw, s->sub.local.empty() ? nullptr : &s->idx);
+  if (!b.status.ok()) return done(b.status.error());
+  auto out = std::make_shared<SubmitResult>();
+  writer_->post(
+      [s, b = std::move(b), out](WriteCtx& ctx) -> Status {
+        TG_ASSIGN(*out, write_submission(ctx, b, s->raw, s->idx, s->sub, s->internal_date));
+        return {};
+      },
+      [out, done = std::move(done)](Status st) {
+        if (!st.ok()) return done(st.error());
+        done(std::move(*out));
+      });
 }
 
 Result<SendUsage> SqliteStore::send_usage(Id account, int64_t now, int64_t window) {

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <future>
+
 #include "store/sqlite/test_util.hpp"
 
 namespace tegami::store::testing {
@@ -67,6 +69,61 @@ TEST_F(QueueTest, SubmitQueuesAndDeliversLocallyInOneStep) {
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 1u);
   EXPECT_EQ(all->at(0).rcpts.size(), 2u);
+}
+
+// post_submit: the transaction of submit(), its result or refusal handed to the callback.
+TEST_F(QueueTest, APostedSubmissionReportsThroughItsCallback) {
+  Account a = account("alice@example.org");
+  Account b = account("bob@example.org", 1000);
+  auto post = [&](std::string raw, Submission s) {
+    auto owned = std::make_shared<OwnedSubmission>();
+    owned->raw = std::move(raw);
+    owned->idx = sample_index("posted");
+    owned->sub = std::move(s);
+    owned->internal_date = 1000;
+    std::promise<Result<SubmitResult>> p;
+    std::future<Result<SubmitResult>> f = p.get_future();
+    store_->post_submit(owned, [&p](Result<SubmitResult> r) { p.set_value(std::move(r)); });
+    return f.get();
+  };
+  Submission s;
+  s.account_id = a.id;
+  s.outbound = outbound({"x@remote.example"});
+  s.recipients = 1;
+  s.now = 1000;
+  s.limits = SendLimits{1, 10, 86400};
+  // Larger than kInlineMax: the calling thread writes the body's file first.
+  const std::string big = sample_message("big", sqlite::kInlineMax + 1000);
+  auto r = post(big, s);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_TRUE(r->queued.has_value());
+  auto q = store_->queue_get(r->queue_id());
+  ASSERT_TRUE(q.ok()) << q.error().message;
+  EXPECT_EQ(q->rcpts.at(0).address, "x@remote.example");
+  auto stored = store_->read_blob(q->blob_id);
+  ASSERT_TRUE(stored.ok()) << stored.error().message;
+  EXPECT_EQ(*stored, big);
+  // The second message is over the daily limit of one: refused, nothing queued.
+  r = post(sample_message("second"), s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), Errc::kLimit);
+  // A local copy over bob's quota refuses the whole submission.
+  s.limits.reset();
+  s.local = {target(b, mailbox(b.id, "INBOX").id)};
+  s.recipients = 2;
+  r = post(sample_message("local", 2000), s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), Errc::kOverQuota);
+  // No recipient at all.
+  r = post(sample_message("nobody"), Submission{.account_id = a.id});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), Errc::kInvalidData);
+  auto all = store_->queue_list();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 1u);
+  auto inbox = store_->list_messages(mailbox(b.id, "INBOX").id);
+  ASSERT_TRUE(inbox.ok());
+  EXPECT_TRUE(inbox->empty());
 }
 
 TEST_F(QueueTest, DueUpdateAndRemoval) {

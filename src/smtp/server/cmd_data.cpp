@@ -261,10 +261,10 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
         if (!req.local.empty()) owned->idx = index::build(owned->raw);
         owned->sub = account::submission_for(req, policy);
         owned->internal_date = req.now;
+        st->post_submit(owned, done);  // a copy: if this throws, nothing was handed over
       } catch (const std::exception& e) {
-        return done(make_error(Errc::kInternal, std::string("submission failed: ") + e.what()));
+        done(make_error(Errc::kInternal, std::string("submission failed: ") + e.what()));
       }
-      st->post_submit(owned, std::move(done));
     };
     asio::post(net::worker_pool(), std::move(work));
   };
@@ -290,6 +290,7 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
     co_return;
   }
   account::publish(hub, r->delivered);
+  owned->idx = index::MessageIndex{};  // stored; the queue keeps only the raw message
   std::shared_ptr<const std::string> raw(owned, &owned->raw);
   const store::Id queue_id = r->queue_id();
   if (r->queued && ctx_.on_queued) ctx_.on_queued(std::move(*r->queued), raw);

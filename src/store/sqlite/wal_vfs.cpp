@@ -110,7 +110,13 @@ int x_write(sqlite3_file* file, const void* buf, int amt, sqlite3_int64 off) {
     if (!starts_run) return f->real->pMethods->xWrite(f->real, buf, amt, off);
     h->at = off;
   }
-  h->bytes.append(static_cast<const char*>(buf), static_cast<size_t>(amt));
+  try {
+    h->bytes.append(static_cast<const char*>(buf), static_cast<size_t>(amt));
+  } catch (...) {  // no memory for it: what is held, then this write, as SQLite asked
+    int rc = write_held(f);
+    if (rc != SQLITE_OK) return rc;
+    return f->real->pMethods->xWrite(f->real, buf, amt, off);
+  }
   if (frame_header) {
     ++h->frames;
     h->commit_header = commit_header;

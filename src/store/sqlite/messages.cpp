@@ -257,16 +257,11 @@ void SqliteStore::post_delivery(std::shared_ptr<const OwnedDelivery> d, Delivery
   }
   PreparedBlob b = prepare_blob(d->raw, &d->idx);  // never a file; maybe a log record
   if (!b.status.ok()) return done(b.status.error());
-  auto out = std::make_shared<std::vector<Delivered>>();
-  writer_->post(
-      [d, b = std::move(b), out](WriteCtx& ctx) -> Status {
-        TG_ASSIGN(*out, write_delivery(ctx, b, d->raw, d->idx, d->targets, d->internal_date));
-        return {};
+  post_write<std::vector<Delivered>>(
+      [d, b = std::move(b)](WriteCtx& ctx) {
+        return write_delivery(ctx, b, d->raw, d->idx, d->targets, d->internal_date);
       },
-      [out, done = std::move(done)](Status st) {
-        if (!st.ok()) return done(st.error());
-        done(std::move(*out));
-      });
+      std::move(done));
 }
 
 Result<std::vector<Delivered>> SqliteStore::deliver_many(const std::vector<NewMessage>& messages) {

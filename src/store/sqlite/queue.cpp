@@ -270,16 +270,11 @@ void SqliteStore::post_submit(std::shared_ptr<const OwnedSubmission> s, SubmitDo
   }
   PreparedBlob b = prepare_blob(s->raw, s->sub.local.empty() ? nullptr : &s->idx);
   if (!b.status.ok()) return done(b.status.error());
-  auto out = std::make_shared<SubmitResult>();
-  writer_->post(
-      [s, b = std::move(b), out](WriteCtx& ctx) -> Status {
-        TG_ASSIGN(*out, write_submission(ctx, b, s->raw, s->idx, s->sub, s->internal_date));
-        return {};
+  post_write<SubmitResult>(
+      [s, b = std::move(b)](WriteCtx& ctx) {
+        return write_submission(ctx, b, s->raw, s->idx, s->sub, s->internal_date);
       },
-      [out, done = std::move(done)](Status st) {
-        if (!st.ok()) return done(st.error());
-        done(std::move(*out));
-      });
+      std::move(done));
 }
 
 Result<SendUsage> SqliteStore::send_usage(Id account, int64_t now, int64_t window) {

@@ -204,6 +204,23 @@ class SqliteStore final : public Store {
       return make_error(Errc::kInternal, std::string("store write failed: ") + e.what());
     }
   }
+  // write() for a caller that must not wait: `fn(ctx)` -> Result<T> goes to the group commit
+  // and `done` gets its value (or the error) on the writer thread once durable.
+  template <class T, class F, class Done>
+  void post_write(F fn, Done done) {
+    auto out = std::make_shared<std::optional<T>>();
+    writer_->post(
+        [fn = std::move(fn), out](WriteCtx& ctx) -> Status {
+          Result<T> r = fn(ctx);
+          if (!r.ok()) return r.error();
+          out->emplace(std::move(*r));
+          return {};
+        },
+        [out, done = std::move(done)](Status st) {
+          if (!st.ok()) return done(st.error());
+          done(std::move(**out));
+        });
+  }
   Status write_status(const std::function<Status(WriteCtx&)>& fn,
                       Writer::Sync sync = Writer::Sync::kNow) noexcept {
     try {

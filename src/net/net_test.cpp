@@ -62,6 +62,25 @@ asio::awaitable<void> hello_echo(std::unique_ptr<Stream> s) {
   }
 }
 
+// Echoes lines under a read timeout of one second; says TIMEOUT when it expires.
+asio::awaitable<void> echo_with_timeout(std::unique_ptr<Stream> s) {
+  Conn c(std::move(s));
+  c.stream().set_read_timeout(std::chrono::seconds(1));
+  c.send("HELLO\r\n");
+  co_await c.flush();
+  std::string line;
+  for (;;) {
+    auto got = co_await c.read_line(line, 100);
+    if (got != Conn::Line::kOk) break;
+    c.send("ECHO " + line + "\r\n");
+    co_await c.flush();
+  }
+  if (c.stream().timed_out()) {
+    c.send("TIMEOUT\r\n");
+    co_await c.flush();
+  }
+}
+
 class NetTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -78,7 +97,10 @@ class NetTest : public ::testing::Test {
     auto p2 = server_->listen(
         {"implicit", "127.0.0.1", 0, TlsMode::kImplicit, "WRONG MODE: use TLS\r\n", hello_echo});
     auto p3 = server_->listen({"mx", "127.0.0.1", 0, TlsMode::kStartTlsNoDetect, "", hello_echo});
-    ASSERT_TRUE(p1.ok() && p2.ok() && p3.ok());
+    auto p4 = server_->listen(
+        {"timeout", "127.0.0.1", 0, TlsMode::kStartTlsNoDetect, "", echo_with_timeout});
+    ASSERT_TRUE(p1.ok() && p2.ok() && p3.ok() && p4.ok());
+    timeout_port_ = *p4;
     starttls_port_ = *p1;
     implicit_port_ = *p2;
     mx_port_ = *p3;
@@ -109,7 +131,7 @@ class NetTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<Server> server_;
   std::thread thread_;
-  uint16_t starttls_port_ = 0, implicit_port_ = 0, mx_port_ = 0;
+  uint16_t starttls_port_ = 0, implicit_port_ = 0, mx_port_ = 0, timeout_port_ = 0;
   asio::io_context client_io_;
   asio::streambuf buf_;
 };
@@ -246,6 +268,28 @@ TEST_F(NetTest, ConnectionsGoToTheThreadWithFewest) {
   held.clear();
   server.stop();
   runner.join();
+}
+
+// The read timeout counts from the start of each wait, not of the connection: a client that
+// sends a line every 0.6 s keeps a 1 s timeout from expiring for 2.4 s, and once it is quiet
+// the connection ends after about a second.
+TEST_F(NetTest, TheReadTimeoutCountsFromEachWait) {
+  tcp::socket s(client_io_);
+  s.connect({asio::ip::make_address("127.0.0.1"), timeout_port_});
+  EXPECT_EQ(read_line(s), "HELLO\r");
+  for (int i = 0; i < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    asio::write(s, asio::buffer("L" + std::to_string(i) + "\r\n"));
+    EXPECT_EQ(read_line(s), "ECHO L" + std::to_string(i) + "\r");
+  }
+  const auto quiet = std::chrono::steady_clock::now();
+  EXPECT_EQ(read_line(s), "TIMEOUT\r");
+  const auto waited = std::chrono::steady_clock::now() - quiet;
+  EXPECT_GE(waited, std::chrono::milliseconds(900));
+  EXPECT_LE(waited, std::chrono::milliseconds(3000));
+  boost::system::error_code ec;
+  asio::read_until(s, buf_, "\r\n", ec);
+  EXPECT_EQ(ec, asio::error::eof);  // and the server closed the connection
 }
 
 TEST(Conn, LinesSplitAnywhereAndOverlongLinesAreDiscarded) {

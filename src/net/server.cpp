@@ -90,8 +90,7 @@ class SocketStream final : public Stream {
  public:
   SocketStream(tcp::socket sock, std::shared_ptr<TlsContext> tls, int handshake_timeout_s)
       : sock_(std::move(sock)),
-        read_timer_(sock_.get_executor()),
-        write_timer_(sock_.get_executor()),
+        timer_(sock_.get_executor()),
         tls_ctx_(std::move(tls)),
         handshake_timeout_(handshake_timeout_s) {
     error_code ec;
@@ -118,7 +117,7 @@ class SocketStream final : public Stream {
       Want want = try_read(buf, &n);
       if (want == Want::kNone) co_return n;
       if (want == Want::kFail) co_return 0;
-      bool ok = co_await wait(want, read_timer_, read_timeout_);
+      bool ok = co_await wait(want, read_deadline_, read_timeout_);
       if (!ok) co_return 0;
     }
   }
@@ -130,7 +129,7 @@ class SocketStream final : public Stream {
     if (ssl_ && SSL_has_pending(ssl_)) co_return true;
     error_code ec;
     if (sock_.available(ec) > 0 || ec) co_return true;
-    bool ok = co_await wait(Want::kRead, read_timer_, read_timeout_);
+    bool ok = co_await wait(Want::kRead, read_deadline_, read_timeout_);
     co_return ok;
   }
 
@@ -145,7 +144,7 @@ class SocketStream final : public Stream {
         data.remove_prefix(n);
         continue;
       }
-      bool ok = co_await wait(want, write_timer_, timeout);
+      bool ok = co_await wait(want, write_deadline_, timeout);
       if (!ok) co_return false;
     }
     co_return true;
@@ -185,7 +184,7 @@ class SocketStream final : public Stream {
       auto left = std::chrono::duration_cast<std::chrono::seconds>(
           deadline - std::chrono::steady_clock::now());
       bool ok = false;
-      if (left.count() > 0) ok = co_await wait(want, read_timer_, left);
+      if (left.count() > 0) ok = co_await wait(want, read_deadline_, left);
       if (!ok) {
         error = "timeout or connection closed";
         break;
@@ -210,13 +209,13 @@ class SocketStream final : public Stream {
     if (closed_) return;
     closed_ = true;
     error_code ec;
-    read_timer_.cancel();
-    write_timer_.cancel();
+    timer_.cancel();
     sock_.shutdown(tcp::socket::shutdown_both, ec);
     sock_.close(ec);
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
   enum class Want { kNone, kRead, kWrite, kFail };
 
   static Want want_of(int ssl_error) {
@@ -261,30 +260,44 @@ class SocketStream final : public Stream {
 
   // Waits until the socket is readable or writable, under a deadline; false on timeout, close
   // or error.
-  asio::awaitable<bool> wait(Want want, asio::steady_timer& timer, std::chrono::seconds t) {
-    arm(timer, t);
+  asio::awaitable<bool> wait(Want want, Clock::time_point& deadline, std::chrono::seconds t) {
+    deadline = Clock::now() + t;
+    if (deadline < armed_for_) arm(deadline);
     error_code ec;
     auto type = want == Want::kWrite ? tcp::socket::wait_write : tcp::socket::wait_read;
     co_await sock_.async_wait(type, asio::redirect_error(asio::use_awaitable, ec));
-    timer.cancel();
+    deadline = Clock::time_point::max();
     co_return !ec && !closed_ && !timed_out_;
   }
 
-  // A read and a write may be in flight at once (IDLE pushes while a read waits), so each has
-  // its own deadline; either expiring cancels the socket's operations.
-  void arm(asio::steady_timer& timer, std::chrono::seconds t) {
-    timer.expires_after(t);
-    timer.async_wait([this](error_code ec) {
-      if (ec) return;  // cancelled: the operation finished in time
-      timed_out_ = true;
-      error_code ignore;
-      sock_.cancel(ignore);
+  // A read and a write may be in flight at once (IDLE pushes while a read waits), each with
+  // its deadline; one timer serves both, armed for the earliest. It is not moved when a wait
+  // ends or a later deadline comes (a timer armed and cancelled around every wait cost a
+  // timerfd_settime call and a handler each): when it fires, a deadline that has passed
+  // cancels the socket's operations, and otherwise it is armed again for the next one.
+  void arm(Clock::time_point at) {
+    armed_for_ = at;
+    timer_.expires_at(at);  // a wait pending on it ends with operation_aborted
+    timer_.async_wait([this](error_code ec) {
+      if (ec) return;  // moved to an earlier deadline, or closed: `this` may be gone
+      armed_for_ = Clock::time_point::max();
+      const auto now = Clock::now();
+      if (read_deadline_ <= now || write_deadline_ <= now) {
+        timed_out_ = true;
+        error_code ignore;
+        sock_.cancel(ignore);
+        return;
+      }
+      const auto next = std::min(read_deadline_, write_deadline_);
+      if (next != Clock::time_point::max()) arm(next);
     });
   }
 
   tcp::socket sock_;
-  asio::steady_timer read_timer_;
-  asio::steady_timer write_timer_;
+  asio::steady_timer timer_;
+  Clock::time_point armed_for_ = Clock::time_point::max();       // max: the timer is not armed
+  Clock::time_point read_deadline_ = Clock::time_point::max();   // max: no read waits
+  Clock::time_point write_deadline_ = Clock::time_point::max();  // max: no write waits
   std::shared_ptr<TlsContext> tls_ctx_;
   SSL* ssl_ = nullptr;
   std::chrono::seconds read_timeout_{300};

@@ -47,6 +47,24 @@ class Server:
                 f"[ports]\n{ports}\n{self.extra_config}\n")
 
     def start(self, timeout=30):
+        # A port free_port() found free can be taken before tegami binds it (by an outgoing
+        # connection of a test running beside this one: both come from the ephemeral range);
+        # tegami then exits saying so, and starts again on other ports.
+        for attempt in range(3):
+            if self.spawn(timeout):
+                break
+            if attempt == 2 or "Address already in use" not in self.tail_log():
+                raise RuntimeError("tegami exited: " + self.tail_log())
+            self.ports = {k: free_port() for k in self.ports}
+        self.creds = {}
+        with open(os.path.join(self.data, "dev-credentials.txt")) as f:
+            for line in f:
+                k, _, v = line.strip().partition("=")
+                self.creds[k] = v
+        return self
+
+    def spawn(self, timeout):
+        """Starts tegami and waits until it accepts; False when it exited instead."""
         self.config = os.path.join(self.data, "tegami.toml")
         with open(self.config, "w") as f:
             f.write(self.config_text())
@@ -57,7 +75,7 @@ class Server:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("tegami exited: " + self.tail_log())
+                return False
             try:
                 with socket.create_connection(("127.0.0.1", self.ports["imaps"]), timeout=1):
                     pass
@@ -68,12 +86,7 @@ class Server:
                 time.sleep(0.05)
         else:
             raise RuntimeError("tegami did not start: " + self.tail_log())
-        self.creds = {}
-        with open(os.path.join(self.data, "dev-credentials.txt")) as f:
-            for line in f:
-                k, _, v = line.strip().partition("=")
-                self.creds[k] = v
-        return self
+        return True
 
     @property
     def app_password(self):

@@ -243,8 +243,7 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
     auto work = [st, owned, &received, &content, &key_dir, &req, &policy,
                  done = std::move(done)]() mutable {
       try {
-        // Signed with the From domain's DKIM keys when it has some (`tegami domain add` makes
-        // them).
+        // Signed with the From domain's DKIM keys, if any (`tegami domain add` makes them).
         std::string signature;
         std::string domain = key_dir.empty() ? std::string() : from_domain(content);
         if (!domain.empty()) {

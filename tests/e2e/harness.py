@@ -50,6 +50,7 @@ class Server:
         # A port free_port() found free can be taken before tegami binds it (by an outgoing
         # connection of a test running beside this one: both come from the ephemeral range);
         # tegami then exits saying so, and starts again on other ports.
+        self.log = open(self.log_path, "ab")
         for attempt in range(3):
             if self.spawn(timeout):
                 break
@@ -68,7 +69,6 @@ class Server:
         self.config = os.path.join(self.data, "tegami.toml")
         with open(self.config, "w") as f:
             f.write(self.config_text())
-        self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([BINARY, "serve", "--config", self.config],
                                      stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL,
                                      env=dict(os.environ, LANG="C"))

@@ -900,6 +900,36 @@ TEST(SmtpSubmission, AFullLocalMailboxIsNamedAndNothingIsQueued) {
   EXPECT_TRUE(w.inbox(w.full).empty());
 }
 
+// A submission the store cannot take, with an error or an exception on the worker that hands
+// it over, is refused with 451 and queues nothing; the session goes on, and the next one is
+// accepted.
+TEST(SmtpSubmission, AStoreFailureRefusesTheSubmissionAndTheSessionGoesOn) {
+  World w;
+  imap::server::testing::FaultyStore faulty(*w.store);
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.store = &faulty;
+  const std::string one =
+      "MAIL FROM:<alice@example.com>\r\nRCPT TO:<x@remote.example>\r\nDATA\r\n"
+      "From: alice@example.com\r\n\r\nhi\r\n.\r\n";
+  const std::string login =
+      "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) + "\r\n";
+  for (bool throws : {false, true}) {
+    faulty.fail("post_submit");
+    faulty.throw_instead = throws;
+    auto r = replies(w.run_with(c, login + one + "QUIT\r\n", 4096, true, false));
+    ASSERT_EQ(r.size(), 3u + 4 + 1) << throws;
+    EXPECT_EQ(r[6].substr(0, 10), "451 4.3.0 ") << r[6];
+    EXPECT_EQ(r[7].substr(0, 3), "221") << "the session went on";
+  }
+  EXPECT_TRUE(w.must(w.store->queue_list()).empty());
+  faulty.fail("");
+  auto r = replies(w.run_with(c, login + one + "QUIT\r\n", 4096, true, false));
+  ASSERT_EQ(r.size(), 3u + 4 + 1);
+  EXPECT_EQ(r[6].substr(0, 13), "250 2.0.0 OK ");
+  EXPECT_EQ(w.must(w.store->queue_list()).size(), 1u);
+}
+
 TEST(SmtpSubmission, AuthLoginAndFailures) {
   World w;
   Context c = w.ctx;

@@ -91,12 +91,6 @@ int x_close(sqlite3_file* file) {
   return held != SQLITE_OK ? held : rc;
 }
 
-int x_read(sqlite3_file* file, void* buf, int amt, sqlite3_int64 off) {
-  int rc = write_held(of(file));
-  if (rc != SQLITE_OK) return rc;
-  return real(file)->pMethods->xRead(real(file), buf, amt, off);
-}
-
 int x_write(sqlite3_file* file, const void* buf, int amt, sqlite3_int64 off) {
   File* f = of(file);
   Held* h = f->held;
@@ -126,88 +120,41 @@ int x_write(sqlite3_file* file, const void* buf, int amt, sqlite3_int64 off) {
   return SQLITE_OK;
 }
 
-int x_truncate(sqlite3_file* file, sqlite3_int64 size) {
+// A method of the default VFS's file, called as it is.
+template <auto kMethod, class... Args>
+auto pass(sqlite3_file* file, Args... args) {
+  return (real(file)->pMethods->*kMethod)(real(file), args...);
+}
+
+// The same once what is held is written: a read, sync, size or truncation sees every frame.
+template <auto kMethod, class... Args>
+int after_held(sqlite3_file* file, Args... args) {
   int rc = write_held(of(file));
   if (rc != SQLITE_OK) return rc;
-  return real(file)->pMethods->xTruncate(real(file), size);
+  return (real(file)->pMethods->*kMethod)(real(file), args...);
 }
 
-int x_sync(sqlite3_file* file, int flags) {
-  int rc = write_held(of(file));
-  if (rc != SQLITE_OK) return rc;
-  return real(file)->pMethods->xSync(real(file), flags);
-}
-
-int x_file_size(sqlite3_file* file, sqlite3_int64* size) {
-  int rc = write_held(of(file));
-  if (rc != SQLITE_OK) return rc;
-  return real(file)->pMethods->xFileSize(real(file), size);
-}
-
-int x_lock(sqlite3_file* file, int level) { return real(file)->pMethods->xLock(real(file), level); }
-
-int x_unlock(sqlite3_file* file, int level) {
-  return real(file)->pMethods->xUnlock(real(file), level);
-}
-
-int x_check_reserved_lock(sqlite3_file* file, int* out) {
-  return real(file)->pMethods->xCheckReservedLock(real(file), out);
-}
-
-int x_file_control(sqlite3_file* file, int op, void* arg) {
-  return real(file)->pMethods->xFileControl(real(file), op, arg);
-}
-
-int x_sector_size(sqlite3_file* file) { return real(file)->pMethods->xSectorSize(real(file)); }
-
-int x_device_characteristics(sqlite3_file* file) {
-  return real(file)->pMethods->xDeviceCharacteristics(real(file));
-}
-
-int x_shm_map(sqlite3_file* file, int region, int size, int extend, void volatile** out) {
-  return real(file)->pMethods->xShmMap(real(file), region, size, extend, out);
-}
-
-int x_shm_lock(sqlite3_file* file, int offset, int n, int flags) {
-  return real(file)->pMethods->xShmLock(real(file), offset, n, flags);
-}
-
-void x_shm_barrier(sqlite3_file* file) { real(file)->pMethods->xShmBarrier(real(file)); }
-
-int x_shm_unmap(sqlite3_file* file, int delete_flag) {
-  return real(file)->pMethods->xShmUnmap(real(file), delete_flag);
-}
-
-int x_fetch(sqlite3_file* file, sqlite3_int64 off, int amt, void** out) {
-  int rc = write_held(of(file));
-  if (rc != SQLITE_OK) return rc;
-  return real(file)->pMethods->xFetch(real(file), off, amt, out);
-}
-
-int x_unfetch(sqlite3_file* file, sqlite3_int64 off, void* p) {
-  return real(file)->pMethods->xUnfetch(real(file), off, p);
-}
-
+using M = sqlite3_io_methods;
 const sqlite3_io_methods kMethods = {
     3,  // iVersion: shared memory and memory-mapped reads, as the unix VFS has
     x_close,
-    x_read,
+    after_held<&M::xRead>,
     x_write,
-    x_truncate,
-    x_sync,
-    x_file_size,
-    x_lock,
-    x_unlock,
-    x_check_reserved_lock,
-    x_file_control,
-    x_sector_size,
-    x_device_characteristics,
-    x_shm_map,
-    x_shm_lock,
-    x_shm_barrier,
-    x_shm_unmap,
-    x_fetch,
-    x_unfetch,
+    after_held<&M::xTruncate>,
+    after_held<&M::xSync>,
+    after_held<&M::xFileSize>,
+    pass<&M::xLock>,
+    pass<&M::xUnlock>,
+    pass<&M::xCheckReservedLock>,
+    pass<&M::xFileControl>,
+    pass<&M::xSectorSize>,
+    pass<&M::xDeviceCharacteristics>,
+    pass<&M::xShmMap>,
+    pass<&M::xShmLock>,
+    pass<&M::xShmBarrier>,
+    pass<&M::xShmUnmap>,
+    after_held<&M::xFetch>,
+    pass<&M::xUnfetch>,
 };
 
 int x_open(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out_flags) {
@@ -217,8 +164,8 @@ int x_open(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* o
   f->held = nullptr;
   int rc = g_base->xOpen(g_base, name, f->real, flags, out_flags);
   if (rc != SQLITE_OK) return rc;
-  if (f->real->pMethods == nullptr || f->real->pMethods->iVersion < 3) {
-    f->real->pMethods->xClose(f->real);
+  if (const sqlite3_io_methods* m = f->real->pMethods; m == nullptr || m->iVersion < 3) {
+    if (m != nullptr) m->xClose(f->real);
     return SQLITE_CANTOPEN;
   }
   // Without memory for the run, the WAL is written as SQLite asks.
@@ -227,52 +174,16 @@ int x_open(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* o
   return SQLITE_OK;
 }
 
-int x_delete(sqlite3_vfs*, const char* name, int sync_dir) {
-  return g_base->xDelete(g_base, name, sync_dir);
-}
-int x_access(sqlite3_vfs*, const char* name, int flags, int* out) {
-  return g_base->xAccess(g_base, name, flags, out);
-}
-int x_full_pathname(sqlite3_vfs*, const char* name, int n, char* out) {
-  return g_base->xFullPathname(g_base, name, n, out);
-}
-void* x_dl_open(sqlite3_vfs*, const char* name) { return g_base->xDlOpen(g_base, name); }
-void x_dl_error(sqlite3_vfs*, int n, char* out) { g_base->xDlError(g_base, n, out); }
-void (*x_dl_sym(sqlite3_vfs*, void* h, const char* sym))(void) {
-  return g_base->xDlSym(g_base, h, sym);
-}
-void x_dl_close(sqlite3_vfs*, void* h) { g_base->xDlClose(g_base, h); }
-int x_randomness(sqlite3_vfs*, int n, char* out) { return g_base->xRandomness(g_base, n, out); }
-int x_sleep(sqlite3_vfs*, int us) { return g_base->xSleep(g_base, us); }
-int x_current_time(sqlite3_vfs*, double* out) { return g_base->xCurrentTime(g_base, out); }
-int x_get_last_error(sqlite3_vfs*, int n, char* out) {
-  return g_base->xGetLastError(g_base, n, out);
-}
-int x_current_time_int64(sqlite3_vfs*, sqlite3_int64* out) {
-  return g_base->xCurrentTimeInt64(g_base, out);
-}
-
 void register_vfs() {
   g_base = sqlite3_vfs_find(nullptr);
-  if (g_base == nullptr || g_base->iVersion < 2) return;  // then connections use the default
-  g_vfs = sqlite3_vfs{};
-  g_vfs.iVersion = 2;
+  if (g_base == nullptr) return;  // then connections use the default
+  // The default VFS with xOpen of our own; its other methods are its own, called with this
+  // copy, whose fields (pAppData, mxPathname) are the same.
+  g_vfs = *g_base;
+  g_vfs.pNext = nullptr;
   g_vfs.szOsFile = static_cast<int>(sizeof(File)) + g_base->szOsFile;
-  g_vfs.mxPathname = g_base->mxPathname;
   g_vfs.zName = "tegami-wal";
   g_vfs.xOpen = x_open;
-  g_vfs.xDelete = x_delete;
-  g_vfs.xAccess = x_access;
-  g_vfs.xFullPathname = x_full_pathname;
-  g_vfs.xDlOpen = x_dl_open;
-  g_vfs.xDlError = x_dl_error;
-  g_vfs.xDlSym = x_dl_sym;
-  g_vfs.xDlClose = x_dl_close;
-  g_vfs.xRandomness = x_randomness;
-  g_vfs.xSleep = x_sleep;
-  g_vfs.xCurrentTime = x_current_time;
-  g_vfs.xGetLastError = x_get_last_error;
-  g_vfs.xCurrentTimeInt64 = x_current_time_int64;
   if (sqlite3_vfs_register(&g_vfs, 0) != SQLITE_OK) g_base = nullptr;
 }
 

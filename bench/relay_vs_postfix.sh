@@ -15,15 +15,19 @@
 # connections to the destination (Postfix's default_destination_concurrency_limit; Tegami's
 # queue.connections and queue.per_domain set to match). No DKIM keys: Tegami signs nothing,
 # like Postfix.
+# Each cell runs ROUNDS times (default 3), the servers taking turns, and each server's median
+# round is reported ("ratio range": the lowest and highest of the rounds' own ratios).
 # Usage: bench/relay_vs_postfix.sh [MESSAGES]   (default 2000 per cell; SIZES and SESSIONS in the
-# environment pick cells, e.g. SIZES="1024 10240" SESSIONS="1 20 100"; HISTORY_ROUNDS, default 5,
-# 0 = no history table; TEGAMI, TEGAMI_BUILD_DIR and TEGAMI_BUILD_TYPE: see bench/lib.sh)
+# environment pick cells, e.g. SIZES="1024 10240" SESSIONS="1 20 100"; ROUNDS; HISTORY_ROUNDS,
+# default 5, 0 = no history table; TEGAMI, TEGAMI_BUILD_DIR and TEGAMI_BUILD_TYPE: see
+# bench/lib.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 N=${1:-2000}
 SIZES=${SIZES:-1024 10240 102400}
 SESSIONS=${SESSIONS:-1 20 100}
+ROUNDS=${ROUNDS:-3}
 RCPT=sink@relay.test
 bench_install postfix sasl2-bin libsasl2-modules unbound bc python3
 tegami_build
@@ -43,11 +47,11 @@ g++ -std=c++20 -O2 -o "$work/smtpload" bench/smtpload/smtpload.cpp -lpthread
 sport=$(free_port)
 sink_start "$sport" "$work/sink.count"
 
-# Every cell sends as a fresh account (user1@, user2@, ...): Tegami counts what an account sent
+# Every round of every cell sends as a fresh account (user1@, user2@, ...): Tegami counts what an account sent
 # in the last 24 hours at each submission, so a long-used account costs more per message (the
 # history table at the end measures that); Postfix keeps no such state.
 cells=0
-for _ in $SIZES; do for _ in $SESSIONS; do cells=$((cells + 1)); done; done
+for _ in $SIZES; do for _ in $SESSIONS; do cells=$((cells + ROUNDS)); done; done
 ACCTS=() PASSES=() SASL=()
 dport=$(free_port)
 unbound_start "$work/dns" "$dport" relay.test. "relay.test. MX 10 mx.relay.test." \
@@ -139,30 +143,37 @@ run tegami "$tport" "$warm" 1024 20 $((N / 4 + 20)) >/dev/null
 run postfix "$pport" "$warm" 1024 20 $((N / 4 + 20)) >/dev/null
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-7s %-8s %8s %8s %6s %8s %8s %7s %7s %6s %7s %7s %6s\n' size sessions "T m/s" "P m/s" \
-  ratio "T acc/s" "P acc/s" "T cpu" "P cpu" "cpu r" "T conn" "P conn" "drv"
+printf '%-7s %-8s %8s %8s %6s %11s %8s %8s %7s %7s %6s %7s %7s %6s\n' size sessions "T m/s" \
+  "P m/s" ratio "ratio range" "T acc/s" "P acc/s" "T cpu" "P cpu" "cpu r" "T conn" "P conn" "drv"
 cell=0
 for size in $SIZES; do
   for sessions in $SESSIONS; do
-    read -r tr ta tc td tn < <(run tegami "$tport" "$cell" "$size" "$sessions" "$N")
-    read -r pr pa pc pd pn < <(run postfix "$pport" "$cell" "$size" "$sessions" "$N")
-    [[ -n "${tn:-}" && -n "${pn:-}" ]] || exit 1  # run said why
-    cell=$((cell + 1))
-    python3 - "$N" "$size" "$sessions" "$tr" "$ta" "$tc" "$td" "$tn" "$pr" "$pa" "$pc" "$pd" "$pn" <<'PY'
-import sys
+    rounds=()  # "tr ta tc td tn pr pa pc pd pn" per round
+    for _ in $(seq "$ROUNDS"); do
+      read -r tr ta tc td tn < <(run tegami "$tport" "$cell" "$size" "$sessions" "$N")
+      read -r pr pa pc pd pn < <(run postfix "$pport" "$cell" "$size" "$sessions" "$N")
+      [[ -n "${tn:-}" && -n "${pn:-}" ]] || exit 1  # run said why
+      cell=$((cell + 1))
+      rounds+=("$tr $ta $tc $td $tn $pr $pa $pc $pd $pn")
+    done
+    python3 - "$N" "$size" "$sessions" "${rounds[@]}" <<'PY'
+import statistics, sys
 n, size, sessions = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-tr, ta, tc, td, tn, pr, pa, pc, pd, pn = map(float, sys.argv[4:14])
+rounds = [list(map(float, r.split())) for r in sys.argv[4:]]
+tr, ta, tc, td, tn, pr, pa, pc, pd, pn = (statistics.median(col) for col in zip(*rounds))
 t_rate, p_rate = n / tr, n / pr
 t_cpu, p_cpu = tc * 1000 / n, pc * 1000 / n  # CPU seconds per 1000 messages
+ratios = [r[5] / r[0] for r in rounds]
 print(f"{size // 1024:>4} KB {sessions:<8} {t_rate:8.0f} {p_rate:8.0f} {t_rate / p_rate:6.2f} "
-      f"{n / ta:8.0f} {n / pa:8.0f} {t_cpu:7.2f} {p_cpu:7.2f} "
-      f"{(p_cpu / t_cpu) if t_cpu else float('inf'):6.2f} {tn * 1000 / n:7.0f} {pn * 1000 / n:7.0f} "
-      f"{max(td, pd) * 1000 / n:6.2f}")
+      f"{min(ratios):5.2f}-{max(ratios):<5.2f} {n / ta:8.0f} {n / pa:8.0f} {t_cpu:7.2f} "
+      f"{p_cpu:7.2f} {(p_cpu / t_cpu) if t_cpu else float('inf'):6.2f} {tn * 1000 / n:7.0f} "
+      f"{pn * 1000 / n:7.0f} {max(td, pd) * 1000 / n:6.2f}")
 PY
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "(T/P m/s: messages per second from the first MAIL FROM until smtp-sink had all $N; acc/s: the"
+echo "(T/P m/s: messages per second from the first MAIL FROM until smtp-sink had all $N, each"
+echo " server's median of $ROUNDS rounds; ratio range: the rounds' own ratios; acc/s: the"
 echo " submission replies alone; cpu: server CPU seconds per 1000 messages until its queue was"
 echo " empty; cpu r: Postfix CPU / Tegami CPU; conn: connections to the sink per 1000 messages;"
 echo " drv: the driver's own CPU seconds per 1000 messages, the larger of the two runs)"

@@ -5,15 +5,20 @@
 # Prints messages/s and CPU ms per message for each, and the Tegami/Postfix ratios. The same
 # smtp-source against smtp-sink (which stores nothing) gives each cell's ceiling: the most any
 # server can show with this driver on this machine ("max ratio" = sink / Postfix).
+# Each cell runs ROUNDS times (default 3), the servers taking turns (Tegami, Postfix, sink, then
+# again), and each server's median round is reported: a passing load on the host then moves one
+# round of one server, not the cell's ratio; "ratio range" gives the lowest and highest of the
+# rounds' ratios (round i of Tegami against round i of Postfix).
 # Usage: bench/smtp_vs_postfix.sh [MESSAGES]   (default 2000 per run; SIZES and SESSIONS in the
-# environment pick cells, e.g. SIZES="1024" SESSIONS="1 20"; TEGAMI, TEGAMI_BUILD_DIR and
-# TEGAMI_BUILD_TYPE choose the binary, see bench/lib.sh)
+# environment pick cells, e.g. SIZES="1024" SESSIONS="1 20"; ROUNDS; TEGAMI, TEGAMI_BUILD_DIR
+# and TEGAMI_BUILD_TYPE choose the binary, see bench/lib.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 N=${1:-2000}
 SIZES=${SIZES:-1024 10240 102400}
 SESSIONS=${SESSIONS:-1 20 100}
+ROUNDS=${ROUNDS:-3}
 bench_install postfix bc python3
 tegami_build
 work=$(mktemp -d /tmp/tegami-bench-XXXX)
@@ -66,26 +71,33 @@ run() {  # run NAME PORT SIZE SESSIONS -> "seconds cpu"
 }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %-9s %12s %12s %10s %10s %8s %8s %10s %9s\n' size sessions "tegami msg/s" "postfix msg/s" \
-  "tegami ms" "postfix ms" "ratio" "cpu ratio" "sink msg/s" "max ratio"
+printf '%-8s %-9s %12s %12s %10s %10s %8s %11s %8s %10s %9s\n' size sessions "tegami msg/s" \
+  "postfix msg/s" "tegami ms" "postfix ms" "ratio" "ratio range" "cpu ratio" "sink msg/s" "max ratio"
 for size in $SIZES; do
   for sessions in $SESSIONS; do
-    read -r ts tc < <(run tegami "$tport" "$size" "$sessions")
-    read -r ps pc < <(run postfix "$pport" "$size" "$sessions")
-    read -r ss _ < <(run sink "$sport" "$size" "$sessions")
-    python3 - "$N" "$size" "$sessions" "$ts" "$tc" "$ps" "$pc" "$ss" <<'PY'
-import sys
+    rounds=()  # "ts tc ps pc ss" per round
+    for _ in $(seq "$ROUNDS"); do
+      read -r ts tc < <(run tegami "$tport" "$size" "$sessions")
+      read -r ps pc < <(run postfix "$pport" "$size" "$sessions")
+      read -r ss _ < <(run sink "$sport" "$size" "$sessions")
+      rounds+=("$ts $tc $ps $pc $ss")
+    done
+    python3 - "$N" "$size" "$sessions" "${rounds[@]}" <<'PY'
+import statistics, sys
 n, size, sessions = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-ts, tc, ps, pc, ss = map(float, sys.argv[4:9])
+rounds = [list(map(float, r.split())) for r in sys.argv[4:]]
+ts, tc, ps, pc, ss = (statistics.median(col) for col in zip(*rounds))
 t_rate, p_rate, s_rate = n / ts, n / ps, n / ss
 t_cpu, p_cpu = tc * 1000 / n, pc * 1000 / n
+ratios = [r[2] / r[0] for r in rounds]
 print(f"{size:<8} {sessions:<9} {t_rate:12.0f} {p_rate:12.0f} {t_cpu:10.2f} {p_cpu:10.2f} "
-      f"{t_rate / p_rate:8.2f} {(p_cpu / t_cpu) if t_cpu else float('inf'):8.2f} "
-      f"{s_rate:10.0f} {s_rate / p_rate:9.2f}")
+      f"{t_rate / p_rate:8.2f} {min(ratios):5.2f}-{max(ratios):<5.2f} "
+      f"{(p_cpu / t_cpu) if t_cpu else float('inf'):8.2f} {s_rate:10.0f} {s_rate / p_rate:9.2f}")
 PY
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "(msg/s: accepted and durably delivered; ms: server CPU per message; ratio: Tegami/Postfix"
-echo " throughput; cpu ratio: Postfix CPU / Tegami CPU; sink msg/s: the same smtp-source against"
-echo " smtp-sink, which stores nothing; max ratio: sink / Postfix, the most this driver can show)"
+echo "(msg/s: accepted and durably delivered, each server's median of $ROUNDS rounds; ms: server CPU"
+echo " per message; ratio: Tegami/Postfix throughput; ratio range: the rounds' own ratios; cpu"
+echo " ratio: Postfix CPU / Tegami CPU; sink msg/s: the same smtp-source against smtp-sink, which"
+echo " stores nothing; max ratio: sink / Postfix, the most this driver can show)"

@@ -286,6 +286,65 @@ TEST(WriterSync, DeferredCommitsAreVisibleAndTheNextDurableOneIsFull) {
   std::filesystem::remove_all(dir);
 }
 
+// Whether an operation submitted now would share its commit's fsync (the body log pays only
+// then): not while the writer waits for work or commits only kWithNext operations with nothing
+// queued; yes while it commits a batch that syncs, or while operations wait for the next batch.
+TEST(WriterSync, SharingMeansAnotherOperationsFsync) {
+  std::string dir = make_temp_dir();
+  auto d = sqlite::Db::open(dir + "/w.db", false);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_TRUE((*d)->exec("PRAGMA journal_mode = WAL; CREATE TABLE t (k INTEGER) STRICT").ok());
+  sqlite::BlobFiles files(dir + "/blobs");
+  sqlite::BlobLog log(dir + "/blobs/log");
+  auto writer = std::make_unique<sqlite::Writer>(std::move(*d), &files, &log);
+  EXPECT_FALSE(writer->sharing()) << "waiting for work";
+  // An operation that holds the writer inside its batch until released.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool inside = false, release = false;
+  auto held = [&](sqlite::WriteCtx& ctx) -> Status {
+    std::unique_lock lk(mu);
+    inside = true;
+    cv.notify_all();
+    cv.wait(lk, [&] { return release; });
+    inside = false;
+    return ctx.db.run("INSERT INTO t VALUES (1)");
+  };
+  auto hold = [&](sqlite::Writer::Sync sync) {
+    release = false;
+    std::thread t([&, sync] { EXPECT_TRUE(writer->submit(held, sync).ok()); });
+    {
+      std::unique_lock lk(mu);
+      cv.wait(lk, [&] { return inside; });
+    }
+    return t;
+  };
+  auto let_go = [&](std::thread& t) {
+    {
+      std::lock_guard lk(mu);
+      release = true;
+    }
+    cv.notify_all();
+    t.join();
+  };
+  std::thread t = hold(sqlite::Writer::Sync::kWithNext);
+  EXPECT_FALSE(writer->sharing()) << "a batch without an fsync, nothing queued";
+  std::atomic<bool> done{false};
+  writer->post([](sqlite::WriteCtx& ctx) { return ctx.db.run("INSERT INTO t VALUES (2)"); },
+               [&](Status st) {
+                 EXPECT_TRUE(st.ok());
+                 done = true;
+               });
+  EXPECT_TRUE(writer->sharing()) << "an operation waits for the next batch";
+  let_go(t);
+  while (!done) std::this_thread::yield();
+  t = hold(sqlite::Writer::Sync::kNow);
+  EXPECT_TRUE(writer->sharing()) << "a batch that syncs";
+  let_go(t);
+  writer.reset();
+  std::filesystem::remove_all(dir);
+}
+
 // Acknowledged means committed: a process killed with SIGKILL while delivering loses nothing it
 // acknowledged. (Power loss additionally relies on synchronous=FULL; see README.md.)
 TEST_F(GroupCommitTest, AcknowledgedWritesSurviveKill) {

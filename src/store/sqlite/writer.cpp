@@ -42,6 +42,7 @@ Status Writer::submit(Fn fn, Sync sync) {
     std::lock_guard lk(mu_);
     if (stop_) return make_error(Errc::kTemporary, "the store is shutting down");
     queue_.push_back(&op);
+    queued_.store(queue_.size(), std::memory_order_relaxed);
   }
   work_cv_.notify_one();
   std::unique_lock lk(op.mu);  // only this caller is woken when its batch is committed
@@ -58,6 +59,7 @@ void Writer::post(Fn fn, Done done) {
     std::lock_guard lk(mu_);
     if (!stop_) {
       queue_.push_back(op.release());
+      queued_.store(queue_.size(), std::memory_order_relaxed);
       queued = true;
     }
   }
@@ -115,7 +117,6 @@ void Writer::run() {
     {
       std::unique_lock lk(mu_);
       auto has_work = [&] { return stop_ || !queue_.empty(); };
-      idle_.store(!has_work(), std::memory_order_relaxed);
       if (unsynced && !work_cv_.wait_until(lk, unsynced_since + lazy_sync, has_work)) {
         lk.unlock();
         sync_wal();
@@ -124,7 +125,6 @@ void Writer::run() {
         continue;
       }
       work_cv_.wait(lk, has_work);
-      idle_.store(false, std::memory_order_relaxed);
       if (queue_.empty()) {  // stop_ and drained
         lk.unlock();
         if (unsynced) sync_wal();
@@ -136,6 +136,7 @@ void Writer::run() {
         batch.push_back(queue_.front());
         queue_.pop_front();
       }
+      queued_.store(queue_.size(), std::memory_order_relaxed);
     }
     // One caller that needs its commit on disk now makes the whole batch FULL, and so does a
     // commit without an fsync that has waited kLazySyncMs for one; that fsync of the WAL also
@@ -144,6 +145,7 @@ void Writer::run() {
     bool full = unsynced && now - unsynced_since >= lazy_sync;
     for (Op* op : batch) full = full || op->sync == Sync::kNow;
     set_synchronous(full);
+    syncing_.store(full, std::memory_order_relaxed);
     run_batch(batch);
     if (full && !full_) sync_wal();  // FULL could not be set: sync before anyone hears of it
     if (!full && !unsynced) unsynced_since = now;
@@ -162,6 +164,7 @@ void Writer::run() {
       op->finished = true;
       op->cv.notify_one();
     }
+    syncing_.store(false, std::memory_order_relaxed);
     batch.clear();
   }
 }

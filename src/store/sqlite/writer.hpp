@@ -69,8 +69,13 @@ class Writer {
   // once the batch is committed (it must only hand the result on, not block or submit).
   void post(Fn fn, Done done);
 
-  // Waiting for work: an operation submitted now is committed alone, at once.
-  bool idle() const { return idle_.load(std::memory_order_relaxed); }
+  // An operation submitted now would share its commit's fsync with others: the writer is
+  // committing a batch that syncs, or operations wait for the next batch. Not when it waits for
+  // work or commits only kWithNext operations (no fsync) with nothing queued: the operation
+  // would then be committed alone.
+  bool sharing() const {
+    return syncing_.load(std::memory_order_relaxed) || queued_.load(std::memory_order_relaxed) > 0;
+  }
 
   uint64_t commits() const { return commits_.load(); }
   uint64_t operations() const { return operations_.load(); }
@@ -119,7 +124,8 @@ class Writer {
   std::condition_variable work_cv_;
   std::deque<Op*> queue_;
   bool stop_ = false;
-  std::atomic<bool> idle_{false};
+  std::atomic<bool> syncing_{false};  // the batch being committed syncs
+  std::atomic<size_t> queued_{0};     // queue_.size()
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> operations_{0};
   std::atomic<uint64_t> largest_batch_{0};

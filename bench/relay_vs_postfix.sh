@@ -47,9 +47,9 @@ g++ -std=c++20 -O2 -o "$work/smtpload" bench/smtpload/smtpload.cpp -lpthread
 sport=$(free_port)
 sink_start "$sport" "$work/sink.count"
 
-# Every round of every cell sends as a fresh account (user1@, user2@, ...): Tegami counts what an account sent
-# in the last 24 hours at each submission, so a long-used account costs more per message (the
-# history table at the end measures that); Postfix keeps no such state.
+# Every round of every cell sends as a fresh account (user1@, user2@, ...): Tegami counts what an
+# account sent in the last 24 hours at each submission, so a long-used account costs more per
+# message (the history table at the end measures that); Postfix keeps no such state.
 cells=0
 for _ in $SIZES; do for _ in $SESSIONS; do cells=$((cells + ROUNDS)); done; done
 ACCTS=() PASSES=() SASL=()

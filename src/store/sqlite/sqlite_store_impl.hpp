@@ -62,7 +62,8 @@ class SqliteStore final : public Store {
   // writer thread.
   Status start(bool alone);
   SqliteStats stats() const;
-  // Bodies over kLogMin go to the body log even when the writer is idle (for tests of the log).
+  // Bodies over kLogMin go to the body log even when their commit would sync nothing else (for
+  // tests of the log).
   void set_log_when_idle(bool on) { log_when_idle_ = on; }
 
   Result<Domain> add_domain(std::string_view name) override;

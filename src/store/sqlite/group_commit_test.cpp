@@ -360,7 +360,7 @@ TEST_F(GroupCommitTest, AcknowledgedWritesSurviveKill) {
     auto s = open_sqlite_store(dir_);
     if (!s.ok()) ::_exit(2);
     // The 70,000-byte bodies go to the body log whatever the writer is doing.
-    static_cast<sqlite::SqliteStore&>(**s).set_log_when_idle(true);
+    static_cast<sqlite::SqliteStore&>(**s).set_log_always(true);
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&, t] {

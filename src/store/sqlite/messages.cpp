@@ -81,7 +81,7 @@ PreparedBlob SqliteStore::prepare_blob(std::string_view raw, const index::Messag
   // sync other operations too: committed alone, one fsync of the WAL costs less than the log's
   // and the WAL's one after the other (100 KB from one session: 950 -> 700 us until the reply).
   if (b.in_file && !files_.exists(b.hash)) b.status = files_.write(b.hash, raw);
-  if (!b.in_file && raw.size() > kLogMin && (log_when_idle_ || writer_->sharing())) {
+  if (!b.in_file && raw.size() > kLogMin && (log_always_ || writer_->sharing())) {
     Result<LogSpan> span = log_.append(raw);
     if (span.ok()) {
       b.log = std::move(*span);

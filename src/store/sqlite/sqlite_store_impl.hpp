@@ -64,7 +64,7 @@ class SqliteStore final : public Store {
   SqliteStats stats() const;
   // Bodies over kLogMin go to the body log even when their commit would sync nothing else (for
   // tests of the log).
-  void set_log_when_idle(bool on) { log_when_idle_ = on; }
+  void set_log_always(bool on) { log_always_ = on; }
 
   Result<Domain> add_domain(std::string_view name) override;
   Result<Domain> add_alias_domain(std::string_view primary, std::string_view alias) override;
@@ -235,7 +235,7 @@ class SqliteStore final : public Store {
   int lock_fd_;
   BlobFiles files_;
   BlobLog log_;
-  bool log_when_idle_ = false;
+  bool log_always_ = false;
   ReadPool pool_;
   std::unique_ptr<Writer> writer_;
 };

@@ -100,7 +100,7 @@ class StoreTest : public ::testing::Test {
     open();
   }
   // Bodies over kLogMin go to the body log even when the writer is idle (as under load).
-  void log_always() { static_cast<sqlite::SqliteStore&>(*store_).set_log_when_idle(true); }
+  void log_always() { static_cast<sqlite::SqliteStore&>(*store_).set_log_always(true); }
   Account account(const std::string& address, int64_t quota = 0) {
     auto a = store_->add_account(address, "$argon2id$hash", quota);
     EXPECT_TRUE(a.ok()) << a.error().message;

@@ -424,10 +424,7 @@ class TimeoutStream final : public net::Stream {
 
 std::string run_timeout(World& w, const std::string& input) {
   std::string out;
-  boost::asio::io_context io;
-  auto stream = std::make_unique<TimeoutStream>(input, &out);
-  boost::asio::co_spawn(io, serve(std::move(stream), w.ctx), boost::asio::detached);
-  io.run();
+  w.serve_stream(std::make_unique<TimeoutStream>(input, &out), w.ctx);
   return out;
 }
 

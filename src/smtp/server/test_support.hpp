@@ -79,11 +79,17 @@ struct World {
   std::string run_with(const Context& c, const std::string& input, std::size_t chunk = 4096,
                        bool tls = false, bool loopback = true) {
     std::string out;
-    boost::asio::io_context io;
-    auto stream = std::make_unique<net::MemoryStream>(input, &out, chunk, loopback, tls);
-    boost::asio::co_spawn(io, serve(std::move(stream), c), boost::asio::detached);
-    io.run();
+    serve_stream(std::make_unique<net::MemoryStream>(input, &out, chunk, loopback, tls), c);
     return out;
+  }
+  // Serves one session on `s` until it ends, on an io_context that is never destroyed: after
+  // run() returns, the thread that posted the last completion (the store's writer, a worker)
+  // can still be inside its wake-up of the io_context (asio signals after unlocking).
+  static void serve_stream(std::unique_ptr<net::Stream> s, const Context& c) {
+    static auto* io = new boost::asio::io_context;
+    io->restart();
+    boost::asio::co_spawn(*io, serve(std::move(s), c), boost::asio::detached);
+    io->run();
   }
 
   std::vector<std::string> inbox(const store::Account& a) { return folder(a, "INBOX"); }

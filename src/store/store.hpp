@@ -318,11 +318,12 @@ class Store {
                                                  const index::MessageIndex& idx,
                                                  const std::vector<DeliveryTarget>& targets,
                                                  int64_t internal_date) = 0;
-  // deliver() for a caller that must not block (a network thread): returns at once, and
-  // `done` gets the result on a store thread once the delivery is durable or has failed (it
-  // must only hand the result on). For content up to kPostedDeliveryMax bytes, which is stored
-  // inside the database: nothing but the group commit writes. Larger content: kInvalidData.
-  static constexpr size_t kPostedDeliveryMax = 64 * 1024;
+  // deliver() for a caller that must not wait for the commit: returns once the content is
+  // prepared (hashed; CPU work in proportion to its size, no disk wait), and `done` gets the
+  // result on a store thread once the delivery is durable or has failed (it must only hand the
+  // result on). For content up to kPostedDeliveryMax bytes, which is stored inside the database
+  // (or its body log): nothing but the group commit syncs. Larger content: kInvalidData.
+  static constexpr size_t kPostedDeliveryMax = 256 * 1024;
   virtual void post_delivery(std::shared_ptr<const OwnedDelivery> d, DeliveryDone done) = 0;
   // Several messages, each with its own target, in one transaction: every message is stored or
   // none is (IMAP MULTIAPPEND, RFC 3502 §6). Quota is checked after each insert, so the set

@@ -25,11 +25,30 @@ namespace {
 
 using Delivered = std::vector<store::Delivered>;
 
-// A small message for INBOXes: indexed here and handed to the store's writer without a
-// worker-pool trip; the session resumes when the group commit has it (or it failed).
+// Indexed on the network thread up to this size (tens of microseconds); larger content on the
+// worker pool.
+constexpr size_t kIndexHereMax = 64 * 1024;
+
+// A message for INBOXes (up to store::Store::kPostedDeliveryMax) handed to the store's writer
+// without waiting for it: a small one indexed here, a larger one on the worker pool, which hands
+// it on and goes on; the session resumes when the group commit has it (or it failed).
 asio::awaitable<Result<Delivered>> post_to_inboxes(store::Store* st, store::ChangeHub* hub,
                                                    std::shared_ptr<store::OwnedDelivery> d) {
-  auto start = [st, d](store::DeliveryDone done) { st->post_delivery(d, std::move(done)); };
+  auto start = [st, d](store::DeliveryDone done) {
+    if (d->raw.size() <= kIndexHereMax) {
+      d->idx = index::build(d->raw);
+      st->post_delivery(d, std::move(done));
+      return;
+    }
+    asio::post(net::worker_pool(), [st, d, done = std::move(done)]() {
+      try {
+        d->idx = index::build(d->raw);
+        st->post_delivery(d, done);  // a copy: if this throws, nothing was handed over
+      } catch (const std::exception& e) {
+        done(make_error(Errc::kInternal, std::string("delivery failed: ") + e.what()));
+      }
+    });
+  };
   Result<Delivered> r = co_await net::await_callback<Result<Delivered>>(std::move(start));
   if (!r && r.code() == Errc::kOverQuota) {
     // Which account is full: a read, so on the worker pool (rare).
@@ -125,7 +144,6 @@ asio::awaitable<void> Session::deliver(std::string content) {
   std::optional<Result<Delivered>> delivered;
   if (!junk && size <= store::Store::kPostedDeliveryMax) {
     auto d = std::make_shared<store::OwnedDelivery>();
-    d->idx = index::build(raw);
     d->raw = std::move(raw);
     d->targets = account::inbox_targets(ids);
     d->internal_date = now;

@@ -183,6 +183,53 @@ TEST(SmtpServer, SizeLimits) {
   EXPECT_EQ(w.inbox(w.alice).size(), 0u);
 }
 
+// Each size takes its own way into the store: indexed on the network thread and posted (up to
+// 64 KiB), indexed on a worker and posted (up to Store::kPostedDeliveryMax), delivered by a
+// waiting worker into a file of its own (above). Every one arrives whole and indexed; a store
+// that refuses, or throws on the worker, gets 451 and the session goes on.
+TEST(SmtpServer, EveryMessageSizeIsDeliveredWhole) {
+  World w;
+  imap::server::testing::FaultyStore faulty(*w.store);
+  Context c = w.ctx;
+  c.store = &faulty;
+  c.max_message_size = 1024 * 1024;
+  auto message = [](const std::string& subject, size_t size) {
+    std::string m = "Subject: " + subject + "\r\n\r\n";
+    while (m.size() < size) m += std::string(78, static_cast<char>('a' + m.size() % 26)) + "\r\n";
+    return m;
+  };
+  const std::vector<std::pair<std::string, size_t>> sizes = {
+      {"small", 10 * 1024}, {"medium", 100 * 1024}, {"large", 300 * 1024}};
+  for (const auto& [subject, size] : sizes) {
+    std::string m = message(subject, size);
+    auto out = w.run_with(c, envelope("alice@example.com") + "DATA\r\n" + m + ".\r\nQUIT\r\n");
+    EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "354", "250", "221"})) << subject;
+  }
+  auto mb = w.must(w.store->get_mailbox(w.alice.id, "INBOX"));
+  auto listed = w.must(w.store->list_messages(mb.id));
+  ASSERT_EQ(listed.size(), sizes.size());
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    std::string stored = w.must(w.store->read_blob(listed[i].blob_id));
+    std::string m = message(sizes[i].first, sizes[i].second);
+    ASSERT_GT(stored.size(), m.size());
+    EXPECT_EQ(stored.substr(stored.size() - m.size()), m) << sizes[i].first;
+    EXPECT_EQ(stored.rfind("Received: ", 0), 0u);
+    EXPECT_EQ(w.must(w.store->read_index(listed[i].blob_id)).subject, sizes[i].first) << "indexed";
+  }
+  for (bool throws : {false, true}) {
+    faulty.fail("post_delivery");
+    faulty.throw_instead = throws;
+    auto out = w.run_with(c, envelope("alice@example.com") + "DATA\r\n" +
+                                 message("no", 100 * 1024) + ".\r\nQUIT\r\n");
+    auto r = replies(out);
+    ASSERT_EQ(r.size(), 7u) << throws;
+    EXPECT_EQ(r[5].substr(0, 10), "451 4.3.0 ") << r[5];
+    EXPECT_EQ(r[6].substr(0, 3), "221") << "the session went on";
+  }
+  faulty.fail("");
+  EXPECT_EQ(w.must(w.store->list_messages(mb.id)).size(), sizes.size());
+}
+
 TEST(SmtpServer, OverQuota) {
   World w;
   // The message is bigger than full@'s 300-byte quota: nothing stored, temporary failure.

@@ -249,6 +249,8 @@ Result<std::vector<Delivered>> SqliteStore::deliver(std::string_view raw,
       [&](WriteCtx& ctx) { return write_delivery(ctx, b, raw, idx, targets, internal_date); });
 }
 
+static_assert(Store::kPostedDeliveryMax <= kInlineMax, "a posted delivery's body has no file");
+
 void SqliteStore::post_delivery(std::shared_ptr<const OwnedDelivery> d, DeliveryDone done) {
   if (d->targets.empty())
     return done(make_error(Errc::kInvalidData, "a delivery needs a recipient"));

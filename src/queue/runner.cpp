@@ -676,14 +676,20 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       content.reset();
     }
     if (content) {
+      // Gives the bytes back to the budget once: made in place, never copied (a copy's
+      // destructor would give them back too, and the count would wrap around to "full").
       struct Held {
-        std::shared_ptr<const std::string> bytes;
-        std::weak_ptr<Impl> owner;
+        Held(std::shared_ptr<const std::string> b, std::weak_ptr<Impl> o)
+            : bytes(std::move(b)), owner(std::move(o)) {}
+        Held(const Held&) = delete;
+        Held& operator=(const Held&) = delete;
         ~Held() {
           if (auto o = owner.lock()) o->held_bytes.fetch_sub(bytes->size());
         }
+        std::shared_ptr<const std::string> bytes;
+        std::weak_ptr<Impl> owner;
       };
-      auto held = std::make_shared<Held>(Held{content, weak_from_this()});
+      auto held = std::make_shared<Held>(content, weak_from_this());
       content = std::shared_ptr<const std::string>(held, held->bytes.get());
     }
     {

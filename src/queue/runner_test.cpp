@@ -276,6 +276,30 @@ TEST_F(RunnerTest, HandedOverMessagesGoAsGiven) {
   EXPECT_TRUE(inbox(*a_, alice_).empty());  // no bounce
 }
 
+// Handed-over bytes go back to the budget once each message is sent: one message after another,
+// none is read back from the store (the count once wrapped around after the first message,
+// and every later one was read back).
+TEST_F(RunnerTest, HandedOverBytesAreHeldMessageAfterMessage) {
+  imap::server::testing::FaultyStore counted(*a_);
+  opts_.idle_poll = std::chrono::seconds(60);
+  runner_ = std::make_unique<Runner>(io_, counted, nullptr, dns_, opts_);
+  runner_->start();
+  io_thread_ = std::thread([this] { io_.run(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the first scan found nothing
+  for (size_t i = 1; i <= 4; ++i) {
+    store::QueuedMessage m = submit({"bob@ok.test"}, kMessage);
+    runner_->queued(m, std::make_shared<const std::string>(kMessage));
+    ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }, 5)) << i;
+    EXPECT_EQ(inbox(*b_, bob_).size(), i);
+  }
+  EXPECT_EQ(counted.calls("read_blob"), 0);
+  runner_->stop();
+  work_.reset();
+  io_.stop();
+  io_thread_.join();
+  runner_.reset();  // before `counted` goes
+}
+
 // New messages arriving more often than a retry's delay do not keep pushing the retry back.
 TEST_F(RunnerTest, RetriesAreNotStarvedByAStreamOfNewMessages) {
   opts_.idle_poll = std::chrono::seconds(60);  // the retry's due time sets the next full look

@@ -185,7 +185,7 @@ TEST(SmtpServer, SizeLimits) {
 
 // Each size takes its own way into the store: indexed on the network thread and posted (up to
 // 64 KiB), indexed on a worker and posted (up to Store::kPostedDeliveryMax), delivered by a
-// waiting worker into a file of its own (above). Every one arrives whole and indexed; a store
+// waiting worker into a file of its own (larger). Every one arrives whole and indexed; a store
 // that refuses, or throws on the worker, gets 451 and the session goes on.
 TEST(SmtpServer, EveryMessageSizeIsDeliveredWhole) {
   World w;

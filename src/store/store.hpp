@@ -319,7 +319,8 @@ class Store {
                                                  const std::vector<DeliveryTarget>& targets,
                                                  int64_t internal_date) = 0;
   // deliver() for a caller that must not wait for the commit: returns once the content is
-  // prepared (hashed; CPU work in proportion to its size, no disk wait), and `done` gets the
+  // prepared (hashed, maybe written unsynced: work in proportion to its size, no fsync), and
+  // `done` gets the
   // result on a store thread once the delivery is durable or has failed (it must only hand the
   // result on). For content up to kPostedDeliveryMax bytes, which is stored inside the database
   // (or its body log): nothing but the group commit syncs. Larger content: kInvalidData.

@@ -25,6 +25,17 @@ namespace {
 
 using Delivered = std::vector<store::Delivered>;
 
+// Prepares a message and hands it to the store (`hand_on(done)`, which passes `done` on); if
+// that throws, nothing was handed over and `done` gets kInternal, so the session still resumes.
+template <class Done, class F>
+void hand_on_or_fail(const Done& done, const char* what, F&& hand_on) {
+  try {
+    hand_on(done);
+  } catch (const std::exception& e) {
+    done(make_error(Errc::kInternal, std::string(what) + " failed: " + e.what()));
+  }
+}
+
 // Indexed on the network thread up to this size (tens of microseconds); larger content on the
 // worker pool.
 constexpr size_t kIndexHereMax = 64 * 1024;
@@ -34,20 +45,14 @@ constexpr size_t kIndexHereMax = 64 * 1024;
 // it on and goes on; the session resumes when the group commit has it (or it failed).
 asio::awaitable<Result<Delivered>> post_to_inboxes(store::Store* st, store::ChangeHub* hub,
                                                    std::shared_ptr<store::OwnedDelivery> d) {
-  auto start = [st, d](store::DeliveryDone done) {
-    if (d->raw.size() <= kIndexHereMax) {
-      d->idx = index::build(d->raw);
-      st->post_delivery(d, std::move(done));
-      return;
-    }
-    asio::post(net::worker_pool(), [st, d, done = std::move(done)]() {
-      try {
-        d->idx = index::build(d->raw);
-        st->post_delivery(d, done);  // a copy: if this throws, nothing was handed over
-      } catch (const std::exception& e) {
-        done(make_error(Errc::kInternal, std::string("delivery failed: ") + e.what()));
-      }
-    });
+  auto hand_on = [st, d](const store::DeliveryDone& done) {
+    d->idx = index::build(d->raw);
+    st->post_delivery(d, done);
+  };
+  auto start = [d, hand_on](store::DeliveryDone done) {
+    if (d->raw.size() <= kIndexHereMax) return hand_on_or_fail(done, "delivery", hand_on);
+    asio::post(net::worker_pool(),
+               [hand_on, done = std::move(done)] { hand_on_or_fail(done, "delivery", hand_on); });
   };
   Result<Delivered> r = co_await net::await_callback<Result<Delivered>>(std::move(start));
   if (!r && r.code() == Errc::kOverQuota) {
@@ -258,32 +263,29 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
   // Signing and the index on the worker pool, which hands the submission to the store's writer
   // and goes on; the session resumes from the writer's callback once the commit is durable.
   auto start = [st, owned, &received, &content, &key_dir, &req, &policy](store::SubmitDone done) {
-    auto work = [st, owned, &received, &content, &key_dir, &req, &policy,
-                 done = std::move(done)]() mutable {
-      try {
-        // Signed with the From domain's DKIM keys, if any (`tegami domain add` makes them).
-        std::string signature;
-        std::string domain = key_dir.empty() ? std::string() : from_domain(content);
-        if (!domain.empty()) {
-          auto keys = mailauth::dkim::cached_domain_keys(key_dir, domain);
-          if (keys && !(*keys)->empty()) {
-            auto sig = mailauth::dkim::sign(content, **keys);
-            if (sig) signature = std::move(*sig);
-          }
+    auto hand_on = [st, owned, &received, &content, &key_dir, &req,
+                    &policy](const store::SubmitDone& done) {
+      // Signed with the From domain's DKIM keys, if any (`tegami domain add` makes them).
+      std::string signature;
+      std::string domain = key_dir.empty() ? std::string() : from_domain(content);
+      if (!domain.empty()) {
+        auto keys = mailauth::dkim::cached_domain_keys(key_dir, domain);
+        if (keys && !(*keys)->empty()) {
+          auto sig = mailauth::dkim::sign(content, **keys);
+          if (sig) signature = std::move(*sig);
         }
-        owned->raw = received + signature + content;
-        content.clear();
-        content.shrink_to_fit();
-        // Only a copy in a mailbox needs the IMAP index; the queue keeps the raw message.
-        if (!req.local.empty()) owned->idx = index::build(owned->raw);
-        owned->sub = account::submission_for(req, policy);
-        owned->internal_date = req.now;
-        st->post_submit(owned, done);  // a copy: if this throws, nothing was handed over
-      } catch (const std::exception& e) {
-        done(make_error(Errc::kInternal, std::string("submission failed: ") + e.what()));
       }
+      owned->raw = received + signature + content;
+      content.clear();
+      content.shrink_to_fit();
+      // Only a copy in a mailbox needs the IMAP index; the queue keeps the raw message.
+      if (!req.local.empty()) owned->idx = index::build(owned->raw);
+      owned->sub = account::submission_for(req, policy);
+      owned->internal_date = req.now;
+      st->post_submit(owned, done);
     };
-    asio::post(net::worker_pool(), std::move(work));
+    asio::post(net::worker_pool(),
+               [hand_on, done = std::move(done)] { hand_on_or_fail(done, "submission", hand_on); });
   };
   Result<store::SubmitResult> r =
       co_await net::await_callback<Result<store::SubmitResult>>(std::move(start));

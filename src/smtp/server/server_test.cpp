@@ -186,7 +186,8 @@ TEST(SmtpServer, SizeLimits) {
 // Each size takes its own way into the store: indexed on the network thread and posted (up to
 // 64 KiB), indexed on a worker and posted (up to Store::kPostedDeliveryMax), delivered by a
 // waiting worker into a file of its own (larger). Every one arrives whole and indexed; a store
-// that refuses, or throws on the worker, gets 451 and the session goes on.
+// that refuses, or throws (on the network thread or on the worker), gets 451 and the session
+// goes on.
 TEST(SmtpServer, EveryMessageSizeIsDeliveredWhole) {
   World w;
   imap::server::testing::FaultyStore faulty(*w.store);
@@ -216,15 +217,17 @@ TEST(SmtpServer, EveryMessageSizeIsDeliveredWhole) {
     EXPECT_EQ(stored.rfind("Received: ", 0), 0u);
     EXPECT_EQ(w.must(w.store->read_index(listed[i].blob_id)).subject, sizes[i].first) << "indexed";
   }
-  for (bool throws : {false, true}) {
-    faulty.fail("post_delivery");
-    faulty.throw_instead = throws;
-    auto out = w.run_with(c, envelope("alice@example.com") + "DATA\r\n" +
-                                 message("no", 100 * 1024) + ".\r\nQUIT\r\n");
-    auto r = replies(out);
-    ASSERT_EQ(r.size(), 7u) << throws;
-    EXPECT_EQ(r[5].substr(0, 10), "451 4.3.0 ") << r[5];
-    EXPECT_EQ(r[6].substr(0, 3), "221") << "the session went on";
+  for (size_t size : {10 * 1024, 100 * 1024}) {
+    for (bool throws : {false, true}) {
+      faulty.fail("post_delivery");
+      faulty.throw_instead = throws;
+      auto out = w.run_with(
+          c, envelope("alice@example.com") + "DATA\r\n" + message("no", size) + ".\r\nQUIT\r\n");
+      auto r = replies(out);
+      ASSERT_EQ(r.size(), 7u) << size << " " << throws;
+      EXPECT_EQ(r[5].substr(0, 10), "451 4.3.0 ") << r[5];
+      EXPECT_EQ(r[6].substr(0, 3), "221") << "the session went on";
+    }
   }
   faulty.fail("");
   EXPECT_EQ(w.must(w.store->list_messages(mb.id)).size(), sizes.size());

@@ -99,7 +99,8 @@ class StoreTest : public ::testing::Test {
     store_.reset();
     open();
   }
-  // Bodies over kLogMin go to the body log even when the writer is idle (as under load).
+  // Bodies over kLogMin go to the body log even when their commit would sync nothing else (as
+  // under load).
   void log_always() { static_cast<sqlite::SqliteStore&>(*store_).set_log_always(true); }
   Account account(const std::string& address, int64_t quota = 0) {
     auto a = store_->add_account(address, "$argon2id$hash", quota);

@@ -607,6 +607,30 @@ TEST_F(MessagesTest, ExpungeReturnsOnlyPresentUids) {
   EXPECT_EQ(mb.uid_next, 4u) << "uids are never reused";
 }
 
+// Debian's SQLite zeroes every page a delete frees (secure_delete on); the store turns that
+// off for freed pages, so expunging a 200 KB body kept in the database writes a few pages of
+// b-tree to the WAL, not the body's 50 pages again.
+TEST_F(MessagesTest, ExpungeDoesNotWriteTheFreedBodyAgain) {
+  Account a = account("freed@example.org");
+  Mailbox inbox = mailbox(a.id, "INBOX");
+  put(a, inbox.id, sample_message("big", 200 * 1024));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/tegami.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "SELECT count(*) FROM blobs", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto wal_frames = [&](int mode) {
+    int log = -1, done = -1;
+    EXPECT_EQ(sqlite3_wal_checkpoint_v2(db, "main", mode, &log, &done), SQLITE_OK);
+    return log;
+  };
+  EXPECT_EQ(wal_frames(SQLITE_CHECKPOINT_TRUNCATE), 0);
+  ASSERT_EQ(*store_->expunge(inbox.id, {1}), std::vector<uint32_t>{1});
+  EXPECT_EQ(store_->get_account(a.id)->used_bytes, 0);
+  const int frames = wal_frames(SQLITE_CHECKPOINT_PASSIVE);
+  EXPECT_GT(frames, 0);
+  EXPECT_LT(frames, 20) << "the freed pages were written again";
+  sqlite3_close(db);
+}
+
 TEST_F(MessagesTest, EverythingSurvivesReopen) {
   Account a = account("persist@example.org", 5000000);
   ASSERT_TRUE(store_->add_alias(a.id, "p2@example.org").ok());

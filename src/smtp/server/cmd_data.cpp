@@ -152,6 +152,7 @@ asio::awaitable<void> Session::deliver(std::string content) {
     d->raw = std::move(raw);
     d->targets = account::inbox_targets(ids);
     d->internal_date = now;
+    d->unique = true;  // it begins with our Received field and its new random id
     Result<Delivered> posted = co_await post_to_inboxes(st, hub, std::move(d));
     delivered.emplace(std::move(posted));
   } else {
@@ -282,6 +283,7 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
       if (!req.local.empty()) owned->idx = index::build(owned->raw);
       owned->sub = account::submission_for(req, policy);
       owned->internal_date = req.now;
+      owned->unique = true;  // it begins with our Received field and its new random id
       st->post_submit(owned, done);
     };
     asio::post(net::worker_pool(),

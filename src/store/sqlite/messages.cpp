@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/clock.hpp"
+#include "base/strings.hpp"
 #include "store/sqlite/sqlite_store_impl.hpp"
 
 namespace tegami::store::sqlite {
@@ -69,9 +71,12 @@ int64_t search_body_at(const index::MessageIndex& idx, std::string_view raw, boo
 
 }  // namespace
 
-PreparedBlob SqliteStore::prepare_blob(std::string_view raw, const index::MessageIndex* idx) {
+PreparedBlob SqliteStore::prepare_blob(std::string_view raw, const index::MessageIndex* idx,
+                                       bool unique) {
   PreparedBlob b;
-  b.hash = sha256_hex(raw);
+  // 256 random bits in the hash's form: as unlikely to meet another content's name as two
+  // SHA-256 values are to collide.
+  b.hash = unique ? hex_encode(random_bytes(32)) : sha256_hex(raw);
   b.in_file = raw.size() > kInlineMax;
   // Compared here, before the writer: the writer's thread is the one every delivery waits for.
   if (idx) b.search_body_at = search_body_at(*idx, raw, b.in_file);
@@ -257,7 +262,7 @@ void SqliteStore::post_delivery(std::shared_ptr<const OwnedDelivery> d, Delivery
   if (d->raw.size() > kPostedDeliveryMax) {
     return done(make_error(Errc::kInvalidData, "too large for a posted delivery"));
   }
-  PreparedBlob b = prepare_blob(d->raw, &d->idx);  // never a file; maybe a log record
+  PreparedBlob b = prepare_blob(d->raw, &d->idx, d->unique);  // never a file; maybe a log record
   if (!b.status.ok()) return done(b.status.error());
   post_write<std::vector<Delivered>>(
       [d, b = std::move(b)](WriteCtx& ctx) {

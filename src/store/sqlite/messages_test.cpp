@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 #include "index/message_index.hpp"
 #include "store/sqlite/blob_files.hpp"
@@ -314,6 +315,61 @@ TEST_F(MessagesTest, SameContentInTwoDeliveriesIsStoredOnce) {
   uint32_t u3 = put(a, inbox.id, raw);
   EXPECT_TRUE(fs::exists(blob_path(dir_, raw)));
   EXPECT_EQ(*store_->read_blob(store_->get_messages(inbox.id, {u3})->at(0).blob_id), raw);
+}
+
+// Content that begins with a new trace field of ours (OwnedDelivery::unique) is not hashed to
+// find a copy: identical bytes posted twice that way are two bodies, each read back whole and
+// let go of alone; the same bytes delivered without the flag are found by their SHA-256.
+TEST_F(MessagesTest, UniqueContentIsNamedAtRandomNotShared) {
+  Account a = account("unique@example.org");
+  Mailbox inbox = mailbox(a.id, "INBOX");
+  const std::string raw = sample_message("unique", 100 * 1024);
+  auto post = [&](bool unique) {
+    auto d = std::make_shared<OwnedDelivery>();
+    d->raw = raw;
+    d->idx = sample_index("unique");
+    d->targets = {target(a, inbox.id)};
+    d->internal_date = 1;
+    d->unique = unique;
+    std::promise<Result<std::vector<Delivered>>> p;
+    auto f = p.get_future();
+    store_->post_delivery(d, [&p](Result<std::vector<Delivered>> r) { p.set_value(std::move(r)); });
+    auto r = f.get();
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? (*r)[0].uid : 0u;
+  };
+  auto blob_of = [&](uint32_t uid) { return store_->get_messages(inbox.id, {uid})->at(0).blob_id; };
+  const uint32_t u1 = post(true), u2 = post(true);
+  EXPECT_NE(blob_of(u1), blob_of(u2));
+  const uint32_t u3 = post(false), u4 = post(false);
+  EXPECT_EQ(blob_of(u3), blob_of(u4));
+  EXPECT_NE(blob_of(u3), blob_of(u1));
+  ASSERT_EQ(*store_->expunge(inbox.id, {u1, u3}), (std::vector<uint32_t>{u1, u3}));
+  EXPECT_EQ(*store_->read_blob(blob_of(u2)), raw);
+  EXPECT_EQ(*store_->read_blob(blob_of(u4)), raw);
+
+  // A submission's body over the inline size goes to a file named by that random identity.
+  const std::string big = sample_message("unique big", sqlite::kInlineMax + 1000);
+  auto owned = std::make_shared<OwnedSubmission>();
+  owned->raw = big;
+  owned->sub.account_id = a.id;
+  owned->sub.local = {target(a, inbox.id)};
+  owned->sub.now = 1;
+  owned->idx = sample_index("unique big");
+  owned->unique = true;
+  std::promise<Result<SubmitResult>> p;
+  auto f = p.get_future();
+  store_->post_submit(owned, [&p](Result<SubmitResult> r) { p.set_value(std::move(r)); });
+  auto r = f.get();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(fs::exists(blob_path(dir_, big)));
+  const uint32_t u5 = r->delivered.at(0).uid;
+  EXPECT_EQ(*store_->read_blob(blob_of(u5)), big);
+  ASSERT_EQ(*store_->expunge(inbox.id, {u5}), std::vector<uint32_t>{u5});
+  size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ + "/blobs"))
+    if (e.is_regular_file() && e.path().parent_path().filename() != "log") ++files;
+  EXPECT_EQ(files, 0u) << "the submission's file goes with its last message";
 }
 
 NewMessage new_message(const std::string& raw, const DeliveryTarget& t, int64_t date,

@@ -268,7 +268,7 @@ void SqliteStore::post_submit(std::shared_ptr<const OwnedSubmission> s, SubmitDo
   if (s->sub.local.empty() && !queues(s->sub)) {
     return done(make_error(Errc::kInvalidData, "a submission needs a recipient"));
   }
-  PreparedBlob b = prepare_blob(s->raw, s->sub.local.empty() ? nullptr : &s->idx);
+  PreparedBlob b = prepare_blob(s->raw, s->sub.local.empty() ? nullptr : &s->idx, s->unique);
   if (!b.status.ok()) return done(b.status.error());
   post_write<SubmitResult>(
       [s, b = std::move(b)](WriteCtx& ctx) {

@@ -171,7 +171,10 @@ class SqliteStore final : public Store {
   Result<std::string> search_text(Db& db, const Stmt& s, int col, Id blob);
   // Hashes `raw` (and writes its file or log record when it goes to one); with `idx`, also finds
   // whether its search text can refer to the content.
-  PreparedBlob prepare_blob(std::string_view raw, const index::MessageIndex* idx);
+  // `unique`: the content cannot be stored already (OwnedDelivery::unique): a random name,
+  // not its SHA-256.
+  PreparedBlob prepare_blob(std::string_view raw, const index::MessageIndex* idx,
+                            bool unique = false);
   // Runs `fn(db)` on a pooled read-only connection inside one read transaction.
   template <class T, class F>
   Result<T> read(F&& fn) noexcept {

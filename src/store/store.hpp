@@ -257,10 +257,7 @@ struct OwnedSubmission {
   index::MessageIndex idx;  // read only when sub.local is not empty
   Submission sub;
   int64_t internal_date = 0;
-  // The bytes begin with a trace header of ours carrying a new random id (the Received field
-  // of an SMTP transaction), so no stored content can be the same: the store names them with a
-  // random identity instead of hashing them to find a copy to share (0.5 us a KB saved).
-  bool unique = false;
+  bool unique = false;  // as OwnedDelivery::unique
 };
 using SubmitDone = std::function<void(Result<SubmitResult>)>;
 
@@ -328,11 +325,11 @@ class Store {
                                                  const std::vector<DeliveryTarget>& targets,
                                                  int64_t internal_date) = 0;
   // deliver() for a caller that must not wait for the commit: returns once the content is
-  // prepared (hashed, maybe written unsynced: work in proportion to its size, no fsync), and
-  // `done` gets the
-  // result on a store thread once the delivery is durable or has failed (it must only hand the
-  // result on). For content up to kPostedDeliveryMax bytes, which is stored inside the database
-  // (or its body log): nothing but the group commit syncs. Larger content: kInvalidData.
+  // prepared (named, maybe written unsynced: work in proportion to its size, no fsync), and
+  // `done` gets the result on a store thread once the delivery is durable or has failed (it
+  // must only hand the result on). For content up to kPostedDeliveryMax bytes, which is stored
+  // inside the database (or its body log): nothing but the group commit syncs. Larger content:
+  // kInvalidData.
   static constexpr size_t kPostedDeliveryMax = 256 * 1024;
   virtual void post_delivery(std::shared_ptr<const OwnedDelivery> d, DeliveryDone done) = 0;
   // Several messages, each with its own target, in one transaction: every message is stored or

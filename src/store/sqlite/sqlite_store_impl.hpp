@@ -169,10 +169,9 @@ class SqliteStore final : public Store {
   // The search text from the two columns of kSearchBody (messages.cpp) starting at `col` of
   // blob `blob`: stored, or the content's tail from the byte search_body_at names.
   Result<std::string> search_text(Db& db, const Stmt& s, int col, Id blob);
-  // Hashes `raw` (and writes its file or log record when it goes to one); with `idx`, also finds
-  // whether its search text can refer to the content.
-  // `unique`: the content cannot be stored already (OwnedDelivery::unique): a random name,
-  // not its SHA-256.
+  // Names `raw` by its SHA-256, or at random when it is `unique` (OwnedDelivery::unique), and
+  // writes its file or log record when it goes to one; with `idx`, also finds whether its
+  // search text can refer to the content.
   PreparedBlob prepare_blob(std::string_view raw, const index::MessageIndex* idx,
                             bool unique = false);
   // Runs `fn(db)` on a pooled read-only connection inside one read transaction.

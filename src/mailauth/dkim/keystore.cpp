@@ -88,6 +88,13 @@ Result<std::vector<SigningKey>> ensure_domain_keys(std::string_view dir, std::st
   return out;
 }
 
+bool has_domain_keys(std::string_view dir, std::string_view domain) {
+  if (!is_valid_domain(domain)) return false;
+  struct stat st {};
+  const std::string folder = (fs::path(dir) / ascii_lower(domain)).string();
+  return ::stat(folder.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 namespace {
 
 struct CachedKeys {

@@ -36,10 +36,14 @@ Result<std::vector<SigningKey>> ensure_domain_keys(std::string_view dir, std::st
 // Every key of a domain (selectors in name order), for `tegami dns-records`.
 Result<std::vector<SigningKey>> load_domain_keys(std::string_view dir, std::string_view domain);
 
-// The same, for signing each message: parsed once (an RSA key takes about 0.8 ms to load, more
-// than signing with it) and shared; loaded again when the domain's folder changes (keys are
-// written to a temporary name and renamed, which changes it) or after a minute. An empty list
-// when the domain has no keys.
+// Whether `domain` has a folder of keys in `dir`: one stat, no key read (false for a name that
+// is not a valid domain).
+bool has_domain_keys(std::string_view dir, std::string_view domain);
+
+// Every key of a domain, for signing each message: parsed once (an RSA key takes about 0.8 ms
+// to load, more than signing with it) and shared; loaded again when the domain's folder changes
+// (keys are written to a temporary name and renamed, which changes it) or after a minute. An
+// empty list when the domain has no keys.
 Result<std::shared_ptr<const std::vector<SigningKey>>> cached_domain_keys(std::string_view dir,
                                                                           std::string_view domain);
 

@@ -298,5 +298,31 @@ TEST(SubmissionSender, SignsWithTheFromDomainKeys) {
   EXPECT_EQ(o.dkim, "pass") << o.header;
 }
 
+// Whether to sign is decided per message from the key folder, so keys made while the server runs
+// sign the next message; a message from a domain without keys goes out unsigned.
+TEST(SubmissionSender, SignsOnceTheDomainHasKeys) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.dkim_key_dir = w.dir + "/dkim";
+  const std::string session =
+      "EHLO laptop\r\nAUTH PLAIN AGFsaWNlAGFsaWNlIHBhc3N3b3Jk\r\nMAIL "
+      "FROM:<alice@example.com>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n"
+      "From: alice@example.com\r\nSubject: s\r\n\r\nbody\r\n.\r\nQUIT\r\n";
+  std::string out = w.run_with(c, session, 4096, true, false);
+  auto msgs = w.inbox(w.bob);
+  ASSERT_EQ(msgs.size(), 1u) << out;
+  EXPECT_EQ(msgs[0].find("DKIM-Signature:"), std::string::npos) << msgs[0];
+  auto key = mailauth::dkim::PrivateKey::generate(mailauth::dkim::KeyType::kEd25519);
+  ASSERT_TRUE(key.ok());
+  std::filesystem::create_directories(c.dkim_key_dir + "/example.com");
+  ASSERT_TRUE(key->save(c.dkim_key_dir + "/example.com/tegami-ed.pem").ok());
+  out = w.run_with(c, session, 4096, true, false);
+  msgs = w.inbox(w.bob);
+  ASSERT_EQ(msgs.size(), 2u) << out;
+  EXPECT_EQ(msgs[0].find("DKIM-Signature:"), std::string::npos) << msgs[0];
+  EXPECT_NE(msgs[1].find("DKIM-Signature: v=1; a=ed25519-sha256"), std::string::npos) << msgs[1];
+}
+
 }  // namespace
 }  // namespace tegami::smtp::server

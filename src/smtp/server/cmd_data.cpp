@@ -265,10 +265,10 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
   std::string domain = key_dir.empty() ? std::string() : from_domain(content);
   const bool sign = !domain.empty() && mailauth::dkim::has_domain_keys(key_dir, domain);
   // Signing and the index are CPU work for the worker pool, which hands the submission to the
-  // store's writer and goes on; a message that needs neither (no keys, no copy for a mailbox here
-  // or a small one) and that the store keeps in the database is handed on from here, sparing the
-  // hop to a worker (50 us of the 1 ms a relayed 100 KB message takes). The session resumes from
-  // the writer's callback once the commit is durable.
+  // store's writer and goes on. A message that needs neither (no keys; no copy for a mailbox
+  // here, or a small one) and that needs no file of its own in the store is handed on from here,
+  // sparing the hop to a worker (50 us of the 1 ms a relayed 100 KB message takes). The session
+  // resumes from the writer's callback once the commit is durable.
   const size_t size = received.size() + content.size();
   const bool here = !sign && size <= store::Store::kPostedDeliveryMax &&
                     (req.local.empty() || size <= kIndexHereMax);

@@ -72,7 +72,10 @@ void punch_range(int fd, int64_t from, int64_t to) {
 
 }  // namespace
 
-LogSegment::~LogSegment() { ::close(fd); }
+LogSegment::~LogSegment() {
+  (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);  // no longer appended to (sync())
+  ::close(fd);
+}
 
 Status BlobLog::init() { return ensure_dir(dir_); }
 
@@ -128,8 +131,16 @@ Result<LogSpan> BlobLog::append(std::string_view body) {
   return span;
 }
 
-Status BlobLog::sync(const LogSegment& segment) {
+Status BlobLog::sync(LogSegment& segment) {
+  struct stat st {};
+  const int64_t written = ::fstat(segment.fd, &st) == 0 ? st.st_size : 0;
   if (::fdatasync(segment.fd) != 0) return sys_error("cannot fsync a body log");
+  const int64_t below = written - kCachedBehind;
+  if (below - segment.uncached_to >= kUncacheStep) {
+    (void)::posix_fadvise(segment.fd, segment.uncached_to, below - segment.uncached_to,
+                          POSIX_FADV_DONTNEED);
+    segment.uncached_to = below;
+  }
   return {};
 }
 

@@ -27,11 +27,12 @@ namespace tegami::store::sqlite {
 // One segment file, open for appending (and punching) by this process.
 struct LogSegment {
   LogSegment(int64_t id, int fd) : id(id), fd(fd) {}
-  ~LogSegment();
+  ~LogSegment();  // lets go of the file's cached pages (BlobLog::sync), then closes it
   LogSegment(const LogSegment&) = delete;
   LogSegment& operator=(const LogSegment&) = delete;
   const int64_t id;
   const int fd;
+  int64_t uncached_to = 0;  // sync()'s: the cached pages below were let go of
 };
 
 // A record's place as stored in a blobs row.
@@ -67,8 +68,16 @@ class BlobLog {
   // Appends a record of `body` (not synced: sync() before the commit that names it).
   // Thread-safe; the write itself runs outside the lock.
   Result<LogSpan> append(std::string_view body);
-  // fdatasync of the segment: every append to it that has returned is then durable.
-  static Status sync(const LogSegment& segment);
+  // fdatasync of the segment: every append to it that has returned is then durable. Then the
+  // page cache of what lies more than kCachedBehind behind the segment's end is let go of
+  // (POSIX_FADV_DONTNEED, in steps of at least kUncacheStep; a hint that never drops unsynced
+  // data): bodies delivered long ago are seldom read soon, and kept they would grow the cache
+  // by every body, each append taking memory the kernel has not used for a while, which is
+  // slow on a VM that gives free memory back to its host (docs/performance.md, ninth session
+  // of 2026-11-23). The most recent ones stay cached for the clients that fetch new mail.
+  static Status sync(LogSegment& segment);
+  static constexpr int64_t kCachedBehind = int64_t{32} << 20;
+  static constexpr int64_t kUncacheStep = int64_t{1} << 20;
   // The body at `p`; kNotFound when its blocks were given back (the record is gone).
   Result<std::string> read(const LogPlace& p) const;
   // Gives the record's blocks back (errors are ignored: the space is reclaimed at a later

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -37,6 +38,47 @@ class BlobLogTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
   std::string dir_;
 };
+
+// Whether the page at `at` of the file is in the page cache.
+bool cached(const std::string& path, int64_t at) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  void* m = ::mmap(nullptr, page, PROT_READ, MAP_SHARED, fd, at);
+  ::close(fd);
+  if (m == MAP_FAILED) return false;
+  unsigned char in = 0;
+  const bool ok = ::mincore(m, page, &in) == 0;
+  ::munmap(m, page);
+  return ok && (in & 1) != 0;
+}
+
+// Synced records far behind the end leave the page cache and still read back; the recent ones
+// stay; a segment let go of leaves it whole.
+TEST_F(BlobLogTest, RecordsFarBehindTheEndLeaveThePageCache) {
+  auto log = std::make_unique<BlobLog>(dir_ + "/log");
+  ASSERT_TRUE(log->init().ok());
+  const std::string body((1 << 20) - BlobLog::kHeader, 'x');  // a footprint of 1 MiB
+  ASSERT_EQ(BlobLog::footprint(body.size()), 1 << 20);
+  const int n = static_cast<int>(BlobLog::kCachedBehind >> 20) + 4;
+  std::vector<LogSpan> spans;
+  for (int i = 0; i < n; ++i) {
+    auto s = log->append(body);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    spans.push_back(*s);
+  }
+  const std::string path = log->path_for(spans[0].segment->id);
+  ASSERT_TRUE(cached(path, 0));
+  ASSERT_TRUE(BlobLog::sync(*spans[0].segment).ok());
+  EXPECT_FALSE(cached(path, 0));
+  EXPECT_FALSE(cached(path, spans[3].at));
+  EXPECT_TRUE(cached(path, spans[4].at));
+  EXPECT_TRUE(cached(path, spans.back().at));
+  EXPECT_EQ(*log->read(spans[0].place()), body);
+  spans.clear();
+  log.reset();
+  EXPECT_FALSE(cached(path, (int64_t{n} - 1) << 20));
+}
 
 TEST_F(BlobLogTest, RecordsAreAlignedReadBackAndPunched) {
   BlobLog log(dir_ + "/log");

@@ -73,7 +73,7 @@ void punch_range(int fd, int64_t from, int64_t to) {
 }  // namespace
 
 LogSegment::~LogSegment() {
-  (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);  // no longer appended to (sync())
+  (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);  // as sync() does behind the end
   ::close(fd);
 }
 

@@ -32,7 +32,7 @@ struct LogSegment {
   LogSegment& operator=(const LogSegment&) = delete;
   const int64_t id;
   const int fd;
-  int64_t uncached_to = 0;  // sync()'s: the cached pages below were let go of
+  int64_t uncached_to = 0;  // sync()'s (the writer's thread): cached pages below let go of
 };
 
 // A record's place as stored in a blobs row.

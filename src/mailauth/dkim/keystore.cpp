@@ -16,11 +16,20 @@ namespace tegami::mailauth::dkim {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// <dir>/<domain>: the folder of one domain's keys (the caller has checked the name).
+fs::path domain_folder(std::string_view dir, std::string_view domain) {
+  return fs::path(dir) / ascii_lower(domain);
+}
+
+}  // namespace
+
 Result<std::string> key_file_path(std::string_view dir, std::string_view domain,
                                   std::string_view selector) {
   if (!is_valid_domain(domain) || !is_valid_domain(selector))
     return make_error(Errc::kInvalidData, "bad DKIM domain or selector");
-  return (fs::path(dir) / ascii_lower(domain) / (ascii_lower(selector) + ".pem")).string();
+  return (domain_folder(dir, domain) / (ascii_lower(selector) + ".pem")).string();
 }
 
 Result<SigningKey> load_key(std::string_view dir, std::string_view domain,
@@ -59,7 +68,7 @@ Result<SigningKey> load_or_create_key(std::string_view dir, std::string_view dom
 
 Result<std::vector<SigningKey>> load_domain_keys(std::string_view dir, std::string_view domain) {
   if (!is_valid_domain(domain)) return make_error(Errc::kInvalidData, "bad DKIM domain");
-  fs::path folder = fs::path(dir) / ascii_lower(domain);
+  fs::path folder = domain_folder(dir, domain);
   std::vector<std::string> selectors;
   std::error_code ec;
   for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
@@ -91,8 +100,7 @@ Result<std::vector<SigningKey>> ensure_domain_keys(std::string_view dir, std::st
 bool has_domain_keys(std::string_view dir, std::string_view domain) {
   if (!is_valid_domain(domain)) return false;
   struct stat st {};
-  const std::string folder = (fs::path(dir) / ascii_lower(domain)).string();
-  return ::stat(folder.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  return ::stat(domain_folder(dir, domain).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 namespace {
@@ -112,7 +120,7 @@ Result<std::shared_ptr<const std::vector<SigningKey>>> cached_domain_keys(std::s
   if (!is_valid_domain(domain)) return make_error(Errc::kInvalidData, "bad DKIM domain");
   static std::mutex mu;
   static std::map<std::string, CachedKeys> cache;
-  const std::string folder = (fs::path(dir) / ascii_lower(domain)).string();
+  const std::string folder = domain_folder(dir, domain).string();
   struct stat st {};
   const bool exists = ::stat(folder.c_str(), &st) == 0;
   const auto now = std::chrono::steady_clock::now();

@@ -249,13 +249,16 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     }
     for (const auto& d : to_start) {
       auto self = shared_from_this();
-      auto ex = asio::make_strand(opts.worker_io ? opts.worker_io() : io);
-      asio::co_spawn(ex, self->worker(d, ex), asio::detached);
+      RunnerOptions::WorkerIo where =
+          opts.worker_io ? opts.worker_io() : RunnerOptions::WorkerIo{&io};
+      auto ex = asio::make_strand(*where.io);
+      asio::co_spawn(ex, self->worker(d, ex, std::move(where.hold)), asio::detached);
     }
   }
 
-  // Takes batches of jobs for one domain until none are left.
-  asio::awaitable<void> worker(std::string domain, asio::any_io_executor ex) {
+  // Takes batches of jobs for one domain until none are left; `hold` lives as long.
+  asio::awaitable<void> worker(std::string domain, asio::any_io_executor ex,
+                               std::shared_ptr<void> hold) {
     auto self = shared_from_this();
     Kept kept;  // the last good connection, reused while batches keep coming
     bool may_linger = true;

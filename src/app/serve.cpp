@@ -206,10 +206,7 @@ int cmd_serve(const Args& args) {
     qo.dane = cfg.queue_dane;
     qo.mta_sts = cfg.queue_mta_sts;
     qo.idle_poll = std::chrono::seconds(cfg.queue_poll);
-    qo.worker_io = [&server] {
-      net::Server::Lease l = server.lease_io();
-      return queue::RunnerOptions::WorkerIo{l.io, std::move(l.hold)};
-    };
+    qo.worker_io = [&server]() -> boost::asio::io_context& { return server.next_io(); };
     runner = std::make_unique<queue::Runner>(server.io(), store, &hub, *resolver, qo);
     runner->start();
     queue::Runner* r = runner.get();

@@ -24,7 +24,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
-#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -266,43 +265,6 @@ TEST_F(NetTest, ConnectionsGoToTheThreadWithFewest) {
   }
   ASSERT_EQ(per_thread.size(), 2u);
   for (const auto& [thread, n] : per_thread) EXPECT_EQ(n, 3) << thread;
-  held.clear();
-  server.stop();
-  runner.join();
-}
-
-// Connections the server did not accept (the queue's outbound ones) are counted with the
-// accepted ones while their lease is held: a lone client's session and its deliveries run on
-// two threads, and a let-go lease no longer counts.
-TEST_F(NetTest, LeasedContextsCountLikeConnections) {
-  Server server(nullptr, 2, ServerLimits{});
-  auto port = server.listen({"t", "127.0.0.1", 0, TlsMode::kNone, "", say_thread});
-  ASSERT_TRUE(port.ok());
-  std::thread runner([&] { server.run(); });
-  auto open = [&](tcp::socket& s) {
-    s.connect({asio::ip::make_address("127.0.0.1"), *port});
-    return read_line(s);
-  };
-  auto thread_of = [](asio::io_context* io) {
-    std::promise<std::string> p;
-    asio::post(*io, [&p] {
-      p.set_value("T " + std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())));
-    });
-    return p.get_future().get();
-  };
-  std::vector<tcp::socket> held;
-  held.emplace_back(client_io_);
-  const std::string first = open(held.back());
-  Server::Lease a = server.lease_io();
-  EXPECT_NE(thread_of(a.io), first) << "the thread without the session";
-  held.emplace_back(client_io_);
-  EXPECT_EQ(open(held.back()), first) << "one each: the accepting thread";
-  Server::Lease b = server.lease_io();
-  EXPECT_NE(thread_of(b.io), first);
-  a.hold.reset();
-  b.hold.reset();
-  held.emplace_back(client_io_);
-  EXPECT_NE(open(held.back()), first) << "two sessions there, nothing on the other thread";
   held.clear();
   server.stop();
   runner.join();

@@ -361,15 +361,14 @@ struct Counters {
 // shared by every thread, each reply and each store completion could wake the other thread: 15%
 // of the CPU at one SMTP session went to those switches). An accepted connection goes to the
 // thread with the fewest connections, the accepting one (ios[0]) when it has no more than the
-// others: a lone client's connections then never wake a second thread. Connections the server
-// did not accept (the queue's outbound ones, `lease_io`) count the same way, so the deliveries
-// a lone client's submissions cause run beside its session instead of on its thread.
+// others: a lone client's connections then never wake a second thread.
 struct Server::Impl {
   std::shared_ptr<Counters> counters = std::make_shared<Counters>();
   std::vector<std::unique_ptr<asio::io_context>> ios;  // ios[0]: acceptors, signals, stop
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep;
   // Connections on each io_context; shared with the connections' frames like `counters`.
   std::shared_ptr<std::atomic<int>[]> held;
+  std::atomic<unsigned> next{0};
   std::shared_ptr<TlsContext> tls;
   ServerLimits limits;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
@@ -392,11 +391,8 @@ struct Server::Impl {
     return best;
   }
 
-  // One more connection on ios[k] until the returned token is let go.
-  std::shared_ptr<void> hold(size_t k) {
-    held[k].fetch_add(1, std::memory_order_relaxed);
-    return std::shared_ptr<void>(
-        nullptr, [held = held, k](void*) { held[k].fetch_sub(1, std::memory_order_relaxed); });
+  asio::io_context& pick() {
+    return *ios[next.fetch_add(1, std::memory_order_relaxed) % ios.size()];
   }
   void halt() {
     for (auto& io : ios) io->stop();
@@ -472,8 +468,9 @@ struct Server::Impl {
       const size_t k = least_held();
       tcp::socket sock = std::move(accepted);
       if (k != 0 && !move_to(*ios[k], sock)) continue;  // dropped; the client may try again
+      held[k].fetch_add(1, std::memory_order_relaxed);
       auto ex = sock.get_executor();
-      asio::co_spawn(ex, held_while(hold(k), handle(std::move(sock), spec)), asio::detached);
+      asio::co_spawn(ex, held_while(held, k, handle(std::move(sock), spec)), asio::detached);
     }
   }
 
@@ -496,9 +493,13 @@ struct Server::Impl {
     return true;
   }
 
-  // The session's frame keeps `token` (its thread's count) until the session ends.
-  static asio::awaitable<void> held_while(std::shared_ptr<void> token,
+  static asio::awaitable<void> held_while(std::shared_ptr<std::atomic<int>[]> held, size_t k,
                                           asio::awaitable<void> session) {
+    struct Release {
+      std::shared_ptr<std::atomic<int>[]> held;
+      size_t k;
+      ~Release() { held[k].fetch_sub(1, std::memory_order_relaxed); }
+    } release{std::move(held), k};
     co_await std::move(session);
   }
 };
@@ -508,10 +509,7 @@ Server::Server(std::shared_ptr<TlsContext> tls, int threads, ServerLimits limits
 Server::~Server() = default;
 
 asio::io_context& Server::io() { return *impl_->ios[0]; }
-Server::Lease Server::lease_io() {
-  const size_t k = impl_->least_held();
-  return {impl_->ios[k].get(), impl_->hold(k)};
-}
+asio::io_context& Server::next_io() { return impl_->pick(); }
 void Server::halt() { impl_->halt(); }
 bool Server::draining() { return g_draining.load(); }
 

@@ -61,16 +61,9 @@ class Server {
   void stop();
   // Stops the network threads at once, without a drain (tests).
   void halt();
-  // The first network thread's io_context (acceptors, signals).
+  // The first network thread's io_context (acceptors, signals) and, round robin, any thread's.
   asio::io_context& io();
-  // For a connection the server did not accept (the queue's outbound ones): the io_context of
-  // the network thread holding the fewest connections, which counts it as one more of them
-  // until `hold` is let go.
-  struct Lease {
-    asio::io_context* io;
-    std::shared_ptr<void> hold;
-  };
-  Lease lease_io();
+  asio::io_context& next_io();
   // True once a drain has started: sessions should say goodbye at their next command.
   static bool draining();
 

@@ -249,16 +249,13 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     }
     for (const auto& d : to_start) {
       auto self = shared_from_this();
-      RunnerOptions::WorkerIo where =
-          opts.worker_io ? opts.worker_io() : RunnerOptions::WorkerIo{&io};
-      auto ex = asio::make_strand(*where.io);
-      asio::co_spawn(ex, self->worker(d, ex, std::move(where.hold)), asio::detached);
+      auto ex = asio::make_strand(opts.worker_io ? opts.worker_io() : io);
+      asio::co_spawn(ex, self->worker(d, ex), asio::detached);
     }
   }
 
-  // Takes batches of jobs for one domain until none are left; `hold` lives as long.
-  asio::awaitable<void> worker(std::string domain, asio::any_io_executor ex,
-                               std::shared_ptr<void> hold) {
+  // Takes batches of jobs for one domain until none are left.
+  asio::awaitable<void> worker(std::string domain, asio::any_io_executor ex) {
     auto self = shared_from_this();
     Kept kept;  // the last good connection, reused while batches keep coming
     bool may_linger = true;

@@ -43,13 +43,8 @@ struct RunnerOptions {
   // How long a worker keeps its connection open, idle, for more messages to the same
   // destination (like Postfix's connection cache, 2 s); 0 = quit at once.
   std::chrono::milliseconds linger{2000};
-  // Where each delivery worker runs (a network thread's io_context) and a token it holds while
-  // it lives (the server counts it as a connection of that thread); unset: `io`.
-  struct WorkerIo {
-    boost::asio::io_context* io = nullptr;
-    std::shared_ptr<void> hold;
-  };
-  std::function<WorkerIo()> worker_io;
+  // Where each delivery worker runs (the server's network threads, round robin); unset: `io`.
+  std::function<boost::asio::io_context&()> worker_io;
 };
 
 class Runner {

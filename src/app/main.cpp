@@ -4,6 +4,14 @@
 
 #include "app/app.hpp"
 
+// The binary links jemalloc (docs/libraries.md), which reads its options from this variable
+// (then from the environment's MALLOC_CONF): background threads give freed memory back to the
+// system after its decay time even while the server is idle, instead of at the next
+// allocation.
+extern "C" {
+const char* malloc_conf = "background_thread:true";
+}
+
 namespace {
 
 const char* kHelp = R"(usage: tegami <command> [options]

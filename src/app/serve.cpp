@@ -1,9 +1,7 @@
 // `tegami serve`: wires the store, sign-in, change hub and protocol sessions to the listeners.
 #include <fmt/format.h>
-#include <malloc.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -22,32 +20,11 @@
 
 namespace tegami::app {
 
-namespace {
-
-// glibc's malloc, tuned for a server of many threads and large short-lived buffers (an
-// environment variable of glibc's own for a setting leaves that setting alone):
-// - one arena per core, not 8: memory freed into one arena is not reused by threads of another,
-//   and with the worker pool's 32 threads snapshot copies kept the resident size growing
-//   (95 MB against 45 MB after eight STOREs of 1,000 spread UIDs at 100,000 messages);
-// - buffers up to 4 MB come from the heap and up to 16 MB of free heap is kept, instead of
-//   mapping fresh zeroed pages for each FETCH batch (about 1 MB) and returning them when it is
-//   sent: full-body FETCH went from 85,000 to 125,000 messages/s and used 30% less CPU, for
-//   3.6 MB more resident memory. Before any thread starts.
-void tune_malloc() {
-  if (std::getenv("MALLOC_ARENA_MAX") == nullptr)
-    mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
-  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 4 << 20);
-  if (std::getenv("MALLOC_TRIM_THRESHOLD_") == nullptr) mallopt(M_TRIM_THRESHOLD, 16 << 20);
-}
-
-}  // namespace
-
 int cmd_serve(const Args& args) {
   if (!args.flag("dev") && !args.option("config")) {
     std::cerr << "tegami: serve needs --config FILE, or --dev for development mode\n";
     return 2;
   }
-  tune_malloc();
   auto env = open_env(args);
   if (!env.ok()) {
     std::cerr << "tegami: " << env.error().message << "\n";

@@ -256,6 +256,18 @@ class CoreTest(harness.ServerTest):
         r = self.server.cli("domain", "add", "example.com", check=False)
         self.assertNotEqual(r.returncode, 0)
 
+    def test_13_the_binary_allocates_with_jemalloc(self):
+        # jemalloc prints its statistics at exit when asked; glibc's malloc would print nothing.
+        # The running server has it mapped too.
+        env = dict(os.environ, MALLOC_CONF="stats_print:true")
+        r = subprocess.run([harness.BINARY, "--help"], env=env, capture_output=True, text=True,
+                           timeout=30)
+        out = r.stdout + r.stderr
+        self.assertIn("jemalloc statistics", out)
+        self.assertIn("opt.background_thread: true", out)
+        with open(f"/proc/{self.server.proc.pid}/maps") as f:
+            self.assertIn("libjemalloc", f.read())
+
 
 if __name__ == "__main__":
     harness.main()

@@ -113,13 +113,13 @@ Result<LogSpan> BlobLog::append(std::string_view body) {
   LogSpan span;
   {
     std::lock_guard lk(mu_);
-    if (!current_ || (end_ > 0 && end_ + need > kSegmentMax)) {
+    const int64_t end = current_ ? current_->end.load(std::memory_order_relaxed) : 0;
+    if (!current_ || (end > 0 && end + need > kSegmentMax)) {
       TG_ASSIGN(current_, open_new_segment());
-      end_ = 0;
     }
     span.segment = current_;
-    span.at = end_;
-    end_ += need;
+    span.at = current_->end.load(std::memory_order_relaxed);
+    current_->end.store(span.at + need, std::memory_order_relaxed);
   }
   span.size = size;
   char header[kHeader];
@@ -132,8 +132,7 @@ Result<LogSpan> BlobLog::append(std::string_view body) {
 }
 
 Status BlobLog::sync(LogSegment& segment) {
-  struct stat st {};
-  const int64_t written = ::fstat(segment.fd, &st) == 0 ? st.st_size : 0;
+  const int64_t written = segment.end.load(std::memory_order_relaxed);
   if (::fdatasync(segment.fd) != 0) return sys_error("cannot fsync a body log");
   const int64_t below = written - kCachedBehind;
   if (below - segment.uncached_to >= kUncacheStep) {

@@ -11,6 +11,7 @@
 // (a crash between the append and the commit) are punched at the next start.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,6 +33,8 @@ struct LogSegment {
   LogSegment& operator=(const LogSegment&) = delete;
   const int64_t id;
   const int fd;
+  // The next record's offset: set by BlobLog::append under its lock, read by sync().
+  std::atomic<int64_t> end{0};
   int64_t uncached_to = 0;  // sync()'s (the writer's thread): cached pages below let go of
 };
 
@@ -116,7 +119,6 @@ class BlobLog {
   std::string dir_;
   std::mutex mu_;
   std::shared_ptr<LogSegment> current_;
-  int64_t end_ = 0;  // the current segment's next record offset
   ReadEpochs epochs_;
 };
 

@@ -317,23 +317,43 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     if (kept.conn) co_await kept.conn->quit();
   }
 
-  // Records every job's outcome in parallel on the worker pool, so that group commit puts several
-  // in one transaction and one fsync instead of one each.
+  // Records every job's outcome. Those that need no notice go to the store's writer from here,
+  // the others (a notice's content is read and composed) from the worker pool; all in parallel,
+  // so that group commit puts several in one transaction and one fsync instead of one each.
   asio::awaitable<void> finalize_all(std::vector<Job>& batch, asio::any_io_executor ex) {
     auto left = std::make_shared<std::atomic<size_t>>(batch.size());
     asio::steady_timer done(ex, std::chrono::steady_clock::time_point::max());
+    // On `ex`: the timer is cancelled on the worker's strand, after its wait has begun (this
+    // coroutine does not yield between handing the jobs on and the wait).
+    auto one_done = [left, &done] {
+      if (left->fetch_sub(1) == 1) done.cancel();
+    };
     for (auto& j : batch) {
       Job* job = &j;
-      asio::post(net::worker_pool(), [this, job, left, &done, ex] {
+      Findings f = findings(*job);
+      if (!needs_notices(f)) {
+        store::Id id = f.rec.id;
+        std::vector<store::RcptUpdate> updates = f.rec.updates;
+        auto settle = [this, job, rec = std::move(f.rec), ex, one_done](Status st) mutable {
+          asio::post(ex, [this, job, rec = std::move(rec), st = std::move(st), one_done]() mutable {
+            const bool taken = recorded(rec, st);
+            keep(*job, std::move(rec), taken);
+            one_done();
+          });
+        };
+        store.post_queue_update(id, std::move(updates), f.rec.delay_notice, std::move(settle));
+        continue;
+      }
+      asio::post(net::worker_pool(), [this, job, f = std::move(f), ex, one_done]() mutable {
         try {
-          finalize(*job);
+          add_notices(f);
+          const bool taken = record(f.rec);
+          keep(*job, std::move(f.rec), taken);
         } catch (const std::exception& e) {
           log::error("queue_finalize_failed",
                      {{"queue_id", std::to_string(job->msg.id)}, {"error", e.what()}});
         }
-        // The last one wakes the worker; the timer is cancelled on the worker's strand, after
-        // its wait has begun (this coroutine does not yield between the posts and the wait).
-        if (left->fetch_sub(1) == 1) asio::post(ex, [&done] { done.cancel(); });
+        asio::post(ex, one_done);
       });
     }
     boost::system::error_code ec;
@@ -497,11 +517,21 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   }
 
   // Records the outcomes of one job, with the bounce or delay notice they cause (blocking).
-  void finalize(Job& j) {
+  // A job's outcome as the store records it, and whom each notice would tell.
+  struct Findings {
+    Record rec;
+    std::vector<DsnRecipient> failed, delayed, succeeded;
+    bool can_notify = false;  // RFC 3461 §6.2: a sender and an account to tell
+    const store::QueuedMessage* msg = nullptr;
+  };
+
+  Findings findings(const Job& j) const {
     const int64_t now = system_clock().now_unix();
     const store::QueuedMessage& m = j.msg;
-    std::vector<store::RcptUpdate> updates;
-    std::vector<DsnRecipient> failed, delayed, succeeded;
+    Findings f;
+    f.msg = &m;
+    f.rec.id = m.id;
+    f.rec.domain = j.domain;
     for (size_t k = 0; k < j.rcpts.size(); ++k) {
       const auto& r = m.rcpts[j.rcpts[k]];
       Outcome o = j.out[k];
@@ -526,7 +556,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         // RFC 3461 §6.2: a server that took NOTIFY reports itself; one without DSN gets our
         // "relayed" report.
         d.action = "relayed";
-        if (o.relayed && notify_has(r.notify, "SUCCESS", false)) succeeded.push_back(d);
+        if (o.relayed && notify_has(r.notify, "SUCCESS", false)) f.succeeded.push_back(d);
       } else if (o.kind == Outcome::kPerm || now >= m.expires) {
         u.state = store::RcptState::kFailed;
         if (o.kind != Outcome::kPerm) {
@@ -535,7 +565,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         }
         d.action = "failed";
         if (notify_has(r.notify, "FAILURE", true) && !iequals(r.notify, "NEVER"))
-          failed.push_back(d);
+          f.failed.push_back(d);
       } else {
         u.state = store::RcptState::kPending;
         u.next_attempt = now + retry_delay(r.attempts + 1, opts.retry_first, opts.retry_max);
@@ -543,60 +573,75 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         d.action = "delayed";
         d.retry_until = m.expires;
         if (notify_has(r.notify, "DELAY", true) && !iequals(r.notify, "NEVER"))
-          delayed.push_back(d);
+          f.delayed.push_back(d);
       }
-      updates.push_back(std::move(u));
+      f.rec.updates.push_back(std::move(u));
+      f.rec.addresses.push_back(r.address);
     }
-    bool delay_notice =
-        !m.delay_notified && !delayed.empty() && now - m.created >= opts.delay_notice_after;
-    std::vector<store::Notice> notices;
-    bool can_notify = !m.env_from.empty() && m.account_id != 0;  // RFC 3461 §6.2
-    if (can_notify && (!failed.empty() || delay_notice || !succeeded.empty())) {
-      auto raw = store.read_blob(m.blob_id);
-      auto inbox = store.get_mailbox(m.account_id, "INBOX");
-      if (raw && inbox) {
-        auto make = [&](DsnKind kind, std::vector<DsnRecipient> rcpts) {
-          DsnInput in;
-          in.kind = kind;
-          in.reporting_mta = opts.hostname;
-          in.from = "MAILER-DAEMON@" + opts.hostname;
-          in.to = m.env_from;
-          in.envid = m.envid;
-          in.arrival = m.created;
-          in.now = now;
-          in.subject = original_subject(*raw);
-          in.rcpts = std::move(rcpts);
-          in.original = *raw;
-          in.headers_only = !iequals(m.ret, "FULL");
-          in.message_size = opts.message_size;
-          store::Notice n;
-          n.raw = compose_dsn(in);
-          n.idx = index::build(n.raw);
-          n.target.account_id = m.account_id;
-          n.target.mailbox_id = inbox->id;
-          n.target.enforce_quota = false;  // a bounce is never lost to a full mailbox
-          notices.push_back(std::move(n));
-        };
-        if (!failed.empty()) make(DsnKind::kFailure, failed);
-        if (!succeeded.empty()) make(DsnKind::kSuccess, succeeded);
-        if (delay_notice) make(DsnKind::kDelay, delayed);
-      } else {
-        log::warn("queue_notice_skipped", {{"queue_id", std::to_string(m.id)},
-                                           {"reason", raw ? "no INBOX" : raw.error().message}});
-      }
+    f.rec.delay_notice =
+        !m.delay_notified && !f.delayed.empty() && now - m.created >= opts.delay_notice_after;
+    f.can_notify = !m.env_from.empty() && m.account_id != 0;
+    return f;
+  }
+
+  static bool needs_notices(const Findings& f) {
+    return f.can_notify && (!f.failed.empty() || f.rec.delay_notice || !f.succeeded.empty());
+  }
+
+  // The notices (bounce, delay, success) of `f` into its record: reads the message (blocking).
+  void add_notices(Findings& f) {
+    if (!needs_notices(f)) return;
+    const store::QueuedMessage& m = *f.msg;
+    const int64_t now = system_clock().now_unix();
+    auto raw = store.read_blob(m.blob_id);
+    auto inbox = store.get_mailbox(m.account_id, "INBOX");
+    if (!raw || !inbox) {
+      log::warn("queue_notice_skipped", {{"queue_id", std::to_string(m.id)},
+                                         {"reason", raw ? "no INBOX" : raw.error().message}});
+      return;
     }
-    Record rec{m.id, j.domain, std::move(updates), delay_notice, std::move(notices), {}};
-    for (size_t k : j.rcpts) rec.addresses.push_back(m.rcpts[k].address);
-    j.recorded = record(rec);
-    if (!j.recorded) {
-      std::lock_guard lk(mu);
-      unrecorded.push_back(std::move(rec));
-    }
+    auto make = [&](DsnKind kind, std::vector<DsnRecipient> rcpts) {
+      DsnInput in;
+      in.kind = kind;
+      in.reporting_mta = opts.hostname;
+      in.from = "MAILER-DAEMON@" + opts.hostname;
+      in.to = m.env_from;
+      in.envid = m.envid;
+      in.arrival = m.created;
+      in.now = now;
+      in.subject = original_subject(*raw);
+      in.rcpts = std::move(rcpts);
+      in.original = *raw;
+      in.headers_only = !iequals(m.ret, "FULL");
+      in.message_size = opts.message_size;
+      store::Notice n;
+      n.raw = compose_dsn(in);
+      n.idx = index::build(n.raw);
+      n.target.account_id = m.account_id;
+      n.target.mailbox_id = inbox->id;
+      n.target.enforce_quota = false;  // a bounce is never lost to a full mailbox
+      f.rec.notices.push_back(std::move(n));
+    };
+    if (!f.failed.empty()) make(DsnKind::kFailure, std::move(f.failed));
+    if (!f.succeeded.empty()) make(DsnKind::kSuccess, std::move(f.succeeded));
+    if (f.rec.delay_notice) make(DsnKind::kDelay, std::move(f.delayed));
+  }
+
+  // A record the store did not take stays in memory (`unrecorded`), recorded again later.
+  void keep(Job& j, Record rec, bool taken) {
+    j.recorded = taken;
+    if (taken) return;
+    std::lock_guard lk(mu);
+    unrecorded.push_back(std::move(rec));
   }
 
   // Writes one outcome to the store; false (logged) when the store fails.
   bool record(const Record& rec) {
-    auto st = store.queue_update(rec.id, rec.updates, rec.delay_notice, rec.notices);
+    return recorded(rec, store.queue_update(rec.id, rec.updates, rec.delay_notice, rec.notices));
+  }
+
+  // After the store's answer `st` to one outcome: logs it, and asks for the next due retry.
+  bool recorded(const Record& rec, const Status& st) {
     if (!st) {
       log::error("queue_update_failed", {{"queue_id", std::to_string(rec.id)},
                                          {"error", st.error().message},

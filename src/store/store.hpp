@@ -422,6 +422,10 @@ class Store {
   // then tries those recipients again (sent twice at worst, never lost).
   virtual Status queue_update(Id id, const std::vector<RcptUpdate>& updates, bool delay_notified,
                               const std::vector<Notice>& notices) = 0;
+  // queue_update() without notices, for a caller that must not wait: `done` gets the Status on
+  // a store thread once committed as queue_update() commits (it must only hand the result on).
+  virtual void post_queue_update(Id id, std::vector<RcptUpdate> updates, bool delay_notified,
+                                 std::function<void(Status)> done) = 0;
   virtual Status queue_retry(Id id, int64_t now) = 0;  // every pending recipient due now
   virtual Status queue_delete(Id id) = 0;
 };

@@ -260,6 +260,11 @@ class FaultyStore final : public store::Store {
     if (auto e = fault("queue_update")) return *e;
     return inner_.queue_update(id, u, delay_notified, notices);
   }
+  void post_queue_update(Id id, std::vector<store::RcptUpdate> u, bool delay_notified,
+                         std::function<void(Status)> done) override {
+    if (auto e = fault("queue_update")) return done(*e);
+    inner_.post_queue_update(id, std::move(u), delay_notified, std::move(done));
+  }
   Status queue_retry(Id id, int64_t now) override { return inner_.queue_retry(id, now); }
   Status read_together(const std::function<Status()>& fn) override {
     return inner_.read_together(fn);

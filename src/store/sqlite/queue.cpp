@@ -348,6 +348,42 @@ Result<int64_t> SqliteStore::queue_next_due() {
   });
 }
 
+namespace {
+
+// queue_update()'s transaction; `blobs` are the notices' prepared contents.
+Status apply_queue_update(WriteCtx& ctx, Id id, const std::vector<RcptUpdate>& updates,
+                          bool delay_notified, const std::vector<Notice>& notices,
+                          const std::vector<PreparedBlob>& blobs) {
+  TG_TRY(load_queued(ctx.db, id));
+  for (const auto& u : updates) {
+    TG_ASSIGN(Stmt s, ctx.db.prepare("UPDATE queue_rcpts SET state = ?, next_attempt = ?, "
+                                     "attempts = attempts + ?, last_attempt = CASE WHEN ? > 0 "
+                                     "THEN ? ELSE last_attempt END, last_reply = ?, last_host = "
+                                     "? WHERE id = ? AND queue_id = ? AND state = 0"));
+    int attempted = u.attempted > 0 ? 1 : 0;
+    s.bind_all(static_cast<int64_t>(u.state), u.next_attempt, attempted, u.attempted, u.attempted,
+               u.reply, u.host, u.rcpt_id, id);
+    TG_TRY(s.run());
+  }
+  if (delay_notified) TG_TRY(ctx.db.run("UPDATE queue SET delay_notified = 1 WHERE id = ?", id));
+  for (size_t i = 0; i < notices.size(); ++i) {
+    const Notice& n = notices[i];
+    TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], n.raw, &n.idx));
+    TG_TRY(insert_messages(ctx, blob_id, static_cast<int64_t>(n.raw.size()), {n.target}, ctx.now));
+  }
+  TG_ASSIGN(Stmt left,
+            ctx.db.prepare("SELECT COUNT(*) FROM queue_rcpts WHERE queue_id = ? AND state = 0"));
+  left.bind(1, id);
+  TG_ASSIGN(bool row, left.step());
+  if (row && left.i64(0) == 0) {
+    TG_TRY(ctx.db.run("DELETE FROM queue WHERE id = ?", id));
+    TG_TRY(collect_garbage(ctx));
+  }
+  return {};
+}
+
+}  // namespace
+
 Status SqliteStore::queue_update(Id id, const std::vector<RcptUpdate>& updates, bool delay_notified,
                                  const std::vector<Notice>& notices) {
   std::vector<PreparedBlob> blobs;
@@ -356,40 +392,19 @@ Status SqliteStore::queue_update(Id id, const std::vector<RcptUpdate>& updates, 
     if (!blobs.back().status.ok()) return blobs.back().status;
   }
   return write_status(
-      [&](WriteCtx& ctx) -> Status {
-        TG_TRY(load_queued(ctx.db, id));
-        for (const auto& u : updates) {
-          TG_ASSIGN(
-              Stmt s,
-              ctx.db.prepare("UPDATE queue_rcpts SET state = ?, next_attempt = ?, "
-                             "attempts = attempts + ?, last_attempt = CASE WHEN ? > 0 THEN ? ELSE "
-                             "last_attempt END, last_reply = ?, last_host = ? WHERE id = ? AND "
-                             "queue_id = ? AND state = 0"));
-          int attempted = u.attempted > 0 ? 1 : 0;
-          s.bind_all(static_cast<int64_t>(u.state), u.next_attempt, attempted, u.attempted,
-                     u.attempted, u.reply, u.host, u.rcpt_id, id);
-          TG_TRY(s.run());
-        }
-        if (delay_notified)
-          TG_TRY(ctx.db.run("UPDATE queue SET delay_notified = 1 WHERE id = ?", id));
-        for (size_t i = 0; i < notices.size(); ++i) {
-          const Notice& n = notices[i];
-          TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], n.raw, &n.idx));
-          TG_TRY(insert_messages(ctx, blob_id, static_cast<int64_t>(n.raw.size()), {n.target},
-                                 ctx.now));
-        }
-        TG_ASSIGN(
-            Stmt left,
-            ctx.db.prepare("SELECT COUNT(*) FROM queue_rcpts WHERE queue_id = ? AND state = 0"));
-        left.bind(1, id);
-        TG_ASSIGN(bool row, left.step());
-        if (row && left.i64(0) == 0) {
-          TG_TRY(ctx.db.run("DELETE FROM queue WHERE id = ?", id));
-          TG_TRY(collect_garbage(ctx));
-        }
-        return {};
+      [&](WriteCtx& ctx) {
+        return apply_queue_update(ctx, id, updates, delay_notified, notices, blobs);
       },
       Writer::Sync::kWithNext);  // redone when lost: at worst a message is sent again
+}
+
+void SqliteStore::post_queue_update(Id id, std::vector<RcptUpdate> updates, bool delay_notified,
+                                    std::function<void(Status)> done) {
+  writer_->post(
+      [id, updates = std::move(updates), delay_notified](WriteCtx& ctx) {
+        return apply_queue_update(ctx, id, updates, delay_notified, {}, {});
+      },
+      std::move(done), Writer::Sync::kWithNext);
 }
 
 Status SqliteStore::queue_retry(Id id, int64_t now) {

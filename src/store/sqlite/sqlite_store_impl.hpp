@@ -140,6 +140,8 @@ class SqliteStore final : public Store {
   Result<int64_t> queue_next_due() override;
   Status queue_update(Id id, const std::vector<RcptUpdate>& updates, bool delay_notified,
                       const std::vector<Notice>& notices) override;
+  void post_queue_update(Id id, std::vector<RcptUpdate> updates, bool delay_notified,
+                         std::function<void(Status)> done) override;
   Status queue_retry(Id id, int64_t now) override;
   Status queue_delete(Id id) override;
   Status read_together(const std::function<Status()>& fn) override;

@@ -50,10 +50,11 @@ Status Writer::submit(Fn fn, Sync sync) {
   return std::move(op.result);
 }
 
-void Writer::post(Fn fn, Done done) {
+void Writer::post(Fn fn, Done done, Sync sync) {
   auto op = std::make_unique<Op>();
   op->fn = std::move(fn);
   op->done = std::move(done);
+  op->sync = sync;
   bool queued = false;
   {
     std::lock_guard lk(mu_);

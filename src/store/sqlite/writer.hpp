@@ -66,8 +66,9 @@ class Writer {
   // commit's error). `fn` runs on the writer thread and must not call submit().
   Status submit(Fn fn, Sync sync = Sync::kNow);
   // Runs `fn` in the next batch without waiting: `done` gets its Status on the writer thread
-  // once the batch is committed (it must only hand the result on, not block or submit).
-  void post(Fn fn, Done done);
+  // once the batch is committed as `sync` asks (it must only hand the result on, not block or
+  // submit).
+  void post(Fn fn, Done done, Sync sync = Sync::kNow);
 
   // An operation submitted now would share its commit's fsync with others: the writer is
   // committing a batch that syncs, or operations wait for the next batch. Not when it waits for

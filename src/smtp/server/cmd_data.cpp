@@ -36,23 +36,17 @@ void hand_on_or_fail(const Done& done, const char* what, F&& hand_on) {
   }
 }
 
-// Indexed on the network thread up to this size (tens of microseconds); larger content on the
-// worker pool.
-constexpr size_t kIndexHereMax = 64 * 1024;
-
-// A message for INBOXes (up to store::Store::kPostedDeliveryMax) handed to the store's writer
-// without waiting for it: a small one indexed here, a larger one on the worker pool, which hands
-// it on and goes on; the session resumes when the group commit has it (or it failed).
+// A message for INBOXes (up to store::Store::kPostedDeliveryMax) indexed here and handed to the
+// store's writer without waiting for it; the session resumes when the group commit has it (or
+// it failed). Indexing takes tens of microseconds (44 us for 100 KB of text), less than the hop
+// to a worker thread and back that it once took above 64 KiB (docs/performance.md, 2026-11-24).
 asio::awaitable<Result<Delivered>> post_to_inboxes(store::Store* st, store::ChangeHub* hub,
                                                    std::shared_ptr<store::OwnedDelivery> d) {
-  auto hand_on = [st, d](const store::DeliveryDone& done) {
-    d->idx = index::build(d->raw);
-    st->post_delivery(d, done);
-  };
-  auto start = [d, hand_on](store::DeliveryDone done) {
-    if (d->raw.size() <= kIndexHereMax) return hand_on_or_fail(done, "delivery", hand_on);
-    asio::post(net::worker_pool(),
-               [hand_on, done = std::move(done)] { hand_on_or_fail(done, "delivery", hand_on); });
+  auto start = [st, d](store::DeliveryDone done) {
+    hand_on_or_fail(done, "delivery", [st, d](const store::DeliveryDone& done) {
+      d->idx = index::build(d->raw);
+      st->post_delivery(d, done);
+    });
   };
   Result<Delivered> r = co_await net::await_callback<Result<Delivered>>(std::move(start));
   if (!r && r.code() == Errc::kOverQuota) {
@@ -264,14 +258,13 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
   const std::string& key_dir = ctx_.dkim_key_dir;
   std::string domain = key_dir.empty() ? std::string() : from_domain(content);
   const bool sign = !domain.empty() && mailauth::dkim::has_domain_keys(key_dir, domain);
-  // Signing and the index are CPU work for the worker pool, which hands the submission to the
-  // store's writer and goes on. A message that needs neither (no keys; no copy for a mailbox
-  // here, or a small one) and that needs no file of its own in the store is handed on from here,
-  // sparing the hop to a worker (50 us of the 1 ms a relayed 100 KB message takes). The session
-  // resumes from the writer's callback once the commit is durable.
+  // Signing is CPU work for the worker pool, which hands the submission to the store's writer
+  // and goes on. A message that needs no signature and no file of its own in the store is
+  // indexed (when a mailbox here gets a copy) and handed on from here, sparing the hop to a
+  // worker (50 us of the 1 ms a relayed 100 KB message takes). The session resumes from the
+  // writer's callback once the commit is durable.
   const size_t size = received.size() + content.size();
-  const bool here = !sign && size <= store::Store::kPostedDeliveryMax &&
-                    (req.local.empty() || size <= kIndexHereMax);
+  const bool here = !sign && size <= store::Store::kPostedDeliveryMax;
   auto start = [st, owned, &received, &content, &key_dir, &domain, sign, here, &req,
                 &policy](store::SubmitDone done) {
     auto hand_on = [st, owned, &received, &content, &key_dir, &domain, sign, &req,

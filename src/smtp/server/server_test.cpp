@@ -183,11 +183,10 @@ TEST(SmtpServer, SizeLimits) {
   EXPECT_EQ(w.inbox(w.alice).size(), 0u);
 }
 
-// Each size takes its own way into the store: indexed on the network thread and posted (up to
-// 64 KiB), indexed on a worker and posted (up to Store::kPostedDeliveryMax), delivered by a
-// waiting worker into a file of its own (larger). Every one arrives whole and indexed; a store
-// that refuses, or throws (on the network thread or on the worker), gets 451 and the session
-// goes on.
+// Each size takes its way into the store: indexed on the network thread and posted (up to
+// Store::kPostedDeliveryMax: 10 and 100 KB), delivered by a waiting worker into a file of its
+// own (larger). Every one arrives whole and indexed; a store that refuses, or throws, gets 451
+// and the session goes on.
 TEST(SmtpServer, EveryMessageSizeIsDeliveredWhole) {
   World w;
   imap::server::testing::FaultyStore faulty(*w.store);

@@ -403,6 +403,9 @@ class Store {
   // a worker thread), and `done` gets the result on a store thread once the transaction is
   // durable or has failed (it must only hand the result on).
   virtual void post_submit(std::shared_ptr<const OwnedSubmission> s, SubmitDone done) = 0;
+  // A delivery or submission will be handed over soon (its content is arriving): a store that
+  // commits on a thread of its own may get that thread ready for it. A hint; nothing else.
+  virtual void expect_write() {}
   virtual Result<SendUsage> send_usage(Id account, int64_t now, int64_t window) = 0;
   // Records a refused submission; returns the refusals in the window, this one included.
   virtual Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) = 0;

@@ -33,6 +33,7 @@ asio::awaitable<void> Session::on_bdat(const proto::Command& c) {
     if (ok) reply(552, "5.3.4", too_big_text(ctx_.max_message_size));
     co_return;
   }
+  if (c.last) ctx_.store->expect_write();
   bool ok = co_await io_.read_exact(tx_->content, static_cast<std::size_t>(n));
   if (!ok) {
     reset_transaction();

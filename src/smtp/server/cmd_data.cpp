@@ -406,6 +406,7 @@ asio::awaitable<void> Session::on_data(const proto::Command&) {
     co_return;
   }
   reply(354, "", "End data with <CR><LF>.<CR><LF>");
+  ctx_.store->expect_write();
   proto::DataDecoder d(ctx_.max_message_size);
   bool ok = co_await read_content(d);
   if (!ok) {

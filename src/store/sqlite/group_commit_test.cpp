@@ -345,6 +345,91 @@ TEST(WriterSync, SharingMeansAnotherOperationsFsync) {
   std::filesystem::remove_all(dir);
 }
 
+// expect(): a writer waiting for work wakes ahead of the operation and stays up for it (or for
+// kExpectUs); a busy writer is left alone. Operations before, within and after the window are
+// committed, the lazy sync still happens, and closing the writer does not wait on the window.
+TEST(WriterExpect, AWaitingWriterWakesAheadOfTheOperation) {
+  std::string dir = make_temp_dir();
+  auto d = sqlite::Db::open(dir + "/w.db", false);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_TRUE((*d)->exec("PRAGMA journal_mode = WAL; CREATE TABLE t (k INTEGER) STRICT").ok());
+  sqlite::BlobFiles files(dir + "/blobs");
+  sqlite::BlobLog log(dir + "/blobs/log");
+  auto writer = std::make_unique<sqlite::Writer>(std::move(*d), &files, &log);
+  auto insert = [](int k) {
+    return [k](sqlite::WriteCtx& ctx) { return ctx.db.run("INSERT INTO t VALUES (?)", k); };
+  };
+  auto eventually = [](const std::function<bool()>& f) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!f() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return f();
+  };
+  ASSERT_TRUE(writer->submit(insert(1)).ok());
+  // Idle: woken ahead, and the operation that follows is committed.
+  ASSERT_TRUE(eventually([&] {
+    writer->expect();
+    return writer->woken_ahead() >= 1;
+  }));
+  ASSERT_TRUE(writer->submit(insert(2)).ok());
+  // Expected but nothing came: after the window it waits again and takes the next one.
+  const uint64_t ahead = writer->woken_ahead();
+  writer->expect();
+  std::this_thread::sleep_for(std::chrono::microseconds(3 * sqlite::Writer::kExpectUs));
+  ASSERT_TRUE(writer->submit(insert(3)).ok());
+  // A deferred commit, then a wake-up ahead: the writer still syncs it within kLazySyncMs and
+  // then waits (a later expect() wakes it again).
+  ASSERT_TRUE(writer->submit(insert(4), sqlite::Writer::Sync::kWithNext).ok());
+  writer->expect();
+  std::this_thread::sleep_for(std::chrono::milliseconds(3 * sqlite::Writer::kLazySyncMs));
+  EXPECT_TRUE(eventually([&] {
+    writer->expect();
+    return writer->woken_ahead() > ahead + 1;
+  }));
+  // Busy: an operation holds the writer inside its batch; expect() does not count.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool inside = false, release = false;
+  std::thread t([&] {
+    EXPECT_TRUE(writer
+                    ->submit([&](sqlite::WriteCtx& ctx) -> Status {
+                      std::unique_lock lk(mu);
+                      inside = true;
+                      cv.notify_all();
+                      cv.wait(lk, [&] { return release; });
+                      return ctx.db.run("INSERT INTO t VALUES (5)");
+                    })
+                    .ok());
+  });
+  {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return inside; });
+  }
+  const uint64_t before = writer->woken_ahead();
+  writer->expect();
+  EXPECT_EQ(writer->woken_ahead(), before);
+  {
+    std::lock_guard lk(mu);
+    release = true;
+  }
+  cv.notify_all();
+  t.join();
+  // Closing right after a wake-up ahead.
+  writer->expect();
+  const auto closing = std::chrono::steady_clock::now();
+  writer.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - closing, std::chrono::seconds(1));
+  auto again = sqlite::Db::open(dir + "/w.db", true);
+  ASSERT_TRUE(again.ok());
+  {
+    auto s = (*again)->prepare("SELECT COUNT(*) FROM t");
+    ASSERT_TRUE(s.ok() && *s->step());
+    EXPECT_EQ(s->i64(0), 5);
+  }
+  again->reset();
+  std::filesystem::remove_all(dir);
+}
+
 // Acknowledged means committed: a process killed with SIGKILL while delivering loses nothing it
 // acknowledged. (Power loss additionally relies on synchronous=FULL; see README.md.)
 TEST_F(GroupCommitTest, AcknowledgedWritesSurviveKill) {

@@ -131,6 +131,7 @@ class SqliteStore final : public Store {
   Result<SubmitResult> submit(std::string_view raw, const index::MessageIndex& idx,
                               const Submission& s, int64_t internal_date) override;
   void post_submit(std::shared_ptr<const OwnedSubmission> s, SubmitDone done) override;
+  void expect_write() override { writer_->expect(); }
   Result<SendUsage> send_usage(Id account, int64_t now, int64_t window) override;
   Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) override;
   Status set_send_suspended(Id account, bool on, std::string_view reason) override;

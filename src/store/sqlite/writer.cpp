@@ -1,6 +1,7 @@
 #include "store/sqlite/writer.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -109,6 +110,15 @@ void Writer::punch_released(bool synced) {
   }
 }
 
+void Writer::expect() {
+  if (!waiting_.load(std::memory_order_relaxed)) return;
+  {
+    std::lock_guard lk(mu_);
+    expected_ = true;
+  }
+  work_cv_.notify_one();
+}
+
 void Writer::run() {
   std::vector<Op*> batch;
   bool unsynced = false;  // a commit made with synchronous = NORMAL is not yet on disk
@@ -118,14 +128,30 @@ void Writer::run() {
     {
       std::unique_lock lk(mu_);
       auto has_work = [&] { return stop_ || !queue_.empty(); };
-      if (unsynced && !work_cv_.wait_until(lk, unsynced_since + lazy_sync, has_work)) {
+      auto woken = [&] { return has_work() || expected_; };
+      waiting_.store(true, std::memory_order_relaxed);
+      if (unsynced && !work_cv_.wait_until(lk, unsynced_since + lazy_sync, woken)) {
+        waiting_.store(false, std::memory_order_relaxed);
         lk.unlock();
         sync_wal();
         unsynced = false;
         punch_released(true);
         continue;
       }
-      work_cv_.wait(lk, has_work);
+      work_cv_.wait(lk, woken);
+      waiting_.store(false, std::memory_order_relaxed);
+      if (!has_work()) {  // expect(): stay on this CPU until the operation comes
+        expected_ = false;
+        lk.unlock();
+        woken_ahead_.fetch_add(1);
+        const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(kExpectUs);
+        while (queued_.load(std::memory_order_relaxed) == 0 &&
+               std::chrono::steady_clock::now() < until) {
+          sched_yield();
+        }
+        continue;
+      }
+      expected_ = false;
       if (queue_.empty()) {  // stop_ and drained
         lk.unlock();
         if (unsynced) sync_wal();

@@ -70,6 +70,14 @@ class Writer {
   // submit).
   void post(Fn fn, Done done, Sync sync = Sync::kNow);
 
+  // An operation is on its way (a message's content is arriving): a writer waiting for work
+  // wakes now and stays on its CPU, yielding it to any other runnable thread, until an
+  // operation comes or kExpectUs pass, so that the operation does not wait for the writer's
+  // wake-up as well (on this VM a wake-up onto an idle CPU takes 130 us; docs/performance.md,
+  // second session of 2026-11-24). Does nothing while the writer is busy.
+  void expect();
+  static constexpr int kExpectUs = 1000;
+
   // An operation submitted now would share its commit's fsync with others: the writer is
   // committing a batch that syncs, or operations wait for the next batch. Not when it waits for
   // work or commits only kWithNext operations (no fsync) with nothing queued: the operation
@@ -81,6 +89,7 @@ class Writer {
   uint64_t commits() const { return commits_.load(); }
   uint64_t operations() const { return operations_.load(); }
   uint64_t largest_batch() const { return largest_batch_.load(); }
+  uint64_t woken_ahead() const { return woken_ahead_.load(); }  // by expect()
 
  private:
   struct Op {
@@ -125,11 +134,14 @@ class Writer {
   std::condition_variable work_cv_;
   std::deque<Op*> queue_;
   bool stop_ = false;
+  bool expected_ = false;             // expect() was called while the writer waited
+  std::atomic<bool> waiting_{false};  // the writer waits for work
   std::atomic<bool> syncing_{false};  // the batch being committed syncs
   std::atomic<size_t> queued_{0};     // queue_.size()
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> operations_{0};
   std::atomic<uint64_t> largest_batch_{0};
+  std::atomic<uint64_t> woken_ahead_{0};
   std::thread thread_;
 };
 

@@ -286,17 +286,31 @@ TEST(WriterSync, DeferredCommitsAreVisibleAndTheNextDurableOneIsFull) {
   std::filesystem::remove_all(dir);
 }
 
+// A writer on a new WAL database with one table, t (k INTEGER); the folder goes with it.
+struct TableWriter {
+  std::string dir = make_temp_dir();
+  sqlite::BlobFiles files{dir + "/blobs"};
+  sqlite::BlobLog log{dir + "/blobs/log"};
+  std::unique_ptr<sqlite::Writer> writer;
+  Status open() {
+    TG_ASSIGN(std::unique_ptr<sqlite::Db> d, sqlite::Db::open(dir + "/w.db", false));
+    TG_TRY(d->exec("PRAGMA journal_mode = WAL; CREATE TABLE t (k INTEGER) STRICT"));
+    writer = std::make_unique<sqlite::Writer>(std::move(d), &files, &log);
+    return {};
+  }
+  ~TableWriter() {
+    writer.reset();
+    std::filesystem::remove_all(dir);
+  }
+};
+
 // Whether an operation submitted now would share its commit's fsync (the body log pays only
 // then): not while the writer waits for work or commits only kWithNext operations with nothing
 // queued; yes while it commits a batch that syncs, or while operations wait for the next batch.
 TEST(WriterSync, SharingMeansAnotherOperationsFsync) {
-  std::string dir = make_temp_dir();
-  auto d = sqlite::Db::open(dir + "/w.db", false);
-  ASSERT_TRUE(d.ok()) << d.error().message;
-  ASSERT_TRUE((*d)->exec("PRAGMA journal_mode = WAL; CREATE TABLE t (k INTEGER) STRICT").ok());
-  sqlite::BlobFiles files(dir + "/blobs");
-  sqlite::BlobLog log(dir + "/blobs/log");
-  auto writer = std::make_unique<sqlite::Writer>(std::move(*d), &files, &log);
+  TableWriter w;
+  ASSERT_TRUE(w.open().ok());
+  std::unique_ptr<sqlite::Writer>& writer = w.writer;
   EXPECT_FALSE(writer->sharing()) << "waiting for work";
   // An operation that holds the writer inside its batch until released.
   std::mutex mu;
@@ -341,21 +355,15 @@ TEST(WriterSync, SharingMeansAnotherOperationsFsync) {
   t = hold(sqlite::Writer::Sync::kNow);
   EXPECT_TRUE(writer->sharing()) << "a batch that syncs";
   let_go(t);
-  writer.reset();
-  std::filesystem::remove_all(dir);
 }
 
 // expect(): a writer waiting for work wakes ahead of the operation and stays up for it (or for
 // kExpectUs); a busy writer is left alone. Operations before, within and after the window are
 // committed, the lazy sync still happens, and closing the writer does not wait on the window.
 TEST(WriterExpect, AWaitingWriterWakesAheadOfTheOperation) {
-  std::string dir = make_temp_dir();
-  auto d = sqlite::Db::open(dir + "/w.db", false);
-  ASSERT_TRUE(d.ok()) << d.error().message;
-  ASSERT_TRUE((*d)->exec("PRAGMA journal_mode = WAL; CREATE TABLE t (k INTEGER) STRICT").ok());
-  sqlite::BlobFiles files(dir + "/blobs");
-  sqlite::BlobLog log(dir + "/blobs/log");
-  auto writer = std::make_unique<sqlite::Writer>(std::move(*d), &files, &log);
+  TableWriter w;
+  ASSERT_TRUE(w.open().ok());
+  std::unique_ptr<sqlite::Writer>& writer = w.writer;
   auto insert = [](int k) {
     return [k](sqlite::WriteCtx& ctx) { return ctx.db.run("INSERT INTO t VALUES (?)", k); };
   };
@@ -419,15 +427,11 @@ TEST(WriterExpect, AWaitingWriterWakesAheadOfTheOperation) {
   const auto closing = std::chrono::steady_clock::now();
   writer.reset();
   EXPECT_LT(std::chrono::steady_clock::now() - closing, std::chrono::seconds(1));
-  auto again = sqlite::Db::open(dir + "/w.db", true);
+  auto again = sqlite::Db::open(w.dir + "/w.db", true);
   ASSERT_TRUE(again.ok());
-  {
-    auto s = (*again)->prepare("SELECT COUNT(*) FROM t");
-    ASSERT_TRUE(s.ok() && *s->step());
-    EXPECT_EQ(s->i64(0), 5);
-  }
-  again->reset();
-  std::filesystem::remove_all(dir);
+  auto count = (*again)->prepare("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(count.ok() && *count->step());
+  EXPECT_EQ(count->i64(0), 5);
 }
 
 // Acknowledged means committed: a process killed with SIGKILL while delivering loses nothing it

@@ -516,7 +516,6 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     co_return true;
   }
 
-  // Records the outcomes of one job, with the bounce or delay notice they cause (blocking).
   // A job's outcome as the store records it, and whom each notice would tell.
   struct Findings {
     Record rec;

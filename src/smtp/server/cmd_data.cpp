@@ -38,7 +38,7 @@ void hand_on_or_fail(const Done& done, const char* what, F&& hand_on) {
 
 // A message for INBOXes (up to store::Store::kPostedDeliveryMax) indexed here and handed to the
 // store's writer without waiting for it; the session resumes when the group commit has it (or
-// it failed). Indexing takes tens of microseconds (44 us for 100 KB of text), less than the hop
+// it failed). Indexing takes tens of microseconds (22 us for 100 KB of text), less than the hop
 // to a worker thread and back that it once took above 64 KiB (docs/performance.md, 2026-11-24).
 asio::awaitable<Result<Delivered>> post_to_inboxes(store::Store* st, store::ChangeHub* hub,
                                                    std::shared_ptr<store::OwnedDelivery> d) {

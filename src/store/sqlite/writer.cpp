@@ -111,9 +111,10 @@ void Writer::punch_released(bool synced) {
 }
 
 void Writer::expect() {
-  if (!waiting_.load(std::memory_order_relaxed)) return;
+  if (!waiting_.load(std::memory_order_relaxed)) return;  // busy: not worth the lock
   {
     std::lock_guard lk(mu_);
+    if (!waiting_.load(std::memory_order_relaxed)) return;  // woke meanwhile (set under mu_)
     expected_ = true;
   }
   work_cv_.notify_one();

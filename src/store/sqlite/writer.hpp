@@ -135,7 +135,7 @@ class Writer {
   std::deque<Op*> queue_;
   bool stop_ = false;
   bool expected_ = false;             // expect() was called while the writer waited
-  std::atomic<bool> waiting_{false};  // the writer waits for work
+  std::atomic<bool> waiting_{false};  // the writer waits for work (written under mu_)
   std::atomic<bool> syncing_{false};  // the batch being committed syncs
   std::atomic<size_t> queued_{0};     // queue_.size()
   std::atomic<uint64_t> commits_{0};

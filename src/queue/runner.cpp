@@ -331,7 +331,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     for (auto& j : batch) {
       Job* job = &j;
       Findings f = findings(*job);
-      if (!needs_notices(f)) {
+      if (!needs_notices(job->msg, f)) {
         store::Id id = f.rec.id;
         std::vector<store::RcptUpdate> updates = f.rec.updates;
         auto settle = [this, job, rec = std::move(f.rec), ex, one_done](Status st) mutable {
@@ -346,7 +346,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       }
       asio::post(net::worker_pool(), [this, job, f = std::move(f), ex, one_done]() mutable {
         try {
-          add_notices(f);
+          add_notices(job->msg, f);
           const bool taken = record(f.rec);
           keep(*job, std::move(f.rec), taken);
         } catch (const std::exception& e) {
@@ -520,15 +520,12 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   struct Findings {
     Record rec;
     std::vector<DsnRecipient> failed, delayed, succeeded;
-    bool can_notify = false;  // RFC 3461 §6.2: a sender and an account to tell
-    const store::QueuedMessage* msg = nullptr;
   };
 
   Findings findings(const Job& j) const {
     const int64_t now = system_clock().now_unix();
     const store::QueuedMessage& m = j.msg;
     Findings f;
-    f.msg = &m;
     f.rec.id = m.id;
     f.rec.domain = j.domain;
     for (size_t k = 0; k < j.rcpts.size(); ++k) {
@@ -579,18 +576,18 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     }
     f.rec.delay_notice =
         !m.delay_notified && !f.delayed.empty() && now - m.created >= opts.delay_notice_after;
-    f.can_notify = !m.env_from.empty() && m.account_id != 0;
     return f;
   }
 
-  static bool needs_notices(const Findings& f) {
-    return f.can_notify && (!f.failed.empty() || f.rec.delay_notice || !f.succeeded.empty());
+  // RFC 3461 §6.2: only a message with a sender and an account here has someone to tell.
+  static bool needs_notices(const store::QueuedMessage& m, const Findings& f) {
+    const bool can_notify = !m.env_from.empty() && m.account_id != 0;
+    return can_notify && (!f.failed.empty() || f.rec.delay_notice || !f.succeeded.empty());
   }
 
   // The notices (bounce, delay, success) of `f` into its record: reads the message (blocking).
-  void add_notices(Findings& f) {
-    if (!needs_notices(f)) return;
-    const store::QueuedMessage& m = *f.msg;
+  void add_notices(const store::QueuedMessage& m, Findings& f) {
+    if (!needs_notices(m, f)) return;
     const int64_t now = system_clock().now_unix();
     auto raw = store.read_blob(m.blob_id);
     auto inbox = store.get_mailbox(m.account_id, "INBOX");

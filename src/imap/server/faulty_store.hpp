@@ -239,7 +239,10 @@ class FaultyStore final : public store::Store {
     }
     inner_.post_submit(std::move(s), std::move(done));
   }
-  void expect_write() override { inner_.expect_write(); }
+  void expect_write() override {
+    (void)fault("expect_write");  // counted; a hint has no failure to inject
+    inner_.expect_write();
+  }
   Result<store::SendUsage> send_usage(Id account, int64_t now, int64_t window) override {
     if (auto e = fault("send_usage")) return *e;
     return inner_.send_usage(account, now, window);

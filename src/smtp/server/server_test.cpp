@@ -205,6 +205,8 @@ TEST(SmtpServer, EveryMessageSizeIsDeliveredWhole) {
     auto out = w.run_with(c, envelope("alice@example.com") + "DATA\r\n" + m + ".\r\nQUIT\r\n");
     EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "354", "250", "221"})) << subject;
   }
+  EXPECT_EQ(faulty.calls("expect_write"), static_cast<int>(sizes.size()))
+      << "each DATA tells the store a message is coming";
   auto mb = w.must(w.store->get_mailbox(w.alice.id, "INBOX"));
   auto listed = w.must(w.store->list_messages(mb.id));
   ASSERT_EQ(listed.size(), sizes.size());

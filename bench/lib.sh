@@ -164,6 +164,28 @@ cpu_seconds_tree() {
   echo "scale=3; $total / $tck" | bc
 }
 
+# disk_flush_us DIR: what one durable reply costs on DIR's disk before any server does anything:
+# the median of 500 rounds of "write 4 KiB into an allocated file, fdatasync". Each message from
+# one session waits for at least one such flush (Tegami's commit, Postfix's queue file).
+disk_flush_us() {
+  python3 - "$1" <<'PY'
+import os, statistics, sys, time
+path = os.path.join(sys.argv[1], "flush-probe")
+fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+os.posix_fallocate(fd, 0, 4 << 20)
+os.fsync(fd)
+times = []
+for i in range(500):
+    t = time.perf_counter()
+    os.pwrite(fd, b"x" * 4096, (i % 1024) * 4096)
+    os.fdatasync(fd)
+    times.append((time.perf_counter() - t) * 1e6)
+os.close(fd)
+os.unlink(path)
+print(f"{statistics.median(times):.0f}")
+PY
+}
+
 postfix_master_pid() { sed -n 's/ //gp' "$1/spool/pid/master.pid"; }
 
 # dovecot_start DIR PORT USER PASS CERT KEY: a Dovecot instance of its own (config, state, logs

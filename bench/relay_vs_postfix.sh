@@ -143,6 +143,7 @@ run tegami "$tport" "$warm" 1024 20 $((N / 4 + 20)) >/dev/null
 run postfix "$pport" "$warm" 1024 20 $((N / 4 + 20)) >/dev/null
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "disk flush (4 KiB write + fdatasync in the data folder, median of 500): $(disk_flush_us "$work") us"
 printf '%-7s %-8s %8s %8s %6s %11s %8s %8s %7s %7s %6s %7s %7s %6s\n' size sessions "T m/s" \
   "P m/s" ratio "ratio range" "T acc/s" "P acc/s" "T cpu" "P cpu" "cpu r" "T conn" "P conn" "drv"
 cell=0

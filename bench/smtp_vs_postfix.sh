@@ -71,6 +71,7 @@ run() {  # run NAME PORT SIZE SESSIONS -> "seconds cpu"
 }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "disk flush (4 KiB write + fdatasync in the data folder, median of 500): $(disk_flush_us "$work") us"
 printf '%-8s %-9s %12s %12s %10s %10s %8s %11s %8s %10s %9s\n' size sessions "tegami msg/s" \
   "postfix msg/s" "tegami ms" "postfix ms" "ratio" "ratio range" "cpu ratio" "sink msg/s" "max ratio"
 for size in $SIZES; do

@@ -41,6 +41,22 @@ Result<store::Account> find_in_family(store::Store& store, const std::string& lo
                     "No mailbox here has the address " + local + "@" + domain + ".");
 }
 
+// The oldest account whose primary address is on a domain of `family`, or `none`.
+Result<store::Account> first_account_in(store::Store& store, const std::vector<std::string>& family,
+                                        Error none) {
+  auto all = store.list_accounts();
+  if (!all) return all.error();
+  const store::Account* first = nullptr;
+  for (const auto& a : *all) {
+    std::string local, domain;
+    if (!split_address(ascii_lower(a.address), local, domain)) continue;
+    if (std::find(family.begin(), family.end(), domain) == family.end()) continue;
+    if (!first || a.id < first->id) first = &a;
+  }
+  if (!first) return none;
+  return *first;
+}
+
 bool valid_local_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
@@ -77,6 +93,7 @@ Result<store::Account> resolve_recipient(store::Store& store, std::string_view a
   // An address that really contains '+' wins over plus-addressing; then strip "+tag".
   auto exact = find_in_family(store, local, domain, *family);
   if (exact.ok() || exact.code() != Errc::kNotFound) return exact;
+  if (local == "postmaster") return first_account_in(store, *family, exact.error());
   auto plus = local.find('+');
   if (plus == std::string::npos || plus == 0) return exact;
   return find_in_family(store, local.substr(0, plus), domain, *family);

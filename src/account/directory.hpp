@@ -19,8 +19,10 @@ bool split_address(std::string_view address, std::string& local, std::string& do
 bool is_local_domain(store::Store& store, std::string_view domain);
 
 // The account that receives mail for `address`: lower-cased, "+tag" stripped from the local
-// part, alias domains mapped to their primary. kNotFound when the domain is ours but no
-// account has the address; kPerm when the domain is not ours.
+// part, alias domains mapped to their primary. "postmaster" that no account or alias has goes
+// to the domain's first account (RFC 5321 §4.5.1: every domain accepts mail for its
+// postmaster). kNotFound when the domain is ours but no account has the address; kPerm when
+// the domain is not ours.
 Result<store::Account> resolve_recipient(store::Store& store, std::string_view address);
 
 // Every address that may appear as the sender of the account: primary, aliases, and each of

@@ -44,6 +44,21 @@ TEST(Directory, ResolveRecipientForms) {
   }
 }
 
+// RFC 5321 §4.5.1: postmaster@ every domain of ours is accepted. An account or alias named
+// postmaster gets it; otherwise the domain's oldest account; a domain without accounts refuses.
+TEST(Directory, PostmasterReachesSomeone) {
+  World w;
+  w.add_account("later@tegami.test", "later-password-1");
+  for (const char* addr : {"postmaster@tegami.test", "PostMaster@tegami.example"}) {
+    auto r = resolve_recipient(*w.store, addr);
+    ASSERT_TRUE(r.ok()) << addr;
+    EXPECT_EQ(r->id, w.demo.id) << addr;
+  }
+  EXPECT_EQ(resolve_recipient(*w.store, "postmaster@other.test").code(), Errc::kNotFound);
+  auto pm = w.add_account("postmaster@tegami.test", "postmaster-password-1");
+  EXPECT_EQ(w.must(resolve_recipient(*w.store, "postmaster@tegami.example")).id, pm.id);
+}
+
 TEST(Directory, ResolveRecipientRefusals) {
   World w;
   auto r = resolve_recipient(*w.store, "demo@example.org");

@@ -280,6 +280,17 @@ LoginResult Authenticator::login(std::string_view username, std::string_view pas
     return fail(0, "");
   }
   const store::Account& account = *acc;
+  if (!ctx.authzid.empty()) {
+    auto as = resolve_user(ctx.authzid);
+    if (!as && as.code() != Errc::kNotFound) {
+      r.internal_error = as.error().message;
+      return r;
+    }
+    if (!as || as->id != account.id)
+      return fail(account.id, who + " asked to act as \"" + clean_text(ctx.authzid, 100) +
+                                  "\", which is another user: signing in on behalf of someone "
+                                  "else is not supported. Leave the authorization name empty.");
+  }
   const std::string old_tls = old_tls_name(ctx);
   const bool refuse_tls = !old_tls.empty() && policy_.refuse_old_tls;
   const std::string tls_note =

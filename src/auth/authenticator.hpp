@@ -42,6 +42,9 @@ struct LoginContext {
   bool tls = false;
   std::string tls_version;  // "TLSv1.3"...
   std::string client_name;  // IMAP ID name or SMTP EHLO name, "" when unknown
+  // SASL authorization identity (RFC 4616 §2), "" when none was given. It must name the same
+  // account as the user name, in any of its forms: acting for another user is not supported.
+  std::string authzid;
 };
 
 enum class LoginStatus { kOk, kFailed, kThrottled };

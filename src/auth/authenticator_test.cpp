@@ -143,6 +143,27 @@ TEST_F(AuthTest, WrongPasswordFailsWithReasonInHistory) {
   EXPECT_EQ(evs[0].time, clock.now_unix());
 }
 
+// RFC 4616 authzid: any form of the user's own name is the user; another account's name is
+// refused (acting for someone else is not supported) and the owner's history says why.
+TEST_F(AuthTest, AuthorizationNameMustBeTheSameAccount) {
+  w.add_account("other@tegami.test", "other-password-1");
+  auto a = make();
+  for (const char* as : {"demo@tegami.test", "DEMO", "hello@tegami.example"}) {
+    LoginContext c = imap();
+    c.authzid = as;
+    auto r = a.login("demo", outlook_password, c);
+    EXPECT_EQ(r.status, LoginStatus::kOk) << as;
+  }
+  LoginContext c = imap();
+  c.authzid = "other@tegami.test";
+  auto r = a.login("demo", outlook_password, c);
+  EXPECT_EQ(r.status, LoginStatus::kFailed);
+  std::string d = last_detail("login_failed");
+  EXPECT_NE(d.find("act as \"other@tegami.test\""), std::string::npos) << d;
+  c.authzid = "nobody@tegami.test";
+  EXPECT_EQ(a.login("demo", outlook_password, c).status, LoginStatus::kFailed);
+}
+
 TEST_F(AuthTest, EmptyAndOverlongPasswordsFail) {
   auto a = make();
   EXPECT_EQ(a.login("demo", "", imap()).status, LoginStatus::kFailed);

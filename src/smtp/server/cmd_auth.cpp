@@ -71,7 +71,7 @@ asio::awaitable<void> Session::on_auth(const proto::Command& c) {
 
   std::string line;
 
-  std::string user, pass;
+  std::string user, pass, authz;
   bool bad = false, cancelled = false;
   if (c.arg == "PLAIN") {
     std::string resp;
@@ -99,11 +99,9 @@ asio::awaitable<void> Session::on_auth(const proto::Command& c) {
         if (b == std::string::npos) {
           bad = true;
         } else {
-          std::string authz = dec->substr(0, a);
+          authz = dec->substr(0, a);
           user = dec->substr(a + 1, b - a - 1);
           pass = dec->substr(b + 1);
-          // Acting for someone else is not supported: only an authzid equal to the user.
-          if (!authz.empty() && authz != user) user.clear();
         }
         wipe(*dec);
       }
@@ -158,6 +156,7 @@ asio::awaitable<void> Session::on_auth(const proto::Command& c) {
   lc.tls = s.tls_active();
   lc.tls_version = s.tls_version();
   lc.client_name = helo_;
+  lc.authzid = authz;
   auth::Authenticator* a = ctx_.auth;
   auth::LoginResult r;
   if (!user.empty()) {
@@ -168,6 +167,8 @@ asio::awaitable<void> Session::on_auth(const proto::Command& c) {
   switch (r.status) {
     case auth::LoginStatus::kOk:
       user_ = r.account;
+      sender_check_.reset();  // what another account could send as is no guide for this one
+      remote_domains_.clear();
       log::info("smtp_auth_ok", {{"conn", conn_id_}, {"user", r.account.address}});
       reply(235, "2.7.0", "Authentication successful");
       co_return;

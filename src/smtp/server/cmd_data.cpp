@@ -207,7 +207,8 @@ void Session::reply_send_refused(const Error& e, bool suspended_now, const char*
     std::string text;
     int64_t when = account::limit_reset_time(e.message, &text);
     std::string msg = "Sending limit reached: " + text + ".";
-    if (when > 0) msg += " You can send again after " + format_utc(when) + ".";
+    // Rounded up to the minute shown: at that minute the window has freed.
+    if (when > 0) msg += " You can send again after " + format_utc((when + 59) / 60 * 60) + ".";
     if (suspended_now) {
       msg += " Sending is now suspended for this account; see the mail in your inbox.";
     }

@@ -89,8 +89,9 @@ asio::awaitable<void> Session::on_rcpt(const proto::Command& c) {
   const bool relaying = submission && user_ && ctx_.outbound;
   auto relay = [&] {
     // Another domain's recipient: queued for delivery after DATA (RFC 6409 §4: a submission
-    // server relays for its authenticated users).
-    tx_->rcpts.push_back(Recipient{address, 0, c.rcpt});
+    // server relays for its authenticated users). Written as RFC 5321 wants it on the wire: a
+    // local part such as "john smith" keeps its quotes.
+    tx_->rcpts.push_back(Recipient{mb.str(), 0, c.rcpt});
     reply(250, "2.1.5", "Recipient OK; will be sent on to " + proto::sanitize_echo(mb.domain, 128));
   };
   if (relaying && !domain.empty() &&
@@ -130,6 +131,9 @@ asio::awaitable<void> Session::on_rcpt(const proto::Command& c) {
         } else {
           reply(554, "5.7.1", "<" + shown + ">: relaying denied");
         }
+        co_return;
+      case Errc::kInvalidData:  // e.g. <""@tegami.test>: no mailbox has an empty name
+        reply(501, "5.1.3", "<" + shown + ">: not a valid mailbox address");
         co_return;
       default:
         reply(reply_for(r.account.error(), "rcpt"));

@@ -23,6 +23,8 @@ asio::awaitable<void> Session::on_starttls(const proto::Command&) {
   helo_.clear();
   esmtp_ = false;
   user_.reset();
+  sender_check_.reset();  // the addresses the signed-in account may send as
+  remote_domains_.clear();
   reset_transaction();
 }
 

@@ -126,6 +126,20 @@ TEST(SmtpServer, UnknownUserAndRelayDenied) {
   EXPECT_EQ(w.inbox(w.alice).size(), 1u);
 }
 
+// RFC 5321 §4.5.1: postmaster of our domains is accepted even with no account of that name;
+// an empty quoted local part is a bad address (501 5.1.3), not a content error.
+TEST(SmtpServer, PostmasterAndEmptyLocalPart) {
+  World w;
+  std::string out = w.run(
+      "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<postmaster@example.net>\r\nRCPT "
+      "TO:<Postmaster>\r\nRCPT TO:<\"\"@example.com>\r\nQUIT\r\n");
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 7u) << out;
+  EXPECT_EQ(r[3].substr(0, 3), "250") << r[3];
+  EXPECT_EQ(r[4].substr(0, 3), "250") << r[4];
+  EXPECT_EQ(r[5].substr(0, 10), "501 5.1.3 ") << r[5];
+}
+
 TEST(SmtpServer, OrderErrors) {
   World w;
   std::string out = w.run(
@@ -342,6 +356,40 @@ TEST(SmtpServer, BdatRefusedChunksAreStillConsumed) {
   // Short chunk then end of stream: nothing delivered, no 250.
   out = w.run(envelope("alice@example.com") + "BDAT 100 LAST\r\nonly a few bytes");
   EXPECT_EQ(codes(out), (V{"220", "250", "250", "250"})) << out;
+  EXPECT_EQ(w.inbox(w.alice).size(), 0u);
+}
+
+// BDAT chunks arrive as sent; the stored message has CRLF line ends as after DATA (a bare CR
+// or LF would hide the next header field from the checks before delivery). BINARYMIME content
+// is kept byte for byte.
+TEST(SmtpServer, BdatLineEndsBecomeCrlf) {
+  World w;
+  std::string content = "Subject: a\rX-One: b\nX-Two: c\r\n\r\nbody\rmore\n";
+  std::string out = w.run(envelope("alice@example.com") + "BDAT " + std::to_string(content.size()) +
+                          " LAST\r\n" + content + "QUIT\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "250", "221"})) << out;
+  auto msgs = w.inbox(w.alice);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_NE(msgs[0].find("Subject: a\r\nX-One: b\r\nX-Two: c\r\n\r\nbody\r\nmore\r\n"),
+            std::string::npos);
+  std::string binary = "Subject: b\r\n\r\n\x01\r\x02\n";
+  out = w.run(
+      "EHLO c\r\nMAIL FROM:<a@b.example> BODY=BINARYMIME\r\nRCPT TO:<bob@example.com>\r\nBDAT " +
+      std::to_string(binary.size()) + " LAST\r\n" + binary + "QUIT\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "250", "250", "221"})) << out;
+  msgs = w.inbox(w.bob);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_NE(msgs[0].find(binary), std::string::npos);
+}
+
+// A chunk refused for want of recipients ends the transaction: a RCPT after it cannot start a
+// message that lacks the refused chunk.
+TEST(SmtpServer, BdatRefusedForNoRecipientEndsTheTransaction) {
+  World w;
+  std::string out = w.run(
+      "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<nobody@example.com>\r\nBDAT 3\r\nabc"
+      "RCPT TO:<alice@example.com>\r\nBDAT 3 LAST\r\ndefQUIT\r\n");
+  EXPECT_EQ(codes(out), (V{"220", "250", "250", "550", "554", "503", "503", "221"})) << out;
   EXPECT_EQ(w.inbox(w.alice).size(), 0u);
 }
 
@@ -994,6 +1042,63 @@ TEST(SmtpSubmission, AuthLoginAndFailures) {
       << out;
   EXPECT_NE(out.find("334 VXNlcm5hbWU6\r\n"), std::string::npos);
   EXPECT_NE(out.find("334 UGFzc3dvcmQ6\r\n"), std::string::npos);
+}
+
+// The From check sees a field that follows a bare CR (BDAT takes bytes as sent).
+TEST(SmtpSubmission, FromAfterABareCrIsChecked) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  std::string content = "Subject: hi\rFrom: <ceo@bank.example>\r\n\r\nbody\r\n";
+  std::string out = w.run_with(c,
+                               "EHLO c\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
+                                   "\r\nMAIL FROM:<alice@example.com>\r\nRCPT "
+                                   "TO:<bob@example.com>\r\nBDAT " +
+                                   std::to_string(content.size()) + " LAST\r\n" + content,
+                               4096, true, false);
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 6u) << out;
+  EXPECT_EQ(r[5].substr(0, 10), "550 5.7.1 ") << r[5];
+  EXPECT_NE(r[5].find("ceo@bank.example"), std::string::npos) << r[5];
+  EXPECT_EQ(w.inbox(w.bob).size(), 0u);
+}
+
+// A quoted local part ("john smith") keeps its quotes in the queue: the remote server gets a
+// valid RCPT TO.
+TEST(SmtpSubmission, QuotedLocalPartsAreQueuedQuoted) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.outbound = true;
+  std::string out = w.run_with(
+      c,
+      "EHLO c\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
+          "\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<\"john smith\"@gmail.example>\r\nDATA\r\n"
+          "From: alice@example.com\r\n\r\nhi\r\n.\r\nQUIT\r\n",
+      4096, true, false);
+  EXPECT_EQ(codes(out), (V{"220", "250", "235", "250", "250", "354", "250", "221"})) << out;
+  auto q = w.must(w.store->queue_list());
+  ASSERT_EQ(q.size(), 1u);
+  ASSERT_EQ(q[0].rcpts.size(), 1u);
+  EXPECT_EQ(q[0].rcpts[0].address, "\"john smith\"@gmail.example");
+  EXPECT_EQ(q[0].rcpts[0].domain, "gmail.example");
+}
+
+// After STARTTLS the session forgets what the account signed in before it could send as
+// (RFC 3207 §4.2); a second sign-in cannot use the first account's addresses.
+TEST(SmtpSubmission, StartTlsForgetsTheSendersAllowedBefore) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.allow_auth_without_tls = true;
+  std::string out = w.run_with(
+      c,
+      "EHLO c\r\nAUTH PLAIN " + plain("bob", "bob password") +
+          "\r\nMAIL FROM:<bob@example.com>\r\nRSET\r\nSTARTTLS\r\nEHLO c\r\nAUTH PLAIN " +
+          plain("alice", World::kPassword) + "\r\nMAIL FROM:<bob@example.com>\r\nQUIT\r\n",
+      1, false, true);
+  EXPECT_EQ(codes(out), (V{"220", "250", "235", "250", "250", "220", "250", "235", "550", "221"}))
+      << out;
 }
 
 TEST(SmtpSubmission, DevModeLoopbackWithoutTls) {

@@ -286,7 +286,8 @@ LoginResult Authenticator::login(std::string_view username, std::string_view pas
       r.internal_error = as.error().message;
       return r;
     }
-    if (!as || as->id != account.id)
+    r.other_authzid = !as || as->id != account.id;
+    if (r.other_authzid)
       return fail(account.id, who + " asked to act as \"" + clean_text(ctx.authzid, 100) +
                                   "\", which is another user: signing in on behalf of someone "
                                   "else is not supported. Leave the authorization name empty.");

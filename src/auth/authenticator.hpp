@@ -54,6 +54,7 @@ struct LoginResult {
   store::Account account;         // when kOk
   store::Id app_password_id = 0;  // 0 when the account password was used
   int delay_ms = 0;               // a failure the caller should answer only after this pause
+  bool other_authzid = false;     // failed because LoginContext::authzid names someone else
   // Non-empty when a store error (not the user) made the sign-in fail: log it. The wire reply
   // is still the usual failure (or a temporary-failure reply, at the caller's choice).
   std::string internal_error;

@@ -158,6 +158,7 @@ TEST_F(AuthTest, AuthorizationNameMustBeTheSameAccount) {
   c.authzid = "other@tegami.test";
   auto r = a.login("demo", outlook_password, c);
   EXPECT_EQ(r.status, LoginStatus::kFailed);
+  EXPECT_TRUE(r.other_authzid);
   std::string d = last_detail("login_failed");
   EXPECT_NE(d.find("act as \"other@tegami.test\""), std::string::npos) << d;
   c.authzid = "nobody@tegami.test";

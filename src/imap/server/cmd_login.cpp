@@ -67,15 +67,14 @@ asio::awaitable<Session::Reply> Session::cmd_authenticate(proto::Command& c) {
   std::string authzid = decoded.substr(0, n1);
   std::string user = decoded.substr(n1 + 1, n2 - n1 - 1);
   std::string pass = decoded.substr(n2 + 1);
-  if (!authzid.empty() && !iequals(authzid, user)) {
-    co_return "NO [AUTHORIZATIONFAILED] Signing in as another user is not supported";
-  }
-  co_return co_await finish_login(user, pass);
+  co_return co_await finish_login(user, pass, authzid);
 }
 
 asio::awaitable<Session::Reply> Session::finish_login(std::string_view user,
-                                                      std::string_view password) {
+                                                      std::string_view password,
+                                                      std::string_view authzid) {
   auth::LoginContext lctx;
+  lctx.authzid = authzid;  // any form of the user's own name; another account is refused
   lctx.protocol = "imap";
   lctx.remote_ip = conn_.stream().remote_ip();
   lctx.tls = conn_.stream().tls_active();
@@ -91,6 +90,8 @@ asio::awaitable<Session::Reply> Session::finish_login(std::string_view user,
       asio::steady_timer t(signals_->ex, std::chrono::milliseconds(r.delay_ms));
       co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
     }
+    if (r.other_authzid)
+      co_return "NO [AUTHORIZATIONFAILED] Signing in as another user is not supported";
     co_return "NO [AUTHENTICATIONFAILED] " + std::string(auth::kLoginFailedText);
   }
   account_ = r.account;

@@ -87,7 +87,8 @@ class Session {
   asio::awaitable<Reply> cmd_login(proto::Command& c);
   asio::awaitable<Reply> cmd_authenticate(proto::Command& c);
   asio::awaitable<Reply> cmd_unauthenticate(proto::Command& c);
-  asio::awaitable<Reply> finish_login(std::string_view user, std::string_view password);
+  asio::awaitable<Reply> finish_login(std::string_view user, std::string_view password,
+                                      std::string_view authzid = {});
   asio::awaitable<Reply> cmd_select(proto::Command& c);
   asio::awaitable<Reply> cmd_close(proto::Command& c);
   asio::awaitable<Reply> cmd_unselect(proto::Command& c);

@@ -124,6 +124,14 @@ TEST(ImapSession, LoginForms) {
   EXPECT_THAT(out, HasSubstr("a NO [AUTHENTICATIONFAILED]"));
   out = w.run("a AUTHENTICATE CRAM-MD5\r\n");
   EXPECT_THAT(out, HasSubstr("a NO [CANNOT]"));
+  // RFC 4616 authzid: another form of the same name is the user; someone else is not.
+  out = w.run("a AUTHENTICATE PLAIN " +
+              base64_encode(std::string("DEMO\0demo@tegami.test\0", 22) + pw) + "\r\n");
+  EXPECT_THAT(out, HasSubstr("a OK [CAPABILITY"));
+  out = w.run("a AUTHENTICATE PLAIN " +
+              base64_encode(std::string("someone@tegami.test\0demo@tegami.test\0", 37) + pw) +
+              "\r\n");
+  EXPECT_THAT(out, HasSubstr("a NO [AUTHORIZATIONFAILED]"));
 }
 
 TEST(ImapSession, SelectListStatusNamespace) {

@@ -71,6 +71,29 @@ bool split_address(std::string_view address, std::string& local, std::string& do
   return true;
 }
 
+Result<std::string> check_domain_name(std::string_view name) {
+  std::string d = ascii_lower(trim(name));
+  if (!d.empty() && d.back() == '.') d.pop_back();
+  auto bad = [&](const std::string& why) {
+    return make_error(Errc::kInvalidData, "'" + std::string(name.substr(0, 100)) +
+                                              "' is not a domain name we can host: " + why);
+  };
+  if (!is_ascii(d))
+    return bad("give its ASCII form (IDNA, the \"xn--\" name; e.g. `idn2 " +
+               std::string(name.substr(0, 100)) + "` prints it)");
+  if (d.empty() || d.size() > 253) return bad("a name has 1 to 253 characters");
+  auto labels = split(d, '.');
+  if (labels.size() < 2) return bad("it needs at least two labels, as in example.com");
+  for (std::string_view l : labels) {
+    if (l.empty() || l.size() > 63) return bad("each label between dots has 1 to 63 characters");
+    if (l.front() == '-' || l.back() == '-') return bad("a label cannot begin or end with '-'");
+    for (char c : l)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+        return bad("only letters, digits, '-' and '.' are allowed");
+  }
+  return d;
+}
+
 bool is_local_domain(store::Store& store, std::string_view domain) {
   return store.find_domain(ascii_lower(trim(domain))).ok();
 }

@@ -15,6 +15,12 @@ inline constexpr int kMaxAliases = 3;
 // Splits "local@domain"; false when there is no '@' or either side is empty.
 bool split_address(std::string_view address, std::string& local, std::string& domain);
 
+// A domain name to host, as `tegami domain add` takes it: lower case, without a trailing dot;
+// ASCII letters, digits and hyphens in labels of 1 to 63 (no hyphen first or last), at least two
+// labels, at most 253 octets. A name with other characters (e.g. Japanese) is kInvalidData
+// naming its ASCII (IDNA, "xn--") form as the one to give.
+Result<std::string> check_domain_name(std::string_view name);
+
 // True when the domain is one we host (primary or alias domain).
 bool is_local_domain(store::Store& store, std::string_view domain);
 

@@ -23,6 +23,20 @@ TEST(SplitAddress, Forms) {
   EXPECT_FALSE(split_address("", l, d));
 }
 
+TEST(Directory, DomainNamesToHost) {
+  EXPECT_EQ(World::must(check_domain_name("Example.Test.")), "example.test");
+  EXPECT_EQ(World::must(check_domain_name("xn--r8jz45g.jp")), "xn--r8jz45g.jp");
+  EXPECT_EQ(World::must(check_domain_name("mail-1.example.co.uk")), "mail-1.example.co.uk");
+  for (const char* bad : {"例え.jp", "-bad.test", "bad-.test", "_foo.test", "a..b", "localhost", "",
+                          ".", "a b.test", "x@y.test"}) {
+    auto r = check_domain_name(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) EXPECT_EQ(r.code(), Errc::kInvalidData) << bad;
+  }
+  EXPECT_NE(check_domain_name("例え.jp").error().message.find("xn--"), std::string::npos);
+  EXPECT_FALSE(check_domain_name(std::string(64, 'a') + ".test").ok());
+}
+
 TEST(Directory, LocalDomains) {
   World w;
   EXPECT_TRUE(is_local_domain(*w.store, "tegami.test"));

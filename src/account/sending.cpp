@@ -49,6 +49,9 @@ std::string suspension_notice(const store::Account& a, const SendPolicy& p, int6
                               now, p.hostname);
 }
 
+// Suspends sending, then tells the owner: the history entry and a notice in the INBOX that,
+// like a bounce, is not held to the quota (a full mailbox must not swallow it). The notice is
+// best effort: the suspension stands without it, and the history says why.
 Status suspend(store::Store& store, store::ChangeHub* hub, const store::Account& a,
                const SendPolicy& p, int64_t now) {
   if (auto st = store.set_send_suspended(a.id, true, suspension_reason(p)); !st) return st;
@@ -59,8 +62,11 @@ Status suspend(store::Store& store, store::ChangeHub* hub, const store::Account&
   e.detail = "Sending suspended: " + suspension_reason(p) + ".";
   (void)store.add_event(e);
   std::string raw = suspension_notice(a, p, now);
-  auto r = deliver_to_special(store, hub, raw, index::build(raw), {a.id}, now, "");
-  if (!r) return r.error();
+  store::DeliveryTarget inbox;
+  inbox.account_id = a.id;
+  inbox.enforce_quota = false;
+  auto r = store.deliver(raw, index::build(raw), {inbox}, now);
+  if (r) publish(hub, *r);
   return {};
 }
 

@@ -85,6 +85,26 @@ TEST(Sending, LimitThenSuspensionWithOwnerNotice) {
   EXPECT_TRUE(found);
 }
 
+// A full mailbox still gets the notice (it is not held to the quota), and the caller hears of
+// the suspension.
+TEST(Sending, SuspensionNoticeReachesAFullMailbox) {
+  World w;
+  ASSERT_TRUE(w.store->set_quota(w.demo.id, 10).ok());
+  SendPolicy p;
+  p.hostname = "mail.tegami.test";
+  p.limits = {1, 100, 3600};
+  p.suspend_after = 1;
+  int64_t t = 1'800'000'000;
+  ASSERT_TRUE(send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, t), p).ok());
+  bool suspended = false;
+  auto r = send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, t + 1), p,
+                &suspended);
+  ASSERT_EQ(r.code(), Errc::kLimit);
+  EXPECT_TRUE(suspended);
+  EXPECT_TRUE(w.reload(w.demo).send_suspended);
+  EXPECT_EQ(w.must(w.store->get_mailbox(w.demo.id, "INBOX")).messages, 1u);
+}
+
 TEST(Sending, LocalQuotaRefusesBeforeCounting) {
   World w;
   auto bob = w.add_account("bob@tegami.test", "pw-pw-pw-pw");

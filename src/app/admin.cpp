@@ -42,22 +42,36 @@ int cmd_domain(const Args& args) {
   if (!env.ok()) return fail(env.error().message);
   auto& s = *env->store;
   const auto& w = args.words;
-  if (w[0] == "add" && w.size() == 2) {
-    auto d = s.add_domain(ascii_lower(w[1]));
-    if (!d.ok()) return fail(d.error().message);
-    std::cout << "domain " << d->name << " added\n";
-    // Outgoing mail is signed from the start; the DNS records are one command away.
-    auto keys = mailauth::dkim::ensure_domain_keys(dkim_key_dir(env->cfg), d->name);
-    if (!keys.ok()) return fail("DKIM keys: " + keys.error().message);
-    std::cout << "DKIM signing keys ready; publish the DNS records: tegami dns-records " << d->name
+  // Outgoing mail from every domain, alias domains too, is signed from the start (DMARC needs
+  // a signature of the From domain): the keys come before the domain, so a domain is never
+  // left without them; the DNS records are one command away.
+  auto keys_then = [&](const std::string& name, auto add) -> int {
+    auto keys = mailauth::dkim::ensure_domain_keys(dkim_key_dir(env->cfg), name);
+    if (!keys.ok()) return fail("DKIM keys for " + name + ": " + keys.error().message);
+    if (int rc = add(); rc != 0) return rc;
+    std::cout << "DKIM signing keys ready; publish the DNS records: tegami dns-records " << name
               << "\n";
     return 0;
+  };
+  if (w[0] == "add" && w.size() == 2) {
+    auto name = account::check_domain_name(w[1]);
+    if (!name.ok()) return fail(name.error().message);
+    return keys_then(*name, [&] {
+      auto d = s.add_domain(*name);
+      if (!d.ok()) return fail(d.error().message);
+      std::cout << "domain " << d->name << " added\n";
+      return 0;
+    });
   }
   if (w[0] == "add-alias" && w.size() == 3) {
-    auto d = s.add_alias_domain(ascii_lower(w[1]), ascii_lower(w[2]));
-    if (!d.ok()) return fail(d.error().message);
-    std::cout << "domain " << d->name << " added as an alias of " << ascii_lower(w[1]) << "\n";
-    return 0;
+    auto alias = account::check_domain_name(w[2]);
+    if (!alias.ok()) return fail(alias.error().message);
+    return keys_then(*alias, [&] {
+      auto d = s.add_alias_domain(ascii_lower(w[1]), *alias);
+      if (!d.ok()) return fail(d.error().message);
+      std::cout << "domain " << d->name << " added as an alias of " << ascii_lower(w[1]) << "\n";
+      return 0;
+    });
   }
   if (w[0] == "list" && w.size() == 1) {
     auto ds = s.list_domains();

@@ -1,4 +1,6 @@
 // The tegami binary: `tegami <command> ...`. See `tegami help`.
+#include <sys/stat.h>
+
 #include <iostream>
 #include <string>
 
@@ -43,6 +45,9 @@ Every command takes --config FILE, or --data DIR for a development data folder
 
 int main(int argc, char** argv) {
   using namespace tegami::app;
+  // What this process creates (the database with password hashes and mail, message files, keys,
+  // logs) is for the account it runs as alone.
+  ::umask(077);
   if (argc < 2 || std::string(argv[1]) == "help" || std::string(argv[1]) == "--help") {
     std::cout << kHelp;
     return argc < 2 ? 2 : 0;

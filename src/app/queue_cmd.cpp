@@ -115,10 +115,11 @@ int cmd_queue(const Args& args) {
     }
     return 0;
   }
-  if (w[0] == "retry" && w.size() == 2) {
+  const bool all = args.flag("all");
+  if (w[0] == "retry" && w.size() == (all ? 1u : 2u)) {
     int64_t now = system_clock().now_unix();
     std::vector<store::Id> ids;
-    if (w[1] == "--all") {
+    if (all) {
       auto all = s.queue_list();
       if (!all.ok()) return fail(all.error().message);
       for (const auto& q : *all) ids.push_back(q.id);

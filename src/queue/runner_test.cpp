@@ -2,6 +2,7 @@
 // server (the destination), a FakeResolver for routes, and destinations that are down or stall.
 #include "queue/runner.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -492,6 +493,35 @@ TEST_F(RunnerTest, AnEndlessReplyGoesToTheNextMx) {
   ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }));
   bad.join();
   EXPECT_EQ(inbox(*b_, bob_).size(), 1u);
+}
+
+// A pipelining server that answers DATA with 250 never got the content: the recipient stays
+// queued for a retry, neither recorded as delivered nor bounced.
+TEST_F(RunnerTest, A250ToDataIsNotADelivery) {
+  dns_.clear();
+  dns_.add_mx("one.test", 10, "mx.one.test");
+  dns_.add_a("mx.one.test", "127.0.0.5");
+  smtp::client::testing::FakeServer mx(
+      [](smtp::client::testing::Peer& p) {
+        p.send("220 mx.one.test ESMTP\r\n");
+        p.line();  // EHLO
+        p.send("250-mx.one.test\r\n250 PIPELINING\r\n");
+        for (int i = 0; i < 3; ++i) p.line();  // MAIL, RCPT, DATA
+        p.send("250 ok\r\n250 ok\r\n250 ok\r\n");
+        p.wait_close();
+      },
+      "127.0.0.5", port_);
+  store::Id id = enqueue({"x@one.test"});
+  start();
+  ASSERT_TRUE(eventually([&] {
+    auto q = a_->queue_get(id);
+    return !q.ok() || q->rcpts[0].attempts >= 1;
+  }));
+  auto q = a_->queue_get(id);
+  ASSERT_TRUE(q.ok()) << "the message left the queue although its content was never sent";
+  EXPECT_EQ(q->rcpts[0].state, store::RcptState::kPending);
+  EXPECT_TRUE(inbox(*a_, alice_).empty());
+  EXPECT_THAT(mx.join(), ::testing::Not(::testing::Contains(::testing::StartsWith("<data"))));
 }
 
 TEST_F(RunnerTest, OneConnectionCarriesBatchAfterBatch) {

@@ -164,8 +164,8 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       int64_t now = system_clock().now_unix();
       const bool full = rescan;
       if (full) {
-        // Every due message (at start, on a timer, after `tegami queue retry`): the ones in
-        // flight come back too and are skipped, so this is not done for each new message.
+        // Every due message not in hand yet (at start, on a timer, after `tegami queue
+        // retry`): a read of the store, so this is not done for each new message.
         rescan = false;
         bool unrecorded_left = false;
         {
@@ -176,14 +176,35 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           auto retry = [this]() { record_unrecorded(); };
           co_await net::offload(std::move(retry));
         }
-        auto fetch = [this, now]() { return store.queue_due(now, 500); };
+        // What is in flight or waiting is left out of the read: it came back on every look and
+        // filled the page, so that a slow destination's backlog hid every message behind it
+        // (other destinations' retries, everything after a restart) until it drained. Taken
+        // before the read: a job leaves `in_flight` only after its outcome is committed, so the
+        // read sees the outcome of any job that is not skipped.
+        store::QueueSkip skip;
+        {
+          std::lock_guard lk(mu);
+          skip.jobs = in_flight;
+          for (const auto& [domain, q] : waiting)
+            if (q.size() >= opts.due_page) skip.domains.insert(domain);
+        }
+        auto fetch = [this, now, skip = std::move(skip)]() {
+          return store.queue_due(now, opts.due_page, skip);
+        };
         auto due = co_await net::offload(std::move(fetch));
         if (!due) {
           log::warn("queue_read_failed", {{"error", due.error().message}});
         } else {
+          // A full page: more may be due behind it. Each look takes new jobs only, so this
+          // ends; a destination with a page of jobs waiting is skipped, so memory stays bounded.
+          const bool more = due->size() >= opts.due_page;
           std::vector<Due> found;
           for (auto& m : *due) found.push_back({std::move(m), nullptr});
           schedule(std::move(found), now);
+          if (more) {
+            rescan = true;
+            woken = true;
+          }
         }
         auto next_fn = [this]() { return store.queue_next_due(); };
         auto next = co_await net::offload(std::move(next_fn));

@@ -444,6 +444,40 @@ TEST_F(RunnerTest, AStallingServerDoesNotHoldUpOtherDestinations) {
   staller.join();
 }
 
+// A backlog to one slow destination larger than a look's page does not hold up a message to
+// another: the page (small here, 500 by default) was filled by the backlog's jobs already in
+// flight at every look, so ok.test waited until stall.test had drained.
+TEST_F(RunnerTest, ABacklogToOneDestinationDoesNotHoldUpOthers) {
+  asio::io_context sio;
+  asio::ip::tcp::acceptor acc(sio, {asio::ip::make_address("127.0.0.3"), port_});
+  std::vector<asio::ip::tcp::socket> held;
+  std::function<void()> accept_next = [&] {
+    acc.async_accept([&](boost::system::error_code ec, asio::ip::tcp::socket s) {
+      if (ec) return;
+      held.push_back(std::move(s));
+      accept_next();
+    });
+  };
+  accept_next();
+  std::thread staller([&] { sio.run(); });
+  opts_.due_page = 5;
+  opts_.idle_poll = std::chrono::seconds(60);  // no timer look helps: only the first look
+  opts_.command_timeout = std::chrono::seconds(4);
+  for (int i = 0; i < 12; ++i) enqueue({"x" + std::to_string(i) + "@stall.test"});
+  enqueue({"bob@ok.test"});
+  auto t0 = std::chrono::steady_clock::now();
+  start();
+  ASSERT_TRUE(eventually([&] { return inbox(*b_, bob_).size() == 1; }, 5));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  runner_->stop();
+  work_.reset();
+  io_.stop();
+  io_thread_.join();
+  runner_.reset();
+  sio.stop();
+  staller.join();
+}
+
 // ok.test's first MX misbehaves; the message must reach the second one, once.
 void first_mx_misbehaves(dns::FakeResolver& dns) {
   dns.clear();

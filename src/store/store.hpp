@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -198,6 +199,13 @@ struct QueuedMessage {
   int64_t expires = 0;  // give up (bounce) after this
   bool delay_notified = false;
   std::vector<QueueRecipient> rcpts;
+};
+
+// What a queue_due caller already holds, left out of the answer so that it neither fills the
+// limit nor is read again.
+struct QueueSkip {
+  std::set<std::pair<Id, std::string>> jobs;  // (message, destination domain)
+  std::set<std::string> domains;              // every recipient of these domains
 };
 
 // One recipient's outcome after an attempt.
@@ -411,9 +419,11 @@ class Store {
   virtual Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) = 0;
   virtual Status set_send_suspended(Id account, bool on, std::string_view reason) = 0;
 
-  // The queue. queue_due: messages with a pending recipient due at `now`, oldest first, each
+  // The queue. queue_due: up to `limit` messages with a pending recipient due at `now` that
+  // `skip` does not name, in the order such a recipient became due (then queue order), each
   // with all its recipients.
-  virtual Result<std::vector<QueuedMessage>> queue_due(int64_t now, size_t limit) = 0;
+  virtual Result<std::vector<QueuedMessage>> queue_due(int64_t now, size_t limit,
+                                                       const QueueSkip& skip) = 0;
   virtual Result<std::vector<QueuedMessage>> queue_list() = 0;
   virtual Result<QueuedMessage> queue_get(Id id) = 0;
   // Earliest next_attempt of a pending recipient; 0 when the queue is empty.

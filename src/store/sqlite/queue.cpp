@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -299,17 +300,24 @@ Status SqliteStore::set_send_suspended(Id account, bool on, std::string_view rea
   });
 }
 
-Result<std::vector<QueuedMessage>> SqliteStore::queue_due(int64_t now, size_t limit) {
+Result<std::vector<QueuedMessage>> SqliteStore::queue_due(int64_t now, size_t limit,
+                                                          const QueueSkip& skip) {
   return read<std::vector<QueuedMessage>>([&](Db& db) -> Result<std::vector<QueuedMessage>> {
-    TG_ASSIGN(Stmt s, db.prepare("SELECT queue_id FROM queue_rcpts WHERE state = 0 AND "
-                                 "next_attempt <= ? GROUP BY queue_id ORDER BY MIN(next_attempt), "
-                                 "queue_id LIMIT ?"));
-    s.bind(1, now).bind(2, static_cast<int64_t>(limit));
+    // Recipient by recipient in due order (the partial index queue_rcpts_due is in that order:
+    // no sort), stopping at the limit. What `skip` names is stepped over unread, so a backlog
+    // to one destination that the runner already holds cannot fill every place in the answer
+    // and hide the messages of other destinations behind it.
+    TG_ASSIGN(Stmt s, db.prepare("SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 AND "
+                                 "next_attempt <= ? ORDER BY next_attempt, id"));
+    s.bind(1, now);
     std::vector<Id> ids;
-    while (true) {
+    std::set<Id> taken;
+    while (ids.size() < limit) {
       TG_ASSIGN(bool row, s.step());
       if (!row) break;
-      ids.push_back(s.i64(0));
+      std::pair<Id, std::string> job(s.i64(0), s.text(1));
+      if (skip.domains.count(job.second) || skip.jobs.count(job)) continue;
+      if (taken.insert(job.first).second) ids.push_back(job.first);
     }
     std::vector<QueuedMessage> out;
     for (Id id : ids) {

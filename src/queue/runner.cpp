@@ -595,6 +595,8 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       f.rec.updates.push_back(std::move(u));
       f.rec.addresses.push_back(r.address);
     }
+    // `m` is this job's snapshot: another job of the message (another domain) may have sent
+    // the notice since. The store puts it in only for the first (Notice::delay).
     f.rec.delay_notice =
         !m.delay_notified && !f.delayed.empty() && now - m.created >= opts.delay_notice_after;
     return f;
@@ -637,6 +639,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       n.target.account_id = m.account_id;
       n.target.mailbox_id = inbox->id;
       n.target.enforce_quota = false;  // a bounce is never lost to a full mailbox
+      n.delay = kind == DsnKind::kDelay;
       f.rec.notices.push_back(std::move(n));
     };
     if (!f.failed.empty()) make(DsnKind::kFailure, std::move(f.failed));

@@ -402,6 +402,25 @@ TEST_F(RunnerTest, TemporaryFailuresRetryWithGrowingDelaysThenExpireWithOneDelay
   EXPECT_NE(notices[1].find("Status: 4.4.7"), std::string::npos) << notices[1];
 }
 
+// One message to two destinations that are both down: two jobs, each deferred, each from a
+// snapshot without the delay mark; one delay notice between them (there were two).
+TEST_F(RunnerTest, OneDelayNoticePerMessageWhateverItsDestinations) {
+  opts_.delay_notice_after = 0;
+  dns_.add_mx("down2.test", 10, "mx.down2.test");
+  dns_.add_a("mx.down2.test", "127.0.0.2");
+  store::Id id = enqueue({"x@down.test", "y@down2.test"});
+  start();
+  ASSERT_TRUE(eventually([&] {
+    auto q = must(a_->queue_get(id));
+    return q.rcpts[0].attempts >= 1 && q.rcpts[1].attempts >= 1;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a late second notice
+  auto notices = inbox(*a_, alice_);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("Action: delayed"), std::string::npos) << notices[0];
+  EXPECT_TRUE(must(a_->queue_get(id)).delay_notified);
+}
+
 TEST_F(RunnerTest, DnsTroubleAndAddresslessMxAreTemporary) {
   store::Id t = enqueue({"x@tempfail.test"});
   store::Id n = enqueue({"x@nomx.test"});

@@ -223,6 +223,10 @@ struct Notice {
   std::string raw;
   index::MessageIndex idx;
   DeliveryTarget target;
+  // A delay notice: put in only by the queue_update that marks the message delay-notified.
+  // The jobs of one message (one per destination domain) work from the same unmarked
+  // snapshot, and each would otherwise add its own.
+  bool delay = false;
 };
 
 // ---------------------------------------------------------------- sending limits
@@ -428,8 +432,9 @@ class Store {
   virtual Result<QueuedMessage> queue_get(Id id) = 0;
   // Earliest next_attempt of a pending recipient; 0 when the queue is empty.
   virtual Result<int64_t> queue_next_due() = 0;
-  // Applies outcomes, marks the delay notice sent when asked, and delivers `notices` (bounces)
-  // in the same transaction; a message with no pending recipient left is removed. Returns once
+  // Applies outcomes, marks the delay notice sent when asked, and delivers `notices` (bounces;
+  // a `delay` one only when this call is the one that marks it) in the same transaction; a
+  // message with no pending recipient left is removed. Returns once
   // committed, without waiting for that commit's own fsync: it is on disk with the next
   // durable commit or within milliseconds. A power loss before that undoes it, and the queue
   // then tries those recipients again (sent twice at worst, never lost).

@@ -358,6 +358,13 @@ Result<int64_t> SqliteStore::queue_next_due() {
 
 namespace {
 
+// Gives back a prepared content that no row will name, as insert_blob does for content already
+// stored: its file is unlinked after the commit, its log record punched.
+void discard_blob(WriteCtx& ctx, const PreparedBlob& b) {
+  if (b.in_file) ctx.file_checks.push_back(b.hash);
+  if (b.log) ctx.log_unused.push_back(b.log.place());
+}
+
 // queue_update()'s transaction; `blobs` are the notices' prepared contents.
 Status apply_queue_update(WriteCtx& ctx, Id id, const std::vector<RcptUpdate>& updates,
                           bool delay_notified, const std::vector<Notice>& notices,
@@ -373,9 +380,19 @@ Status apply_queue_update(WriteCtx& ctx, Id id, const std::vector<RcptUpdate>& u
                u.reply, u.host, u.rcpt_id, id);
     TG_TRY(s.run());
   }
-  if (delay_notified) TG_TRY(ctx.db.run("UPDATE queue SET delay_notified = 1 WHERE id = ?", id));
+  // Marked here and only once: the first of the message's jobs to get here sends the notice.
+  bool marked = false;
+  if (delay_notified) {
+    TG_TRY(
+        ctx.db.run("UPDATE queue SET delay_notified = 1 WHERE id = ? AND delay_notified = 0", id));
+    marked = ctx.db.changes() > 0;
+  }
   for (size_t i = 0; i < notices.size(); ++i) {
     const Notice& n = notices[i];
+    if (n.delay && !marked) {
+      discard_blob(ctx, blobs[i]);
+      continue;
+    }
     TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], n.raw, &n.idx));
     TG_TRY(insert_messages(ctx, blob_id, static_cast<int64_t>(n.raw.size()), {n.target}, ctx.now));
   }

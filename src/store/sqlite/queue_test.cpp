@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <future>
 
+#include "store/sqlite/blob_files.hpp"
 #include "store/sqlite/test_util.hpp"
 
 namespace tegami::store::testing {
@@ -212,6 +214,45 @@ TEST_F(QueueTest, DueLeavesOutWhatTheCallerHolds) {
   ASSERT_EQ(due->size(), 1u);
   EXPECT_EQ(due->at(0).rcpts.size(), 2u);
   EXPECT_TRUE(store_->queue_due(99, 10, {})->empty());
+}
+
+// Each destination domain of a message is its own job, and every job works from the same
+// snapshot without the delay mark: only the first queue_update that marks the message puts
+// its delay notice in. A later one gives its notice's prepared content back (a file here).
+TEST_F(QueueTest, ADelayNoticeGoesInOncePerMessage) {
+  Account a = account("alice@example.org");
+  auto r = send(a, {"x@one.example", "y@two.example"}, 1000);
+  ASSERT_TRUE(r.ok());
+  auto q = *store_->queue_get(r->queue_id());
+  auto notice = [&](const std::string& raw) {
+    Notice n;
+    n.raw = raw;
+    n.idx = sample_index("delay");
+    n.target = target(a, mailbox(a.id, "INBOX").id);
+    n.target.enforce_quota = false;
+    n.delay = true;
+    return n;
+  };
+  auto deferred = [&](size_t k) {
+    return std::vector<RcptUpdate>{
+        {q.rcpts[k].id, RcptState::kPending, 5000, "451 4.3.0 busy", "mx", 1001}};
+  };
+  ASSERT_TRUE(store_->queue_update(q.id, deferred(0), true, {notice(sample_message("d1"))}).ok());
+  EXPECT_TRUE(store_->queue_get(q.id)->delay_notified);
+  EXPECT_EQ(mailbox(a.id, "INBOX").messages, 1u);
+  const std::string big = sample_message("d2", 300 * 1024);  // over kInlineMax: a file
+  ASSERT_TRUE(store_->queue_update(q.id, deferred(1), true, {notice(big)}).ok());
+  EXPECT_EQ(mailbox(a.id, "INBOX").messages, 1u) << "a second delay notice for one message";
+  const std::string h = sqlite::sha256_hex(big);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/blobs/" + h.substr(0, 2) + "/" + h));
+  // Other notices of that call still go in.
+  Notice bounce = notice(sample_message("bounce"));
+  bounce.delay = false;
+  ASSERT_TRUE(store_
+                  ->queue_update(q.id, {{q.rcpts[1].id, RcptState::kFailed, 0, "550", "mx", 1002}},
+                                 true, {notice(sample_message("d3")), bounce})
+                  .ok());
+  EXPECT_EQ(mailbox(a.id, "INBOX").messages, 2u);
 }
 
 TEST_F(QueueTest, FailedNoticeRollsBackTheUpdate) {

@@ -655,13 +655,22 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     unrecorded.push_back(std::move(rec));
   }
 
-  // Writes one outcome to the store; false (logged) when the store fails.
+  // Writes one outcome to the store; false (logged) when it must be written again later.
   bool record(const Record& rec) {
     return recorded(rec, store.queue_update(rec.id, rec.updates, rec.delay_notice, rec.notices));
   }
 
   // After the store's answer `st` to one outcome: logs it, and asks for the next due retry.
+  // True when nothing is left to record: taken, or its message is gone.
   bool recorded(const Record& rec, const Status& st) {
+    if (!st && st.code() == Errc::kNotFound) {
+      // Deleted while it was being delivered (`tegami queue delete`). Kept, the record was
+      // written again at every full look, forever, and its job stayed in flight.
+      log::info("queue_message_gone", {{"queue_id", std::to_string(rec.id)},
+                                       {"domain", rec.domain},
+                                       {"next", "outcome dropped"}});
+      return true;
+    }
     if (!st) {
       log::error("queue_update_failed", {{"queue_id", std::to_string(rec.id)},
                                          {"error", st.error().message},

@@ -344,6 +344,47 @@ TEST_F(RunnerTest, AnOutcomeTheStoreRefusedIsRecordedLaterNotResent) {
   runner_.reset();  // before `faulty` goes
 }
 
+// A message deleted (`tegami queue delete`) while it is being delivered: its outcome finds
+// nothing to update and is dropped. It was kept as unrecorded and written again at every full
+// look (every 200 ms here), forever.
+TEST_F(RunnerTest, AnOutcomeForAMessageDeletedMeanwhileIsDropped) {
+  asio::io_context sio;  // 127.0.0.3 accepts and never says a word
+  asio::ip::tcp::acceptor acc(sio, {asio::ip::make_address("127.0.0.3"), port_});
+  std::vector<asio::ip::tcp::socket> held;
+  std::atomic<int> connected{0};
+  std::function<void()> accept_next = [&] {
+    acc.async_accept([&](boost::system::error_code ec, asio::ip::tcp::socket s) {
+      if (ec) return;
+      held.push_back(std::move(s));
+      ++connected;
+      accept_next();
+    });
+  };
+  accept_next();
+  std::thread staller([&] { sio.run(); });
+  imap::server::testing::FaultyStore faulty(*a_);
+  runner_ = std::make_unique<Runner>(io_, faulty, nullptr, dns_, opts_);
+  runner_->start();
+  io_thread_ = std::thread([this] { io_.run(); });
+  store::Id id = enqueue({"x@stall.test"});
+  store::Id other = enqueue({"bob@ok.test"});
+  runner_->wake();
+  ASSERT_TRUE(eventually([&] { return connected.load() > 0; }, 5));  // awaiting a greeting
+  ASSERT_TRUE(a_->queue_delete(id).ok());
+  // The greeting times out after 2 s: one outcome for the deleted message, one for `other`.
+  ASSERT_TRUE(eventually([&] { return faulty.calls("queue_update") >= 2; }, 5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(faulty.calls("queue_update"), 2) << "the outcome of a deleted message written again";
+  EXPECT_FALSE(a_->queue_get(other).ok());  // delivered
+  runner_->stop();
+  work_.reset();
+  io_.stop();
+  io_thread_.join();
+  runner_.reset();  // before `faulty` goes
+  sio.stop();
+  staller.join();
+}
+
 TEST_F(RunnerTest, NotifySuccessToAServerWithoutDsnGetsARelayedReport) {
   // Our MX does not offer DSN, so the queue reports "relayed" itself (RFC 3461 §6.2).
   enqueue({"bob@ok.test"}, 3600, "SUCCESS,FAILURE");

@@ -434,7 +434,8 @@ class Store {
   virtual Result<int64_t> queue_next_due() = 0;
   // Applies outcomes, marks the delay notice sent when asked, and delivers `notices` (bounces;
   // a `delay` one only when this call is the one that marks it) in the same transaction; a
-  // message with no pending recipient left is removed. Returns once
+  // message with no pending recipient left is removed. kNotFound means, and only means, that
+  // the message is not queued (deleted meanwhile; ids are never used twice). Returns once
   // committed, without waiting for that commit's own fsync: it is on disk with the next
   // durable commit or within milliseconds. A power loss before that undoes it, and the queue
   // then tries those recipients again (sent twice at worst, never lost).

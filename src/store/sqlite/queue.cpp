@@ -365,6 +365,20 @@ void discard_blob(WriteCtx& ctx, const PreparedBlob& b) {
   if (b.log) ctx.log_unused.push_back(b.log.place());
 }
 
+// One notice into its mailbox. queue_update's kNotFound means that the message is not queued
+// (store.hpp), so a mailbox that is gone is reported otherwise.
+Status put_notice(WriteCtx& ctx, const Notice& n, const PreparedBlob& b) {
+  Status st = [&]() -> Status {
+    TG_ASSIGN(Id blob_id, insert_blob(ctx, b, n.raw, &n.idx));
+    TG_TRY(insert_messages(ctx, blob_id, static_cast<int64_t>(n.raw.size()), {n.target}, ctx.now));
+    return {};
+  }();
+  if (!st && st.code() == Errc::kNotFound) {
+    return make_error(Errc::kInvalidData, "cannot deliver the notice: " + st.error().message);
+  }
+  return st;
+}
+
 // queue_update()'s transaction; `blobs` are the notices' prepared contents.
 Status apply_queue_update(WriteCtx& ctx, Id id, const std::vector<RcptUpdate>& updates,
                           bool delay_notified, const std::vector<Notice>& notices,
@@ -393,8 +407,7 @@ Status apply_queue_update(WriteCtx& ctx, Id id, const std::vector<RcptUpdate>& u
       discard_blob(ctx, blobs[i]);
       continue;
     }
-    TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], n.raw, &n.idx));
-    TG_TRY(insert_messages(ctx, blob_id, static_cast<int64_t>(n.raw.size()), {n.target}, ctx.now));
+    TG_TRY(put_notice(ctx, n, blobs[i]));
   }
   TG_ASSIGN(Stmt left,
             ctx.db.prepare("SELECT COUNT(*) FROM queue_rcpts WHERE queue_id = ? AND state = 0"));

@@ -43,7 +43,7 @@ namespace {
 // What happened to one recipient in this round.
 struct Outcome {
   enum Kind { kNone, kDelivered, kPerm, kTemp } kind = kNone;
-  std::string reply;   // "550 5.1.1 ..." or our own reason
+  std::string reply;   // "550 5.1.1 ..." (all its lines) or our own reason
   std::string status;  // RFC 3463 code
   std::string host;
   bool relayed = false;  // delivered to a server without DSN: we owe NOTIFY=SUCCESS reports
@@ -511,7 +511,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       for (size_t i = 0; i < open.size() && i < res.rcpts.size(); ++i) {
         const client::Reply& rep = res.rcpts[i];
         Outcome& o = j.out[open[i]];
-        o.reply = rep.str();
+        o.reply = rep.full();  // every line of a multi-line reply, for the notices
         o.status = status_of(rep);
         o.host = rep.local ? std::string() : host;
         if (rep.ok()) {
@@ -557,8 +557,10 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       store::RcptUpdate u;
       u.rcpt_id = r.id;
       // Our own reasons carry their status in front ("4.4.1 mx... refused"), as replies do
-      // after their code: `tegami queue show` explains both.
-      u.reply = starts_with_code(o.reply) || o.status.empty() ? o.reply : o.status + " " + o.reply;
+      // after their code: `tegami queue show` explains both. The store keeps the first line
+      // (`tegami queue list` shows one line per recipient); notices get them all.
+      const std::string line = o.reply.substr(0, o.reply.find('\n'));
+      u.reply = starts_with_code(line) || o.status.empty() ? line : o.status + " " + line;
       u.host = o.host;
       u.attempted = now;
       DsnRecipient d;

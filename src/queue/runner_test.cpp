@@ -419,6 +419,35 @@ TEST_F(RunnerTest, PermanentFailuresBounceOnceAndOthersStillGo) {
   EXPECT_EQ(all.find("Final-Recipient: rfc822; bob@ok.test"), std::string::npos);
 }
 
+// A multi-line refusal reaches the bounce whole (only its first line did).
+TEST_F(RunnerTest, ABounceQuotesEveryLineOfTheReply) {
+  dns_.clear();
+  dns_.add_mx("one.test", 10, "mx.one.test");
+  dns_.add_a("mx.one.test", "127.0.0.5");
+  smtp::client::testing::FakeServer mx(
+      [](smtp::client::testing::Peer& p) {
+        p.send("220 mx.one.test ESMTP\r\n");
+        p.line();  // EHLO
+        p.send("250 mx.one.test\r\n");
+        p.line();  // MAIL
+        p.send("250 ok\r\n");
+        p.line();  // RCPT
+        p.send(
+            "550-5.7.1 LINE-ONE refused\r\n550-5.7.1 LINE-TWO see the policy\r\n"
+            "550 5.7.1 LINE-THREE at https://mx.one.test/why\r\n");
+        if (p.line() == "RSET") p.send("250 ok\r\n");
+        if (p.line() == "QUIT") p.send("221 bye\r\n");
+      },
+      "127.0.0.5", port_);
+  store::Id id = enqueue({"x@one.test"});
+  start();
+  ASSERT_TRUE(eventually([&] { return !a_->queue_get(id).ok(); }));
+  auto bounces = inbox(*a_, alice_);
+  ASSERT_EQ(bounces.size(), 1u);
+  for (const char* part : {"LINE-ONE", "LINE-TWO", "LINE-THREE"})
+    EXPECT_NE(bounces[0].find(part), std::string::npos) << part << " missing:\n" << bounces[0];
+}
+
 TEST_F(RunnerTest, TemporaryFailuresRetryWithGrowingDelaysThenExpireWithOneDelayNotice) {
   opts_.delay_notice_after = 0;
   store::Id id = enqueue({"x@down.test"}, 5);

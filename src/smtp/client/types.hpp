@@ -33,7 +33,8 @@ struct Reply {
   bool local = false;  // made by this client (timeout, lost connection, local check), not received
   bool ok() const { return code >= 200 && code < 300; }
   bool permanent() const { return code >= 500; }
-  std::string str() const;  // "550 5.1.1 text" (first line), for logs and bounces
+  std::string str() const;   // "550 5.1.1 text" (first line), for logs
+  std::string full() const;  // "550 5.1.1 first\nsecond": every line, for bounces
 };
 
 struct SendResult {

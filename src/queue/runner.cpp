@@ -371,8 +371,13 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           const bool taken = record(f.rec);
           keep(*job, std::move(f.rec), taken);
         } catch (const std::exception& e) {
+          // Kept like an outcome the store refused, so that the job leaves flight once it is
+          // recorded, not at the next restart. A notice whose composition threw is not in it.
           log::error("queue_finalize_failed",
-                     {{"queue_id", std::to_string(job->msg.id)}, {"error", e.what()}});
+                     {{"queue_id", std::to_string(job->msg.id)},
+                      {"error", e.what()},
+                      {"next", "kept in memory, recorded again later without the notices left"}});
+          keep(*job, std::move(f.rec), false);
         }
         asio::post(ex, one_done);
       });

@@ -385,6 +385,26 @@ TEST_F(RunnerTest, AnOutcomeForAMessageDeletedMeanwhileIsDropped) {
   staller.join();
 }
 
+// Composing a bounce throws: the outcome is still recorded at a later look, and the message
+// leaves the queue. It stayed in flight, unrecorded, until the next restart.
+TEST_F(RunnerTest, AnOutcomeWhoseNoticeThrowsIsRecordedLater) {
+  imap::server::testing::FaultyStore faulty(*a_);
+  faulty.throw_instead = true;
+  faulty.fail("get_mailbox");  // add_notices looks up the sender's INBOX
+  runner_ = std::make_unique<Runner>(io_, faulty, nullptr, dns_, opts_);
+  runner_->start();
+  io_thread_ = std::thread([this] { io_.run(); });
+  store::Id id = enqueue({"nobody@ok.test"});  // 550 5.1.1 from our MX: a bounce is due
+  runner_->wake();
+  ASSERT_TRUE(eventually([&] { return !a_->queue_get(id).ok(); }, 5)) << "still in flight";
+  EXPECT_EQ(faulty.calls("queue_update"), 1);
+  runner_->stop();
+  work_.reset();
+  io_.stop();
+  io_thread_.join();
+  runner_.reset();  // before `faulty` goes
+}
+
 TEST_F(RunnerTest, NotifySuccessToAServerWithoutDsnGetsARelayedReport) {
   // Our MX does not offer DSN, so the queue reports "relayed" itself (RFC 3461 §6.2).
   enqueue({"bob@ok.test"}, 3600, "SUCCESS,FAILURE");

@@ -75,7 +75,7 @@ Route find_route(dns::Resolver& dns, client::StsCache& sts, const std::string& d
   const bool enforce = policy.mode == client::StsPolicy::Mode::kEnforce;
 
   Route route;
-  std::string skipped;
+  std::string skipped, skipped_status;
   bool temporary = false;
   for (const auto& t : targets) {
     Addresses ad = addresses(dns, t.host);
@@ -94,15 +94,26 @@ Route find_route(dns::Resolver& dns, client::StsCache& sts, const std::string& d
         h.tls.policy = client::TlsPolicy::kDane;
         h.tls.tlsa = tlsa->records;
         dane_done = true;
-      } else if (!tlsa.ok() && tlsa.code() == Errc::kPerm) {
-        // RFC 7672 §2.2: a bogus TLSA answer means the host cannot be used securely.
-        skipped = t.host + ": its TLSA records failed DNSSEC validation";
+      } else if (!tlsa.ok() && tlsa.code() != Errc::kNotFound) {
+        // RFC 7672 §2.2: with a DNSSEC-validated MX and address, only a denial of existence
+        // (kNotFound) lets the host go without DANE. A bogus answer, SERVFAIL or a timeout may
+        // be an attacker who drops the TLSA query and then strips STARTTLS: not used.
+        if (tlsa.code() == Errc::kPerm) {
+          skipped = t.host + ": its TLSA records failed DNSSEC validation";
+          skipped_status = "4.7.5";
+        } else {
+          skipped = t.host + ": the DNS lookup of its TLSA records failed (" +
+                    tlsa.error().message +
+                    "), and a host with DNSSEC-signed records is not used without them (DANE)";
+          skipped_status = "4.4.3";
+        }
         continue;
       }
     }
     if (!dane_done && enforce) {
       if (!client::sts_mx_matches(policy, t.host)) {
         skipped = t.host + " is not listed in the MTA-STS policy of " + domain;
+        skipped_status = "4.7.5";
         continue;
       }
       h.tls.policy = client::TlsPolicy::kPkix;
@@ -111,7 +122,7 @@ Route find_route(dns::Resolver& dns, client::StsCache& sts, const std::string& d
     route.hosts.push_back(std::move(h));
   }
   if (route.hosts.empty()) {
-    if (!skipped.empty()) return failure(false, skipped, "4.7.5");
+    if (!skipped.empty()) return failure(false, skipped, skipped_status);
     if (temporary) {
       return failure(false, "DNS lookup of the mail servers of " + domain + " failed", "4.4.3");
     }

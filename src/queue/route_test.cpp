@@ -100,6 +100,38 @@ TEST_F(RouteTest, DaneOnlyWithValidatedAnswers) {
   EXPECT_TRUE(r.hosts.empty());
   EXPECT_FALSE(r.permanent);
   EXPECT_NE(r.error.find("DNSSEC"), std::string::npos) << r.error;
+  EXPECT_EQ(r.status, "4.7.5");
+}
+
+// RFC 7672 §2.2: a host whose MX and address answers are validated but whose TLSA lookup fails
+// (SERVFAIL, timeout) is not used: it once fell back to opportunistic TLS, which an attacker
+// who drops the TLSA query and strips STARTTLS turns into plain text.
+TEST_F(RouteTest, DaneHostWhoseTlsaLookupFailsIsNotUsed) {
+  dns_.add_mx("dane.test", 10, "mx.dane.test");
+  dns_.add_mx("dane.test", 20, "mx2.dane.test");
+  dns_.add_a("mx.dane.test", "127.0.0.1");
+  dns_.add_a("mx2.dane.test", "127.0.0.2");
+  dns_.set_secure("dane.test", dns::RrType::kMx);
+  dns_.set_secure("mx.dane.test", dns::RrType::kA);
+  dns_.set_secure("mx2.dane.test", dns::RrType::kA);
+  dns_.add_tlsa("_25._tcp.mx.dane.test", dns::TlsaRecord{3, 1, 1, std::string(32, 'x')});
+  dns_.set_secure("_25._tcp.mx.dane.test", dns::RrType::kTlsa);
+  dns_.set_failure("_25._tcp.mx.dane.test", dns::RrType::kTlsa, Errc::kTemporary);
+  // mx2 has no TLSA records (a denial of existence): usable without DANE.
+  Route r = route("dane.test");
+  ASSERT_EQ(names(r), (std::vector<std::string>{"mx2.dane.test"}));
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+
+  dns_.set_failure("_25._tcp.mx2.dane.test", dns::RrType::kTlsa, Errc::kTemporary);
+  r = route("dane.test");
+  EXPECT_TRUE(r.hosts.empty());
+  EXPECT_FALSE(r.permanent);
+  EXPECT_EQ(r.status, "4.4.3");
+  EXPECT_NE(r.error.find("TLSA records failed"), std::string::npos) << r.error;
+
+  // Without DNSSEC on the MX answer DANE does not apply: the TLSA lookup is not even made.
+  dns_.set_secure("dane.test", dns::RrType::kMx, false);
+  EXPECT_EQ(names(route("dane.test")), (std::vector<std::string>{"mx.dane.test", "mx2.dane.test"}));
 }
 
 TEST_F(RouteTest, MtaStsEnforceKeepsListedHostsWithCertificateChecks) {

@@ -43,7 +43,7 @@ namespace {
 // What happened to one recipient in this round.
 struct Outcome {
   enum Kind { kNone, kDelivered, kPerm, kTemp } kind = kNone;
-  std::string reply;   // "550 5.1.1 ..." or our own reason
+  std::string reply;   // "550 5.1.1 ..." (all its lines) or our own reason
   std::string status;  // RFC 3463 code
   std::string host;
   bool relayed = false;  // delivered to a server without DSN: we owe NOTIFY=SUCCESS reports
@@ -164,8 +164,8 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       int64_t now = system_clock().now_unix();
       const bool full = rescan;
       if (full) {
-        // Every due message (at start, on a timer, after `tegami queue retry`): the ones in
-        // flight come back too and are skipped, so this is not done for each new message.
+        // Every due message not in hand yet (at start, on a timer, after `tegami queue
+        // retry`): a read of the store, so this is not done for each new message.
         rescan = false;
         bool unrecorded_left = false;
         {
@@ -176,14 +176,35 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           auto retry = [this]() { record_unrecorded(); };
           co_await net::offload(std::move(retry));
         }
-        auto fetch = [this, now]() { return store.queue_due(now, 500); };
+        // What is in flight or waiting is left out of the read: it came back on every look and
+        // filled the page, so that a slow destination's backlog hid every message behind it
+        // (other destinations' retries, everything after a restart) until it drained. Taken
+        // before the read: a job leaves `in_flight` only after its outcome is committed, so the
+        // read sees the outcome of any job that is not skipped.
+        store::QueueSkip skip;
+        {
+          std::lock_guard lk(mu);
+          skip.jobs = in_flight;
+          for (const auto& [domain, q] : waiting)
+            if (q.size() >= opts.due_page) skip.domains.insert(domain);
+        }
+        auto fetch = [this, now, skip = std::move(skip)]() {
+          return store.queue_due(now, opts.due_page, skip);
+        };
         auto due = co_await net::offload(std::move(fetch));
         if (!due) {
           log::warn("queue_read_failed", {{"error", due.error().message}});
         } else {
+          // A full page: more may be due behind it. Each look takes new jobs only, so this
+          // ends; a destination with a page of jobs waiting is skipped, so memory stays bounded.
+          const bool more = due->size() >= opts.due_page;
           std::vector<Due> found;
           for (auto& m : *due) found.push_back({std::move(m), nullptr});
           schedule(std::move(found), now);
+          if (more) {
+            rescan = true;
+            woken = true;
+          }
         }
         auto next_fn = [this]() { return store.queue_next_due(); };
         auto next = co_await net::offload(std::move(next_fn));
@@ -350,8 +371,13 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           const bool taken = record(f.rec);
           keep(*job, std::move(f.rec), taken);
         } catch (const std::exception& e) {
+          // Kept like an outcome the store refused, so that the job leaves flight once it is
+          // recorded, not at the next restart. A notice whose composition threw is not in it.
           log::error("queue_finalize_failed",
-                     {{"queue_id", std::to_string(job->msg.id)}, {"error", e.what()}});
+                     {{"queue_id", std::to_string(job->msg.id)},
+                      {"error", e.what()},
+                      {"next", "kept in memory, recorded again later without the notices left"}});
+          keep(*job, std::move(f.rec), false);
         }
         asio::post(ex, one_done);
       });
@@ -490,7 +516,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       for (size_t i = 0; i < open.size() && i < res.rcpts.size(); ++i) {
         const client::Reply& rep = res.rcpts[i];
         Outcome& o = j.out[open[i]];
-        o.reply = rep.str();
+        o.reply = rep.full();  // every line of a multi-line reply, for the notices
         o.status = status_of(rep);
         o.host = rep.local ? std::string() : host;
         if (rep.ok()) {
@@ -536,8 +562,10 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       store::RcptUpdate u;
       u.rcpt_id = r.id;
       // Our own reasons carry their status in front ("4.4.1 mx... refused"), as replies do
-      // after their code: `tegami queue show` explains both.
-      u.reply = starts_with_code(o.reply) || o.status.empty() ? o.reply : o.status + " " + o.reply;
+      // after their code: `tegami queue show` explains both. The store keeps the first line
+      // (`tegami queue list` shows one line per recipient); notices get them all.
+      const std::string line = o.reply.substr(0, o.reply.find('\n'));
+      u.reply = starts_with_code(line) || o.status.empty() ? line : o.status + " " + line;
       u.host = o.host;
       u.attempted = now;
       DsnRecipient d;
@@ -574,6 +602,8 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       f.rec.updates.push_back(std::move(u));
       f.rec.addresses.push_back(r.address);
     }
+    // `m` is this job's snapshot: another job of the message (another domain) may have sent
+    // the notice since. The store puts it in only for the first (Notice::delay).
     f.rec.delay_notice =
         !m.delay_notified && !f.delayed.empty() && now - m.created >= opts.delay_notice_after;
     return f;
@@ -616,6 +646,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       n.target.account_id = m.account_id;
       n.target.mailbox_id = inbox->id;
       n.target.enforce_quota = false;  // a bounce is never lost to a full mailbox
+      n.delay = kind == DsnKind::kDelay;
       f.rec.notices.push_back(std::move(n));
     };
     if (!f.failed.empty()) make(DsnKind::kFailure, std::move(f.failed));
@@ -631,13 +662,22 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     unrecorded.push_back(std::move(rec));
   }
 
-  // Writes one outcome to the store; false (logged) when the store fails.
+  // Writes one outcome to the store; false (logged) when it must be written again later.
   bool record(const Record& rec) {
     return recorded(rec, store.queue_update(rec.id, rec.updates, rec.delay_notice, rec.notices));
   }
 
   // After the store's answer `st` to one outcome: logs it, and asks for the next due retry.
+  // True when nothing is left to record: taken, or its message is gone.
   bool recorded(const Record& rec, const Status& st) {
+    if (!st && st.code() == Errc::kNotFound) {
+      // Deleted while it was being delivered (`tegami queue delete`). Kept, the record was
+      // written again at every full look, forever, and its job stayed in flight.
+      log::info("queue_message_gone", {{"queue_id", std::to_string(rec.id)},
+                                       {"domain", rec.domain},
+                                       {"next", "outcome dropped"}});
+      return true;
+    }
     if (!st) {
       log::error("queue_update_failed", {{"queue_id", std::to_string(rec.id)},
                                          {"error", st.error().message},

@@ -40,6 +40,9 @@ struct RunnerOptions {
   bool mta_sts = true;
   bool dane = true;
   std::chrono::milliseconds idle_poll{30000};  // how often to look when nothing is due
+  // Due messages read from the store per look; a full page is followed by another look at
+  // once. A destination with this many jobs waiting for a connection gets no more meanwhile.
+  size_t due_page = 500;
   // How long a worker keeps its connection open, idle, for more messages to the same
   // destination (like Postfix's connection cache, 2 s); 0 = quit at once.
   std::chrono::milliseconds linger{2000};

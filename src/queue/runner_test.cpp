@@ -2,6 +2,7 @@
 // server (the destination), a FakeResolver for routes, and destinations that are down or stall.
 #include "queue/runner.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -343,6 +344,67 @@ TEST_F(RunnerTest, AnOutcomeTheStoreRefusedIsRecordedLaterNotResent) {
   runner_.reset();  // before `faulty` goes
 }
 
+// A message deleted (`tegami queue delete`) while it is being delivered: its outcome finds
+// nothing to update and is dropped. It was kept as unrecorded and written again at every full
+// look (every 200 ms here), forever.
+TEST_F(RunnerTest, AnOutcomeForAMessageDeletedMeanwhileIsDropped) {
+  asio::io_context sio;  // 127.0.0.3 accepts and never says a word
+  asio::ip::tcp::acceptor acc(sio, {asio::ip::make_address("127.0.0.3"), port_});
+  std::vector<asio::ip::tcp::socket> held;
+  std::atomic<int> connected{0};
+  std::function<void()> accept_next = [&] {
+    acc.async_accept([&](boost::system::error_code ec, asio::ip::tcp::socket s) {
+      if (ec) return;
+      held.push_back(std::move(s));
+      ++connected;
+      accept_next();
+    });
+  };
+  accept_next();
+  std::thread staller([&] { sio.run(); });
+  imap::server::testing::FaultyStore faulty(*a_);
+  runner_ = std::make_unique<Runner>(io_, faulty, nullptr, dns_, opts_);
+  runner_->start();
+  io_thread_ = std::thread([this] { io_.run(); });
+  store::Id id = enqueue({"x@stall.test"});
+  store::Id other = enqueue({"bob@ok.test"});
+  runner_->wake();
+  ASSERT_TRUE(eventually([&] { return connected.load() > 0; }, 5));  // awaiting a greeting
+  ASSERT_TRUE(a_->queue_delete(id).ok());
+  // The greeting times out after 2 s: one outcome for the deleted message, one for `other`.
+  ASSERT_TRUE(eventually([&] { return faulty.calls("queue_update") >= 2; }, 5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(faulty.calls("queue_update"), 2) << "the outcome of a deleted message written again";
+  EXPECT_FALSE(a_->queue_get(other).ok());  // delivered
+  runner_->stop();
+  work_.reset();
+  io_.stop();
+  io_thread_.join();
+  runner_.reset();  // before `faulty` goes
+  sio.stop();
+  staller.join();
+}
+
+// Composing a bounce throws: the outcome is still recorded at a later look, and the message
+// leaves the queue. It stayed in flight, unrecorded, until the next restart.
+TEST_F(RunnerTest, AnOutcomeWhoseNoticeThrowsIsRecordedLater) {
+  imap::server::testing::FaultyStore faulty(*a_);
+  faulty.throw_instead = true;
+  faulty.fail("get_mailbox");  // add_notices looks up the sender's INBOX
+  runner_ = std::make_unique<Runner>(io_, faulty, nullptr, dns_, opts_);
+  runner_->start();
+  io_thread_ = std::thread([this] { io_.run(); });
+  store::Id id = enqueue({"nobody@ok.test"});  // 550 5.1.1 from our MX: a bounce is due
+  runner_->wake();
+  ASSERT_TRUE(eventually([&] { return !a_->queue_get(id).ok(); }, 5)) << "still in flight";
+  EXPECT_EQ(faulty.calls("queue_update"), 1);
+  runner_->stop();
+  work_.reset();
+  io_.stop();
+  io_thread_.join();
+  runner_.reset();  // before `faulty` goes
+}
+
 TEST_F(RunnerTest, NotifySuccessToAServerWithoutDsnGetsARelayedReport) {
   // Our MX does not offer DSN, so the queue reports "relayed" itself (RFC 3461 §6.2).
   enqueue({"bob@ok.test"}, 3600, "SUCCESS,FAILURE");
@@ -377,6 +439,35 @@ TEST_F(RunnerTest, PermanentFailuresBounceOnceAndOthersStillGo) {
   EXPECT_EQ(all.find("Final-Recipient: rfc822; bob@ok.test"), std::string::npos);
 }
 
+// A multi-line refusal reaches the bounce whole (only its first line did).
+TEST_F(RunnerTest, ABounceQuotesEveryLineOfTheReply) {
+  dns_.clear();
+  dns_.add_mx("one.test", 10, "mx.one.test");
+  dns_.add_a("mx.one.test", "127.0.0.5");
+  smtp::client::testing::FakeServer mx(
+      [](smtp::client::testing::Peer& p) {
+        p.send("220 mx.one.test ESMTP\r\n");
+        p.line();  // EHLO
+        p.send("250 mx.one.test\r\n");
+        p.line();  // MAIL
+        p.send("250 ok\r\n");
+        p.line();  // RCPT
+        p.send(
+            "550-5.7.1 LINE-ONE refused\r\n550-5.7.1 LINE-TWO see the policy\r\n"
+            "550 5.7.1 LINE-THREE at https://mx.one.test/why\r\n");
+        if (p.line() == "RSET") p.send("250 ok\r\n");
+        if (p.line() == "QUIT") p.send("221 bye\r\n");
+      },
+      "127.0.0.5", port_);
+  store::Id id = enqueue({"x@one.test"});
+  start();
+  ASSERT_TRUE(eventually([&] { return !a_->queue_get(id).ok(); }));
+  auto bounces = inbox(*a_, alice_);
+  ASSERT_EQ(bounces.size(), 1u);
+  for (const char* part : {"LINE-ONE", "LINE-TWO", "LINE-THREE"})
+    EXPECT_NE(bounces[0].find(part), std::string::npos) << part << " missing:\n" << bounces[0];
+}
+
 TEST_F(RunnerTest, TemporaryFailuresRetryWithGrowingDelaysThenExpireWithOneDelayNotice) {
   opts_.delay_notice_after = 0;
   store::Id id = enqueue({"x@down.test"}, 5);
@@ -399,6 +490,25 @@ TEST_F(RunnerTest, TemporaryFailuresRetryWithGrowingDelaysThenExpireWithOneDelay
   EXPECT_NE(notices[0].find("Will-Retry-Until:"), std::string::npos);
   EXPECT_NE(notices[1].find("Action: failed"), std::string::npos);
   EXPECT_NE(notices[1].find("Status: 4.4.7"), std::string::npos) << notices[1];
+}
+
+// One message to two destinations that are both down: two jobs, each deferred, each from a
+// snapshot without the delay mark; one delay notice between them (there were two).
+TEST_F(RunnerTest, OneDelayNoticePerMessageWhateverItsDestinations) {
+  opts_.delay_notice_after = 0;
+  dns_.add_mx("down2.test", 10, "mx.down2.test");
+  dns_.add_a("mx.down2.test", "127.0.0.2");
+  store::Id id = enqueue({"x@down.test", "y@down2.test"});
+  start();
+  ASSERT_TRUE(eventually([&] {
+    auto q = must(a_->queue_get(id));
+    return q.rcpts[0].attempts >= 1 && q.rcpts[1].attempts >= 1;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a late second notice
+  auto notices = inbox(*a_, alice_);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("Action: delayed"), std::string::npos) << notices[0];
+  EXPECT_TRUE(must(a_->queue_get(id)).delay_notified);
 }
 
 TEST_F(RunnerTest, DnsTroubleAndAddresslessMxAreTemporary) {
@@ -439,6 +549,40 @@ TEST_F(RunnerTest, AStallingServerDoesNotHoldUpOtherDestinations) {
   auto q = must(a_->queue_get(stalled));
   EXPECT_EQ(q.rcpts[0].state, store::RcptState::kPending);
   EXPECT_FALSE(q.rcpts[0].last_reply.empty());
+  sio.stop();
+  staller.join();
+}
+
+// A backlog to one slow destination larger than a look's page does not hold up a message to
+// another: the page (small here, 500 by default) was filled by the backlog's jobs already in
+// flight at every look, so ok.test waited until stall.test had drained.
+TEST_F(RunnerTest, ABacklogToOneDestinationDoesNotHoldUpOthers) {
+  asio::io_context sio;
+  asio::ip::tcp::acceptor acc(sio, {asio::ip::make_address("127.0.0.3"), port_});
+  std::vector<asio::ip::tcp::socket> held;
+  std::function<void()> accept_next = [&] {
+    acc.async_accept([&](boost::system::error_code ec, asio::ip::tcp::socket s) {
+      if (ec) return;
+      held.push_back(std::move(s));
+      accept_next();
+    });
+  };
+  accept_next();
+  std::thread staller([&] { sio.run(); });
+  opts_.due_page = 5;
+  opts_.idle_poll = std::chrono::seconds(60);  // no timer look helps: only the first look
+  opts_.command_timeout = std::chrono::seconds(4);
+  for (int i = 0; i < 12; ++i) enqueue({"x" + std::to_string(i) + "@stall.test"});
+  enqueue({"bob@ok.test"});
+  auto t0 = std::chrono::steady_clock::now();
+  start();
+  ASSERT_TRUE(eventually([&] { return inbox(*b_, bob_).size() == 1; }, 5));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  runner_->stop();
+  work_.reset();
+  io_.stop();
+  io_thread_.join();
+  runner_.reset();
   sio.stop();
   staller.join();
 }
@@ -492,6 +636,35 @@ TEST_F(RunnerTest, AnEndlessReplyGoesToTheNextMx) {
   ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }));
   bad.join();
   EXPECT_EQ(inbox(*b_, bob_).size(), 1u);
+}
+
+// A pipelining server that answers DATA with 250 never got the content: the recipient stays
+// queued for a retry, neither recorded as delivered nor bounced.
+TEST_F(RunnerTest, A250ToDataIsNotADelivery) {
+  dns_.clear();
+  dns_.add_mx("one.test", 10, "mx.one.test");
+  dns_.add_a("mx.one.test", "127.0.0.5");
+  smtp::client::testing::FakeServer mx(
+      [](smtp::client::testing::Peer& p) {
+        p.send("220 mx.one.test ESMTP\r\n");
+        p.line();  // EHLO
+        p.send("250-mx.one.test\r\n250 PIPELINING\r\n");
+        for (int i = 0; i < 3; ++i) p.line();  // MAIL, RCPT, DATA
+        p.send("250 ok\r\n250 ok\r\n250 ok\r\n");
+        p.wait_close();
+      },
+      "127.0.0.5", port_);
+  store::Id id = enqueue({"x@one.test"});
+  start();
+  ASSERT_TRUE(eventually([&] {
+    auto q = a_->queue_get(id);
+    return !q.ok() || q->rcpts[0].attempts >= 1;
+  }));
+  auto q = a_->queue_get(id);
+  ASSERT_TRUE(q.ok()) << "the message left the queue although its content was never sent";
+  EXPECT_EQ(q->rcpts[0].state, store::RcptState::kPending);
+  EXPECT_TRUE(inbox(*a_, alice_).empty());
+  EXPECT_THAT(mx.join(), ::testing::Not(::testing::Contains(::testing::StartsWith("<data"))));
 }
 
 TEST_F(RunnerTest, OneConnectionCarriesBatchAfterBatch) {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -200,6 +201,13 @@ struct QueuedMessage {
   std::vector<QueueRecipient> rcpts;
 };
 
+// What a queue_due caller already holds, left out of the answer so that it neither fills the
+// limit nor is read again.
+struct QueueSkip {
+  std::set<std::pair<Id, std::string>> jobs;  // (message, destination domain)
+  std::set<std::string> domains;              // every recipient of these domains
+};
+
 // One recipient's outcome after an attempt.
 struct RcptUpdate {
   Id rcpt_id = 0;
@@ -215,6 +223,10 @@ struct Notice {
   std::string raw;
   index::MessageIndex idx;
   DeliveryTarget target;
+  // A delay notice: put in only by the queue_update that marks the message delay-notified.
+  // The jobs of one message (one per destination domain) work from the same unmarked
+  // snapshot, and each would otherwise add its own.
+  bool delay = false;
 };
 
 // ---------------------------------------------------------------- sending limits
@@ -411,15 +423,19 @@ class Store {
   virtual Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) = 0;
   virtual Status set_send_suspended(Id account, bool on, std::string_view reason) = 0;
 
-  // The queue. queue_due: messages with a pending recipient due at `now`, oldest first, each
+  // The queue. queue_due: up to `limit` messages with a pending recipient due at `now` that
+  // `skip` does not name, in the order such a recipient became due (then queue order), each
   // with all its recipients.
-  virtual Result<std::vector<QueuedMessage>> queue_due(int64_t now, size_t limit) = 0;
+  virtual Result<std::vector<QueuedMessage>> queue_due(int64_t now, size_t limit,
+                                                       const QueueSkip& skip) = 0;
   virtual Result<std::vector<QueuedMessage>> queue_list() = 0;
   virtual Result<QueuedMessage> queue_get(Id id) = 0;
   // Earliest next_attempt of a pending recipient; 0 when the queue is empty.
   virtual Result<int64_t> queue_next_due() = 0;
-  // Applies outcomes, marks the delay notice sent when asked, and delivers `notices` (bounces)
-  // in the same transaction; a message with no pending recipient left is removed. Returns once
+  // Applies outcomes, marks the delay notice sent when asked, and delivers `notices` (bounces;
+  // a `delay` one only when this call is the one that marks it) in the same transaction; a
+  // message with no pending recipient left is removed. kNotFound means, and only means, that
+  // the message is not queued (deleted meanwhile; ids are never used twice). Returns once
   // committed, without waiting for that commit's own fsync: it is on disk with the next
   // durable commit or within milliseconds. A power loss before that undoes it, and the queue
   // then tries those recipients again (sent twice at worst, never lost).

@@ -253,8 +253,9 @@ class FaultyStore final : public store::Store {
   Status set_send_suspended(Id account, bool on, std::string_view reason) override {
     return inner_.set_send_suspended(account, on, reason);
   }
-  Result<std::vector<store::QueuedMessage>> queue_due(int64_t now, size_t limit) override {
-    return inner_.queue_due(now, limit);
+  Result<std::vector<store::QueuedMessage>> queue_due(int64_t now, size_t limit,
+                                                      const store::QueueSkip& skip) override {
+    return inner_.queue_due(now, limit, skip);
   }
   Result<std::vector<store::QueuedMessage>> queue_list() override { return inner_.queue_list(); }
   Result<store::QueuedMessage> queue_get(Id id) override { return inner_.queue_get(id); }

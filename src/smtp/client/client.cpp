@@ -25,7 +25,10 @@ using std::chrono::seconds;
 constexpr std::size_t kGroupBytes = 8 * 1024;
 constexpr std::size_t kDataChunk = 64 * 1024;
 
-enum class Fail { kNone, kTimeout, kClosed, kProtocol };
+// kOutOfStep: the server had sent bytes that no reply read so far accounts for when we were
+// about to write; it answered something we never sent (a second greeting line, a reply too
+// many), so each later reply would be taken as the answer to the wrong command.
+enum class Fail { kNone, kTimeout, kClosed, kProtocol, kOutOfStep };
 
 struct ReadResult {
   Reply reply;
@@ -42,9 +45,25 @@ Reply io_reply(const ReadResult& r, std::string_view what) {
       return local_reply(451, "4.4.2", "timeout waiting for the reply to " + w);
     case Fail::kProtocol:
       return local_reply(451, "4.5.0", "protocol error in the reply to " + w + ": " + r.error);
+    case Fail::kOutOfStep:
+      return local_reply(451, "4.5.0",
+                         "protocol error: the server sent a reply before " + w + " (out of step)");
     default:
       return local_reply(451, "4.4.2", "connection lost while waiting for the reply to " + w);
   }
+}
+
+// RFC 5321 §4.2.5: a 4xx or 5xx says the command failed; any other code that is not the
+// command's success reply answers some other command.
+bool refusal(const Reply& r) { return r.code >= 400 && r.code < 600; }
+
+// A reply that is neither the command's success (`expected`) nor a refusal: the server is out
+// of step with us (a reply too many earlier on), so no reply on this connection can be trusted.
+ReadResult unexpected(const Reply& r, std::string_view expected) {
+  ReadResult out;
+  out.fail = Fail::kProtocol;
+  out.error = "unexpected " + r.str() + " (expected " + std::string(expected) + ")";
+  return out;
 }
 
 class SmtpConnection final : public Connection {
@@ -69,7 +88,8 @@ class SmtpConnection final : public Connection {
 
  private:
   asio::awaitable<ReadResult> read_reply(seconds timeout);
-  asio::awaitable<bool> write(std::string_view data, seconds timeout);
+  // kOutOfStep (nothing written) when unread bytes are waiting: see Fail.
+  asio::awaitable<Fail> write(std::string_view data, seconds timeout);
   asio::awaitable<ReadResult> command(std::string_view line, seconds timeout);
   asio::awaitable<Status> ehlo(Reply* reply);
   // A failed open(): a polite QUIT when the server is still talking, then close.
@@ -137,17 +157,23 @@ asio::awaitable<ReadResult> SmtpConnection::read_reply(seconds timeout) {
   }
 }
 
-asio::awaitable<bool> SmtpConnection::write(std::string_view data, seconds timeout) {
+asio::awaitable<Fail> SmtpConnection::write(std::string_view data, seconds timeout) {
+  // Every write comes after the replies to everything written before it were read, so bytes
+  // left in `in_` were sent before the server saw this command. Only what has been read can be
+  // checked; a stray reply that arrives later shows as a code the command cannot get (see
+  // unexpected()).
+  if (pos_ < in_.size()) co_return Fail::kOutOfStep;
   s_->set_deadline(timeout);
   bool ok = co_await s_->write_all(data);
-  co_return ok;
+  if (ok) co_return Fail::kNone;
+  co_return s_->timed_out() ? Fail::kTimeout : Fail::kClosed;
 }
 
 asio::awaitable<ReadResult> SmtpConnection::command(std::string_view line, seconds timeout) {
-  bool ok = co_await write(line, timeout);
-  if (!ok) {
+  Fail w = co_await write(line, timeout);
+  if (w != Fail::kNone) {
     ReadResult r;
-    r.fail = s_->timed_out() ? Fail::kTimeout : Fail::kClosed;
+    r.fail = w;
     co_return r;
   }
   ReadResult r = co_await read_reply(timeout);
@@ -181,10 +207,13 @@ asio::awaitable<Status> SmtpConnection::ehlo(Reply* reply) {
   std::string ehlo_line = "EHLO " + name + "\r\n";
   ReadResult r = co_await command(ehlo_line, opts_.command_timeout);
   if (!r.ok()) co_return io_error(r, "EHLO");
-  if (r.reply.ok()) {
+  // RFC 5321 §4.3.2: 250 is EHLO's only success. A 220 here is a second greeting line taken
+  // for this reply, and every later reply would answer the command before it.
+  if (r.reply.code == 250) {
     ext_ = parse_ehlo(r.reply);
     co_return Status{};
   }
+  if (!refusal(r.reply)) co_return io_error(unexpected(r.reply, "250"), "EHLO");
   if (r.reply.code < 500) {
     Error e = co_await refuse(Errc::kTemporary, "EHLO refused", r.reply, reply);
     co_return e;
@@ -193,10 +222,11 @@ asio::awaitable<Status> SmtpConnection::ehlo(Reply* reply) {
   std::string helo_line = "HELO " + name + "\r\n";
   ReadResult h = co_await command(helo_line, opts_.command_timeout);
   if (!h.ok()) co_return io_error(h, "HELO");
-  if (h.reply.ok()) {
+  if (h.reply.code == 250) {
     ext_ = Extensions{};
     co_return Status{};
   }
+  if (!refusal(h.reply)) co_return io_error(unexpected(h.reply, "250"), "HELO");
   Errc code = h.reply.permanent() ? Errc::kPerm : Errc::kTemporary;
   Error e = co_await refuse(code, "EHLO and HELO refused", h.reply, reply);
   co_return e;
@@ -228,6 +258,7 @@ asio::awaitable<Status> SmtpConnection::open(Reply* reply) {
   ReadResult r = co_await command("STARTTLS\r\n", opts_.command_timeout);
   if (!r.ok()) co_return io_error(r, "STARTTLS");
   if (r.reply.code != 220) {
+    if (!refusal(r.reply)) co_return io_error(unexpected(r.reply, "220"), "STARTTLS");
     if (must_tls || r.reply.code == 421) {
       Error e = co_await refuse(Errc::kTemporary, "STARTTLS refused", r.reply, reply);
       co_return e;
@@ -339,6 +370,15 @@ asio::awaitable<SendResult> SmtpConnection::send(const Envelope& env, const std:
   auto what = [&](std::size_t k) -> const char* {
     return k == 0 ? "MAIL FROM" : k == data_idx ? "DATA" : "RCPT TO";
   };
+  // The server is out of step: the replies of this transaction may answer other commands (a
+  // refused RCPT may be some other reply), so every recipient we sent gets `why`, and the
+  // connection is closed, not reset.
+  auto desync = [&](const Reply& why) {
+    for (std::size_t i : sent) res.rcpts[i] = why;
+    usable_ = false;
+    s_->close();
+    res.connection_usable = false;
+  };
 
   std::vector<Reply> replies;
   std::vector<std::size_t> accepted;
@@ -354,10 +394,13 @@ asio::awaitable<SendResult> SmtpConnection::send(const Envelope& env, const std:
     }
     std::string group;
     for (std::size_t k = next; k < end; ++k) group += cmds[k];
-    bool written = co_await write(group, opts_.command_timeout);
-    if (!written) {
-      ReadResult w;
-      w.fail = s_->timed_out() ? Fail::kTimeout : Fail::kClosed;
+    ReadResult w;
+    w.fail = co_await write(group, opts_.command_timeout);
+    if (w.fail == Fail::kOutOfStep) {
+      desync(io_reply(w, what(next)));
+      co_return res;
+    }
+    if (!w.ok()) {
       lost(res, io_reply(w, what(next)));
       res.connection_usable = false;
       co_return res;
@@ -389,6 +432,13 @@ asio::awaitable<SendResult> SmtpConnection::send(const Envelope& env, const std:
   }
 
   bool data_sent = replies.size() > data_idx;
+  if (data_sent && replies[data_idx].code != 354 && !refusal(replies[data_idx])) {
+    // RFC 5321 §4.3.2: DATA succeeds only with 354. Taking a 250 here (the reply to a RCPT,
+    // one behind) as the recipients' final answer would call a message delivered whose
+    // content was never sent.
+    desync(io_reply(unexpected(replies[data_idx], "354"), "DATA"));
+    co_return res;
+  }
   bool go = data_sent && replies[0].ok() && !accepted.empty() && replies[data_idx].code == 354;
   if (!go) {
     if (!replies[0].ok()) {
@@ -412,11 +462,17 @@ asio::awaitable<SendResult> SmtpConnection::send(const Envelope& env, const std:
   // The content, in chunks, each with its own deadline (RFC 5321 §4.5.3.2.5: 3 min per block).
   for (std::size_t off = 0; off < data.size(); off += kDataChunk) {
     std::string_view chunk = std::string_view(data).substr(off, kDataChunk);
-    bool ok = co_await write(chunk, opts_.command_timeout);
-    if (!ok) {
-      lost(res, local_reply(451, "4.4.2",
-                            s_->timed_out() ? "timeout while sending the message"
-                                            : "connection lost while sending the message"));
+    ReadResult w;
+    w.fail = co_await write(chunk, opts_.command_timeout);
+    if (w.fail == Fail::kOutOfStep) {  // more than the 354 came
+      desync(io_reply(w, "the message content"));
+      co_return res;
+    }
+    if (!w.ok()) {
+      lost(res,
+           local_reply(451, "4.4.2",
+                       w.fail == Fail::kTimeout ? "timeout while sending the message"
+                                                : "connection lost while sending the message"));
       res.connection_usable = false;
       co_return res;
     }

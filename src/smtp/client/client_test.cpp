@@ -298,6 +298,198 @@ TEST(SmtpClient, DataAcceptedWithoutRecipientsIsEndedEmpty) {
                                      "DATA", "<data 3 bytes>", "RSET", "QUIT"));
 }
 
+// A pipelining server that answers DATA with 250: no content went out, so nothing is delivered
+// (the 250 once became the recipients' final answer). The RCPT replies cannot be trusted either.
+TEST(SmtpClient, DataAnsweredWith250IsAProtocolErrorNotADelivery) {
+  FakeServer srv([](Peer& p) {
+    greet(p, {"PIPELINING"});
+    for (int i = 0; i < 4; ++i) p.line();
+    p.send("250 ok\r\n250 ok\r\n550 5.1.1 no\r\n250 ok\r\n");
+    p.wait_close();
+  });
+  auto body = [&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    Options o = fast();
+    auto c = co_await connect(ex, kLocalhost, srv.port(), o);
+    EXPECT_TRUE(c.ok());
+    if (!c.ok()) co_return;
+    Envelope env = envelope({"b@example.net", "c@example.net"});
+    SendResult r = co_await (*c)->send(env, kMessage);
+    EXPECT_FALSE(r.connection_usable);
+    for (const Reply& x : r.rcpts) {
+      EXPECT_FALSE(x.ok());
+      EXPECT_FALSE(x.permanent());
+      EXPECT_TRUE(x.local);
+      EXPECT_EQ(x.str(),
+                "451 4.5.0 protocol error in the reply to DATA: unexpected 250 ok (expected 354)");
+    }
+    co_await (*c)->quit();
+  };
+  run(body);
+  EXPECT_THAT(srv.join(), ::testing::ElementsAre(StartsWith("EHLO"), StartsWith("MAIL"),
+                                                 StartsWith("RCPT"), StartsWith("RCPT"), "DATA"));
+}
+
+TEST(SmtpClient, DataAnsweredWith250InLockstepIsAProtocolError) {
+  FakeServer srv([](Peer& p) {
+    greet(p);
+    for (int i = 0; i < 3; ++i) {  // MAIL, RCPT, DATA
+      p.line();
+      p.send("250 ok\r\n");
+    }
+    p.wait_close();
+  });
+  auto body = [&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    Options o = fast();
+    auto c = co_await connect(ex, kLocalhost, srv.port(), o);
+    EXPECT_TRUE(c.ok());
+    if (!c.ok()) co_return;
+    Envelope env = envelope({"b@example.net"});
+    SendResult r = co_await (*c)->send(env, kMessage);
+    EXPECT_FALSE(r.connection_usable);
+    EXPECT_EQ(r.rcpts.at(0).code, 451);
+    EXPECT_EQ(r.rcpts.at(0).enhanced, "4.5.0");
+    EXPECT_TRUE(r.rcpts.at(0).local);
+  };
+  run(body);
+  EXPECT_THAT(srv.join(), ::testing::ElementsAre(StartsWith("EHLO"), StartsWith("MAIL"),
+                                                 StartsWith("RCPT"), "DATA"));
+}
+
+// A banner of two one-line replies: the second arrives with the first, so it is waiting when
+// EHLO would be written. Taken for the EHLO reply, it put every later reply one behind and
+// DATA got the RCPT's 250.
+TEST(SmtpClient, TwoGreetingRepliesAreOutOfStep) {
+  FakeServer srv([](Peer& p) {
+    p.send("220 mx.example ESMTP\r\n220 welcome\r\n");
+    p.wait_close();
+  });
+  auto body = [&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    Options o = fast();
+    auto c = co_await connect(ex, kLocalhost, srv.port(), o);
+    EXPECT_FALSE(c.ok());
+    if (c.ok()) co_return;
+    EXPECT_EQ(c.code(), Errc::kTemporary);
+    EXPECT_THAT(c.error().message,
+                HasSubstr("protocol error: the server sent a reply before EHLO (out of step)"));
+  };
+  run(body);
+  EXPECT_EQ(srv.join(), V{});  // nothing sent, not even QUIT
+}
+
+// The second greeting line comes after EHLO was written: it is read as the EHLO reply, and
+// EHLO's only success is 250.
+TEST(SmtpClient, ALateSecondGreetingIsNotTakenForTheEhloReply) {
+  FakeServer srv([](Peer& p) {
+    p.send("220 mx.example ESMTP\r\n");
+    p.line();
+    p.send("220 welcome\r\n250 mx.example\r\n");
+    p.wait_close();
+  });
+  auto body = [&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    Options o = fast();
+    auto c = co_await connect(ex, kLocalhost, srv.port(), o);
+    EXPECT_FALSE(c.ok());
+    if (c.ok()) co_return;
+    EXPECT_EQ(c.code(), Errc::kTemporary);
+    EXPECT_THAT(c.error().message,
+                HasSubstr("protocol error in the reply to EHLO: unexpected 220 welcome "
+                          "(expected 250)"));
+  };
+  run(body);
+  EXPECT_EQ(srv.join(), V{"EHLO client.example.org"});
+}
+
+TEST(SmtpClient, AReplyTooManyBeforeStartTlsIsOutOfStep) {
+  FakeServer srv([](Peer& p) {
+    p.send("220 mx.example ESMTP\r\n");
+    p.line();
+    p.send("250-mx.example\r\n250 STARTTLS\r\n250 one more\r\n");
+    p.wait_close();
+  });
+  auto body = [&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    Options o = fast();
+    auto c = co_await connect(ex, kLocalhost, srv.port(), o);
+    EXPECT_FALSE(c.ok());
+    if (c.ok()) co_return;
+    EXPECT_EQ(c.code(), Errc::kTemporary);
+    EXPECT_THAT(c.error().message, HasSubstr("a reply before STARTTLS (out of step)"));
+  };
+  run(body);
+  EXPECT_EQ(srv.join(), V{"EHLO client.example.org"});
+}
+
+// STARTTLS succeeds only with 220; a 250 is not "refused, go on in plain text".
+TEST(SmtpClient, StartTlsAnswered250IsAProtocolError) {
+  FakeServer srv([](Peer& p) {
+    greet(p, {"STARTTLS"});
+    p.line();
+    p.send("250 ok\r\n");
+    p.wait_close();
+  });
+  auto body = [&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    Options o = fast();
+    auto c = co_await connect(ex, kLocalhost, srv.port(), o);
+    EXPECT_FALSE(c.ok());
+    if (c.ok()) co_return;
+    EXPECT_THAT(c.error().message, HasSubstr("unexpected 250 ok (expected 220)"));
+  };
+  run(body);
+  EXPECT_EQ(srv.join(), (V{"EHLO client.example.org", "STARTTLS"}));
+}
+
+// A reply too many after the 354 is waiting when the content would be written; one after the
+// final reply when the next MAIL would be. Nothing more is sent either time.
+TEST(SmtpClient, AReplyTooManyStopsTheNextWrite) {
+  FakeServer srv([](Peer& p) {
+    greet(p, {"PIPELINING"});
+    for (int i = 0; i < 3; ++i) p.line();
+    p.send("250 ok\r\n250 ok\r\n354 go\r\n250 extra\r\n");
+    p.wait_close();
+  });
+  auto body = [&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    Options o = fast();
+    auto c = co_await connect(ex, kLocalhost, srv.port(), o);
+    EXPECT_TRUE(c.ok());
+    if (!c.ok()) co_return;
+    Envelope env = envelope({"b@example.net"});
+    SendResult r = co_await (*c)->send(env, kMessage);
+    EXPECT_FALSE(r.connection_usable);
+    EXPECT_EQ(r.rcpts.at(0).str(),
+              "451 4.5.0 protocol error: the server sent a reply before the message content (out "
+              "of step)");
+  };
+  run(body);
+  EXPECT_THAT(srv.join(), ::testing::ElementsAre(StartsWith("EHLO"), StartsWith("MAIL"),
+                                                 StartsWith("RCPT"), "DATA"));
+
+  FakeServer twice([](Peer& p) {
+    greet(p, {"PIPELINING"});
+    for (int i = 0; i < 3; ++i) p.line();
+    p.send("250 ok\r\n250 ok\r\n354 go\r\n");
+    p.data();
+    p.send("250 queued\r\n250 queued\r\n");
+    p.wait_close();
+  });
+  auto second = [&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    Options o = fast();
+    auto c = co_await connect(ex, kLocalhost, twice.port(), o);
+    EXPECT_TRUE(c.ok());
+    if (!c.ok()) co_return;
+    Envelope env = envelope({"b@example.net"});
+    SendResult r = co_await (*c)->send(env, kMessage);
+    EXPECT_TRUE(r.rcpts.at(0).ok());  // the first message did go
+    Envelope env2 = envelope({"c@example.net"});
+    SendResult r2 = co_await (*c)->send(env2, kMessage);
+    EXPECT_FALSE(r2.connection_usable);
+    EXPECT_EQ(r2.rcpts.at(0).str(),
+              "451 4.5.0 protocol error: the server sent a reply before MAIL FROM (out of step)");
+  };
+  run(second);
+  EXPECT_THAT(twice.join(),
+              ::testing::ElementsAre(StartsWith("EHLO"), StartsWith("MAIL"), StartsWith("RCPT"),
+                                     "DATA", StartsWith("<data")));
+}
+
 TEST(SmtpClient, StalledServerTimesOut) {
   FakeServer srv([](Peer& p) {
     p.send("220 slow.example\r\n");

@@ -53,6 +53,13 @@ std::string Reply::str() const {
   return out;
 }
 
+std::string Reply::full() const {
+  std::string out = std::to_string(code);
+  if (!enhanced.empty()) out += " " + enhanced;
+  if (!text.empty()) out += " " + text;
+  return out;
+}
+
 std::string_view enhanced_prefix(std::string_view text, int cls) {
   // class "." subject "." detail: 1 digit, 1-3 digits, 1-3 digits (RFC 3463 §2).
   if (text.size() < 5 || text[0] != '0' + cls || text[1] != '.') return {};

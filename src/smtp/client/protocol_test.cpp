@@ -26,6 +26,9 @@ TEST(ReplyReader, OneLineMultiLineAndEnhancedCodes) {
   EXPECT_EQ(b.enhanced, "5.1.1");
   EXPECT_EQ(b.text, "The email account that you tried to reach\ndoes not exist.\nPlease try again");
   EXPECT_EQ(b.str(), "550 5.1.1 The email account that you tried to reach");
+  EXPECT_EQ(b.full(),
+            "550 5.1.1 The email account that you tried to reach\ndoes not exist.\nPlease try "
+            "again");
 
   // A bare code, and a code with an empty text.
   EXPECT_EQ(r.add("354"), State::kDone);
@@ -33,6 +36,7 @@ TEST(ReplyReader, OneLineMultiLineAndEnhancedCodes) {
   EXPECT_EQ(c.code, 354);
   EXPECT_EQ(c.text, "");
   EXPECT_EQ(c.str(), "354");
+  EXPECT_EQ(c.full(), "354");
   EXPECT_EQ(r.add("250 "), State::kDone);
   EXPECT_EQ(r.take().text, "");
 

@@ -33,14 +33,16 @@ struct Reply {
   bool local = false;  // made by this client (timeout, lost connection, local check), not received
   bool ok() const { return code >= 200 && code < 300; }
   bool permanent() const { return code >= 500; }
-  std::string str() const;  // "550 5.1.1 text" (first line), for logs and bounces
+  std::string str() const;   // "550 5.1.1 text" (first line), for logs
+  std::string full() const;  // "550 5.1.1 first\nsecond": every line, for bounces
 };
 
 struct SendResult {
   // Per recipient, in the order of Envelope::rcpts: the RCPT reply when it failed, else the
   // final reply to the content (a 2xx means delivered). Connection failures give every
   // recipient without a final answer a local 4xx with the reason ("connection lost during
-  // DATA", "timeout waiting for the reply to DATA").
+  // DATA", "timeout waiting for the reply to DATA"); a server out of step (a reply that cannot
+  // answer the command, such as 250 to DATA) gives every recipient sent a local 451 4.5.0.
   std::vector<Reply> rcpts;
   bool connection_usable = true;  // false: do not send more on this connection
 };

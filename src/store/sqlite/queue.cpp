@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -299,17 +300,24 @@ Status SqliteStore::set_send_suspended(Id account, bool on, std::string_view rea
   });
 }
 
-Result<std::vector<QueuedMessage>> SqliteStore::queue_due(int64_t now, size_t limit) {
+Result<std::vector<QueuedMessage>> SqliteStore::queue_due(int64_t now, size_t limit,
+                                                          const QueueSkip& skip) {
   return read<std::vector<QueuedMessage>>([&](Db& db) -> Result<std::vector<QueuedMessage>> {
-    TG_ASSIGN(Stmt s, db.prepare("SELECT queue_id FROM queue_rcpts WHERE state = 0 AND "
-                                 "next_attempt <= ? GROUP BY queue_id ORDER BY MIN(next_attempt), "
-                                 "queue_id LIMIT ?"));
-    s.bind(1, now).bind(2, static_cast<int64_t>(limit));
+    // Recipient by recipient in due order (the partial index queue_rcpts_due is in that order:
+    // no sort), stopping at the limit. What `skip` names is stepped over unread, so a backlog
+    // to one destination that the runner already holds cannot fill every place in the answer
+    // and hide the messages of other destinations behind it.
+    TG_ASSIGN(Stmt s, db.prepare("SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 AND "
+                                 "next_attempt <= ? ORDER BY next_attempt, id"));
+    s.bind(1, now);
     std::vector<Id> ids;
-    while (true) {
+    std::set<Id> taken;
+    while (ids.size() < limit) {
       TG_ASSIGN(bool row, s.step());
       if (!row) break;
-      ids.push_back(s.i64(0));
+      std::pair<Id, std::string> job(s.i64(0), s.text(1));
+      if (skip.domains.count(job.second) || skip.jobs.count(job)) continue;
+      if (taken.insert(job.first).second) ids.push_back(job.first);
     }
     std::vector<QueuedMessage> out;
     for (Id id : ids) {
@@ -350,6 +358,27 @@ Result<int64_t> SqliteStore::queue_next_due() {
 
 namespace {
 
+// Gives back a prepared content that no row will name, as insert_blob does for content already
+// stored: its file is unlinked after the commit, its log record punched.
+void discard_blob(WriteCtx& ctx, const PreparedBlob& b) {
+  if (b.in_file) ctx.file_checks.push_back(b.hash);
+  if (b.log) ctx.log_unused.push_back(b.log.place());
+}
+
+// One notice into its mailbox. queue_update's kNotFound means that the message is not queued
+// (store.hpp), so a mailbox that is gone is reported otherwise.
+Status put_notice(WriteCtx& ctx, const Notice& n, const PreparedBlob& b) {
+  Status st = [&]() -> Status {
+    TG_ASSIGN(Id blob_id, insert_blob(ctx, b, n.raw, &n.idx));
+    TG_TRY(insert_messages(ctx, blob_id, static_cast<int64_t>(n.raw.size()), {n.target}, ctx.now));
+    return {};
+  }();
+  if (!st && st.code() == Errc::kNotFound) {
+    return make_error(Errc::kInvalidData, "cannot deliver the notice: " + st.error().message);
+  }
+  return st;
+}
+
 // queue_update()'s transaction; `blobs` are the notices' prepared contents.
 Status apply_queue_update(WriteCtx& ctx, Id id, const std::vector<RcptUpdate>& updates,
                           bool delay_notified, const std::vector<Notice>& notices,
@@ -365,11 +394,20 @@ Status apply_queue_update(WriteCtx& ctx, Id id, const std::vector<RcptUpdate>& u
                u.reply, u.host, u.rcpt_id, id);
     TG_TRY(s.run());
   }
-  if (delay_notified) TG_TRY(ctx.db.run("UPDATE queue SET delay_notified = 1 WHERE id = ?", id));
+  // Marked here and only once: the first of the message's jobs to get here sends the notice.
+  bool marked = false;
+  if (delay_notified) {
+    TG_TRY(
+        ctx.db.run("UPDATE queue SET delay_notified = 1 WHERE id = ? AND delay_notified = 0", id));
+    marked = ctx.db.changes() > 0;
+  }
   for (size_t i = 0; i < notices.size(); ++i) {
     const Notice& n = notices[i];
-    TG_ASSIGN(Id blob_id, insert_blob(ctx, blobs[i], n.raw, &n.idx));
-    TG_TRY(insert_messages(ctx, blob_id, static_cast<int64_t>(n.raw.size()), {n.target}, ctx.now));
+    if (n.delay && !marked) {
+      discard_blob(ctx, blobs[i]);
+      continue;
+    }
+    TG_TRY(put_notice(ctx, n, blobs[i]));
   }
   TG_ASSIGN(Stmt left,
             ctx.db.prepare("SELECT COUNT(*) FROM queue_rcpts WHERE queue_id = ? AND state = 0"));

@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <future>
 
+#include "store/sqlite/blob_files.hpp"
 #include "store/sqlite/test_util.hpp"
 
 namespace tegami::store::testing {
@@ -130,7 +132,7 @@ TEST_F(QueueTest, DueUpdateAndRemoval) {
   Account a = account("alice@example.org");
   auto r = send(a, {"x@remote.example", "y@remote.example"}, 1000);
   ASSERT_TRUE(r.ok());
-  auto due = store_->queue_due(2000000000, 10);
+  auto due = store_->queue_due(2000000000, 10, {});
   ASSERT_TRUE(due.ok());
   ASSERT_EQ(due->size(), 1u);
   const auto& q = due->at(0);
@@ -143,7 +145,7 @@ TEST_F(QueueTest, DueUpdateAndRemoval) {
   auto next = store_->queue_next_due();
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(*next, later);
-  auto none = store_->queue_due(later - 1, 10);
+  auto none = store_->queue_due(later - 1, 10, {});
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
   auto got = store_->queue_get(q.id);
@@ -177,6 +179,82 @@ TEST_F(QueueTest, DueUpdateAndRemoval) {
   EXPECT_EQ(store_->read_blob(q.blob_id).code(), Errc::kNotFound);
 }
 
+// queue_due leaves out what the caller holds (a (message, domain) job, or a whole domain)
+// before counting toward the limit: 500 messages in flight to one slow destination once took
+// every place, and the messages behind them waited until that destination drained.
+TEST_F(QueueTest, DueLeavesOutWhatTheCallerHolds) {
+  Account a = account("alice@example.org");
+  Id m1 = send(a, {"x@slow.example"}, 1000)->queue_id();
+  Id m2 = send(a, {"y@slow.example", "y@other.example"}, 1000)->queue_id();
+  Id m3 = send(a, {"z@third.example"}, 1000)->queue_id();
+  ASSERT_TRUE(store_->queue_retry(m3, 100).ok());  // due first
+  ASSERT_TRUE(store_->queue_retry(m1, 200).ok());
+  ASSERT_TRUE(store_->queue_retry(m2, 300).ok());
+  auto ids = [&](size_t limit, const QueueSkip& skip) {
+    std::vector<Id> out;
+    auto due = store_->queue_due(1000, limit, skip);
+    EXPECT_TRUE(due.ok());
+    if (due.ok())
+      for (const auto& q : *due) out.push_back(q.id);
+    return out;
+  };
+  EXPECT_EQ(ids(10, {}), (std::vector<Id>{m3, m1, m2}));
+  EXPECT_EQ(ids(2, {}), (std::vector<Id>{m3, m1}));
+  QueueSkip held;
+  held.jobs = {{m3, "third.example"}, {m1, "slow.example"}, {m2, "slow.example"}};
+  EXPECT_EQ(ids(1, held), (std::vector<Id>{m2}));  // for its other.example recipient
+  QueueSkip busy;
+  busy.domains = {"slow.example"};
+  EXPECT_EQ(ids(10, busy), (std::vector<Id>{m3, m2}));
+  busy.domains.insert("other.example");
+  EXPECT_EQ(ids(10, busy), (std::vector<Id>{m3}));
+  // A message comes with all its recipients, the skipped ones too.
+  auto due = store_->queue_due(1000, 10, held);
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ(due->at(0).rcpts.size(), 2u);
+  EXPECT_TRUE(store_->queue_due(99, 10, {})->empty());
+}
+
+// Each destination domain of a message is its own job, and every job works from the same
+// snapshot without the delay mark: only the first queue_update that marks the message puts
+// its delay notice in. A later one gives its notice's prepared content back (a file here).
+TEST_F(QueueTest, ADelayNoticeGoesInOncePerMessage) {
+  Account a = account("alice@example.org");
+  auto r = send(a, {"x@one.example", "y@two.example"}, 1000);
+  ASSERT_TRUE(r.ok());
+  auto q = *store_->queue_get(r->queue_id());
+  auto notice = [&](const std::string& raw) {
+    Notice n;
+    n.raw = raw;
+    n.idx = sample_index("delay");
+    n.target = target(a, mailbox(a.id, "INBOX").id);
+    n.target.enforce_quota = false;
+    n.delay = true;
+    return n;
+  };
+  auto deferred = [&](size_t k) {
+    return std::vector<RcptUpdate>{
+        {q.rcpts[k].id, RcptState::kPending, 5000, "451 4.3.0 busy", "mx", 1001}};
+  };
+  ASSERT_TRUE(store_->queue_update(q.id, deferred(0), true, {notice(sample_message("d1"))}).ok());
+  EXPECT_TRUE(store_->queue_get(q.id)->delay_notified);
+  EXPECT_EQ(mailbox(a.id, "INBOX").messages, 1u);
+  const std::string big = sample_message("d2", 300 * 1024);  // over kInlineMax: a file
+  ASSERT_TRUE(store_->queue_update(q.id, deferred(1), true, {notice(big)}).ok());
+  EXPECT_EQ(mailbox(a.id, "INBOX").messages, 1u) << "a second delay notice for one message";
+  const std::string h = sqlite::sha256_hex(big);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/blobs/" + h.substr(0, 2) + "/" + h));
+  // Other notices of that call still go in.
+  Notice bounce = notice(sample_message("bounce"));
+  bounce.delay = false;
+  ASSERT_TRUE(store_
+                  ->queue_update(q.id, {{q.rcpts[1].id, RcptState::kFailed, 0, "550", "mx", 1002}},
+                                 true, {notice(sample_message("d3")), bounce})
+                  .ok());
+  EXPECT_EQ(mailbox(a.id, "INBOX").messages, 2u);
+}
+
 TEST_F(QueueTest, FailedNoticeRollsBackTheUpdate) {
   Account a = account("alice@example.org");
   auto r = send(a, {"x@remote.example"}, 1000);
@@ -189,6 +267,7 @@ TEST_F(QueueTest, FailedNoticeRollsBackTheUpdate) {
   auto st = store_->queue_update(q.id, {{q.rcpts[0].id, RcptState::kFailed, 0, "550", "", 7}},
                                  false, {n});
   EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.code(), Errc::kNotFound);  // the message is there: the runner keeps the outcome
   EXPECT_EQ(store_->queue_get(q.id)->rcpts[0].state, RcptState::kPending);
 }
 
@@ -199,6 +278,14 @@ TEST_F(QueueTest, DeleteAndMissing) {
   EXPECT_TRUE(store_->queue_delete(r->queue_id()).ok());
   EXPECT_EQ(store_->queue_delete(r->queue_id()).code(), Errc::kNotFound);
   EXPECT_EQ(store_->queue_retry(r->queue_id(), 1).code(), Errc::kNotFound);
+  // An outcome for a message deleted while it was being delivered: kNotFound, which the runner
+  // takes as "nothing to record".
+  EXPECT_EQ(store_
+                ->queue_update(r->queue_id(),
+                               {{1, RcptState::kDelivered, 0, "250 ok", "mx.remote.example", 2}},
+                               false, {})
+                .code(),
+            Errc::kNotFound);
   EXPECT_TRUE(store_->queue_list()->empty());
   Submission empty;
   empty.account_id = a.id;

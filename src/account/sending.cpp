@@ -54,7 +54,7 @@ std::string suspension_notice(const store::Account& a, const SendPolicy& p, int6
 // best effort: the suspension stands without it, and the history says why.
 Status suspend(store::Store& store, store::ChangeHub* hub, const store::Account& a,
                const SendPolicy& p, int64_t now) {
-  if (auto st = store.set_send_suspended(a.id, true, suspension_reason(p)); !st) return st;
+  if (auto st = store.set_send_suspended(a.id, true, suspension_reason(p), now); !st) return st;
   store::Event e;
   e.account_id = a.id;
   e.time = now;

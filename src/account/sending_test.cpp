@@ -105,6 +105,49 @@ TEST(Sending, SuspensionNoticeReachesAFullMailbox) {
   EXPECT_EQ(w.must(w.store->get_mailbox(w.demo.id, "INBOX")).messages, 1u);
 }
 
+// Lifting a suspension forgives the refusals so far: an account still at its limit is refused
+// (451) but suspended again only after `suspend_after` new refusals.
+TEST(Sending, UnsuspendForgivesEarlierRefusals) {
+  World w;
+  SendPolicy p;
+  p.hostname = "mail.tegami.test";
+  p.limits = {1, 100, 3600};
+  p.suspend_after = 2;
+  int64_t t = 1'800'000'000;
+  auto try_send = [&](int64_t at, bool* suspended) {
+    return send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, at), p,
+                suspended)
+        .code();
+  };
+  ASSERT_TRUE(send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, t), p).ok());
+  bool suspended = false;
+  EXPECT_EQ(try_send(t + 1, &suspended), Errc::kLimit);
+  EXPECT_EQ(try_send(t + 2, &suspended), Errc::kLimit);
+  EXPECT_TRUE(suspended);
+  ASSERT_TRUE(w.store->set_send_suspended(w.demo.id, false, "", t + 2).ok());
+  EXPECT_EQ(try_send(t + 3, &suspended), Errc::kLimit);
+  EXPECT_FALSE(suspended);
+  EXPECT_FALSE(w.reload(w.demo).send_suspended);
+  EXPECT_EQ(try_send(t + 4, &suspended), Errc::kLimit);
+  EXPECT_TRUE(suspended);
+}
+
+// A message with more recipients than a whole day allows can never be sent: a permanent
+// refusal, which does not count toward suspension.
+TEST(Sending, MoreRecipientsThanADayAllowsIsPermanent) {
+  World w;
+  SendPolicy p;
+  p.limits = {100, 3, 3600};
+  p.suspend_after = 1;
+  bool suspended = false;
+  auto r = send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 4, 1'800'000'000),
+                p, &suspended);
+  ASSERT_EQ(r.code(), Errc::kTooBig);
+  EXPECT_NE(r.error().message.find("more than the 3"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(suspended);
+  EXPECT_EQ(w.must(w.store->send_usage(w.demo.id, 1'800'000'000, 3600)).refusals, 0);
+}
+
 TEST(Sending, LocalQuotaRefusesBeforeCounting) {
   World w;
   auto bob = w.add_account("bob@tegami.test", "pw-pw-pw-pw");

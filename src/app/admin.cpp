@@ -205,7 +205,7 @@ int cmd_account(const Args& args) {
       std::cout << "sending is not suspended for " << a->address << "\n";
       return 0;
     }
-    auto st = s.set_send_suspended(a->id, false, "");
+    auto st = s.set_send_suspended(a->id, false, "", system_clock().now_unix());
     if (!st.ok()) return fail(st.error().message);
     store::Event e;
     e.account_id = a->id;

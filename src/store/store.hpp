@@ -419,9 +419,12 @@ class Store {
   // commits on a thread of its own may get that thread ready for it. A hint; nothing else.
   virtual void expect_write() {}
   virtual Result<SendUsage> send_usage(Id account, int64_t now, int64_t window) = 0;
-  // Records a refused submission; returns the refusals in the window, this one included.
+  // Records a refused submission; returns the refusals in the window, this one included, that
+  // came after the account's last suspension was lifted.
   virtual Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) = 0;
-  virtual Status set_send_suspended(Id account, bool on, std::string_view reason) = 0;
+  // Suspends sending, or lifts it: the refusals so far then no longer count toward the next
+  // suspension (an account still at its limit is not suspended again at its next refusal).
+  virtual Status set_send_suspended(Id account, bool on, std::string_view reason, int64_t now) = 0;
 
   // The queue. queue_due: up to `limit` messages with a pending recipient due at `now` that
   // `skip` does not name, in the order such a recipient became due (then queue order), each

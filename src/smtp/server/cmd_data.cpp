@@ -213,6 +213,8 @@ void Session::reply_send_refused(const Error& e, bool suspended_now, const char*
       msg += " Sending is now suspended for this account; see the mail in your inbox.";
     }
     reply(451, "4.7.0", msg);
+  } else if (e.code == Errc::kTooBig) {  // more recipients than a whole day allows
+    reply(550, "5.5.3", "Too many recipients: " + e.message);
   } else if (e.code == Errc::kPerm) {
     reply(550, "5.7.1",
           "Sending is suspended for this account (" + e.message +

@@ -223,6 +223,14 @@ Result<SubmitResult> write_submission(WriteCtx& ctx, const PreparedBlob& b, std:
     }
     const SendLimits& l = *sub.limits;
     TG_ASSIGN(SendUsage u, usage_in(ctx.db, a.id, now, l.window));
+    if (l.recipients > 0 && sub.recipients > l.recipients) {
+      // No waiting makes room for it: a permanent refusal, which is no sign of spam either.
+      return make_error(Errc::kTooBig,
+                        "this message has " + std::to_string(sub.recipients) +
+                            " recipients, more than the " + std::to_string(l.recipients) +
+                            " your account may send to per " + std::to_string(l.window / 3600) +
+                            " hours; send it in several messages");
+    }
     bool over_messages = l.messages > 0 && u.messages + 1 > l.messages;
     bool over_rcpts = l.recipients > 0 && u.recipients + sub.recipients > l.recipients;
     if (over_messages || over_rcpts) {
@@ -286,17 +294,32 @@ Result<int64_t> SqliteStore::note_send_refusal(Id account, int64_t now, int64_t 
   return write<int64_t>([&](WriteCtx& ctx) -> Result<int64_t> {
     TG_TRY(load_account(ctx.db, account));
     TG_TRY(log_send(ctx.db, account, now, 0, true));
+    int64_t since = 0;
+    {
+      TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT send_allowed_since FROM accounts WHERE id = ?"));
+      s.bind(1, account);
+      TG_ASSIGN(bool row, s.step());
+      if (row) since = s.i64(0);
+    }
+    // Refusals at or before the last lifting of a suspension are forgiven.
+    if (since > 0) window = std::max<int64_t>(0, std::min(window, now - since));
     TG_ASSIGN(SendUsage u, usage_in(ctx.db, account, now, window));
     return u.refusals;
   });
 }
 
-Status SqliteStore::set_send_suspended(Id account, bool on, std::string_view reason) {
+Status SqliteStore::set_send_suspended(Id account, bool on, std::string_view reason, int64_t now) {
   return write_status([&](WriteCtx& ctx) -> Status {
     TG_TRY(load_account(ctx.db, account));
+    if (on) {
+      return ctx.db.run(
+          "UPDATE accounts SET send_suspended = 1, send_suspended_reason = ? WHERE id = ?",
+          std::string(reason), account);
+    }
     return ctx.db.run(
-        "UPDATE accounts SET send_suspended = ?, send_suspended_reason = ? WHERE id = ?", on,
-        on ? std::string(reason) : std::string(), account);
+        "UPDATE accounts SET send_suspended = 0, send_suspended_reason = '', send_allowed_since "
+        "= ? WHERE id = ?",
+        now, account);
   });
 }
 

@@ -367,14 +367,14 @@ TEST_F(QueueTest, RollingLimitsSurviveRestartAndNameTheResetTime) {
   // Refusals are counted for suspension; a suspended account cannot send at all.
   EXPECT_EQ(*store_->note_send_refusal(a.id, 1102, 100), 1);
   EXPECT_EQ(*store_->note_send_refusal(a.id, 1103, 100), 2);
-  ASSERT_TRUE(store_->set_send_suspended(a.id, true, "too many refused").ok());
+  ASSERT_TRUE(store_->set_send_suspended(a.id, true, "too many refused", 1).ok());
   EXPECT_TRUE(store_->get_account(a.id)->send_suspended);
   auto sus = send(a, {"h@r.example"}, 5000, l);
   ASSERT_EQ(sus.code(), Errc::kPerm);
   EXPECT_NE(sus.error().message.find("too many refused"), std::string::npos);
-  ASSERT_TRUE(store_->set_send_suspended(a.id, false, "").ok());
+  ASSERT_TRUE(store_->set_send_suspended(a.id, false, "", 2).ok());
   EXPECT_TRUE(send(a, {"h@r.example"}, 5000, l).ok());
-  EXPECT_EQ(store_->set_send_suspended(424242, true, "x").code(), Errc::kNotFound);
+  EXPECT_EQ(store_->set_send_suspended(424242, true, "x", 3).code(), Errc::kNotFound);
 }
 
 // The counters are running totals: a window that starts after pruned rows, a clock that steps
@@ -403,7 +403,8 @@ TEST_F(QueueTest, RollingCountersAreExactOverManyRowsAndOldData) {
   EXPECT_EQ(u->refusals, 1);
 
   // Schema 3 had no totals (nor blobs.indexed, nor search_body_at of 5, nor the body log
-  // columns of 6): take them away, go back to version 3, and migrate again.
+  // columns of 6, nor accounts.send_allowed_since of 7): take them away, go back to version 3,
+  // and migrate again.
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ + "/tegami.db").c_str(), &db), SQLITE_OK);
@@ -413,7 +414,8 @@ TEST_F(QueueTest, RollingCountersAreExactOverManyRowsAndOldData) {
         "ALTER TABLE send_log DROP COLUMN sum_refusals", "ALTER TABLE blobs DROP COLUMN indexed",
         "ALTER TABLE blobs DROP COLUMN search_body_at", "DROP INDEX blobs_logged",
         "ALTER TABLE blobs DROP COLUMN log_segment", "ALTER TABLE blobs DROP COLUMN log_at",
-        "DROP TABLE sequences", "PRAGMA user_version = 3"}) {
+        "DROP TABLE sequences", "ALTER TABLE accounts DROP COLUMN send_allowed_since",
+        "PRAGMA user_version = 3"}) {
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   }
   sqlite3_close(db);

@@ -150,17 +150,28 @@ Evaluation evaluate(dns::Resolver& resolver, const Input& in, const PctRandom& r
   ev.record = rec;
   ev.policy = ev.subdomain_policy && rec.sp ? *rec.sp : rec.p;
 
-  ev.spf_aligned = in.spf == spf::Verdict::kPass && aligned(in.spf_domain, *from, rec.aspf);
+  const bool spf_aligns = aligned(in.spf_domain, *from, rec.aspf);
+  ev.spf_aligned = in.spf == spf::Verdict::kPass && spf_aligns;
+  bool temp = in.spf == spf::Verdict::kTempError && spf_aligns;
   for (const auto& sig : in.dkim) {
-    if (sig.result == DkimResult::kPass && aligned(sig.domain, *from, rec.adkim)) {
-      ev.dkim_aligned = true;
-      ev.aligned_dkim_domain = clean(sig.domain);
-      break;
-    }
+    if (!aligned(sig.domain, *from, rec.adkim)) continue;
+    if (sig.result == DkimResult::kTempError) temp = true;
+    if (sig.result != DkimResult::kPass) continue;
+    ev.dkim_aligned = true;
+    ev.aligned_dkim_domain = clean(sig.domain);
+    break;
   }
   if (ev.spf_aligned || ev.dkim_aligned) {
     ev.verdict = Verdict::kPass;
     ev.reason = std::string("aligned ") + (ev.dkim_aligned ? "DKIM" : "SPF") + " pass for " + *from;
+    return ev;
+  }
+  if (temp) {
+    // The identifier that would align might have passed with working DNS: the result is not
+    // known, so it is temperror (RFC 8601 §2.7.7) and the policy is not applied.
+    ev.verdict = Verdict::kTempError;
+    ev.reason = "no aligned SPF or DKIM pass for " + *from +
+                ", and a DNS error where one could have come from";
     return ev;
   }
   ev.verdict = Verdict::kFail;

@@ -257,6 +257,41 @@ TEST(Evaluate, Errors) {
             Verdict::kTempError);
 }
 
+// §6.6.2 needs a pass to be known; a DNS failure for an identifier that would align leaves it
+// unknown: temperror (RFC 8601 §2.7.7) with no disposition, never fail.
+TEST(Evaluate, TemporaryErrorOfAnAlignedIdentifierIsTempError) {
+  dns::FakeResolver r;
+  r.add_txt("_dmarc.example.com", "v=DMARC1; p=reject");
+  auto spf = evaluate(r, input("example.com", spf::Verdict::kTempError, "bounces.example.com"));
+  EXPECT_EQ(spf.verdict, Verdict::kTempError);
+  EXPECT_EQ(spf.disposition, Policy::kNone);
+  EXPECT_EQ(spf.policy, Policy::kReject);
+
+  DkimSignatureResult temp{"mail.example.com", "s1", DkimResult::kTempError, ""};
+  auto dkim = evaluate(r, input("example.com", spf::Verdict::kFail, "example.com", {temp}));
+  EXPECT_EQ(dkim.verdict, Verdict::kTempError);
+  EXPECT_EQ(dkim.disposition, Policy::kNone);
+
+  // An aligned pass still passes; a temperror for a domain that would not align changes nothing.
+  DkimSignatureResult pass{"example.com", "s2", DkimResult::kPass, ""};
+  EXPECT_EQ(
+      evaluate(r, input("example.com", spf::Verdict::kTempError, "example.com", {pass})).verdict,
+      Verdict::kPass);
+  DkimSignatureResult other{"example.net", "s1", DkimResult::kTempError, ""};
+  auto unaligned =
+      evaluate(r, input("example.com", spf::Verdict::kTempError, "example.net", {other}));
+  EXPECT_EQ(unaligned.verdict, Verdict::kFail);
+  EXPECT_EQ(unaligned.disposition, Policy::kReject);
+
+  // Strict alignment: a subdomain's temperror would not align either.
+  dns::FakeResolver s;
+  s.add_txt("_dmarc.example.com", "v=DMARC1; p=quarantine; adkim=s; aspf=s");
+  auto strict =
+      evaluate(s, input("example.com", spf::Verdict::kTempError, "bounces.example.com", {temp}));
+  EXPECT_EQ(strict.verdict, Verdict::kFail);
+  EXPECT_EQ(strict.disposition, Policy::kQuarantine);
+}
+
 // ---- Authentication-Results ----
 
 TEST(AuthResults, FullHeader) {

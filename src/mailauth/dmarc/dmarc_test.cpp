@@ -335,6 +335,22 @@ TEST(AuthResults, NullSenderNoneAndQuoting) {
   EXPECT_EQ(ar_value("example.com"), "example.com");
 }
 
+// RFC 8601 §2.2 pvalue: local-part@domain goes unquoted only when it is a dot-atom and a domain
+// name; anything else (a HELO such as "x@y=z", empty atoms) is a quoted-string.
+TEST(AuthResults, OnlyDotAtomAtDomainNameIsUnquoted) {
+  EXPECT_EQ(ar_value("x@y=z"), "\"x@y=z\"");
+  EXPECT_EQ(ar_value("a@b!c.example"), "\"a@b!c.example\"");
+  EXPECT_EQ(ar_value("a..b@example.com"), "\"a..b@example.com\"");
+  EXPECT_EQ(ar_value("a@example..com"), "\"a@example..com\"");
+  EXPECT_EQ(ar_value("a@.example.com"), "\"a@.example.com\"");
+  EXPECT_EQ(ar_value("a@"), "\"a@\"");
+  EXPECT_EQ(ar_value("o'brien+x@mail-1.Example.com"), "o'brien+x@mail-1.Example.com");
+  EXPECT_EQ(ar_value("@example.com"), "@example.com");
+  AuthResultsBuilder b("mx");
+  b.spf(spf::Verdict::kNone, "", "x@y=z");
+  EXPECT_EQ(b.value(), "mx; spf=none smtp.helo=\"x@y=z\"");
+}
+
 TEST(AuthResults, PreformattedClause) {
   AuthResultsBuilder b("mx");
   b.clause("dkim=fail reason=\"body hash mismatch\" header.d=example.com\r\n;")

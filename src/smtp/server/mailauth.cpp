@@ -20,16 +20,26 @@ struct Field {
   std::string_view value;  // raw, folded
 };
 
-// The fields of the header section, up to the empty line (CRLF or bare LF line ends).
+// The fields of the header section. A line ends at CRLF, LF or a bare CR: mail readers differ
+// on a bare CR, and a field after one must not escape the From and Authentication-Results checks
+// for the readers that take it as a line end. For the others, the section ends only at an empty
+// line they see too: one after an LF, itself ended by LF or CRLF. An empty line made with a bare
+// CR ("x\r\r\n") does not end it (a reader splitting only at LF reads on); it stays with the
+// field before it.
 std::vector<Field> header_fields(std::string_view m) {
   std::vector<Field> out;
   size_t pos = 0;
+  bool after_lf = true;  // the previous line ended with LF, or there was none
   while (pos < m.size()) {
-    size_t eol = m.find('\n', pos);
+    size_t eol = m.find_first_of("\r\n", pos);
     size_t next = eol == std::string_view::npos ? m.size() : eol + 1;
-    std::string_view line = m.substr(pos, next - pos);
-    if (line == "\r\n" || line == "\n") break;
-    if ((line[0] == ' ' || line[0] == '\t') && !out.empty()) {
+    if (eol != std::string_view::npos && m[eol] == '\r' && next < m.size() && m[next] == '\n')
+      ++next;
+    const bool lf = m[next - 1] == '\n';
+    if (eol == pos) {
+      if (after_lf && lf) break;
+      if (!out.empty()) out.back().end = next;
+    } else if ((m[pos] == ' ' || m[pos] == '\t') && !out.empty()) {
       out.back().end = next;
     } else {
       Field f;
@@ -37,6 +47,7 @@ std::vector<Field> header_fields(std::string_view m) {
       f.end = next;
       out.push_back(f);
     }
+    after_lf = lf;
     pos = next;
   }
   for (auto& f : out) {
@@ -133,6 +144,10 @@ std::string strip_auth_results(std::string_view message, std::string_view authse
     if (!iequals(authserv_id_of(f.value), authserv_id)) continue;
     out.append(message.substr(copied, f.begin - copied));
     copied = f.end;
+    // After a line ended by a bare CR, the field's LF stays: with that CR it makes one CRLF,
+    // so neither reading of line ends finds a line or an empty line that it did not see before
+    // (dropping it could turn "\r" + "\r\n" into a header that ends, or goes on, elsewhere).
+    if (!out.empty() && out.back() == '\r' && message[f.end - 1] == '\n') out += '\n';
     ++n;
   }
   if (removed) *removed = n;

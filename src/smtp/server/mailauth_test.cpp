@@ -176,6 +176,40 @@ TEST(MailAuth, DnsTemporaryErrorsKeepTheMail) {
   EXPECT_NE(msgs[0].find("dmarc=temperror"), std::string::npos) << msgs[0];
 }
 
+// A bare CR ends a header line for these scanners too: a reader may take it as one, so a field
+// after it is neither hidden from DMARC nor kept when it is a forged Authentication-Results.
+TEST(MailAuth, BareCrEndsAHeaderLine) {
+  EXPECT_EQ(from_addresses("Subject: hi\rFrom: <ceo@bank.example>\r\n\r\n"),
+            (std::vector<std::string>{"ceo@bank.example"}));
+  int fields = 0;
+  EXPECT_TRUE(from_addresses(
+                  "From: me@evil.example\r\nSubject: hi\rFrom: <ceo@bank.example>\r\n\r\n", &fields)
+                  .empty());
+  EXPECT_EQ(fields, 2);
+  // An empty line made with a bare CR does not end the header section: a reader that splits
+  // only at LF still sees the From field after it.
+  EXPECT_EQ(from_addresses("Subject: hi\r\r\nFrom: <ceo@bank.example>\r\n\r\n"),
+            (std::vector<std::string>{"ceo@bank.example"}));
+  EXPECT_EQ(from_addresses("Subject: hi\n\rFrom: <ceo@bank.example>\r\n\r\n"),
+            (std::vector<std::string>{"ceo@bank.example"}));
+  EXPECT_TRUE(from_addresses("Subject: hi\n\r\nFrom: <ceo@bank.example>\r\n").empty());
+  int removed = 0;
+  EXPECT_EQ(strip_auth_results("Subject: hi\rAuthentication-Results: mx.example.com; dmarc=pass"
+                               "\r\nFrom: a@x.example\r\n\r\nbody\r\n",
+                               "mx.example.com", &removed),
+            "Subject: hi\r\nFrom: a@x.example\r\n\r\nbody\r\n");  // the CR and the LF as one end
+  EXPECT_EQ(removed, 1);
+  // The header ends at the empty line after the field; dropping the field keeps it ending there
+  // ("\r" + "\r\n" would not end it), so the From field in the body stays in the body.
+  std::string stripped = strip_auth_results(
+      "Subject: hi\rAuthentication-Results: mx.example.com; dmarc=pass\n\r\n"
+      "From: <ceo@bank.example>\r\n",
+      "mx.example.com", &removed);
+  EXPECT_EQ(stripped, "Subject: hi\r\n\r\nFrom: <ceo@bank.example>\r\n");
+  EXPECT_EQ(removed, 1);
+  EXPECT_TRUE(from_addresses(stripped).empty());
+}
+
 TEST(MailAuth, NoResolverNoHeader) {
   World w;
   std::string out = w.run(

@@ -3,6 +3,7 @@
 
 #include <libpsl.h>
 
+#include <algorithm>
 #include <random>
 
 #include "base/strings.hpp"
@@ -186,6 +187,54 @@ Evaluation evaluate(dns::Resolver& resolver, const Input& in, const PctRandom& r
   ev.reason = "no aligned SPF or DKIM pass for " + *from + "; policy " + policy_name(ev.policy) +
               " from _dmarc." + ev.policy_domain;
   return ev;
+}
+
+int strictness(const Evaluation& ev) {
+  switch (ev.verdict) {
+    case Verdict::kPass:
+      return 0;
+    case Verdict::kNone:
+      return 1;
+    case Verdict::kPermError:
+      return 2;
+    case Verdict::kTempError:
+      return 3;
+    case Verdict::kFail:
+      return ev.disposition == Policy::kReject ? 6 : ev.disposition == Policy::kQuarantine ? 5 : 4;
+  }
+  return 0;
+}
+
+AuthorsEvaluation evaluate_authors(dns::Resolver& resolver, const Input& in,
+                                   const std::vector<std::string>& from_domains,
+                                   const PctRandom& random) {
+  AuthorsEvaluation out;
+  std::vector<std::string> domains;
+  for (const auto& d : from_domains) {
+    std::string c = clean(d);
+    if (std::find(domains.begin(), domains.end(), c) != domains.end()) continue;
+    if (domains.size() == kMaxAuthorDomains) {
+      out.too_many_authors = true;
+      out.evaluation.verdict = Verdict::kPermError;
+      out.evaluation.reason =
+          "the From field names more than " + std::to_string(kMaxAuthorDomains) + " author domains";
+      return out;
+    }
+    domains.push_back(std::move(c));
+  }
+  if (domains.empty()) domains.emplace_back();
+  Input one = in;
+  bool first = true;
+  for (const auto& d : domains) {
+    one.from_domain = d;
+    Evaluation ev = evaluate(resolver, one, random);
+    if (first || strictness(ev) > strictness(out.evaluation)) {
+      out.from_domain = d;
+      out.evaluation = std::move(ev);
+      first = false;
+    }
+  }
+  return out;
 }
 
 }  // namespace tegami::dmarc

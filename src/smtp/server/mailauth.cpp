@@ -115,6 +115,13 @@ std::string dkim_names(const std::vector<mailauth::dkim::SignatureResult>& rs) {
   return s;
 }
 
+// The domain of an addr-spec from from_addresses(), lower case, without a trailing dot.
+std::string domain_of(const std::string& addr) {
+  std::string d = ascii_lower(addr.substr(addr.rfind('@') + 1));
+  while (!d.empty() && d.back() == '.') d.pop_back();
+  return d;
+}
+
 dmarc::DkimResult to_dmarc(mailauth::dkim::Verdict v) {
   using V = mailauth::dkim::Verdict;
   switch (v) {
@@ -221,11 +228,7 @@ std::vector<std::string> from_addresses(std::string_view message, int* fields) {
 
 std::string from_domain(std::string_view message) {
   auto addrs = from_addresses(message);
-  if (addrs.empty()) return "";
-  const std::string& a = addrs.front();
-  std::string d = ascii_lower(a.substr(a.rfind('@') + 1));
-  while (!d.empty() && d.back() == '.') d.pop_back();
-  return d;
+  return addrs.empty() ? std::string() : domain_of(addrs.front());
 }
 
 AuthCheckOutcome check_message(dns::Resolver& resolver, std::string_view message,
@@ -235,7 +238,6 @@ AuthCheckOutcome check_message(dns::Resolver& resolver, std::string_view message
   std::vector<mailauth::dkim::SignatureResult> sigs = mailauth::dkim::verify(message, resolver);
 
   dmarc::Input di;
-  di.from_domain = from_domain(message);
   di.spf = s.verdict;
   di.spf_domain = s.domain;
   for (const auto& r : sigs) {
@@ -246,22 +248,27 @@ AuthCheckOutcome check_message(dns::Resolver& resolver, std::string_view message
     d.b = r.header_b;
     di.dkim.push_back(std::move(d));
   }
-  dmarc::Evaluation ev = dmarc::evaluate(resolver, di);
+  // RFC 7489 §6.6.1: every author domain counts, not only the first address's.
+  std::vector<std::string> authors;
+  for (const auto& a : from_addresses(message)) authors.push_back(domain_of(a));
+  dmarc::AuthorsEvaluation decided = dmarc::evaluate_authors(resolver, di, authors);
+  const dmarc::Evaluation& ev = decided.evaluation;
 
   dmarc::AuthResultsBuilder b(in.authserv_id);
   b.spf(s.verdict, in.mail_from, in.helo);
   if (sigs.empty()) b.dkim_none();
   for (const auto& r : sigs) b.clause(mailauth::dkim::auth_results_clause(r));
-  b.dmarc(ev, di.from_domain);
+  b.dmarc(ev, decided.from_domain);  // the author domain whose result applies
 
   out.header = b.header();
-  out.junk =
-      ev.disposition == dmarc::Policy::kQuarantine || ev.disposition == dmarc::Policy::kReject;
+  // Unevaluated author domains might have asked for reject: such a message is not trusted.
+  out.junk = ev.disposition == dmarc::Policy::kQuarantine ||
+             ev.disposition == dmarc::Policy::kReject || decided.too_many_authors;
   out.spf = spf::verdict_name(s.verdict);
   out.dkim = dkim_names(sigs);
   out.dmarc = dmarc::verdict_name(ev.verdict);
   out.policy = dmarc::policy_name(ev.disposition);
-  out.from_domain = di.from_domain;
+  out.from_domain = decided.from_domain;
   return out;
 }
 

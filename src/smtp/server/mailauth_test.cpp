@@ -176,6 +176,39 @@ TEST(MailAuth, DnsTemporaryErrorsKeepTheMail) {
   EXPECT_NE(msgs[0].find("dmarc=temperror"), std::string::npos) << msgs[0];
 }
 
+// RFC 7489 §6.6.1: every author domain is evaluated; the strictest result decides, and the header
+// names the domain that decided.
+TEST(MailAuth, EveryFromDomainIsEvaluated) {
+  AuthWorld w;
+  w.dns.add_txt("evil.example", "v=spf1 ip4:127.0.0.1 -all");  // aligned for evil.example only
+  w.dns.add_txt("_dmarc.evil.example", "v=DMARC1; p=none");
+  w.dns.add_txt("_dmarc.bank.example", "v=DMARC1; p=reject");
+  std::string out = send(w, w.mx, "me@evil.example",
+                         "From: me@evil.example, ceo@bank.example\r\nSubject: pay\r\n\r\nx\r\n");
+  auto r = replies(out);
+  ASSERT_GE(r.size(), 6u) << out;
+  EXPECT_EQ(r[5].substr(0, 13), "250 2.0.0 OK ") << out;
+  EXPECT_TRUE(w.inbox(w.alice).empty()) << out;
+  auto junk = w.folder(w.alice, "Junk");
+  ASSERT_EQ(junk.size(), 1u) << out;
+  EXPECT_NE(junk[0].find("dmarc=fail (p=reject dis=reject) header.from=bank.example"),
+            std::string::npos)
+      << junk[0];
+}
+
+// Past dmarc::kMaxAuthorDomains nothing is looked up, and the message is not trusted: Junk.
+TEST(MailAuth, TooManyFromDomainsGoToJunk) {
+  AuthWorld w;
+  std::string from = "From: ";
+  for (int i = 0; i <= 10; ++i) from += "a@d" + std::to_string(i) + ".example, ";
+  from += "ceo@bank.example\r\n";
+  std::string out = send(w, w.mx, "me@evil.example", from + "Subject: pay\r\n\r\nx\r\n");
+  auto junk = w.folder(w.alice, "Junk");
+  ASSERT_EQ(junk.size(), 1u) << out;
+  EXPECT_NE(junk[0].find("dmarc=permerror"), std::string::npos) << junk[0];
+  for (const auto& q : w.dns.queries()) EXPECT_EQ(q.name.find("_dmarc."), std::string::npos);
+}
+
 // A bare CR ends a header line for these scanners too: a reader may take it as one, so a field
 // after it is neither hidden from DMARC nor kept when it is a forged Authentication-Results.
 TEST(MailAuth, BareCrEndsAHeaderLine) {

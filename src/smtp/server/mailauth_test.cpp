@@ -243,6 +243,32 @@ TEST(MailAuth, BareCrEndsAHeaderLine) {
   EXPECT_TRUE(from_addresses(stripped).empty());
 }
 
+// A reader shows one of several From fields, so DMARC could judge another: refused before
+// anything is stored (with or without the DNS checks). A message without From is accepted.
+TEST(MailAuth, SeveralFromFieldsAreRefusedOnMx) {
+  AuthWorld w;
+  w.dns.add_txt("_dmarc.bank.example", "v=DMARC1; p=reject");
+  const std::string two =
+      "From: me@evil.example\r\nSubject: pay\r\nFrom: ceo@bank.example\r\n\r\nx\r\n";
+  for (const Context* c : {&w.mx, &w.ctx}) {
+    std::string out = send(w, *c, "me@evil.example", two);
+    auto r = replies(out);
+    ASSERT_GE(r.size(), 6u) << out;
+    EXPECT_EQ(r[5],
+              "550 5.7.1 The message has several From: fields; a message has one author field")
+        << out;
+  }
+  EXPECT_TRUE(w.inbox(w.alice).empty());
+  EXPECT_TRUE(w.folder(w.alice, "Junk").empty());
+  std::string out = send(w, w.mx, "me@evil.example", "Subject: no author\r\n\r\nx\r\n");
+  auto r = replies(out);
+  ASSERT_GE(r.size(), 6u) << out;
+  EXPECT_EQ(r[5].substr(0, 13), "250 2.0.0 OK ") << out;
+  auto msgs = w.inbox(w.alice);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_NE(msgs[0].find("dmarc=permerror"), std::string::npos) << msgs[0];
+}
+
 TEST(MailAuth, NoResolverNoHeader) {
   World w;
   std::string out = w.run(

@@ -26,13 +26,23 @@ bool is_token(std::string_view s) {
   return true;
 }
 
-// RFC 5322 atext (ASCII) plus '.', for dot-atom local parts and domain names.
-bool is_dot_atom(std::string_view s) {
+bool is_atext(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         (c != '\0' && std::strchr("!#$%&'*+-/=?^_`{|}~", c) != nullptr);
+}
+
+bool is_ldh(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+// Non-empty labels of `ok` characters separated by single dots: an RFC 5322 dot-atom with
+// is_atext, a domain name with is_ldh.
+bool is_dotted(std::string_view s, bool (*ok)(char)) {
   if (s.empty() || s.front() == '.' || s.back() == '.') return false;
+  char prev = '\0';
   for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              std::strchr("!#$%&'*+-/=?^_`{|}~.", c) != nullptr;
-    if (!ok || c == '\0') return false;
+    if (c == '.' ? prev == '.' : !ok(c)) return false;
+    prev = c;
   }
   return true;
 }
@@ -55,7 +65,9 @@ std::string ar_value(std::string_view raw) {
   if (at != std::string::npos) {
     std::string_view local = std::string_view(s).substr(0, at);
     std::string_view domain = std::string_view(s).substr(at + 1);
-    if ((local.empty() || is_dot_atom(local)) && is_dot_atom(domain)) return s;
+    // RFC 8601 §2.2: pvalue = [ [ local-part ] "@" ] domain-name. A domain part that is only
+    // atext (a HELO such as "x@y=z") is no domain name: quoted below.
+    if ((local.empty() || is_dotted(local, is_atext)) && is_dotted(domain, is_ldh)) return s;
   }
   return quoted(s);
 }

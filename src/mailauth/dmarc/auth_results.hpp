@@ -40,8 +40,9 @@ class AuthResultsBuilder {
   std::vector<std::string> results_;
 };
 
-// A pvalue for RFC 8601: the text as is when it is a token or local-part@domain made of atoms,
-// otherwise a quoted-string. Control characters are dropped.
+// A pvalue for RFC 8601: the text as is when it is a token, or a dot-atom local part (or none)
+// "@" a domain name (letters, digits, hyphens; no empty label); otherwise a quoted-string.
+// Control characters are dropped.
 std::string ar_value(std::string_view s);
 
 }  // namespace tegami::dmarc

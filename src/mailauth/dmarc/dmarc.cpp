@@ -3,6 +3,7 @@
 
 #include <libpsl.h>
 
+#include <algorithm>
 #include <random>
 
 #include "base/strings.hpp"
@@ -150,17 +151,28 @@ Evaluation evaluate(dns::Resolver& resolver, const Input& in, const PctRandom& r
   ev.record = rec;
   ev.policy = ev.subdomain_policy && rec.sp ? *rec.sp : rec.p;
 
-  ev.spf_aligned = in.spf == spf::Verdict::kPass && aligned(in.spf_domain, *from, rec.aspf);
+  const bool spf_aligns = aligned(in.spf_domain, *from, rec.aspf);
+  ev.spf_aligned = in.spf == spf::Verdict::kPass && spf_aligns;
+  bool temp = in.spf == spf::Verdict::kTempError && spf_aligns;
   for (const auto& sig : in.dkim) {
-    if (sig.result == DkimResult::kPass && aligned(sig.domain, *from, rec.adkim)) {
-      ev.dkim_aligned = true;
-      ev.aligned_dkim_domain = clean(sig.domain);
-      break;
-    }
+    if (!aligned(sig.domain, *from, rec.adkim)) continue;
+    if (sig.result == DkimResult::kTempError) temp = true;
+    if (sig.result != DkimResult::kPass) continue;
+    ev.dkim_aligned = true;
+    ev.aligned_dkim_domain = clean(sig.domain);
+    break;
   }
   if (ev.spf_aligned || ev.dkim_aligned) {
     ev.verdict = Verdict::kPass;
     ev.reason = std::string("aligned ") + (ev.dkim_aligned ? "DKIM" : "SPF") + " pass for " + *from;
+    return ev;
+  }
+  if (temp) {
+    // The identifier that would align might have passed with working DNS: the result is not
+    // known, so it is temperror (RFC 8601 §2.7.7) and the policy is not applied.
+    ev.verdict = Verdict::kTempError;
+    ev.reason = "no aligned SPF or DKIM pass for " + *from +
+                ", and a DNS error where one could have come from";
     return ev;
   }
   ev.verdict = Verdict::kFail;
@@ -175,6 +187,54 @@ Evaluation evaluate(dns::Resolver& resolver, const Input& in, const PctRandom& r
   ev.reason = "no aligned SPF or DKIM pass for " + *from + "; policy " + policy_name(ev.policy) +
               " from _dmarc." + ev.policy_domain;
   return ev;
+}
+
+int strictness(const Evaluation& ev) {
+  switch (ev.verdict) {
+    case Verdict::kPass:
+      return 0;
+    case Verdict::kNone:
+      return 1;
+    case Verdict::kPermError:
+      return 2;
+    case Verdict::kTempError:
+      return 3;
+    case Verdict::kFail:
+      return ev.disposition == Policy::kReject ? 6 : ev.disposition == Policy::kQuarantine ? 5 : 4;
+  }
+  return 0;
+}
+
+AuthorsEvaluation evaluate_authors(dns::Resolver& resolver, const Input& in,
+                                   const std::vector<std::string>& from_domains,
+                                   const PctRandom& random) {
+  AuthorsEvaluation out;
+  std::vector<std::string> domains;
+  for (const auto& d : from_domains) {
+    std::string c = clean(d);
+    if (std::find(domains.begin(), domains.end(), c) != domains.end()) continue;
+    if (domains.size() == kMaxAuthorDomains) {
+      out.too_many_authors = true;
+      out.evaluation.verdict = Verdict::kPermError;
+      out.evaluation.reason =
+          "the From field names more than " + std::to_string(kMaxAuthorDomains) + " author domains";
+      return out;
+    }
+    domains.push_back(std::move(c));
+  }
+  if (domains.empty()) domains.emplace_back();
+  Input one = in;
+  bool first = true;
+  for (const auto& d : domains) {
+    one.from_domain = d;
+    Evaluation ev = evaluate(resolver, one, random);
+    if (first || strictness(ev) > strictness(out.evaluation)) {
+      out.from_domain = d;
+      out.evaluation = std::move(ev);
+      first = false;
+    }
+  }
+  return out;
 }
 
 }  // namespace tegami::dmarc

@@ -28,7 +28,7 @@ struct DkimSignatureResult {
 };
 
 struct Input {
-  std::string from_domain;  // the RFC5322.From domain (exactly one author domain)
+  std::string from_domain;  // one RFC5322.From domain (see evaluate_authors for several)
   spf::Verdict spf = spf::Verdict::kNone;
   std::string spf_domain;  // the domain SPF checked (MAIL FROM domain, or HELO for "<>")
   std::vector<DkimSignatureResult> dkim;
@@ -67,5 +67,30 @@ int default_pct_random();
 
 Evaluation evaluate(dns::Resolver& resolver, const Input& in,
                     const PctRandom& random = default_pct_random);
+
+// §6.6.1: a From field with several addresses can name several author domains; each one is
+// evaluated and the strictest result applies. Strictness, most strict first: fail with
+// disposition reject, quarantine, none; temperror; permerror; none; pass. A fail is a definite
+// "not this author" and its disposition is what the message gets; temperror and permerror say
+// an author could not be judged; a pass speaks only for its own domain, so the message counts as
+// a pass only when every author domain passed. Returns a larger number for a stricter result.
+int strictness(const Evaluation& ev);
+
+// More distinct author domains than this are not looked up (each costs up to two DNS queries,
+// and the From field is the sender's to fill): the result is permerror with too_many_authors.
+inline constexpr size_t kMaxAuthorDomains = 10;
+
+struct AuthorsEvaluation {
+  std::string from_domain;  // the author domain whose evaluation decided ("" when none)
+  Evaluation evaluation;
+  bool too_many_authors = false;
+};
+
+// evaluate() for each distinct domain of `from_domains` (in.from_domain is ignored); the
+// strictest result, the first one among equals. No domain (no From field or no address in it)
+// is evaluated as an empty From domain: permerror.
+AuthorsEvaluation evaluate_authors(dns::Resolver& resolver, const Input& in,
+                                   const std::vector<std::string>& from_domains,
+                                   const PctRandom& random = default_pct_random);
 
 }  // namespace tegami::dmarc

@@ -257,6 +257,103 @@ TEST(Evaluate, Errors) {
             Verdict::kTempError);
 }
 
+// §6.6.2 needs a pass to be known; a DNS failure for an identifier that would align leaves it
+// unknown: temperror (RFC 8601 §2.7.7) with no disposition, never fail.
+TEST(Evaluate, TemporaryErrorOfAnAlignedIdentifierIsTempError) {
+  dns::FakeResolver r;
+  r.add_txt("_dmarc.example.com", "v=DMARC1; p=reject");
+  auto spf = evaluate(r, input("example.com", spf::Verdict::kTempError, "bounces.example.com"));
+  EXPECT_EQ(spf.verdict, Verdict::kTempError);
+  EXPECT_EQ(spf.disposition, Policy::kNone);
+  EXPECT_EQ(spf.policy, Policy::kReject);
+
+  DkimSignatureResult temp{"mail.example.com", "s1", DkimResult::kTempError, ""};
+  auto dkim = evaluate(r, input("example.com", spf::Verdict::kFail, "example.com", {temp}));
+  EXPECT_EQ(dkim.verdict, Verdict::kTempError);
+  EXPECT_EQ(dkim.disposition, Policy::kNone);
+
+  // An aligned pass still passes; a temperror for a domain that would not align changes nothing.
+  DkimSignatureResult pass{"example.com", "s2", DkimResult::kPass, ""};
+  EXPECT_EQ(
+      evaluate(r, input("example.com", spf::Verdict::kTempError, "example.com", {pass})).verdict,
+      Verdict::kPass);
+  DkimSignatureResult other{"example.net", "s1", DkimResult::kTempError, ""};
+  auto unaligned =
+      evaluate(r, input("example.com", spf::Verdict::kTempError, "example.net", {other}));
+  EXPECT_EQ(unaligned.verdict, Verdict::kFail);
+  EXPECT_EQ(unaligned.disposition, Policy::kReject);
+
+  // Strict alignment: a subdomain's temperror would not align either.
+  dns::FakeResolver s;
+  s.add_txt("_dmarc.example.com", "v=DMARC1; p=quarantine; adkim=s; aspf=s");
+  auto strict =
+      evaluate(s, input("example.com", spf::Verdict::kTempError, "bounces.example.com", {temp}));
+  EXPECT_EQ(strict.verdict, Verdict::kFail);
+  EXPECT_EQ(strict.disposition, Policy::kQuarantine);
+}
+
+// §6.6.1: every author domain is evaluated; the strictest result decides (fail by disposition,
+// then temperror, permerror, none, pass), the first one among equals.
+TEST(EvaluateAuthors, StrictestAuthorDecides) {
+  dns::FakeResolver r;
+  r.add_txt("_dmarc.pass.example", "v=DMARC1; p=reject");
+  r.add_txt("_dmarc.none.example", "v=DMARC1; p=none");
+  r.add_txt("_dmarc.quarantine.example", "v=DMARC1; p=quarantine");
+  r.add_txt("_dmarc.reject.example", "v=DMARC1; p=reject");
+  r.set_failure("_dmarc.temp.example", dns::RrType::kTxt, Errc::kTemporary);
+  DkimSignatureResult sig{"pass.example", "s1", DkimResult::kPass, ""};
+  const Input in = input("ignored.example", spf::Verdict::kNone, "", {sig});
+  auto run = [&](const std::vector<std::string>& domains) {
+    return evaluate_authors(r, in, domains);
+  };
+
+  auto reject = run({"pass.example", "Reject.Example.", "quarantine.example"});
+  EXPECT_EQ(reject.from_domain, "reject.example");
+  EXPECT_EQ(reject.evaluation.verdict, Verdict::kFail);
+  EXPECT_EQ(reject.evaluation.disposition, Policy::kReject);
+  auto quarantine = run({"none.example", "temp.example", "quarantine.example", "pass.example"});
+  EXPECT_EQ(quarantine.from_domain, "quarantine.example");
+  EXPECT_EQ(quarantine.evaluation.disposition, Policy::kQuarantine);
+  auto fail = run({"pass.example", "temp.example", "none.example"});
+  EXPECT_EQ(fail.from_domain, "none.example");
+  EXPECT_EQ(fail.evaluation.verdict, Verdict::kFail);
+  EXPECT_EQ(fail.evaluation.disposition, Policy::kNone);
+  auto temp = run({"pass.example", "localhost", "temp.example", "nopolicy.example"});
+  EXPECT_EQ(temp.from_domain, "temp.example");
+  EXPECT_EQ(temp.evaluation.verdict, Verdict::kTempError);
+  auto perm = run({"nopolicy.example", "localhost", "pass.example"});
+  EXPECT_EQ(perm.from_domain, "localhost");
+  EXPECT_EQ(perm.evaluation.verdict, Verdict::kPermError);
+  auto none = run({"pass.example", "nopolicy.example"});
+  EXPECT_EQ(none.from_domain, "nopolicy.example");
+  EXPECT_EQ(none.evaluation.verdict, Verdict::kNone);
+  auto pass = run({"pass.example", "PASS.example."});
+  EXPECT_EQ(pass.from_domain, "pass.example");
+  EXPECT_EQ(pass.evaluation.verdict, Verdict::kPass);
+  auto nobody = run({});
+  EXPECT_EQ(nobody.from_domain, "");
+  EXPECT_EQ(nobody.evaluation.verdict, Verdict::kPermError);
+  EXPECT_FALSE(nobody.too_many_authors);
+}
+
+TEST(EvaluateAuthors, TooManyAuthorDomainsAreNotLookedUp) {
+  dns::FakeResolver r;
+  std::vector<std::string> domains;
+  for (int i = 0; i < 10; ++i) domains.push_back("a" + std::to_string(i) + ".example");
+  domains.push_back("A0.example");  // the same domain again
+  auto ten = evaluate_authors(r, input("", spf::Verdict::kNone, ""), domains);
+  EXPECT_FALSE(ten.too_many_authors);
+  EXPECT_EQ(ten.evaluation.verdict, Verdict::kNone);
+  EXPECT_EQ(r.query_count(), 10u);
+  r.clear_queries();
+  domains.push_back("a10.example");
+  auto eleven = evaluate_authors(r, input("", spf::Verdict::kNone, ""), domains);
+  EXPECT_TRUE(eleven.too_many_authors);
+  EXPECT_EQ(eleven.evaluation.verdict, Verdict::kPermError);
+  EXPECT_EQ(eleven.from_domain, "");
+  EXPECT_EQ(r.query_count(), 0u);
+}
+
 // ---- Authentication-Results ----
 
 TEST(AuthResults, FullHeader) {
@@ -298,6 +395,22 @@ TEST(AuthResults, NullSenderNoneAndQuoting) {
   EXPECT_EQ(inj.header(false).find("\r\nX-Evil"), std::string::npos);
   EXPECT_EQ(ar_value("user.name+tag@example.com"), "user.name+tag@example.com");
   EXPECT_EQ(ar_value("example.com"), "example.com");
+}
+
+// RFC 8601 §2.2 pvalue: local-part@domain goes unquoted only when it is a dot-atom and a domain
+// name; anything else (a HELO such as "x@y=z", empty atoms) is a quoted-string.
+TEST(AuthResults, OnlyDotAtomAtDomainNameIsUnquoted) {
+  EXPECT_EQ(ar_value("x@y=z"), "\"x@y=z\"");
+  EXPECT_EQ(ar_value("a@b!c.example"), "\"a@b!c.example\"");
+  EXPECT_EQ(ar_value("a..b@example.com"), "\"a..b@example.com\"");
+  EXPECT_EQ(ar_value("a@example..com"), "\"a@example..com\"");
+  EXPECT_EQ(ar_value("a@.example.com"), "\"a@.example.com\"");
+  EXPECT_EQ(ar_value("a@"), "\"a@\"");
+  EXPECT_EQ(ar_value("o'brien+x@mail-1.Example.com"), "o'brien+x@mail-1.Example.com");
+  EXPECT_EQ(ar_value("@example.com"), "@example.com");
+  AuthResultsBuilder b("mx");
+  b.spf(spf::Verdict::kNone, "", "x@y=z");
+  EXPECT_EQ(b.value(), "mx; spf=none smtp.helo=\"x@y=z\"");
 }
 
 TEST(AuthResults, PreformattedClause) {

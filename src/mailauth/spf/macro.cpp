@@ -103,9 +103,16 @@ Result<std::string> expand_macros(std::string_view spec, const MacroContext& ctx
       case 'i':
         value = dotted_ip(ctx.ip);
         break;
-      case 'p':
-        value = ctx.validated_name ? ctx.validated_name() : "unknown";
+      case 'p': {
+        if (!ctx.validated_name) {
+          value = "unknown";
+          break;
+        }
+        auto name = ctx.validated_name();
+        if (!name) return name.error();
+        value = std::move(*name);
         break;
+      }
       case 'v':
         value = ctx.ip.v6 ? "ip6" : "in-addr";
         break;

@@ -19,11 +19,13 @@ struct MacroContext {
   IpAddress ip;                      // %{i}, %{v}, %{c}
   std::string helo;                  // %{h}
   std::string receiver = "unknown";  // %{r} (explanations only)
-  // %{p}: the validated domain name of the client, or "unknown". Called only when %{p} appears.
-  std::function<std::string()> validated_name;
+  // %{p}: the validated domain name of the client, or "unknown". Called only when %{p} appears;
+  // an error (lookup limit, time budget) ends the expansion with that error.
+  std::function<Result<std::string>()> validated_name;
 };
 
-// Expands a macro-string. `explanation` allows %{c} %{r} %{t}. kInvalidData on a syntax error.
+// Expands a macro-string. `explanation` allows %{c} %{r} %{t}. kInvalidData on a syntax error,
+// or the error of `validated_name`.
 // Upper-case letters URL-escape the value (§7.3).
 Result<std::string> expand_macros(std::string_view spec, const MacroContext& ctx,
                                   bool explanation = false);

@@ -3,6 +3,7 @@
 #include "mailauth/spf/spf.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "base/strings.hpp"
 #include "mailauth/spf/macro.hpp"
@@ -86,7 +87,7 @@ class Evaluator {
 
     MacroContext ctx = ctx_;
     ctx.domain = *domain;
-    ctx.validated_name = [this, d = *domain] { return validated_name(d); };
+    ctx.validated_name = [this, d = *domain] { return p_macro(d); };
     for (const auto& m : rec->mechanisms) {
       Step s = evaluate(m, ctx, depth);
       if (s.kind == Step::kStop) return {s.verdict, m.text, s.reason};
@@ -101,7 +102,10 @@ class Evaluator {
       if (!count_lookup())
         return {Verdict::kPermError, "redirect", "more than 10 DNS lookups (RFC 7208 4.6.4)"};
       auto target = expand_domain(*rec->redirect, ctx);
-      if (!target) return {Verdict::kPermError, "redirect", target.error().message};
+      if (!target) {
+        Step s = expansion_failed(target.error());
+        return {s.verdict, "redirect", s.reason};
+      }
       Result3 r = check(*target, depth + 1);
       if (r.verdict == Verdict::kNone)
         return {Verdict::kPermError, "redirect=" + *target,
@@ -145,33 +149,60 @@ class Evaluator {
                        [&](const IpAddress& a) { return ip_in_network(ctx_.ip, a, prefix); });
   }
 
-  // Names from PTR whose forward lookup contains the client address (§5.5); those inside
-  // `domain` first. Errors drop names silently, as the RFC says.
-  std::vector<std::string> validated_names(std::string_view domain, bool stop_at_first_match) {
-    std::vector<std::string> out;
-    auto ptr = resolver_.ptr(ip_to_string(ctx_.ip));
-    if (!ptr) return out;
-    std::vector<std::string> names = ptr->records;
-    if (names.size() > static_cast<size_t>(limits_.ptr_names))
-      names.resize(static_cast<size_t>(limits_.ptr_names));
-    std::stable_partition(names.begin(), names.end(),
-                          [&](const std::string& n) { return in_domain(n, domain); });
-    for (const auto& n : names) {
-      std::vector<IpAddress> addrs;
-      if (addresses(n, ctx_.ip.v6, addrs) != Lookup::kOk) continue;
-      bool ok = std::any_of(addrs.begin(), addrs.end(), [&](const IpAddress& a) {
-        return ip_in_network(ctx_.ip, a, ctx_.ip.v6 ? 128 : 32);
-      });
-      if (!ok) continue;
-      out.push_back(n);
-      if (stop_at_first_match && in_domain(n, domain)) break;
+  // §5.5: the first of the client's PTR names whose forward lookup holds the client address,
+  // those inside `domain` first; "" when none does (DNS errors drop names silently, as the RFC
+  // says). nullopt when the time budget ran out before a query. The PTR answer and each name's
+  // validation are looked up once per check_host and shared by every "ptr" term and %{p}.
+  std::optional<std::string> validated_name(std::string_view domain) {
+    if (!ptr_looked_up_) {
+      if (out_of_time()) return std::nullopt;
+      ptr_looked_up_ = true;
+      auto ptr = resolver_.ptr(ip_to_string(ctx_.ip));
+      if (ptr) {
+        for (const auto& n : ptr->records) {
+          if (ptr_names_.size() >= static_cast<size_t>(limits_.ptr_names)) break;
+          ptr_names_.push_back({n, std::nullopt});
+        }
+      }
     }
-    return out;
+    for (bool inside : {true, false}) {
+      for (auto& p : ptr_names_) {
+        if (in_domain(p.name, domain) != inside) continue;
+        if (!p.valid) {
+          if (out_of_time()) return std::nullopt;
+          p.valid = holds_client(p.name);
+        }
+        if (*p.valid) return p.name;
+      }
+    }
+    return std::string();
   }
 
-  std::string validated_name(const std::string& domain) {
-    auto names = validated_names(domain, true);
-    return names.empty() ? "unknown" : names.front();
+  bool holds_client(const std::string& name) {
+    std::vector<IpAddress> addrs;
+    if (addresses(name, ctx_.ip.v6, addrs) != Lookup::kOk) return false;
+    return std::any_of(addrs.begin(), addrs.end(), [&](const IpAddress& a) {
+      return ip_in_network(ctx_.ip, a, ctx_.ip.v6 ? 128 : 32);
+    });
+  }
+
+  // %{p} (§7.3): its PTR query counts toward the lookup limit (§4.6.4), once per check_host
+  // since the answer is reused. Errors end the expansion: kLimit, or kTemporary when the time
+  // budget is spent.
+  Result<std::string> p_macro(const std::string& domain) {
+    if (!p_counted_) {
+      p_counted_ = true;
+      if (!count_lookup()) return make_error(Errc::kLimit, lookup_limit().reason);
+    }
+    auto name = validated_name(domain);
+    if (!name) return make_error(Errc::kTemporary, time_up().reason);
+    return name->empty() ? std::string("unknown") : std::move(*name);
+  }
+
+  // A domain-spec that could not be expanded: temperror when %{p} ran out of time, otherwise
+  // permerror (syntax, lookup limit).
+  static Step expansion_failed(const Error& e) {
+    return stop(e.code == Errc::kTemporary ? Verdict::kTempError : Verdict::kPermError, e.message);
   }
 
   Step lookup_limit() {
@@ -202,7 +233,7 @@ class Evaluator {
       case MechanismKind::kInclude: {
         if (!count_lookup()) return lookup_limit();
         auto t = target(m, ctx);
-        if (!t) return stop(Verdict::kPermError, t.error().message);
+        if (!t) return expansion_failed(t.error());
         Result3 r = check(*t, depth + 1);
         switch (r.verdict) {
           case Verdict::kPass:
@@ -223,7 +254,7 @@ class Evaluator {
       case MechanismKind::kA: {
         if (!count_lookup()) return lookup_limit();
         auto t = target(m, ctx);
-        if (!t) return stop(Verdict::kPermError, t.error().message);
+        if (!t) return expansion_failed(t.error());
         std::vector<IpAddress> addrs;
         switch (addresses(*t, ctx_.ip.v6, addrs)) {
           case Lookup::kOk:
@@ -240,7 +271,7 @@ class Evaluator {
       case MechanismKind::kMx: {
         if (!count_lookup()) return lookup_limit();
         auto t = target(m, ctx);
-        if (!t) return stop(Verdict::kPermError, t.error().message);
+        if (!t) return expansion_failed(t.error());
         auto mx = resolver_.mx(*t);
         if (!mx) {
           if (mx.code() == Errc::kNotFound) return count_void() ? no_match() : void_limit();
@@ -263,17 +294,15 @@ class Evaluator {
       case MechanismKind::kPtr: {
         if (!count_lookup()) return lookup_limit();
         auto t = target(m, ctx);
-        if (!t) return stop(Verdict::kPermError, t.error().message);
-        auto names = validated_names(*t, true);
-        return std::any_of(names.begin(), names.end(),
-                           [&](const std::string& n) { return in_domain(n, *t); })
-                   ? matched()
-                   : no_match();
+        if (!t) return expansion_failed(t.error());
+        auto name = validated_name(*t);
+        if (!name) return time_up();
+        return in_domain(*name, *t) ? matched() : no_match();
       }
       case MechanismKind::kExists: {
         if (!count_lookup()) return lookup_limit();
         auto t = target(m, ctx);
-        if (!t) return stop(Verdict::kPermError, t.error().message);
+        if (!t) return expansion_failed(t.error());
         std::vector<IpAddress> addrs;
         switch (addresses(*t, false, addrs)) {  // always A (§5.7)
           case Lookup::kOk:
@@ -296,6 +325,13 @@ class Evaluator {
   MacroContext ctx_;
   int lookups_ = 0;
   int voids_ = 0;
+  struct PtrName {
+    std::string name;
+    std::optional<bool> valid;  // the forward lookup holds the client address; unset: not asked
+  };
+  bool ptr_looked_up_ = false;
+  std::vector<PtrName> ptr_names_;  // at most limits_.ptr_names (§4.6.4: the rest are ignored)
+  bool p_counted_ = false;          // %{p} has counted its lookup
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

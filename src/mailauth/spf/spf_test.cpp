@@ -2,6 +2,9 @@
 // the zone of RFC 7208 Appendix A, lookup limits, loops, IPv6.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "dns/fake_resolver.hpp"
 #include "dns/local_server.hpp"
 #include "mailauth/spf/macro.hpp"
@@ -541,6 +544,101 @@ TEST(Check, TimeLimitIsTempError) {
   auto o = check_host(r, "192.0.2.1", "example.com", "a@example.com", "h", none);
   EXPECT_EQ(o.verdict, Verdict::kTempError);
   EXPECT_EQ(r.query_count(), 0u);
+}
+
+// The client 192.0.2.1 has ten PTR names, none of which validates (their A records point
+// elsewhere): finding that out costs one PTR and ten A queries.
+void add_unvalidated_ptr_names(dns::FakeResolver& r) {
+  for (int i = 0; i < 10; ++i) {
+    std::string host = "h" + std::to_string(i) + ".example.net";
+    r.add_ptr("192.0.2.1", host);
+    r.add_a(host, "198.51.100.1");
+  }
+}
+
+size_t queries_of(const dns::FakeResolver& r, dns::RrType type, std::string_view suffix = "") {
+  size_t n = 0;
+  for (const auto& q : r.queries())
+    if (q.type == type && q.name.size() >= suffix.size() &&
+        q.name.compare(q.name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      ++n;
+  return n;
+}
+
+// §4.6.4: %{p} is looked up once per check_host (memoized across terms, includes and the "ptr"
+// mechanism) and its PTR query counts toward the 10 lookups.
+TEST(Check, ValidatedNameIsLookedUpOnceAndCounted) {
+  dns::FakeResolver r;
+  add_unvalidated_ptr_names(r);
+  r.add_txt("example.com",
+            "v=spf1 exists:%{p}.a.example.com exists:%{p}.%{p}.%{p}.b.example.com "
+            "include:inc.example.com ptr -all");
+  r.add_txt("inc.example.com", "v=spf1 a:%{p}.%{p}.c.example.com -all");
+  r.add_a("unknown.a.example.com", "127.0.0.2");  // not a void lookup
+  r.add_a("unknown.unknown.unknown.b.example.com", "127.0.0.2");
+  r.add_a("unknown.unknown.c.example.com", "127.0.0.3");
+  // exists:%{p}.a matches: the first %{p} alone.
+  auto first = run(r);
+  EXPECT_EQ(first.verdict, Verdict::kPass) << first.reason;
+  EXPECT_EQ(first.dns_lookups, 2);  // exists + %{p}
+
+  r.clear_queries();
+  r.add_txt("other.example.com",
+            "v=spf1 exists:%{p}.%{p}.x.example.com exists:%{p}.y.example.com "
+            "include:inc.example.com ptr -all");
+  // unknown.unknown.x and unknown.y have no address: two void lookups, allowed.
+  auto all = run(r, "192.0.2.1", "other.example.com");
+  EXPECT_EQ(all.verdict, Verdict::kFail) << all.reason;
+  EXPECT_EQ(all.dns_lookups, 6);  // exists, exists, include, a, ptr + one for %{p}
+  EXPECT_EQ(queries_of(r, dns::RrType::kPtr), 1u);
+  EXPECT_EQ(queries_of(r, dns::RrType::kA, ".example.net"), 10u);
+
+  // 9 terms + %{p} is the limit; one term more is permerror.
+  std::string nine = "v=spf1";
+  for (int i = 0; i < 8; ++i) nine += " a:n" + std::to_string(i) + ".example.com";
+  for (int i = 0; i < 9; ++i) r.add_a("n" + std::to_string(i) + ".example.com", "198.51.100.9");
+  r.add_a("unknown.x.example.com", "127.0.0.2");
+  r.add_txt("ten.example.com", nine + " exists:%{p}.x.example.com -all");
+  auto ten = run(r, "192.0.2.1", "ten.example.com");
+  EXPECT_EQ(ten.verdict, Verdict::kPass) << ten.reason;
+  EXPECT_EQ(ten.dns_lookups, 10);
+  r.add_txt("eleven.example.com", nine + " a:n8.example.com exists:%{p}.x.example.com -all");
+  auto eleven = run(r, "192.0.2.1", "eleven.example.com");
+  EXPECT_EQ(eleven.verdict, Verdict::kPermError);
+  EXPECT_NE(eleven.reason.find("10 DNS lookups"), std::string::npos) << eleven.reason;
+}
+
+// A FakeResolver whose PTR answers take `delay`, to spend the time budget inside %{p} and "ptr".
+class SlowPtr final : public dns::Resolver {
+ public:
+  SlowPtr(dns::FakeResolver& r, std::chrono::milliseconds delay) : r_(r), delay_(delay) {}
+  Result<dns::Answer<std::string>> txt(std::string_view n) override { return r_.txt(n); }
+  Result<dns::Answer<dns::MxRecord>> mx(std::string_view n) override { return r_.mx(n); }
+  Result<dns::Answer<std::string>> a(std::string_view n) override { return r_.a(n); }
+  Result<dns::Answer<std::string>> aaaa(std::string_view n) override { return r_.aaaa(n); }
+  Result<dns::Answer<dns::TlsaRecord>> tlsa(std::string_view n) override { return r_.tlsa(n); }
+  Result<dns::Answer<std::string>> ptr(std::string_view ip) override {
+    std::this_thread::sleep_for(delay_);
+    return r_.ptr(ip);
+  }
+
+ private:
+  dns::FakeResolver& r_;
+  std::chrono::milliseconds delay_;
+};
+
+TEST(Check, TimeBudgetIsCheckedBetweenPtrValidations) {
+  Limits limits;
+  limits.time_limit = std::chrono::milliseconds(20);
+  for (const char* record : {"v=spf1 exists:%{p}.example.com -all", "v=spf1 ptr -all"}) {
+    dns::FakeResolver r;
+    add_unvalidated_ptr_names(r);
+    r.add_txt("example.com", record);
+    SlowPtr slow(r, std::chrono::milliseconds(50));
+    auto o = check_host(slow, "192.0.2.1", "example.com", "a@example.com", "h", limits);
+    EXPECT_EQ(o.verdict, Verdict::kTempError) << record << ": " << o.reason;
+    EXPECT_EQ(queries_of(r, dns::RrType::kA), 0u) << record;
+  }
 }
 
 TEST(Check, NullMxIsSkipped) {

@@ -68,14 +68,17 @@ asio::awaitable<Result<Delivered>> post_to_inboxes(store::Store* st, store::Chan
 asio::awaitable<void> Session::deliver(std::string content) {
   Transaction t = std::move(*tx_);
   tx_.reset();
+  // RFC 5322 §3.6: one From field. A mail app shows one of several, while the sender policy
+  // (submission) or DMARC (MX) could judge another, so such a message is refused on both ports
+  // before anything is stored. A message without From is left alone.
+  int from_fields = 0;
+  std::vector<std::string> from = from_addresses(content, &from_fields);
+  if (from_fields > 1) {
+    reply(550, "5.7.1", "The message has several From: fields; a message has one author field");
+    co_return;
+  }
   if (ctx_.mode == Mode::kSubmission) {
-    // The From field too must name the account's addresses (a missing From is left alone).
-    int from_fields = 0;
-    std::vector<std::string> from = from_addresses(content, &from_fields);
-    if (from_fields > 1) {
-      reply(550, "5.7.1", "The message has several From: fields; a message has one author field");
-      co_return;
-    }
+    // The From field too must name the account's addresses.
     for (const auto& a : from) {
       if (!sender_allowed(t.sendable, a)) {
         reply(550, "5.7.1", not_your_address_text("From:", a, t.sendable));

@@ -20,16 +20,26 @@ struct Field {
   std::string_view value;  // raw, folded
 };
 
-// The fields of the header section, up to the empty line (CRLF or bare LF line ends).
+// The fields of the header section. A line ends at CRLF, LF or a bare CR: mail readers differ
+// on a bare CR, and a field after one must not escape the From and Authentication-Results checks
+// for the readers that take it as a line end. For the others, the section ends only at an empty
+// line they see too: one after an LF, itself ended by LF or CRLF. An empty line made with a bare
+// CR ("x\r\r\n") does not end it (a reader splitting only at LF reads on); it stays with the
+// field before it.
 std::vector<Field> header_fields(std::string_view m) {
   std::vector<Field> out;
   size_t pos = 0;
+  bool after_lf = true;  // the previous line ended with LF, or there was none
   while (pos < m.size()) {
-    size_t eol = m.find('\n', pos);
+    size_t eol = m.find_first_of("\r\n", pos);
     size_t next = eol == std::string_view::npos ? m.size() : eol + 1;
-    std::string_view line = m.substr(pos, next - pos);
-    if (line == "\r\n" || line == "\n") break;
-    if ((line[0] == ' ' || line[0] == '\t') && !out.empty()) {
+    if (eol != std::string_view::npos && m[eol] == '\r' && next < m.size() && m[next] == '\n')
+      ++next;
+    const bool lf = m[next - 1] == '\n';
+    if (eol == pos) {
+      if (after_lf && lf) break;
+      if (!out.empty()) out.back().end = next;
+    } else if ((m[pos] == ' ' || m[pos] == '\t') && !out.empty()) {
       out.back().end = next;
     } else {
       Field f;
@@ -37,6 +47,7 @@ std::vector<Field> header_fields(std::string_view m) {
       f.end = next;
       out.push_back(f);
     }
+    after_lf = lf;
     pos = next;
   }
   for (auto& f : out) {
@@ -104,6 +115,13 @@ std::string dkim_names(const std::vector<mailauth::dkim::SignatureResult>& rs) {
   return s;
 }
 
+// The domain of an addr-spec from from_addresses(), lower case, without a trailing dot.
+std::string domain_of(const std::string& addr) {
+  std::string d = ascii_lower(addr.substr(addr.rfind('@') + 1));
+  while (!d.empty() && d.back() == '.') d.pop_back();
+  return d;
+}
+
 dmarc::DkimResult to_dmarc(mailauth::dkim::Verdict v) {
   using V = mailauth::dkim::Verdict;
   switch (v) {
@@ -133,6 +151,10 @@ std::string strip_auth_results(std::string_view message, std::string_view authse
     if (!iequals(authserv_id_of(f.value), authserv_id)) continue;
     out.append(message.substr(copied, f.begin - copied));
     copied = f.end;
+    // After a line ended by a bare CR, the field's LF stays: with that CR it makes one CRLF,
+    // so neither reading of line ends finds a line or an empty line that it did not see before
+    // (dropping it could turn "\r" + "\r\n" into a header that ends, or goes on, elsewhere).
+    if (!out.empty() && out.back() == '\r' && message[f.end - 1] == '\n') out += '\n';
     ++n;
   }
   if (removed) *removed = n;
@@ -206,11 +228,7 @@ std::vector<std::string> from_addresses(std::string_view message, int* fields) {
 
 std::string from_domain(std::string_view message) {
   auto addrs = from_addresses(message);
-  if (addrs.empty()) return "";
-  const std::string& a = addrs.front();
-  std::string d = ascii_lower(a.substr(a.rfind('@') + 1));
-  while (!d.empty() && d.back() == '.') d.pop_back();
-  return d;
+  return addrs.empty() ? std::string() : domain_of(addrs.front());
 }
 
 AuthCheckOutcome check_message(dns::Resolver& resolver, std::string_view message,
@@ -220,7 +238,6 @@ AuthCheckOutcome check_message(dns::Resolver& resolver, std::string_view message
   std::vector<mailauth::dkim::SignatureResult> sigs = mailauth::dkim::verify(message, resolver);
 
   dmarc::Input di;
-  di.from_domain = from_domain(message);
   di.spf = s.verdict;
   di.spf_domain = s.domain;
   for (const auto& r : sigs) {
@@ -231,22 +248,27 @@ AuthCheckOutcome check_message(dns::Resolver& resolver, std::string_view message
     d.b = r.header_b;
     di.dkim.push_back(std::move(d));
   }
-  dmarc::Evaluation ev = dmarc::evaluate(resolver, di);
+  // RFC 7489 §6.6.1: every author domain counts, not only the first address's.
+  std::vector<std::string> authors;
+  for (const auto& a : from_addresses(message)) authors.push_back(domain_of(a));
+  dmarc::AuthorsEvaluation decided = dmarc::evaluate_authors(resolver, di, authors);
+  const dmarc::Evaluation& ev = decided.evaluation;
 
   dmarc::AuthResultsBuilder b(in.authserv_id);
   b.spf(s.verdict, in.mail_from, in.helo);
   if (sigs.empty()) b.dkim_none();
   for (const auto& r : sigs) b.clause(mailauth::dkim::auth_results_clause(r));
-  b.dmarc(ev, di.from_domain);
+  b.dmarc(ev, decided.from_domain);  // the author domain whose result applies
 
   out.header = b.header();
-  out.junk =
-      ev.disposition == dmarc::Policy::kQuarantine || ev.disposition == dmarc::Policy::kReject;
+  // Unevaluated author domains might have asked for reject: such a message is not trusted.
+  out.junk = ev.disposition == dmarc::Policy::kQuarantine ||
+             ev.disposition == dmarc::Policy::kReject || decided.too_many_authors;
   out.spf = spf::verdict_name(s.verdict);
   out.dkim = dkim_names(sigs);
   out.dmarc = dmarc::verdict_name(ev.verdict);
   out.policy = dmarc::policy_name(ev.disposition);
-  out.from_domain = di.from_domain;
+  out.from_domain = decided.from_domain;
   return out;
 }
 

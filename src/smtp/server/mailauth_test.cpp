@@ -176,6 +176,99 @@ TEST(MailAuth, DnsTemporaryErrorsKeepTheMail) {
   EXPECT_NE(msgs[0].find("dmarc=temperror"), std::string::npos) << msgs[0];
 }
 
+// RFC 7489 §6.6.1: every author domain is evaluated; the strictest result decides, and the header
+// names the domain that decided.
+TEST(MailAuth, EveryFromDomainIsEvaluated) {
+  AuthWorld w;
+  w.dns.add_txt("evil.example", "v=spf1 ip4:127.0.0.1 -all");  // aligned for evil.example only
+  w.dns.add_txt("_dmarc.evil.example", "v=DMARC1; p=none");
+  w.dns.add_txt("_dmarc.bank.example", "v=DMARC1; p=reject");
+  std::string out = send(w, w.mx, "me@evil.example",
+                         "From: me@evil.example, ceo@bank.example\r\nSubject: pay\r\n\r\nx\r\n");
+  auto r = replies(out);
+  ASSERT_GE(r.size(), 6u) << out;
+  EXPECT_EQ(r[5].substr(0, 13), "250 2.0.0 OK ") << out;
+  EXPECT_TRUE(w.inbox(w.alice).empty()) << out;
+  auto junk = w.folder(w.alice, "Junk");
+  ASSERT_EQ(junk.size(), 1u) << out;
+  EXPECT_NE(junk[0].find("dmarc=fail (p=reject dis=reject) header.from=bank.example"),
+            std::string::npos)
+      << junk[0];
+}
+
+// Past dmarc::kMaxAuthorDomains nothing is looked up, and the message is not trusted: Junk.
+TEST(MailAuth, TooManyFromDomainsGoToJunk) {
+  AuthWorld w;
+  std::string from = "From: ";
+  for (int i = 0; i <= 10; ++i) from += "a@d" + std::to_string(i) + ".example, ";
+  from += "ceo@bank.example\r\n";
+  std::string out = send(w, w.mx, "me@evil.example", from + "Subject: pay\r\n\r\nx\r\n");
+  auto junk = w.folder(w.alice, "Junk");
+  ASSERT_EQ(junk.size(), 1u) << out;
+  EXPECT_NE(junk[0].find("dmarc=permerror"), std::string::npos) << junk[0];
+  for (const auto& q : w.dns.queries()) EXPECT_EQ(q.name.find("_dmarc."), std::string::npos);
+}
+
+// A bare CR ends a header line for these scanners too: a reader may take it as one, so a field
+// after it is neither hidden from DMARC nor kept when it is a forged Authentication-Results.
+TEST(MailAuth, BareCrEndsAHeaderLine) {
+  EXPECT_EQ(from_addresses("Subject: hi\rFrom: <ceo@bank.example>\r\n\r\n"),
+            (std::vector<std::string>{"ceo@bank.example"}));
+  int fields = 0;
+  EXPECT_TRUE(from_addresses(
+                  "From: me@evil.example\r\nSubject: hi\rFrom: <ceo@bank.example>\r\n\r\n", &fields)
+                  .empty());
+  EXPECT_EQ(fields, 2);
+  // An empty line made with a bare CR does not end the header section: a reader that splits
+  // only at LF still sees the From field after it.
+  EXPECT_EQ(from_addresses("Subject: hi\r\r\nFrom: <ceo@bank.example>\r\n\r\n"),
+            (std::vector<std::string>{"ceo@bank.example"}));
+  EXPECT_EQ(from_addresses("Subject: hi\n\rFrom: <ceo@bank.example>\r\n\r\n"),
+            (std::vector<std::string>{"ceo@bank.example"}));
+  EXPECT_TRUE(from_addresses("Subject: hi\n\r\nFrom: <ceo@bank.example>\r\n").empty());
+  int removed = 0;
+  EXPECT_EQ(strip_auth_results("Subject: hi\rAuthentication-Results: mx.example.com; dmarc=pass"
+                               "\r\nFrom: a@x.example\r\n\r\nbody\r\n",
+                               "mx.example.com", &removed),
+            "Subject: hi\r\nFrom: a@x.example\r\n\r\nbody\r\n");  // the CR and the LF as one end
+  EXPECT_EQ(removed, 1);
+  // The header ends at the empty line after the field; dropping the field keeps it ending there
+  // ("\r" + "\r\n" would not end it), so the From field in the body stays in the body.
+  std::string stripped = strip_auth_results(
+      "Subject: hi\rAuthentication-Results: mx.example.com; dmarc=pass\n\r\n"
+      "From: <ceo@bank.example>\r\n",
+      "mx.example.com", &removed);
+  EXPECT_EQ(stripped, "Subject: hi\r\n\r\nFrom: <ceo@bank.example>\r\n");
+  EXPECT_EQ(removed, 1);
+  EXPECT_TRUE(from_addresses(stripped).empty());
+}
+
+// A reader shows one of several From fields, so DMARC could judge another: refused before
+// anything is stored (with or without the DNS checks). A message without From is accepted.
+TEST(MailAuth, SeveralFromFieldsAreRefusedOnMx) {
+  AuthWorld w;
+  w.dns.add_txt("_dmarc.bank.example", "v=DMARC1; p=reject");
+  const std::string two =
+      "From: me@evil.example\r\nSubject: pay\r\nFrom: ceo@bank.example\r\n\r\nx\r\n";
+  for (const Context* c : {&w.mx, &w.ctx}) {
+    std::string out = send(w, *c, "me@evil.example", two);
+    auto r = replies(out);
+    ASSERT_GE(r.size(), 6u) << out;
+    EXPECT_EQ(r[5],
+              "550 5.7.1 The message has several From: fields; a message has one author field")
+        << out;
+  }
+  EXPECT_TRUE(w.inbox(w.alice).empty());
+  EXPECT_TRUE(w.folder(w.alice, "Junk").empty());
+  std::string out = send(w, w.mx, "me@evil.example", "Subject: no author\r\n\r\nx\r\n");
+  auto r = replies(out);
+  ASSERT_GE(r.size(), 6u) << out;
+  EXPECT_EQ(r[5].substr(0, 13), "250 2.0.0 OK ") << out;
+  auto msgs = w.inbox(w.alice);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_NE(msgs[0].find("dmarc=permerror"), std::string::npos) << msgs[0];
+}
+
 TEST(MailAuth, NoResolverNoHeader) {
   World w;
   std::string out = w.run(

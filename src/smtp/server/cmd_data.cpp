@@ -277,10 +277,17 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
                     &policy](const store::SubmitDone& done) {
       std::string signature;
       if (sign) {
+        // A domain with keys that cannot sign still sends (unsigned, as before it had keys),
+        // but never silently: DMARC at the receiving end may file the message as spam.
         auto keys = mailauth::dkim::cached_domain_keys(key_dir, domain);
-        if (keys && !(*keys)->empty()) {
+        if (!keys) {
+          log::warn("dkim_keys_unusable", {{"domain", domain}, {"error", keys.error().message}});
+        } else if (!(*keys)->empty()) {
           auto sig = mailauth::dkim::sign(content, **keys);
-          if (sig) signature = std::move(*sig);
+          if (sig)
+            signature = std::move(*sig);
+          else
+            log::warn("dkim_sign_failed", {{"domain", domain}, {"error", sig.error().message}});
         }
       }
       owned->raw = received + signature + content;

@@ -2,6 +2,8 @@
 // RFC 8601 §5), and the submission sender policy (issue 4).
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "dns/fake_resolver.hpp"
 #include "mailauth/dkim/keys.hpp"
 #include "mailauth/dkim/sign.hpp"
@@ -415,6 +417,32 @@ TEST(SubmissionSender, SignsOnceTheDomainHasKeys) {
   ASSERT_EQ(msgs.size(), 2u) << out;
   EXPECT_EQ(msgs[0].find("DKIM-Signature:"), std::string::npos) << msgs[0];
   EXPECT_NE(msgs[1].find("DKIM-Signature: v=1; a=ed25519-sha256"), std::string::npos) << msgs[1];
+}
+
+// A key folder that cannot sign (a broken key file) still lets the mail go, unsigned, and says
+// so in the log.
+TEST(SubmissionSender, UnusableKeysAreLogged) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.dkim_key_dir = w.dir + "/dkim";
+  std::filesystem::create_directories(c.dkim_key_dir + "/example.com");
+  {
+    std::ofstream f(c.dkim_key_dir + "/example.com/tegami-ed.pem");
+    f << "not a key\n";
+  }
+  ::testing::internal::CaptureStderr();
+  std::string out = w.run_with(c,
+                               "EHLO laptop\r\nAUTH PLAIN AGFsaWNlAGFsaWNlIHBhc3N3b3Jk\r\nMAIL "
+                               "FROM:<alice@example.com>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n"
+                               "From: alice@example.com\r\nSubject: s\r\n\r\nbody\r\n.\r\nQUIT\r\n",
+                               4096, true, false);
+  std::string log = ::testing::internal::GetCapturedStderr();
+  auto msgs = w.inbox(w.bob);
+  ASSERT_EQ(msgs.size(), 1u) << out;
+  EXPECT_EQ(msgs[0].find("DKIM-Signature:"), std::string::npos);
+  EXPECT_NE(log.find("dkim_keys_unusable"), std::string::npos) << log;
+  EXPECT_NE(log.find("example.com"), std::string::npos) << log;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -129,6 +130,7 @@ const std::vector<Key>& schema() {
       integer("limits.recipients_per_day", &Config::recipients_per_day, 1, 100000000),
       integer("limits.suspend_after", &Config::suspend_after, 0, 1000000),
       integer("quota.default", &Config::default_quota, 0, 1LL << 50),
+      str("quota.default_plan", &Config::default_plan),
       integer("queue.port", &Config::queue_port, 1, 65535),
       integer("queue.lifetime", &Config::queue_lifetime, 60, 60LL * 86400),
       integer("queue.delay_notice", &Config::queue_delay_notice, 0, 60LL * 86400),
@@ -175,13 +177,85 @@ const std::vector<Key>& schema() {
   return keys;
 }
 
+// "plans.NAME.KEY = integer": a plan's own value (-1 in `plans` until resolved: not set).
+Status set_plan_key(Config& c, const std::string& key, const Value& v) {
+  auto dot = key.rfind('.');
+  std::string name = key.substr(6, dot - 6), field = key.substr(dot + 1);
+  bool ok_name = !name.empty() && name.size() <= 32;
+  for (char ch : name)
+    ok_name =
+        ok_name && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_');
+  if (!ok_name)
+    return make_error(
+        Errc::kInvalidData,
+        fmt::format("line {}: plan name '{}' must be 1-32 of a-z, 0-9, '-', '_'", v.line, name));
+  static const std::pair<const char*, int64_t Plan::*> kFields[] = {
+      {"quota", &Plan::quota},
+      {"messages_per_day", &Plan::messages_per_day},
+      {"recipients_per_day", &Plan::recipients_per_day},
+      {"recipients_per_message", &Plan::recipients_per_message}};
+  int64_t Plan::*m = nullptr;
+  for (auto [f, member] : kFields)
+    if (field == f) m = member;
+  if (!m)
+    return make_error(Errc::kInvalidData,
+                      fmt::format("line {}: unknown key '{}' (a plan has quota, "
+                                  "messages_per_day, recipients_per_day, recipients_per_message)",
+                                  v.line, key));
+  if (v.v.index() != 1) return type_error(key.c_str(), v, "an integer");
+  int64_t n = std::get<int64_t>(v.v);
+  if (n < 0 || n > (1LL << 50))
+    return make_error(Errc::kInvalidData,
+                      fmt::format("line {}: key '{}' must be 0 or more", v.line, key));
+  auto it =
+      std::find_if(c.plans.begin(), c.plans.end(), [&](const Plan& p) { return p.name == name; });
+  if (it == c.plans.end()) it = c.plans.insert(c.plans.end(), Plan{name, -1, -1, -1, -1});
+  (*it).*m = n;
+  return {};
+}
+
+// Plans not configured get PRODUCT.md §7's list; a plan's unset values come from [limits] and
+// [quota]; the default plan must exist.
+Status resolve_plans(Config& c, const std::string& origin) {
+  if (c.plans.empty()) {
+    constexpr int64_t kGiB = 1024LL * 1024 * 1024;
+    c.plans = {{"free", c.default_quota, -1, -1, -1},
+               {"50gb", 50 * kGiB, -1, -1, -1},
+               {"200gb", 200 * kGiB, -1, -1, -1},
+               {"2tb", 2048 * kGiB, -1, -1, -1}};
+  }
+  for (Plan& p : c.plans) {
+    if (p.quota < 0) p.quota = c.default_quota;
+    if (p.messages_per_day < 0) p.messages_per_day = c.messages_per_day;
+    if (p.recipients_per_day < 0) p.recipients_per_day = c.recipients_per_day;
+    if (p.recipients_per_message < 0) p.recipients_per_message = c.recipients_per_message;
+  }
+  if (!find_plan(c, c.default_plan))
+    return make_error(
+        Errc::kInvalidData,
+        fmt::format("{}: quota.default_plan '{}' is not one of the plans", origin, c.default_plan));
+  return {};
+}
+
 }  // namespace
+
+const Plan* find_plan(const Config& c, std::string_view name) {
+  if (name.empty()) name = c.default_plan;
+  for (const Plan& p : c.plans)
+    if (p.name == name) return &p;
+  return nullptr;
+}
 
 Result<Config> load_text(std::string_view text, const std::string& origin) {
   auto table = parse_toml(text);
   if (!table.ok()) return make_error(Errc::kInvalidData, origin + " " + table.error().message);
   Config c;
   for (const auto& [key, value] : *table) {
+    if (key.rfind("plans.", 0) == 0 && key.find('.', 6) != std::string::npos) {
+      if (auto st = set_plan_key(c, key, value); !st.ok())
+        return make_error(Errc::kInvalidData, origin + " " + st.error().message);
+      continue;
+    }
     const Key* k = nullptr;
     for (const auto& s : schema())
       if (key == s.name) k = &s;
@@ -192,6 +266,7 @@ Result<Config> load_text(std::string_view text, const std::string& origin) {
     if (auto st = k->set(c, value); !st.ok())
       return make_error(Errc::kInvalidData, origin + " " + st.error().message);
   }
+  if (auto st = resolve_plans(c, origin); !st.ok()) return st.error();
   if (c.dev) {
     Config d = dev_config(c.data_dir);
     // Keys given explicitly still win; dev mode only moves the defaults.
@@ -224,6 +299,7 @@ Config dev_config(const std::string& data_dir) {
   c.ports = Ports{10025, 10587, 10465, 10143, 10993, 10443};
   c.default_domain = "tegami.test";
   c.default_quota = 5LL * 1024 * 1024 * 1024;
+  (void)resolve_plans(c, "");  // the built-in list, which has the default plan
   return c;
 }
 

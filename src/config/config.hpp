@@ -19,6 +19,16 @@ struct Ports {
   uint16_t https = 443;
 };
 
+// [plans.NAME]: what an account on the plan may use (PRODUCT.md §6, §7). A key a plan does not
+// set takes the value of [limits] / [quota].
+struct Plan {
+  std::string name;
+  int64_t quota = 0;  // bytes, 0 = unlimited
+  int64_t messages_per_day = 0;
+  int64_t recipients_per_day = 0;
+  int64_t recipients_per_message = 0;
+};
+
 struct Config {
   // [server]
   std::string hostname = "localhost";        // our host name (greeting, Received, certs)
@@ -43,7 +53,11 @@ struct Config {
   int64_t recipients_per_day = 1000;
   int64_t suspend_after = 20;  // submissions refused by a daily limit within 24 h; 0 = never
   // [quota]
-  int64_t default_quota = 5LL * 1024 * 1024 * 1024;  // bytes for new accounts (free plan)
+  int64_t default_quota = 5LL * 1024 * 1024 * 1024;  // bytes for the free plan
+  std::string default_plan = "free";                 // the plan of new accounts
+  // [plans.NAME] tables; without any, PRODUCT.md §7's list: free (quota.default), 50gb, 200gb,
+  // 2tb. Always holds default_plan.
+  std::vector<Plan> plans;
   // [queue]
   int64_t queue_port = 25;             // destination port (tests use another)
   int64_t queue_lifetime = 5 * 86400;  // seconds before a message is bounced
@@ -69,6 +83,9 @@ struct Config {
   bool mailauth_check = true;  // SPF, DKIM and DMARC on incoming mail (port 25)
   bool dmarc_junk = true;      // DMARC quarantine/reject files the message in Junk
 };
+
+// The plan named `name` ("" = the default plan), or nullptr.
+const Plan* find_plan(const Config& c, std::string_view name);
 
 // Reads and validates a config file. Errors look like "FILE line N: key 'x': ...".
 Result<Config> load_file(const std::string& path);

@@ -14,6 +14,52 @@ TEST(Config, DefaultsWhenEmpty) {
   EXPECT_FALSE(c->allow_account_password);
 }
 
+// PRODUCT.md §7's plans unless configured; what a plan does not set comes from [limits] and
+// [quota]; the default plan must be one of them.
+TEST(Config, Plans) {
+  auto d = load_text("[quota]\ndefault = 1000\n[limits]\nmessages_per_day = 7\n", "t.toml");
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_EQ(d->plans.size(), 4u);
+  const Plan* free = find_plan(*d, "");
+  ASSERT_NE(free, nullptr);
+  EXPECT_EQ(free->name, "free");
+  EXPECT_EQ(free->quota, 1000);
+  EXPECT_EQ(free->messages_per_day, 7);
+  ASSERT_NE(find_plan(*d, "2tb"), nullptr);
+  EXPECT_EQ(find_plan(*d, "2tb")->quota, 2048LL * 1024 * 1024 * 1024);
+  EXPECT_EQ(find_plan(*d, "nope"), nullptr);
+
+  auto c = load_text(R"([limits]
+recipients_per_day = 300
+[quota]
+default_plan = "basic"
+[plans.basic]
+quota = 100
+[plans.pro]
+quota = 0
+messages_per_day = 5000
+recipients_per_message = 50
+)",
+                     "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->plans.size(), 2u);
+  const Plan* pro = find_plan(*c, "pro");
+  ASSERT_NE(pro, nullptr);
+  EXPECT_EQ(pro->quota, 0);
+  EXPECT_EQ(pro->messages_per_day, 5000);
+  EXPECT_EQ(pro->recipients_per_day, 300);
+  EXPECT_EQ(pro->recipients_per_message, 50);
+  EXPECT_EQ(find_plan(*c, "")->name, "basic");
+  EXPECT_EQ(find_plan(*c, "")->messages_per_day, 1000);
+
+  for (const char* bad :
+       {"[plans.pro]\nquota = -1\n", "[plans.pro]\nspeed = 3\n", "[plans.Pro]\nquota = 1\n",
+        "[plans.pro]\nquota = \"big\"\n", "[quota]\ndefault_plan = \"gold\"\n"}) {
+    auto r = load_text(bad, "t.toml");
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+}
+
 TEST(Config, ReadsEveryKind) {
   auto c = load_text(R"(# comment
 [server]

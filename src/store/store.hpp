@@ -43,6 +43,7 @@ struct Account {
   // a sentence for the owner. Lifted by `tegami account unsuspend`.
   bool send_suspended = false;
   std::string send_suspended_reason;
+  std::string plan;  // the plan's name in the configuration ([plans.NAME]); "" = the default
 };
 
 struct AppPassword {
@@ -296,6 +297,8 @@ class Store {
   virtual Status set_password(Id account, std::string_view password_hash) = 0;
   virtual Status set_two_factor(Id account, bool on) = 0;
   virtual Status set_quota(Id account, int64_t quota_bytes) = 0;
+  // Puts the account on a plan (its name; "" = the configuration's default) with its quota.
+  virtual Status set_plan(Id account, std::string_view plan, int64_t quota_bytes) = 0;
   virtual Status add_alias(Id account, std::string_view address) = 0;  // kExists if taken
   virtual Status remove_alias(Id account, std::string_view address) = 0;
   virtual Result<std::vector<std::string>> list_aliases(Id account) = 0;

@@ -76,6 +76,10 @@ class FaultyStore final : public store::Store {
     if (auto e = fault("set_two_factor")) return *e;
     return inner_.set_two_factor(account, on);
   }
+  Status set_plan(Id account, std::string_view plan, int64_t quota_bytes) override {
+    if (auto e = fault("set_plan")) return *e;
+    return inner_.set_plan(account, plan, quota_bytes);
+  }
   Status set_quota(Id account, int64_t quota_bytes) override {
     if (auto e = fault("set_quota")) return *e;
     return inner_.set_quota(account, quota_bytes);

@@ -211,6 +211,16 @@ Status SqliteStore::set_quota(Id account, int64_t quota_bytes) {
   });
 }
 
+Status SqliteStore::set_plan(Id account, std::string_view plan, int64_t quota_bytes) {
+  if (quota_bytes < 0) return make_error(Errc::kInvalidData, "a quota cannot be negative");
+  return write_status([&](WriteCtx& ctx) -> Status {
+    TG_TRY(ctx.db.run("UPDATE accounts SET plan = ?, quota_bytes = ? WHERE id = ?",
+                      std::string(plan), quota_bytes, account));
+    if (ctx.db.changes() == 0) return make_error(Errc::kNotFound, "no such account");
+    return {};
+  });
+}
+
 Status SqliteStore::add_alias(Id account, std::string_view address) {
   std::string a = lower_ascii(address);
   TG_TRY(check_address(a));

@@ -126,6 +126,14 @@ TEST_F(AccountsTest, SettingsAndUnknownAccounts) {
   EXPECT_EQ(store_->set_password(777, "h").code(), Errc::kNotFound);
   EXPECT_EQ(store_->set_two_factor(777, true).code(), Errc::kNotFound);
   EXPECT_EQ(store_->set_quota(777, 1).code(), Errc::kNotFound);
+  // A plan comes with its quota; a new account is on the default plan ("").
+  EXPECT_EQ(g->plan, "");
+  ASSERT_TRUE(store_->set_plan(a.id, "50gb", 50000).ok());
+  g = store_->get_account(a.id);
+  EXPECT_EQ(g->plan, "50gb");
+  EXPECT_EQ(g->quota_bytes, 50000);
+  EXPECT_EQ(store_->set_plan(a.id, "x", -1).code(), Errc::kInvalidData);
+  EXPECT_EQ(store_->set_plan(777, "x", 1).code(), Errc::kNotFound);
 }
 
 TEST_F(AccountsTest, AppPasswords) {

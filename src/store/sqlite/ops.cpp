@@ -92,7 +92,8 @@ std::vector<std::string> split_keywords(std::string_view s) {
 Result<Account> load_account(Db& db, Id id) {
   TG_ASSIGN(Stmt s,
             db.prepare("SELECT id, address, password_hash, two_factor, quota_bytes, "
-                       "used_bytes, created, send_suspended, send_suspended_reason FROM accounts "
+                       "used_bytes, created, send_suspended, send_suspended_reason, plan FROM "
+                       "accounts "
                        "WHERE id = ?"));
   s.bind(1, id);
   TG_ASSIGN(bool row, s.step());
@@ -107,6 +108,7 @@ Result<Account> load_account(Db& db, Id id) {
   a.created = s.i64(6);
   a.send_suspended = s.i64(7) != 0;
   a.send_suspended_reason = s.text(8);
+  a.plan = s.text(9);
   return a;
 }
 

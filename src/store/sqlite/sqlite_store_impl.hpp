@@ -79,6 +79,7 @@ class SqliteStore final : public Store {
   Status set_password(Id account, std::string_view password_hash) override;
   Status set_two_factor(Id account, bool on) override;
   Status set_quota(Id account, int64_t quota_bytes) override;
+  Status set_plan(Id account, std::string_view plan, int64_t quota_bytes) override;
   Status add_alias(Id account, std::string_view address) override;
   Status remove_alias(Id account, std::string_view address) override;
   Result<std::vector<std::string>> list_aliases(Id account) override;

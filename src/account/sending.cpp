@@ -8,22 +8,23 @@
 namespace tegami::account {
 namespace {
 
-std::string suspension_reason(const SendPolicy& p) {
-  return "the daily sending limits (" + std::to_string(p.limits.messages) + " messages and " +
-         std::to_string(p.limits.recipients) + " recipients per " +
-         std::to_string(p.limits.window / 3600) + " hours) were reached " +
-         std::to_string(p.suspend_after) +
+std::string suspension_reason(const store::Account& a, const SendPolicy& p) {
+  const store::SendLimits& l = p.limits_for(a.plan);
+  return "the daily sending limits (" + std::to_string(l.messages) + " messages and " +
+         std::to_string(l.recipients) + " recipients per " + std::to_string(l.window / 3600) +
+         " hours) were reached " + std::to_string(p.suspend_after) +
          " times; this is how spam from a stolen password usually looks";
 }
 
 // The owner's notice: what happened, why, and what to do (PRODUCT.md §11: explain, in
 // Japanese and English).
 std::string suspension_notice(const store::Account& a, const SendPolicy& p, int64_t now) {
+  const store::SendLimits& l = p.limits_for(a.plan);
   std::string body =
       "お使いのアカウント " + a.address +
       " からのメール送信を一時的に停止しました。\n\n"
       "理由: 24 時間あたりの送信上限（メール " +
-      std::to_string(p.limits.messages) + " 通、宛先 " + std::to_string(p.limits.recipients) +
+      std::to_string(l.messages) + " 通、宛先 " + std::to_string(l.recipients) +
       " 件）に繰り返し達したためです。パスワードが盗まれて迷惑メールの送信に使われている場合に"
       "よく見られる状態です。\n\n"
       "受信や閲覧はこれまでどおり使えます。\n\n"
@@ -37,7 +38,7 @@ std::string suspension_notice(const store::Account& a, const SendPolicy& p, int6
       a.address +
       " has been suspended.\n\n"
       "Why: " +
-      suspension_reason(p) +
+      suspension_reason(a, p) +
       ".\n\n"
       "You can still receive and read mail.\n\n"
       "What to do: if you did not send these messages, change your password now and revoke the "
@@ -54,12 +55,13 @@ std::string suspension_notice(const store::Account& a, const SendPolicy& p, int6
 // best effort: the suspension stands without it, and the history says why.
 Status suspend(store::Store& store, store::ChangeHub* hub, const store::Account& a,
                const SendPolicy& p, int64_t now) {
-  if (auto st = store.set_send_suspended(a.id, true, suspension_reason(p), now); !st) return st;
+  const std::string reason = suspension_reason(a, p);
+  if (auto st = store.set_send_suspended(a.id, true, reason, now); !st) return st;
   store::Event e;
   e.account_id = a.id;
   e.time = now;
   e.kind = "send_suspended";
-  e.detail = "Sending suspended: " + suspension_reason(p) + ".";
+  e.detail = "Sending suspended: " + reason + ".";
   (void)store.add_event(e);
   std::string raw = suspension_notice(a, p, now);
   store::DeliveryTarget inbox;
@@ -74,6 +76,7 @@ Status suspend(store::Store& store, store::ChangeHub* hub, const store::Account&
 void note_refusal(store::Store& store, store::ChangeHub* hub, store::Id account,
                   const SendPolicy& policy, int64_t now, bool* suspended_now) {
   if (policy.suspend_after <= 0) return;
+  // The window is the same for every plan.
   auto refusals = store.note_send_refusal(account, now, policy.limits.window);
   if (!refusals || *refusals < policy.suspend_after) return;
   auto a = store.get_account(account);
@@ -83,6 +86,18 @@ void note_refusal(store::Store& store, store::ChangeHub* hub, store::Id account,
 }
 
 }  // namespace
+
+const store::SendLimits& SendPolicy::limits_for(std::string_view plan) const {
+  for (const auto& p : plans)
+    if (p.name == plan) return p.limits;
+  return limits;
+}
+
+int64_t SendPolicy::recipients_per_message_for(std::string_view plan) const {
+  for (const auto& p : plans)
+    if (p.name == plan) return p.recipients_per_message;
+  return 0;
+}
 
 Status check_can_send(store::Store& store, store::ChangeHub* hub, store::Id account,
                       const SendPolicy& policy, int64_t now, bool* suspended_now,
@@ -95,7 +110,7 @@ Status check_can_send(store::Store& store, store::ChangeHub* hub, store::Id acco
     return make_error(Errc::kPerm,
                       "sending is suspended for " + a->address + ": " + a->send_suspended_reason);
   }
-  const store::SendLimits& l = policy.limits;
+  const store::SendLimits& l = policy.limits_for(a->plan);
   if (l.messages <= 0) {
     if (messages_left) *messages_left = INT64_MAX;
     return {};
@@ -132,7 +147,7 @@ store::Submission submission_for(const SendRequest& req, const SendPolicy& polic
   store::Submission sub;
   sub.account_id = req.account_id;
   sub.now = req.now;
-  sub.limits = policy.limits;
+  sub.limits = policy.limits_for(req.plan);
   // INBOXes found and quotas checked inside the store's transaction, as for a delivery.
   sub.local = inbox_targets(req.local);
   if (!req.remote.empty()) {

@@ -17,11 +17,24 @@
 
 namespace tegami::account {
 
+// One plan's sending limits (PRODUCT.md §6: configurable per plan).
+struct PlanLimits {
+  std::string name;
+  store::SendLimits limits;
+  int64_t recipients_per_message = 0;  // 0 = no limit of the plan's own
+};
+
 struct SendPolicy {
-  store::SendLimits limits;       // messages and recipients per rolling window
+  store::SendLimits limits;       // the default plan's, and an account's whose plan is unknown
+  std::vector<PlanLimits> plans;  // the others (and the default again, by name)
   int64_t suspend_after = 20;     // refused submissions in one window; 0 = never suspend
   int64_t retry_for = 5 * 86400;  // how long the queue keeps trying (expires)
   std::string hostname;           // for the owner notice's From and Message-ID
+
+  // The limits of an account on `plan` (store::Account::plan; "" = the default plan).
+  const store::SendLimits& limits_for(std::string_view plan) const;
+  // Its recipients per message, 0 when the plan sets none.
+  int64_t recipients_per_message_for(std::string_view plan) const;
 };
 
 struct OutboundRcpt {
@@ -32,6 +45,7 @@ struct OutboundRcpt {
 
 struct SendRequest {
   store::Id account_id = 0;
+  std::string plan;              // the account's plan: its limits apply
   std::vector<store::Id> local;  // accounts that receive a copy in their INBOX (deduplicated)
   std::vector<OutboundRcpt> remote;
   std::string env_from;  // reverse path

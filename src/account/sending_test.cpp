@@ -148,6 +148,32 @@ TEST(Sending, MoreRecipientsThanADayAllowsIsPermanent) {
   EXPECT_EQ(w.must(w.store->send_usage(w.demo.id, 1'800'000'000, 3600)).refusals, 0);
 }
 
+// Each account is held to its plan's limits (the default plan's when it has none or an unknown
+// one), both before the content (check_can_send) and in the store's transaction.
+TEST(Sending, LimitsComeFromTheAccountsPlan) {
+  World w;
+  SendPolicy p;
+  p.limits = {1, 100, 3600};
+  p.plans = {{"pro", {3, 100, 3600}, 0}};
+  int64_t t = 1'800'000'000;
+  auto attempt = [&](int64_t at) {
+    SendRequest req = request(w, 1, at);
+    req.plan = w.reload(w.demo).plan;
+    auto r = send(*w.store, nullptr, kMessage, index::build(kMessage), req, p);
+    return std::string(r.ok() ? "ok" : errc_name(r.code()));
+  };
+  EXPECT_EQ(attempt(t), "ok");
+  EXPECT_EQ(attempt(t + 1), errc_name(Errc::kLimit));
+  EXPECT_EQ(check_can_send(*w.store, nullptr, w.demo.id, p, t + 2).code(), Errc::kLimit);
+  ASSERT_TRUE(w.store->set_plan(w.demo.id, "pro", 0).ok());
+  EXPECT_TRUE(check_can_send(*w.store, nullptr, w.demo.id, p, t + 2).ok());
+  EXPECT_EQ(attempt(t + 3), "ok");
+  EXPECT_EQ(attempt(t + 4), "ok");
+  EXPECT_EQ(attempt(t + 5), errc_name(Errc::kLimit));
+  ASSERT_TRUE(w.store->set_plan(w.demo.id, "retired", 0).ok());  // no longer configured
+  EXPECT_EQ(p.limits_for("retired").messages, 1);
+}
+
 TEST(Sending, LocalQuotaRefusesBeforeCounting) {
   World w;
   auto bob = w.add_account("bob@tegami.test", "pw-pw-pw-pw");

@@ -33,6 +33,26 @@ Result<store::Account> find_account(store::Store& s, const std::string& address)
   return a;
 }
 
+std::string describe_plan(const config::Plan& p) {
+  std::string quota = p.quota == 0 ? "unlimited storage" : fmt::format("{} bytes", p.quota);
+  return fmt::format(
+      "{}: {}, {} messages and {} recipients per 24 hours, {} recipients per message", p.name,
+      quota, p.messages_per_day, p.recipients_per_day, p.recipients_per_message);
+}
+
+std::string unknown_plan(const config::Config& c, std::string_view name) {
+  std::string names;
+  for (const auto& p : c.plans) names += (names.empty() ? "" : ", ") + p.name;
+  return "there is no plan '" + std::string(name) + "'; the plans are: " + names;
+}
+
+// The account's plan as the configuration names it; an account whose plan was removed from
+// the configuration gets the default plan's limits.
+std::string plan_of(const config::Config& c, const store::Account& a) {
+  if (find_plan(c, a.plan)) return a.plan.empty() ? c.default_plan : a.plan;
+  return a.plan + " (no longer configured: the default plan " + c.default_plan + " applies)";
+}
+
 }  // namespace
 
 int cmd_domain(const Args& args) {
@@ -90,9 +110,10 @@ int cmd_domain(const Args& args) {
 
 int cmd_account(const Args& args) {
   const char* u =
-      "tegami account add ADDRESS [--password-stdin] [--quota BYTES] | list | "
+      "tegami account add ADDRESS [--password-stdin] [--plan NAME] [--quota BYTES] | list | "
       "alias-add ADDRESS ALIAS | alias-remove ADDRESS ALIAS | show ADDRESS | "
-      "passwd ADDRESS [--password-stdin] | two-factor ADDRESS on|off | unsuspend ADDRESS";
+      "passwd ADDRESS [--password-stdin] | two-factor ADDRESS on|off | unsuspend ADDRESS | "
+      "plan ADDRESS NAME";
   if (args.words.empty()) return usage(u);
   auto env = open_env(args);
   if (!env.ok()) return fail(env.error().message);
@@ -125,7 +146,10 @@ int cmd_account(const Args& args) {
     if (pw.size() < auth::kMinPasswordBytes)
       return fail(
           fmt::format("the password needs at least {} characters", auth::kMinPasswordBytes));
-    int64_t quota = env->cfg.default_quota;
+    std::string plan_name = args.option("plan").value_or("");
+    const config::Plan* plan = find_plan(env->cfg, plan_name);
+    if (!plan) return fail(unknown_plan(env->cfg, plan_name));
+    int64_t quota = plan->quota;
     if (auto q = args.option("quota")) {
       auto n = parse_u64(*q);
       if (!n) return fail("--quota takes a number of bytes");
@@ -133,7 +157,11 @@ int cmd_account(const Args& args) {
     }
     auto a = s.add_account(address, auth::hash_password(pw), quota);
     if (!a.ok()) return fail(a.error().message);
-    std::cout << "account " << a->address << " added\n";
+    // Without --plan the account follows the configuration's default plan ("").
+    if (!plan_name.empty()) {
+      if (auto st = s.set_plan(a->id, plan_name, quota); !st.ok()) return fail(st.error().message);
+    }
+    std::cout << "account " << a->address << " added (plan " << plan->name << ")\n";
     if (generated) std::cout << "account password (shown once): " << pw << "\n";
     return 0;
   }
@@ -141,8 +169,9 @@ int cmd_account(const Args& args) {
     auto as = s.list_accounts();
     if (!as.ok()) return fail(as.error().message);
     for (const auto& a : *as)
-      std::cout << fmt::format("{}  used {} of {} bytes  two-factor {}\n", a.address, a.used_bytes,
-                               a.quota_bytes, a.two_factor ? "on" : "off");
+      std::cout << fmt::format("{}  plan {}  used {} of {} bytes  two-factor {}\n", a.address,
+                               plan_of(env->cfg, a), a.used_bytes, a.quota_bytes,
+                               a.two_factor ? "on" : "off");
     return 0;
   }
   if (w[0] == "show" && w.size() == 2) {
@@ -152,14 +181,17 @@ int cmd_account(const Args& args) {
     auto al = s.list_aliases(a->id);
     if (al.ok())
       for (const auto& x : *al) std::cout << "alias: " << x << "\n";
+    std::cout << "plan: " << plan_of(env->cfg, *a) << "\n";
     std::cout << fmt::format("storage: {} of {} bytes\n", a->used_bytes, a->quota_bytes);
     std::cout << "two-factor sign-in: " << (a->two_factor ? "on" : "off") << "\n";
-    const auto& cfg = env->cfg;
+    const config::Plan* plan = find_plan(env->cfg, a->plan);
+    int64_t msgs = plan ? plan->messages_per_day : env->cfg.messages_per_day;
+    int64_t rcpts = plan ? plan->recipients_per_day : env->cfg.recipients_per_day;
     auto u = s.send_usage(a->id, system_clock().now_unix(), 86400);
     if (u.ok())
       std::cout << fmt::format(
-          "sent in the last 24 hours: {} of {} messages, {} of {} recipients\n", u->messages,
-          cfg.messages_per_day, u->recipients, cfg.recipients_per_day);
+          "sent in the last 24 hours: {} of {} messages, {} of {} recipients\n", u->messages, msgs,
+          u->recipients, rcpts);
     if (a->send_suspended)
       std::cout << "sending: SUSPENDED (" << a->send_suspended_reason
                 << "); lift with: tegami account unsuspend " << a->address << "\n";
@@ -198,6 +230,21 @@ int cmd_account(const Args& args) {
     std::cout << "two-factor sign-in " << w[2] << " for " << a->address << "\n";
     return 0;
   }
+  if (w[0] == "plan" && w.size() == 3) {
+    auto a = find_account(s, w[1]);
+    if (!a.ok()) return fail(a.error().message);
+    const config::Plan* plan = find_plan(env->cfg, w[2]);
+    if (!plan) return fail(unknown_plan(env->cfg, w[2]));
+    if (auto st = s.set_plan(a->id, plan->name, plan->quota); !st.ok())
+      return fail(st.error().message);
+    std::cout << a->address << " is now on plan " << describe_plan(*plan) << "\n";
+    if (plan->quota > 0 && a->used_bytes > plan->quota)
+      std::cout << fmt::format(
+          "note: the account already stores {} bytes, more than this quota; new mail is "
+          "refused until it stores less\n",
+          a->used_bytes);
+    return 0;
+  }
   if (w[0] == "unsuspend" && w.size() == 2) {
     auto a = find_account(s, w[1]);
     if (!a.ok()) return fail(a.error().message);
@@ -217,6 +264,15 @@ int cmd_account(const Args& args) {
     return 0;
   }
   return usage(u);
+}
+
+int cmd_plans(const Args& args) {
+  if (!args.words.empty()) return usage("tegami plans");
+  auto cfg = load_config(args);
+  if (!cfg.ok()) return fail(cfg.error().message);
+  for (const auto& p : cfg->plans)
+    std::cout << describe_plan(p) << (p.name == cfg->default_plan ? "  (default)" : "") << "\n";
+  return 0;
 }
 
 int cmd_app_password(const Args& args) {

@@ -18,13 +18,16 @@ struct Env {
   std::unique_ptr<store::Store> store;
 };
 Result<Env> open_env(const Args& args);
+// The configuration alone, chosen the same way.
+Result<config::Config> load_config(const Args& args);
 // The value options every subcommand accepts.
-inline const std::vector<std::string> kCommonOptions = {"config", "data", "label", "quota"};
+inline const std::vector<std::string> kCommonOptions = {"config", "data", "label", "quota", "plan"};
 
 int cmd_serve(const Args& args);
 int cmd_check_config(const Args& args);
 int cmd_domain(const Args& args);
 int cmd_account(const Args& args);
+int cmd_plans(const Args& args);
 int cmd_app_password(const Args& args);
 int cmd_dns_records(const Args& args);
 int cmd_queue(const Args& args);

@@ -5,16 +5,21 @@
 
 namespace tegami::app {
 
-Result<Env> open_env(const Args& args) {
-  Env env;
+Result<config::Config> load_config(const Args& args) {
   if (auto path = args.option("config")) {
     auto cfg = config::load_file(*path);
     if (!cfg.ok()) return cfg.error();
-    env.cfg = std::move(*cfg);
-    if (auto data = args.option("data")) env.cfg.data_dir = *data;
-  } else {
-    env.cfg = config::dev_config(args.option("data").value_or("./dev-data"));
+    if (auto data = args.option("data")) cfg->data_dir = *data;
+    return cfg;
   }
+  return config::dev_config(args.option("data").value_or("./dev-data"));
+}
+
+Result<Env> open_env(const Args& args) {
+  Env env;
+  auto cfg = load_config(args);
+  if (!cfg.ok()) return cfg.error();
+  env.cfg = std::move(*cfg);
   std::error_code ec;
   std::filesystem::create_directories(env.cfg.data_dir, ec);
   if (ec)

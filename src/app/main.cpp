@@ -24,8 +24,10 @@ const char* kHelp = R"(usage: tegami <command> [options]
   domain add DOMAIN
   domain add-alias DOMAIN ALIAS_DOMAIN
   domain list
-  account add ADDRESS [--password-stdin] [--quota BYTES]
+  account add ADDRESS [--password-stdin] [--plan NAME] [--quota BYTES]
   account list | show ADDRESS
+  account plan ADDRESS NAME           move to a plan (its quota and sending limits)
+  plans                               the plans and what each allows
   account alias-add ADDRESS ALIAS | alias-remove ADDRESS ALIAS
   account passwd ADDRESS [--password-stdin]
   account two-factor ADDRESS on|off
@@ -63,6 +65,7 @@ int main(int argc, char** argv) {
   if (cmd == "check-config") return cmd_check_config(*args);
   if (cmd == "domain") return cmd_domain(*args);
   if (cmd == "account") return cmd_account(*args);
+  if (cmd == "plans") return cmd_plans(*args);
   if (cmd == "app-password") return cmd_app_password(*args);
   if (cmd == "dns-records") return cmd_dns_records(*args);
   if (cmd == "queue") return cmd_queue(*args);

@@ -233,6 +233,7 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
                                       std::string content, const std::string& id, int64_t now) {
   account::SendRequest req;
   req.account_id = user_->id;
+  req.plan = user_->plan;
   req.env_from = t.from.null ? std::string() : t.from.mailbox.str();
   req.envid = t.params.envid;
   req.ret = t.params.ret;

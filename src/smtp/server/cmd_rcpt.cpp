@@ -60,9 +60,15 @@ asio::awaitable<void> Session::on_rcpt(const proto::Command& c) {
     reply(503, "5.5.1", "RCPT is not allowed after BDAT has started");
     co_return;
   }
-  if (tx_->rcpts.size() >= ctx_.max_recipients) {
+  // The server's limit (LIMITS RCPTMAX), or the signed-in account's plan's when lower.
+  uint64_t max = ctx_.max_recipients;
+  if (user_) {
+    int64_t plan = ctx_.send_policy.recipients_per_message_for(user_->plan);
+    if (plan > 0 && static_cast<uint64_t>(plan) < max) max = static_cast<uint64_t>(plan);
+  }
+  if (tx_->rcpts.size() >= max) {
     reply(452, "4.5.3",
-          "Too many recipients: at most " + std::to_string(ctx_.max_recipients) +
+          "Too many recipients: at most " + std::to_string(max) +
               " per message; send the rest in another message");
     co_return;
   }

@@ -1101,6 +1101,25 @@ TEST(SmtpSubmission, StartTlsForgetsTheSendersAllowedBefore) {
       << out;
 }
 
+// A plan with fewer recipients per message than the server's limit holds its accounts to it.
+TEST(SmtpSubmission, ThePlansRecipientLimit) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.send_policy.plans = {{"small", {100, 100, 86400}, 2}};
+  ASSERT_TRUE(w.store->set_plan(w.alice.id, "small", 0).ok());
+  std::string out = w.run_with(c,
+                               "EHLO c\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
+                                   "\r\nMAIL FROM:<alice@example.com>\r\nRCPT "
+                                   "TO:<bob@example.com>\r\nRCPT TO:<alice@example.com>\r\nRCPT "
+                                   "TO:<bob@example.net>\r\nQUIT\r\n",
+                               4096, true, false);
+  auto r = replies(out);
+  ASSERT_EQ(r.size(), 8u) << out;
+  EXPECT_EQ(r[6].substr(0, 10), "452 4.5.3 ") << r[6];
+  EXPECT_NE(r[6].find("at most 2"), std::string::npos) << r[6];
+}
+
 TEST(SmtpSubmission, DevModeLoopbackWithoutTls) {
   World w;
   Context c = w.ctx;

@@ -50,6 +50,17 @@ std::string suspension_notice(const store::Account& a, const SendPolicy& p, int6
                               now, p.hostname);
 }
 
+// Into the owner's INBOX whatever its quota says (like a bounce): a full mailbox must not
+// swallow what explains the account's state. Best effort.
+void notify_owner(store::Store& store, store::ChangeHub* hub, store::Id account,
+                  const std::string& raw, int64_t now) {
+  store::DeliveryTarget inbox;
+  inbox.account_id = account;
+  inbox.enforce_quota = false;
+  auto r = store.deliver(raw, index::build(raw), {inbox}, now);
+  if (r) publish(hub, *r);
+}
+
 // Suspends sending, then tells the owner: the history entry and a notice in the INBOX that,
 // like a bounce, is not held to the quota (a full mailbox must not swallow it). The notice is
 // best effort: the suspension stands without it, and the history says why.
@@ -63,12 +74,7 @@ Status suspend(store::Store& store, store::ChangeHub* hub, const store::Account&
   e.kind = "send_suspended";
   e.detail = "Sending suspended: " + reason + ".";
   (void)store.add_event(e);
-  std::string raw = suspension_notice(a, p, now);
-  store::DeliveryTarget inbox;
-  inbox.account_id = a.id;
-  inbox.enforce_quota = false;
-  auto r = store.deliver(raw, index::build(raw), {inbox}, now);
-  if (r) publish(hub, *r);
+  notify_owner(store, hub, a.id, suspension_notice(a, p, now), now);
   return {};
 }
 
@@ -86,6 +92,54 @@ void note_refusal(store::Store& store, store::ChangeHub* hub, store::Id account,
 }
 
 }  // namespace
+
+bool reaches_warning_level(const store::SendLimits& l, const store::SendUsage& u,
+                           int64_t recipients) {
+  // Below 80 % before, at or above it now (5 * used >= 4 * limit).
+  auto crossed = [](int64_t limit, int64_t before, int64_t after) {
+    return limit > 0 && before * 5 < limit * 4 && after * 5 >= limit * 4;
+  };
+  return crossed(l.messages, u.messages - 1, u.messages) ||
+         crossed(l.recipients, u.recipients - recipients, u.recipients);
+}
+
+Status warn_near_limit(store::Store& store, store::ChangeHub* hub, store::Id account,
+                       const store::SendLimits& l, const store::SendUsage& u,
+                       const std::string& hostname, int64_t now) {
+  auto a = store.get_account(account);
+  if (!a) return a.error();
+  const std::string hours = std::to_string(l.window / 3600);
+  std::string body =
+      "お使いのアカウント " + a->address + " の送信量が、" + hours +
+      " 時間あたりの上限の 80% に達しました。\n\n"
+      "これまでの " +
+      hours + " 時間: メール " + std::to_string(u.messages) + " / " + std::to_string(l.messages) +
+      " 通、宛先 " + std::to_string(u.recipients) + " / " + std::to_string(l.recipients) +
+      " 件\n\n"
+      "上限に達すると、古い送信が " +
+      hours +
+      " 時間の枠から外れるまで送信できません。心当たりがない場合は、パスワードを変更し、使って"
+      "いない App 用パスワードを取り消してください。\n\n"
+      "----\n\n"
+      "Your account " +
+      a->address + " has used 80% of what it may send per " + hours +
+      " hours.\n\n"
+      "In the last " +
+      hours + " hours: " + std::to_string(u.messages) + " of " + std::to_string(l.messages) +
+      " messages, " + std::to_string(u.recipients) + " of " + std::to_string(l.recipients) +
+      " recipients.\n\n"
+      "At the limit, sending stops until earlier messages leave the " +
+      hours +
+      "-hour window. If you did not send these messages, change your password and revoke the "
+      "app-specific passwords you do not use.\n";
+  notify_owner(store, hub, account,
+               mime::compose_notice("postmaster@" + hostname, a->address,
+                                    "送信量が上限の 80% に達しました / You have used 80% of your "
+                                    "sending limit",
+                                    body, now, hostname),
+               now);
+  return {};
+}
 
 const store::SendLimits& SendPolicy::limits_for(std::string_view plan) const {
   for (const auto& p : plans)
@@ -195,6 +249,9 @@ Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std
   auto r = store.submit(raw, idx, sub, req.now);
   if (!r) return submission_refused(store, hub, sub, raw, r.error(), policy, suspended_now);
   publish(hub, r->delivered);
+  if (sub.limits && r->usage && reaches_warning_level(*sub.limits, *r->usage, sub.recipients))
+    (void)warn_near_limit(store, hub, sub.account_id, *sub.limits, *r->usage, policy.hostname,
+                          req.now);
   return r;
 }
 

@@ -83,6 +83,17 @@ Status check_can_send(store::Store& store, store::ChangeHub* hub, store::Id acco
                       const SendPolicy& policy, int64_t now, bool* suspended_now = nullptr,
                       int64_t* messages_left = nullptr);
 
+// PRODUCT.md §6: the owner is warned by mail when a submission takes the account to 80 % of a
+// daily limit (messages or recipients). True for the submission that crossed the level: its
+// `usage` (store::SubmitResult::usage, this one included) is there, the one before was below.
+bool reaches_warning_level(const store::SendLimits& limits, const store::SendUsage& usage,
+                           int64_t recipients);
+// The warning, in the owner's INBOX (Japanese and English; not held to the quota). Store calls:
+// not on a network thread.
+Status warn_near_limit(store::Store& store, store::ChangeHub* hub, store::Id account,
+                       const store::SendLimits& limits, const store::SendUsage& usage,
+                       const std::string& hostname, int64_t now);
+
 // The reset time carried in a kLimit message (0 when none) and the message without it.
 int64_t limit_reset_time(std::string_view message, std::string* text = nullptr);
 

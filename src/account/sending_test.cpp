@@ -70,11 +70,12 @@ TEST(Sending, LimitThenSuspensionWithOwnerNotice) {
   // Even after the window, a suspended account cannot send.
   auto r = send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, t + 7200), p);
   ASSERT_EQ(r.code(), Errc::kPerm);
-  // The owner got one notice in the INBOX, in Japanese and English.
+  // The owner got the warning at 80 % (the second message), then one notice of the
+  // suspension, in Japanese and English.
   auto inbox = w.must(w.store->get_mailbox(w.demo.id, "INBOX"));
-  ASSERT_EQ(inbox.messages, 1u);
+  ASSERT_EQ(inbox.messages, 2u);
   auto msgs = w.must(w.store->list_messages(inbox.id));
-  std::string raw = w.must(w.store->read_blob(msgs[0].blob_id));
+  std::string raw = w.must(w.store->read_blob(msgs[1].blob_id));
   std::string body = mime::decode_base64(raw.substr(raw.find("\r\n\r\n") + 4));
   EXPECT_NE(body.find("送信を一時的に停止しました"), std::string::npos);
   EXPECT_NE(body.find("tegami account unsuspend demo@tegami.test"), std::string::npos);
@@ -102,7 +103,8 @@ TEST(Sending, SuspensionNoticeReachesAFullMailbox) {
   ASSERT_EQ(r.code(), Errc::kLimit);
   EXPECT_TRUE(suspended);
   EXPECT_TRUE(w.reload(w.demo).send_suspended);
-  EXPECT_EQ(w.must(w.store->get_mailbox(w.demo.id, "INBOX")).messages, 1u);
+  // The warning at 80 % (the first message was all of it), then the notice.
+  EXPECT_EQ(w.must(w.store->get_mailbox(w.demo.id, "INBOX")).messages, 2u);
 }
 
 // Lifting a suspension forgives the refusals so far: an account still at its limit is refused
@@ -172,6 +174,39 @@ TEST(Sending, LimitsComeFromTheAccountsPlan) {
   EXPECT_EQ(attempt(t + 5), errc_name(Errc::kLimit));
   ASSERT_TRUE(w.store->set_plan(w.demo.id, "retired", 0).ok());  // no longer configured
   EXPECT_EQ(p.limits_for("retired").messages, 1);
+}
+
+// PRODUCT.md §6: one warning mail when the account reaches 80 % of a daily limit.
+TEST(Sending, WarningAtEightyPercent) {
+  World w;
+  SendPolicy p;
+  p.hostname = "mail.tegami.test";
+  p.limits = {10, 100, 3600};
+  int64_t t = 1'800'000'000;
+  auto inbox = [&] { return w.must(w.store->get_mailbox(w.demo.id, "INBOX")).messages; };
+  for (int i = 0; i < 7; ++i)
+    ASSERT_TRUE(
+        send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, t + i), p).ok());
+  EXPECT_EQ(inbox(), 0u);
+  ASSERT_TRUE(
+      send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, t + 7), p).ok());
+  ASSERT_EQ(inbox(), 1u);
+  auto msgs = w.must(w.store->list_messages(w.must(w.store->get_mailbox(w.demo.id, "INBOX")).id));
+  std::string raw = w.must(w.store->read_blob(msgs[0].blob_id));
+  std::string body = mime::decode_base64(raw.substr(raw.find("\r\n\r\n") + 4));
+  EXPECT_NE(body.find("8 of 10 messages"), std::string::npos) << body;
+  EXPECT_NE(body.find("上限の 80%"), std::string::npos) << body;
+  ASSERT_TRUE(
+      send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, t + 8), p).ok());
+  EXPECT_EQ(inbox(), 1u);  // once per crossing
+  // The recipients' limit too: 79 then 81 of 100.
+  World v;
+  p.limits = {0, 100, 3600};
+  ASSERT_TRUE(send(*v.store, nullptr, kMessage, index::build(kMessage), request(v, 79, t), p).ok());
+  EXPECT_EQ(v.must(v.store->get_mailbox(v.demo.id, "INBOX")).messages, 0u);
+  ASSERT_TRUE(
+      send(*v.store, nullptr, kMessage, index::build(kMessage), request(v, 2, t + 1), p).ok());
+  EXPECT_EQ(v.must(v.store->get_mailbox(v.demo.id, "INBOX")).messages, 1u);
 }
 
 TEST(Sending, LocalQuotaRefusesBeforeCounting) {

@@ -262,6 +262,8 @@ struct SubmitResult {
   // runner takes it from here instead of reading it back.
   std::optional<QueuedMessage> queued;
   Id queue_id() const { return queued ? queued->id : 0; }  // 0 when nothing was queued
+  // With Submission::limits: the window's use, this submission included.
+  std::optional<SendUsage> usage;
 };
 
 // A submission that owns what it stores, for Store::post_submit.

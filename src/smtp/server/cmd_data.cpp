@@ -332,6 +332,19 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
   const store::Id queue_id = r->queue_id();
   if (r->queued && ctx_.on_queued) ctx_.on_queued(std::move(*r->queued), raw);
   co_await report_local_success(t, *raw, now);
+  const store::Submission& sub = owned->sub;
+  if (sub.limits && r->usage &&
+      account::reaches_warning_level(*sub.limits, *r->usage, sub.recipients)) {
+    // Once a day or so per account: the owner's warning mail at 80 % of a daily limit.
+    const std::string& hostname = ctx_.send_policy.hostname;
+    auto warn = [st, hub, &sub, &r, &hostname, now]() {
+      return account::warn_near_limit(*st, hub, sub.account_id, *sub.limits, *r->usage, hostname,
+                                      now);
+    };
+    Status warned = co_await net::offload(std::move(warn));
+    if (!warned)
+      log::warn("send_warning_failed", {{"conn", conn_id_}, {"error", warned.error().message}});
+  }
   ++delivered_;
   log::info("smtp_submitted", {{"id", id},
                                {"conn", conn_id_},

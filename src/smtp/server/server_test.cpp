@@ -901,10 +901,12 @@ TEST(SmtpSubmission, DailyLimitsAndSuspension) {
   EXPECT_NE(r[13].find("Sending is suspended"), std::string::npos) << r[13];
   EXPECT_EQ(w.must(w.store->queue_list()).size(), 2u);
   EXPECT_TRUE(w.must(w.store->get_account(w.alice.id)).send_suspended);
-  // The owner was told, in the inbox.
+  // The owner was warned at 80 % (the second message), then told of the suspension.
   auto inbox = w.inbox(w.alice);
-  ASSERT_EQ(inbox.size(), 1u);
-  EXPECT_NE(inbox[0].find("Auto-Submitted: auto-generated"), std::string::npos);
+  ASSERT_EQ(inbox.size(), 2u);
+  EXPECT_NE(inbox[0].find("80%"), std::string::npos);
+  EXPECT_NE(inbox[1].find("Auto-Submitted: auto-generated"), std::string::npos);
+  EXPECT_EQ(inbox[1].find("80%"), std::string::npos);
 }
 
 // Later messages of a session reuse the first MAIL's look at the sender (its addresses, its
@@ -1118,6 +1120,25 @@ TEST(SmtpSubmission, ThePlansRecipientLimit) {
   ASSERT_EQ(r.size(), 8u) << out;
   EXPECT_EQ(r[6].substr(0, 10), "452 4.5.3 ") << r[6];
   EXPECT_NE(r[6].find("at most 2"), std::string::npos) << r[6];
+}
+
+// The warning mail at 80 % of a daily limit comes from the session's path too.
+TEST(SmtpSubmission, WarnsAtEightyPercentOfTheDailyLimit) {
+  World w;
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.send_policy.limits = {5, 1000, 86400};
+  c.send_policy.hostname = "mx.example.com";
+  std::string in = "EHLO c\r\nAUTH PLAIN " + plain("alice", World::kPassword) + "\r\n";
+  for (int i = 0; i < 4; ++i)
+    in +=
+        "MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\nFrom: "
+        "alice@example.com\r\n\r\nhi\r\n.\r\n";
+  std::string out = w.run_with(c, in + "QUIT\r\n", 4096, true, false);
+  EXPECT_EQ(w.inbox(w.bob).size(), 4u) << out;
+  auto mine = w.inbox(w.alice);
+  ASSERT_EQ(mine.size(), 1u) << out;
+  EXPECT_NE(mine[0].find("80%"), std::string::npos);
 }
 
 TEST(SmtpSubmission, DevModeLoopbackWithoutTls) {

@@ -216,6 +216,7 @@ Result<SubmitResult> write_submission(WriteCtx& ctx, const PreparedBlob& b, std:
   const int64_t size = static_cast<int64_t>(raw.size());
   TG_ASSIGN(Account a, load_account(ctx.db, sub.account_id));
   const int64_t now = sub.now > 0 ? sub.now : ctx.now;
+  SubmitResult out;
   if (sub.limits) {
     if (a.send_suspended) {
       return make_error(Errc::kPerm,
@@ -242,9 +243,11 @@ Result<SubmitResult> write_submission(WriteCtx& ctx, const PreparedBlob& b, std:
                                           std::to_string(l.window / 3600) +
                                           " hours) t=" + std::to_string(when));
     }
+    u.messages += 1;
+    u.recipients += sub.recipients;
+    out.usage = u;
   }
   TG_ASSIGN(Id blob_id, insert_blob(ctx, b, raw, sub.local.empty() ? nullptr : &idx));
-  SubmitResult out;
   if (!sub.local.empty()) {
     TG_ASSIGN(auto d, insert_messages(ctx, blob_id, size, sub.local, internal_date));
     out.delivered = std::move(d);

@@ -45,6 +45,37 @@ const char* kMessage =
     "From: alice@a.test\r\nTo: bob@ok.test\r\nSubject: queued\r\nMessage-ID: <q1@a.test>\r\n"
     "\r\nHello over the queue.\r\n";
 
+// mx.stall.test: accepts on 127.0.0.3 and never says a word, holding every connection open until
+// it goes (so the runner's greeting timeout is what ends each attempt).
+class Staller {
+ public:
+  explicit Staller(uint16_t port) : acceptor_(io_, {asio::ip::make_address("127.0.0.3"), port}) {
+    accept_next();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Staller() {
+    io_.stop();
+    thread_.join();
+  }
+  int connected() const { return connected_.load(); }
+
+ private:
+  void accept_next() {
+    acceptor_.async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket s) {
+      if (ec) return;
+      held_.push_back(std::move(s));
+      ++connected_;
+      accept_next();
+    });
+  }
+
+  asio::io_context io_;  // first: the sockets go before it
+  asio::ip::tcp::acceptor acceptor_;
+  std::vector<asio::ip::tcp::socket> held_;
+  std::atomic<int> connected_{0};
+  std::thread thread_;
+};
+
 class RunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -97,13 +128,7 @@ class RunnerTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (runner_) runner_->stop();
-    if (io_thread_.joinable()) {
-      work_.reset();
-      io_.stop();
-      io_thread_.join();
-    }
-    runner_.reset();
+    stop();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     server_->halt();
     server_thread_.join();
@@ -113,10 +138,21 @@ class RunnerTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  void start() {
-    runner_ = std::make_unique<Runner>(io_, *a_, nullptr, dns_, opts_);
+  void start() { start(*a_); }
+  // A runner on `st` (a FaultyStore over a_ in some tests): stop() it before `st` goes.
+  void start(store::Store& st) {
+    runner_ = std::make_unique<Runner>(io_, st, nullptr, dns_, opts_);
     runner_->start();
     io_thread_ = std::thread([this] { io_.run(); });
+  }
+  void stop() {
+    if (runner_) runner_->stop();
+    if (io_thread_.joinable()) {
+      work_.reset();
+      io_.stop();
+      io_thread_.join();
+    }
+    runner_.reset();
   }
 
   // Queues kMessage from alice to `rcpts`, expiring after `lifetime` seconds.
@@ -164,12 +200,17 @@ class RunnerTest : public ::testing::Test {
     return pred();
   }
 
-  // mx.one.test (127.0.0.5), the only MX of one.test: a server that takes a single
-  // connection and counts the messages it accepts.
-  std::function<void(smtp::client::testing::Peer&)> one_connection_mx(std::atomic<int>* messages) {
+  // Routes one.test to mx.one.test (127.0.0.5), its only MX, and nothing else anywhere.
+  void only_mx_one_test() {
     dns_.clear();
     dns_.add_mx("one.test", 10, "mx.one.test");
     dns_.add_a("mx.one.test", "127.0.0.5");
+  }
+
+  // mx.one.test, the only MX of one.test: a server that takes a single connection and counts
+  // the messages it accepts.
+  std::function<void(smtp::client::testing::Peer&)> one_connection_mx(std::atomic<int>* messages) {
+    only_mx_one_test();
     return [messages](smtp::client::testing::Peer& p) {
       p.send("220 mx.one.test ESMTP\r\n");
       for (;;) {
@@ -283,9 +324,7 @@ TEST_F(RunnerTest, HandedOverMessagesGoAsGiven) {
 TEST_F(RunnerTest, HandedOverBytesAreHeldMessageAfterMessage) {
   imap::server::testing::FaultyStore counted(*a_);
   opts_.idle_poll = std::chrono::seconds(60);
-  runner_ = std::make_unique<Runner>(io_, counted, nullptr, dns_, opts_);
-  runner_->start();
-  io_thread_ = std::thread([this] { io_.run(); });
+  start(counted);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the first scan found nothing
   for (size_t i = 1; i <= 4; ++i) {
     store::QueuedMessage m = submit({"bob@ok.test"}, kMessage);
@@ -294,11 +333,7 @@ TEST_F(RunnerTest, HandedOverBytesAreHeldMessageAfterMessage) {
     EXPECT_EQ(inbox(*b_, bob_).size(), i);
   }
   EXPECT_EQ(counted.calls("read_blob"), 0);
-  runner_->stop();
-  work_.reset();
-  io_.stop();
-  io_thread_.join();
-  runner_.reset();  // before `counted` goes
+  stop();  // before `counted` goes
 }
 
 // New messages arriving more often than a retry's delay do not keep pushing the retry back.
@@ -324,9 +359,7 @@ TEST_F(RunnerTest, RetriesAreNotStarvedByAStreamOfNewMessages) {
 TEST_F(RunnerTest, AnOutcomeTheStoreRefusedIsRecordedLaterNotResent) {
   imap::server::testing::FaultyStore faulty(*a_);
   faulty.fail("queue_update");
-  runner_ = std::make_unique<Runner>(io_, faulty, nullptr, dns_, opts_);
-  runner_->start();
-  io_thread_ = std::thread([this] { io_.run(); });
+  start(faulty);
   store::Id id = submit({"bob@ok.test"}, kMessage).id;
   runner_->queued(must(a_->queue_get(id)), nullptr);
   ASSERT_TRUE(eventually([&] { return faulty.calls("queue_update") >= 2; }, 5));
@@ -337,52 +370,28 @@ TEST_F(RunnerTest, AnOutcomeTheStoreRefusedIsRecordedLaterNotResent) {
   faulty.fail("");
   ASSERT_TRUE(eventually([&] { return must(a_->queue_list()).empty(); }, 5));
   EXPECT_EQ(inbox(*b_, bob_).size(), 1u);
-  runner_->stop();
-  work_.reset();
-  io_.stop();
-  io_thread_.join();
-  runner_.reset();  // before `faulty` goes
+  stop();  // before `faulty` goes
 }
 
 // A message deleted (`tegami queue delete`) while it is being delivered: its outcome finds
 // nothing to update and is dropped. It was kept as unrecorded and written again at every full
 // look (every 200 ms here), forever.
 TEST_F(RunnerTest, AnOutcomeForAMessageDeletedMeanwhileIsDropped) {
-  asio::io_context sio;  // 127.0.0.3 accepts and never says a word
-  asio::ip::tcp::acceptor acc(sio, {asio::ip::make_address("127.0.0.3"), port_});
-  std::vector<asio::ip::tcp::socket> held;
-  std::atomic<int> connected{0};
-  std::function<void()> accept_next = [&] {
-    acc.async_accept([&](boost::system::error_code ec, asio::ip::tcp::socket s) {
-      if (ec) return;
-      held.push_back(std::move(s));
-      ++connected;
-      accept_next();
-    });
-  };
-  accept_next();
-  std::thread staller([&] { sio.run(); });
+  Staller staller(port_);
   imap::server::testing::FaultyStore faulty(*a_);
-  runner_ = std::make_unique<Runner>(io_, faulty, nullptr, dns_, opts_);
-  runner_->start();
-  io_thread_ = std::thread([this] { io_.run(); });
+  start(faulty);
   store::Id id = enqueue({"x@stall.test"});
   store::Id other = enqueue({"bob@ok.test"});
   runner_->wake();
-  ASSERT_TRUE(eventually([&] { return connected.load() > 0; }, 5));  // awaiting a greeting
+  ASSERT_TRUE(eventually([&] { return staller.connected() > 0; }, 5));  // awaiting a greeting
   ASSERT_TRUE(a_->queue_delete(id).ok());
   // The greeting times out after 2 s: one outcome for the deleted message, one for `other`.
   ASSERT_TRUE(eventually([&] { return faulty.calls("queue_update") >= 2; }, 5));
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   EXPECT_EQ(faulty.calls("queue_update"), 2) << "the outcome of a deleted message written again";
   EXPECT_FALSE(a_->queue_get(other).ok());  // delivered
-  runner_->stop();
-  work_.reset();
-  io_.stop();
-  io_thread_.join();
-  runner_.reset();  // before `faulty` goes
-  sio.stop();
-  staller.join();
+  // The runner goes before `faulty` and the staller do.
+  stop();
 }
 
 // Composing a bounce throws: the outcome is still recorded at a later look, and the message
@@ -391,18 +400,12 @@ TEST_F(RunnerTest, AnOutcomeWhoseNoticeThrowsIsRecordedLater) {
   imap::server::testing::FaultyStore faulty(*a_);
   faulty.throw_instead = true;
   faulty.fail("get_mailbox");  // add_notices looks up the sender's INBOX
-  runner_ = std::make_unique<Runner>(io_, faulty, nullptr, dns_, opts_);
-  runner_->start();
-  io_thread_ = std::thread([this] { io_.run(); });
+  start(faulty);
   store::Id id = enqueue({"nobody@ok.test"});  // 550 5.1.1 from our MX: a bounce is due
   runner_->wake();
   ASSERT_TRUE(eventually([&] { return !a_->queue_get(id).ok(); }, 5)) << "still in flight";
   EXPECT_EQ(faulty.calls("queue_update"), 1);
-  runner_->stop();
-  work_.reset();
-  io_.stop();
-  io_thread_.join();
-  runner_.reset();  // before `faulty` goes
+  stop();  // before `faulty` goes
 }
 
 TEST_F(RunnerTest, NotifySuccessToAServerWithoutDsnGetsARelayedReport) {
@@ -441,9 +444,7 @@ TEST_F(RunnerTest, PermanentFailuresBounceOnceAndOthersStillGo) {
 
 // A multi-line refusal reaches the bounce whole (only its first line did).
 TEST_F(RunnerTest, ABounceQuotesEveryLineOfTheReply) {
-  dns_.clear();
-  dns_.add_mx("one.test", 10, "mx.one.test");
-  dns_.add_a("mx.one.test", "127.0.0.5");
+  only_mx_one_test();
   smtp::client::testing::FakeServer mx(
       [](smtp::client::testing::Peer& p) {
         p.send("220 mx.one.test ESMTP\r\n");
@@ -525,19 +526,7 @@ TEST_F(RunnerTest, DnsTroubleAndAddresslessMxAreTemporary) {
 }
 
 TEST_F(RunnerTest, AStallingServerDoesNotHoldUpOtherDestinations) {
-  // 127.0.0.3 accepts and never says a word.
-  asio::io_context sio;
-  asio::ip::tcp::acceptor acc(sio, {asio::ip::make_address("127.0.0.3"), port_});
-  std::vector<asio::ip::tcp::socket> held;
-  std::function<void()> accept_next = [&] {
-    acc.async_accept([&](boost::system::error_code ec, asio::ip::tcp::socket s) {
-      if (ec) return;
-      held.push_back(std::move(s));
-      accept_next();
-    });
-  };
-  accept_next();
-  std::thread staller([&] { sio.run(); });
+  Staller staller(port_);
   store::Id stalled = enqueue({"x@stall.test"});
   auto t0 = std::chrono::steady_clock::now();
   enqueue({"bob@ok.test"});
@@ -549,26 +538,13 @@ TEST_F(RunnerTest, AStallingServerDoesNotHoldUpOtherDestinations) {
   auto q = must(a_->queue_get(stalled));
   EXPECT_EQ(q.rcpts[0].state, store::RcptState::kPending);
   EXPECT_FALSE(q.rcpts[0].last_reply.empty());
-  sio.stop();
-  staller.join();
 }
 
 // A backlog to one slow destination larger than a look's page does not hold up a message to
 // another: the page (small here, 500 by default) was filled by the backlog's jobs already in
 // flight at every look, so ok.test waited until stall.test had drained.
 TEST_F(RunnerTest, ABacklogToOneDestinationDoesNotHoldUpOthers) {
-  asio::io_context sio;
-  asio::ip::tcp::acceptor acc(sio, {asio::ip::make_address("127.0.0.3"), port_});
-  std::vector<asio::ip::tcp::socket> held;
-  std::function<void()> accept_next = [&] {
-    acc.async_accept([&](boost::system::error_code ec, asio::ip::tcp::socket s) {
-      if (ec) return;
-      held.push_back(std::move(s));
-      accept_next();
-    });
-  };
-  accept_next();
-  std::thread staller([&] { sio.run(); });
+  Staller staller(port_);
   opts_.due_page = 5;
   opts_.idle_poll = std::chrono::seconds(60);  // no timer look helps: only the first look
   opts_.command_timeout = std::chrono::seconds(4);
@@ -578,13 +554,7 @@ TEST_F(RunnerTest, ABacklogToOneDestinationDoesNotHoldUpOthers) {
   start();
   ASSERT_TRUE(eventually([&] { return inbox(*b_, bob_).size() == 1; }, 5));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
-  runner_->stop();
-  work_.reset();
-  io_.stop();
-  io_thread_.join();
-  runner_.reset();
-  sio.stop();
-  staller.join();
+  stop();  // before the staller goes
 }
 
 // ok.test's first MX misbehaves; the message must reach the second one, once.
@@ -641,9 +611,7 @@ TEST_F(RunnerTest, AnEndlessReplyGoesToTheNextMx) {
 // A pipelining server that answers DATA with 250 never got the content: the recipient stays
 // queued for a retry, neither recorded as delivered nor bounced.
 TEST_F(RunnerTest, A250ToDataIsNotADelivery) {
-  dns_.clear();
-  dns_.add_mx("one.test", 10, "mx.one.test");
-  dns_.add_a("mx.one.test", "127.0.0.5");
+  only_mx_one_test();
   smtp::client::testing::FakeServer mx(
       [](smtp::client::testing::Peer& p) {
         p.send("220 mx.one.test ESMTP\r\n");

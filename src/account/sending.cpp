@@ -64,10 +64,12 @@ void notify_owner(store::Store& store, store::ChangeHub* hub, store::Id account,
 // Suspends sending, then tells the owner: the history entry and a notice in the INBOX that,
 // like a bounce, is not held to the quota (a full mailbox must not swallow it). The notice is
 // best effort: the suspension stands without it, and the history says why.
-Status suspend(store::Store& store, store::ChangeHub* hub, const store::Account& a,
-               const SendPolicy& p, int64_t now) {
+// False (and no notice) when another session suspended the account first.
+Result<bool> suspend(store::Store& store, store::ChangeHub* hub, const store::Account& a,
+                     const SendPolicy& p, int64_t now) {
   const std::string reason = suspension_reason(a, p);
-  if (auto st = store.set_send_suspended(a.id, true, reason, now); !st) return st;
+  auto changed = store.set_send_suspended(a.id, true, reason, now);
+  if (!changed || !*changed) return changed;
   store::Event e;
   e.account_id = a.id;
   e.time = now;
@@ -75,7 +77,7 @@ Status suspend(store::Store& store, store::ChangeHub* hub, const store::Account&
   e.detail = "Sending suspended: " + reason + ".";
   (void)store.add_event(e);
   notify_owner(store, hub, a.id, suspension_notice(a, p, now), now);
-  return {};
+  return true;
 }
 
 // Counts a refusal by a daily limit; suspends the account after `suspend_after` of them.
@@ -86,9 +88,9 @@ void note_refusal(store::Store& store, store::ChangeHub* hub, store::Id account,
   auto refusals = store.note_send_refusal(account, now, policy.limits.window);
   if (!refusals || *refusals < policy.suspend_after) return;
   auto a = store.get_account(account);
-  if (a && !a->send_suspended && suspend(store, hub, *a, policy, now).ok() && suspended_now) {
-    *suspended_now = true;
-  }
+  if (!a || a->send_suspended) return;
+  auto suspended = suspend(store, hub, *a, policy, now);
+  if (suspended_now && suspended && *suspended) *suspended_now = true;
 }
 
 }  // namespace

@@ -46,7 +46,7 @@ std::string status_in(std::string_view reply) {
 
 std::optional<store::Id> parse_id(const std::string& s) {
   auto n = parse_u64(s);
-  if (!n || *n == 0) return std::nullopt;
+  if (!n || *n == 0 || *n > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
   return static_cast<store::Id>(*n);
 }
 

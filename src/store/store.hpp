@@ -429,7 +429,9 @@ class Store {
   virtual Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) = 0;
   // Suspends sending, or lifts it: the refusals so far then no longer count toward the next
   // suspension (an account still at its limit is not suspended again at its next refusal).
-  virtual Status set_send_suspended(Id account, bool on, std::string_view reason, int64_t now) = 0;
+  // True when this call changed the state (of two sessions suspending at once, one does).
+  virtual Result<bool> set_send_suspended(Id account, bool on, std::string_view reason,
+                                          int64_t now) = 0;
 
   // The queue. queue_due: up to `limit` messages with a pending recipient due at `now` that
   // `skip` does not name, in the order such a recipient became due (then queue order), each

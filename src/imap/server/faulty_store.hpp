@@ -254,7 +254,8 @@ class FaultyStore final : public store::Store {
   Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) override {
     return inner_.note_send_refusal(account, now, window);
   }
-  Status set_send_suspended(Id account, bool on, std::string_view reason, int64_t now) override {
+  Result<bool> set_send_suspended(Id account, bool on, std::string_view reason,
+                                  int64_t now) override {
     return inner_.set_send_suspended(account, on, reason, now);
   }
   Result<std::vector<store::QueuedMessage>> queue_due(int64_t now, size_t limit,

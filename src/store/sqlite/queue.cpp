@@ -311,18 +311,22 @@ Result<int64_t> SqliteStore::note_send_refusal(Id account, int64_t now, int64_t 
   });
 }
 
-Status SqliteStore::set_send_suspended(Id account, bool on, std::string_view reason, int64_t now) {
-  return write_status([&](WriteCtx& ctx) -> Status {
+Result<bool> SqliteStore::set_send_suspended(Id account, bool on, std::string_view reason,
+                                             int64_t now) {
+  return write<bool>([&](WriteCtx& ctx) -> Result<bool> {
     TG_TRY(load_account(ctx.db, account));
     if (on) {
-      return ctx.db.run(
-          "UPDATE accounts SET send_suspended = 1, send_suspended_reason = ? WHERE id = ?",
-          std::string(reason), account);
+      TG_TRY(
+          ctx.db.run("UPDATE accounts SET send_suspended = 1, send_suspended_reason = ? WHERE "
+                     "id = ? AND send_suspended = 0",
+                     std::string(reason), account));
+    } else {
+      TG_TRY(
+          ctx.db.run("UPDATE accounts SET send_suspended = 0, send_suspended_reason = '', "
+                     "send_allowed_since = ? WHERE id = ? AND send_suspended = 1",
+                     now, account));
     }
-    return ctx.db.run(
-        "UPDATE accounts SET send_suspended = 0, send_suspended_reason = '', send_allowed_since "
-        "= ? WHERE id = ?",
-        now, account);
+    return ctx.db.changes() > 0;
   });
 }
 

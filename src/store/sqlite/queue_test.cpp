@@ -367,12 +367,16 @@ TEST_F(QueueTest, RollingLimitsSurviveRestartAndNameTheResetTime) {
   // Refusals are counted for suspension; a suspended account cannot send at all.
   EXPECT_EQ(*store_->note_send_refusal(a.id, 1102, 100), 1);
   EXPECT_EQ(*store_->note_send_refusal(a.id, 1103, 100), 2);
-  ASSERT_TRUE(store_->set_send_suspended(a.id, true, "too many refused", 1).ok());
+  ASSERT_TRUE(*store_->set_send_suspended(a.id, true, "too many refused", 1));
   EXPECT_TRUE(store_->get_account(a.id)->send_suspended);
+  // A second suspension (another session at the same moment) changes nothing: it says so.
+  EXPECT_FALSE(*store_->set_send_suspended(a.id, true, "again", 1));
+  EXPECT_EQ(store_->get_account(a.id)->send_suspended_reason, "too many refused");
   auto sus = send(a, {"h@r.example"}, 5000, l);
   ASSERT_EQ(sus.code(), Errc::kPerm);
   EXPECT_NE(sus.error().message.find("too many refused"), std::string::npos);
-  ASSERT_TRUE(store_->set_send_suspended(a.id, false, "", 2).ok());
+  ASSERT_TRUE(*store_->set_send_suspended(a.id, false, "", 2));
+  EXPECT_FALSE(*store_->set_send_suspended(a.id, false, "", 2));
   EXPECT_TRUE(send(a, {"h@r.example"}, 5000, l).ok());
   EXPECT_EQ(store_->set_send_suspended(424242, true, "x", 3).code(), Errc::kNotFound);
 }

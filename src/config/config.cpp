@@ -177,10 +177,8 @@ const std::vector<Key>& schema() {
   return keys;
 }
 
-// "plans.NAME.KEY = integer": a plan's own value (-1 in `plans` until resolved: not set).
-Status set_plan_key(Config& c, const std::string& key, const Value& v) {
-  auto dot = key.rfind('.');
-  std::string name = key.substr(6, dot - 6), field = key.substr(dot + 1);
+// The plan named `name`, added (every value -1: not set, until resolve_plans) if new.
+Result<Plan*> plan_named(Config& c, const std::string& name, int line) {
   bool ok_name = !name.empty() && name.size() <= 32;
   for (char ch : name)
     ok_name =
@@ -188,7 +186,19 @@ Status set_plan_key(Config& c, const std::string& key, const Value& v) {
   if (!ok_name)
     return make_error(
         Errc::kInvalidData,
-        fmt::format("line {}: plan name '{}' must be 1-32 of a-z, 0-9, '-', '_'", v.line, name));
+        fmt::format("line {}: plan name '{}' must be 1-32 of a-z, 0-9, '-', '_'", line, name));
+  auto it =
+      std::find_if(c.plans.begin(), c.plans.end(), [&](const Plan& p) { return p.name == name; });
+  if (it == c.plans.end()) it = c.plans.insert(c.plans.end(), Plan{name, -1, -1, -1, -1});
+  return &*it;
+}
+
+// "plans.NAME.KEY = integer": a plan's own value.
+Status set_plan_key(Config& c, const std::string& key, const Value& v) {
+  auto dot = key.rfind('.');
+  std::string name = key.substr(6, dot - 6), field = key.substr(dot + 1);
+  auto plan = plan_named(c, name, v.line);
+  if (!plan) return plan.error();
   static const std::pair<const char*, int64_t Plan::*> kFields[] = {
       {"quota", &Plan::quota},
       {"messages_per_day", &Plan::messages_per_day},
@@ -205,12 +215,9 @@ Status set_plan_key(Config& c, const std::string& key, const Value& v) {
   if (v.v.index() != 1) return type_error(key.c_str(), v, "an integer");
   int64_t n = std::get<int64_t>(v.v);
   if (n < 0 || n > (1LL << 50))
-    return make_error(Errc::kInvalidData,
-                      fmt::format("line {}: key '{}' must be 0 or more", v.line, key));
-  auto it =
-      std::find_if(c.plans.begin(), c.plans.end(), [&](const Plan& p) { return p.name == name; });
-  if (it == c.plans.end()) it = c.plans.insert(c.plans.end(), Plan{name, -1, -1, -1, -1});
-  (*it).*m = n;
+    return make_error(Errc::kInvalidData, fmt::format("line {}: key '{}' must be between 0 and {}",
+                                                      v.line, key, 1LL << 50));
+  (*plan)->*m = n;
   return {};
 }
 
@@ -247,9 +254,16 @@ const Plan* find_plan(const Config& c, std::string_view name) {
 }
 
 Result<Config> load_text(std::string_view text, const std::string& origin) {
-  auto table = parse_toml(text);
+  std::vector<std::string> tables;
+  auto table = parse_toml(text, &tables);
   if (!table.ok()) return make_error(Errc::kInvalidData, origin + " " + table.error().message);
   Config c;
+  // A [plans.NAME] table is a plan even when it sets nothing (every value then inherited).
+  for (const auto& t : tables) {
+    if (t.rfind("plans.", 0) != 0 || t.find('.', 6) != std::string::npos) continue;
+    if (auto p = plan_named(c, t.substr(6), 0); !p.ok())
+      return make_error(Errc::kInvalidData, origin + " " + p.error().message);
+  }
   for (const auto& [key, value] : *table) {
     if (key.rfind("plans.", 0) == 0 && key.find('.', 6) != std::string::npos) {
       if (auto st = set_plan_key(c, key, value); !st.ok())

@@ -60,6 +60,17 @@ recipients_per_message = 50
   }
 }
 
+// An empty [plans.NAME] table is a plan with every value inherited.
+TEST(Config, AnEmptyPlanTableIsAPlan) {
+  auto e = load_text("[quota]\ndefault_plan = \"basic\"\n[plans.basic]\n[plans.pro]\nquota = 9\n",
+                     "t.toml");
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  ASSERT_EQ(e->plans.size(), 2u);
+  EXPECT_EQ(find_plan(*e, "")->name, "basic");
+  EXPECT_EQ(find_plan(*e, "")->quota, 5LL * 1024 * 1024 * 1024);
+  EXPECT_FALSE(load_text("[plans.Bad]\n", "t.toml").ok());
+}
+
 TEST(Config, ReadsEveryKind) {
   auto c = load_text(R"(# comment
 [server]

@@ -21,7 +21,7 @@ namespace {
 
 class Parser {
  public:
-  explicit Parser(std::string_view t) : t_(t) {}
+  Parser(std::string_view t, std::vector<std::string>* tables) : t_(t), tables_(tables) {}
 
   Result<Table> run() {
     Table out;
@@ -50,6 +50,7 @@ class Parser {
         ++p_;
         if (auto e = end_of_line(); !e.ok()) return e.error();
         prefix = name + ".";
+        if (tables_) tables_->push_back(name);
         continue;
       }
       int key_line = line_;
@@ -250,12 +251,15 @@ class Parser {
   }
 
   std::string_view t_;
+  std::vector<std::string>* tables_ = nullptr;
   size_t p_ = 0;
   int line_ = 1;
 };
 
 }  // namespace
 
-Result<Table> parse_toml(std::string_view text) { return Parser(text).run(); }
+Result<Table> parse_toml(std::string_view text, std::vector<std::string>* tables) {
+  return Parser(text, tables).run();
+}
 
 }  // namespace tegami::config

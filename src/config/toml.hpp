@@ -27,7 +27,8 @@ struct Value {
 // Keys are flattened with dots: "limits.message_size".
 using Table = std::map<std::string, Value>;
 
-// Parse error messages have the form "line N: ...".
-Result<Table> parse_toml(std::string_view text);
+// Parse error messages have the form "line N: ...". `tables` (when given) gets the name of
+// each [table] header, in order, so that an empty table is seen too.
+Result<Table> parse_toml(std::string_view text, std::vector<std::string>* tables = nullptr);
 
 }  // namespace tegami::config

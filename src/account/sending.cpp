@@ -108,6 +108,10 @@ bool reaches_warning_level(const store::SendLimits& l, const store::SendUsage& u
 Status warn_near_limit(store::Store& store, store::ChangeHub* hub, store::Id account,
                        const store::SendLimits& l, const store::SendUsage& u,
                        const std::string& hostname, int64_t now) {
+  // Once per window: usage that drops below the level as old sends leave the window and rises
+  // again is not news.
+  auto first = store.note_send_warning(account, now, l.window);
+  if (!first || !*first) return first ? Status{} : Status(first.error());
   auto a = store.get_account(account);
   if (!a) return a.error();
   const std::string hours = std::to_string(l.window / 3600);
@@ -152,7 +156,7 @@ const store::SendLimits& SendPolicy::limits_for(std::string_view plan) const {
 int64_t SendPolicy::recipients_per_message_for(std::string_view plan) const {
   for (const auto& p : plans)
     if (p.name == plan) return p.recipients_per_message;
-  return 0;
+  return recipients_per_message;
 }
 
 Status check_can_send(store::Store& store, store::ChangeHub* hub, store::Id account,

@@ -25,11 +25,12 @@ struct PlanLimits {
 };
 
 struct SendPolicy {
-  store::SendLimits limits;       // the default plan's, and an account's whose plan is unknown
-  std::vector<PlanLimits> plans;  // the others (and the default again, by name)
-  int64_t suspend_after = 20;     // refused submissions in one window; 0 = never suspend
-  int64_t retry_for = 5 * 86400;  // how long the queue keeps trying (expires)
-  std::string hostname;           // for the owner notice's From and Message-ID
+  store::SendLimits limits;            // the default plan's, and an account's whose plan is unknown
+  std::vector<PlanLimits> plans;       // the others (and the default again, by name)
+  int64_t recipients_per_message = 0;  // the default plan's, 0 = none of its own
+  int64_t suspend_after = 20;          // refused submissions in one window; 0 = never suspend
+  int64_t retry_for = 5 * 86400;       // how long the queue keeps trying (expires)
+  std::string hostname;                // for the owner notice's From and Message-ID
 
   // The limits of an account on `plan` (store::Account::plan; "" = the default plan).
   const store::SendLimits& limits_for(std::string_view plan) const;

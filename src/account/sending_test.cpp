@@ -199,6 +199,11 @@ TEST(Sending, WarningAtEightyPercent) {
   ASSERT_TRUE(
       send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, t + 8), p).ok());
   EXPECT_EQ(inbox(), 1u);  // once per crossing
+  // Once per window too: the first two sends leave it (7 of 10 in it), the next one is the 8th
+  // again, and no second warning comes within an hour of the first.
+  ASSERT_TRUE(
+      send(*w.store, nullptr, kMessage, index::build(kMessage), request(w, 1, t + 3601), p).ok());
+  EXPECT_EQ(inbox(), 1u);
   // The recipients' limit too: 79 then 81 of 100.
   World v;
   p.limits = {0, 100, 3600};

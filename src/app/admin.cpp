@@ -33,11 +33,17 @@ Result<store::Account> find_account(store::Store& s, const std::string& address)
   return a;
 }
 
+// "1000 messages", or "any number of messages" for a limit of 0.
+std::string limit_text(int64_t n, const char* what) {
+  return n == 0 ? std::string("any number of ") + what : fmt::format("{} {}", n, what);
+}
+
 std::string describe_plan(const config::Plan& p) {
   std::string quota = p.quota == 0 ? "unlimited storage" : fmt::format("{} bytes", p.quota);
-  return fmt::format(
-      "{}: {}, {} messages and {} recipients per 24 hours, {} recipients per message", p.name,
-      quota, p.messages_per_day, p.recipients_per_day, p.recipients_per_message);
+  return fmt::format("{}: {}, {} and {} per 24 hours, {} per message", p.name, quota,
+                     limit_text(p.messages_per_day, "messages"),
+                     limit_text(p.recipients_per_day, "recipients"),
+                     limit_text(p.recipients_per_message, "recipients"));
 }
 
 std::string unknown_plan(const config::Config& c, std::string_view name) {
@@ -159,7 +165,10 @@ int cmd_account(const Args& args) {
     if (!a.ok()) return fail(a.error().message);
     // Without --plan the account follows the configuration's default plan ("").
     if (!plan_name.empty()) {
-      if (auto st = s.set_plan(a->id, plan_name, quota); !st.ok()) return fail(st.error().message);
+      if (auto st = s.set_plan(a->id, plan_name, quota); !st.ok())
+        return fail("account " + a->address + " added on the default plan, not on " + plan_name +
+                    " (" + st.error().message + "); try: tegami account plan " + a->address + " " +
+                    plan_name);
     }
     std::cout << "account " << a->address << " added (plan " << plan->name << ")\n";
     if (generated) std::cout << "account password (shown once): " << pw << "\n";
@@ -184,14 +193,16 @@ int cmd_account(const Args& args) {
     std::cout << "plan: " << plan_of(env->cfg, *a) << "\n";
     std::cout << fmt::format("storage: {} of {} bytes\n", a->used_bytes, a->quota_bytes);
     std::cout << "two-factor sign-in: " << (a->two_factor ? "on" : "off") << "\n";
+    // A plan no longer configured: the default plan's limits apply, as the server applies them.
     const config::Plan* plan = find_plan(env->cfg, a->plan);
+    if (!plan) plan = find_plan(env->cfg, "");
     int64_t msgs = plan ? plan->messages_per_day : env->cfg.messages_per_day;
     int64_t rcpts = plan ? plan->recipients_per_day : env->cfg.recipients_per_day;
     auto u = s.send_usage(a->id, system_clock().now_unix(), 86400);
     if (u.ok())
       std::cout << fmt::format(
-          "sent in the last 24 hours: {} of {} messages, {} of {} recipients\n", u->messages, msgs,
-          u->recipients, rcpts);
+          "sent in the last 24 hours: {} messages, {} recipients (limits: {}, {})\n", u->messages,
+          u->recipients, limit_text(msgs, "messages"), limit_text(rcpts, "recipients"));
     if (a->send_suspended)
       std::cout << "sending: SUSPENDED (" << a->send_suspended_reason
                 << "); lift with: tegami account unsuspend " << a->address << "\n";

@@ -114,7 +114,10 @@ int cmd_serve(const Args& args) {
   sub_ctx.send_policy.limits = {cfg.messages_per_day, cfg.recipients_per_day, 86400};
   for (const config::Plan& p : cfg.plans) {
     store::SendLimits l{p.messages_per_day, p.recipients_per_day, 86400};
-    if (p.name == cfg.default_plan) sub_ctx.send_policy.limits = l;
+    if (p.name == cfg.default_plan) {
+      sub_ctx.send_policy.limits = l;
+      sub_ctx.send_policy.recipients_per_message = p.recipients_per_message;
+    }
     sub_ctx.send_policy.plans.push_back({p.name, l, p.recipients_per_message});
   }
   sub_ctx.send_policy.suspend_after = cfg.suspend_after;

@@ -251,6 +251,9 @@ class FaultyStore final : public store::Store {
     if (auto e = fault("send_usage")) return *e;
     return inner_.send_usage(account, now, window);
   }
+  Result<bool> note_send_warning(Id account, int64_t now, int64_t window) override {
+    return inner_.note_send_warning(account, now, window);
+  }
   Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) override {
     return inner_.note_send_refusal(account, now, window);
   }

@@ -1120,6 +1120,16 @@ TEST(SmtpSubmission, ThePlansRecipientLimit) {
   ASSERT_EQ(r.size(), 8u) << out;
   EXPECT_EQ(r[6].substr(0, 10), "452 4.5.3 ") << r[6];
   EXPECT_NE(r[6].find("at most 2"), std::string::npos) << r[6];
+  // An account on the default plan ("") is held to the default plan's number.
+  c.send_policy.recipients_per_message = 1;
+  out = w.run_with(c,
+                   "EHLO c\r\nAUTH PLAIN " + plain("bob", "bob password") +
+                       "\r\nMAIL FROM:<bob@example.com>\r\nRCPT TO:<alice@example.com>\r\nRCPT "
+                       "TO:<alice@example.net>\r\nQUIT\r\n",
+                   4096, true, false);
+  r = replies(out);
+  ASSERT_EQ(r.size(), 7u) << out;
+  EXPECT_EQ(r[5].substr(0, 10), "452 4.5.3 ") << r[5];
 }
 
 // The warning mail at 80 % of a daily limit comes from the session's path too.

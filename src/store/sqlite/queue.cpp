@@ -311,6 +311,15 @@ Result<int64_t> SqliteStore::note_send_refusal(Id account, int64_t now, int64_t 
   });
 }
 
+Result<bool> SqliteStore::note_send_warning(Id account, int64_t now, int64_t window) {
+  return write<bool>([&](WriteCtx& ctx) -> Result<bool> {
+    TG_TRY(load_account(ctx.db, account));
+    TG_TRY(ctx.db.run("UPDATE accounts SET send_warned_at = ? WHERE id = ? AND send_warned_at <= ?",
+                      now, account, now - window));
+    return ctx.db.changes() > 0;
+  });
+}
+
 Result<bool> SqliteStore::set_send_suspended(Id account, bool on, std::string_view reason,
                                              int64_t now) {
   return write<bool>([&](WriteCtx& ctx) -> Result<bool> {

@@ -419,7 +419,8 @@ TEST_F(QueueTest, RollingCountersAreExactOverManyRowsAndOldData) {
         "ALTER TABLE blobs DROP COLUMN search_body_at", "DROP INDEX blobs_logged",
         "ALTER TABLE blobs DROP COLUMN log_segment", "ALTER TABLE blobs DROP COLUMN log_at",
         "DROP TABLE sequences", "ALTER TABLE accounts DROP COLUMN send_allowed_since",
-        "ALTER TABLE accounts DROP COLUMN plan", "PRAGMA user_version = 3"}) {
+        "ALTER TABLE accounts DROP COLUMN plan", "ALTER TABLE accounts DROP COLUMN send_warned_at",
+        "PRAGMA user_version = 3"}) {
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   }
   sqlite3_close(db);

@@ -255,10 +255,12 @@ ALTER TABLE blobs ADD COLUMN log_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX blobs_logged ON blobs(log_segment, log_at) WHERE in_file = 2;
 )sql",
     // 6 -> 7: when an administrator last lifted the account's sending suspension (refusals
-    // before it do not count toward the next one); the account's plan ('' = the default).
+    // before it do not count toward the next one); the account's plan ('' = the default);
+    // when its owner was last warned of the sending limits.
     R"sql(
 ALTER TABLE accounts ADD COLUMN send_allowed_since INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE accounts ADD COLUMN plan TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN send_warned_at INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

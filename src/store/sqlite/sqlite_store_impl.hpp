@@ -135,6 +135,7 @@ class SqliteStore final : public Store {
   void expect_write() override { writer_->expect(); }
   Result<SendUsage> send_usage(Id account, int64_t now, int64_t window) override;
   Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) override;
+  Result<bool> note_send_warning(Id account, int64_t now, int64_t window) override;
   Result<bool> set_send_suspended(Id account, bool on, std::string_view reason,
                                   int64_t now) override;
   Result<std::vector<QueuedMessage>> queue_due(int64_t now, size_t limit,

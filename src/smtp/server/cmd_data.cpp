@@ -335,7 +335,7 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
   const store::Submission& sub = owned->sub;
   if (sub.limits && r->usage &&
       account::reaches_warning_level(*sub.limits, *r->usage, sub.recipients)) {
-    // Once a day or so per account: the owner's warning mail at 80 % of a daily limit.
+    // The owner's warning mail at 80 % of a daily limit (at most once per window).
     const std::string& hostname = ctx_.send_policy.hostname;
     auto warn = [st, hub, &sub, &r, &hostname, now]() {
       return account::warn_near_limit(*st, hub, sub.account_id, *sub.limits, *r->usage, hostname,

@@ -61,10 +61,8 @@ void notify_owner(store::Store& store, store::ChangeHub* hub, store::Id account,
   if (r) publish(hub, *r);
 }
 
-// Suspends sending, then tells the owner: the history entry and a notice in the INBOX that,
-// like a bounce, is not held to the quota (a full mailbox must not swallow it). The notice is
-// best effort: the suspension stands without it, and the history says why.
-// False (and no notice) when another session suspended the account first.
+// Suspends sending, then tells the owner (the history, and a notice: notify_owner). False, and
+// nothing told, when another session suspended the account first.
 Result<bool> suspend(store::Store& store, store::ChangeHub* hub, const store::Account& a,
                      const SendPolicy& p, int64_t now) {
   const std::string reason = suspension_reason(a, p);
@@ -115,29 +113,26 @@ Status warn_near_limit(store::Store& store, store::ChangeHub* hub, store::Id acc
   auto a = store.get_account(account);
   if (!a) return a.error();
   const std::string hours = std::to_string(l.window / 3600);
+  // "8 / 10" ("8 of 10"), or the count alone for a limit of 0 (none).
+  auto of = [](int64_t used, int64_t limit, const char* sep) {
+    return limit > 0 ? std::to_string(used) + sep + std::to_string(limit) : std::to_string(used);
+  };
   std::string body =
       "お使いのアカウント " + a->address + " の送信量が、" + hours +
-      " 時間あたりの上限の 80% に達しました。\n\n"
-      "これまでの " +
-      hours + " 時間: メール " + std::to_string(u.messages) + " / " + std::to_string(l.messages) +
-      " 通、宛先 " + std::to_string(u.recipients) + " / " + std::to_string(l.recipients) +
-      " 件\n\n"
-      "上限に達すると、古い送信が " +
-      hours +
-      " 時間の枠から外れるまで送信できません。心当たりがない場合は、パスワードを変更し、使って"
-      "いない App 用パスワードを取り消してください。\n\n"
-      "----\n\n"
+      " 時間あたりの上限の 80% に達しました。\n\nこれまでの " + hours + " 時間: メール " +
+      of(u.messages, l.messages, " / ") + " 通、宛先 " + of(u.recipients, l.recipients, " / ") +
+      " 件\n\n上限に達すると、古い送信が " + hours +
+      " 時間の枠から外れるまで送信できません。心当たりがない場合は、パスワードを変更"
+      "し、使っていない App 用パスワードを取り消してください。\n\n----\n\n"
       "Your account " +
-      a->address + " has used 80% of what it may send per " + hours +
-      " hours.\n\n"
-      "In the last " +
-      hours + " hours: " + std::to_string(u.messages) + " of " + std::to_string(l.messages) +
-      " messages, " + std::to_string(u.recipients) + " of " + std::to_string(l.recipients) +
-      " recipients.\n\n"
-      "At the limit, sending stops until earlier messages leave the " +
+      a->address + " has used 80% of what it may send per " + hours + " hours.\n\nIn the last " +
+      hours + " hours: " + of(u.messages, l.messages, " of ") + " messages, " +
+      of(u.recipients, l.recipients, " of ") +
+      " recipients.\n\nAt the limit, sending stops until earlier messages leave "
+      "the " +
       hours +
-      "-hour window. If you did not send these messages, change your password and revoke the "
-      "app-specific passwords you do not use.\n";
+      "-hour window. If you did not send these messages, change your password and "
+      "revoke the app-specific passwords you do not use.\n";
   notify_owner(store, hub, account,
                mime::compose_notice("postmaster@" + hostname, a->address,
                                     "送信量が上限の 80% に達しました / You have used 80% of your "

@@ -188,9 +188,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           for (const auto& [domain, q] : waiting)
             if (q.size() >= opts.due_page) skip.domains.insert(domain);
         }
-        auto fetch = [this, now, skip = std::move(skip)]() {
-          return store.queue_due(now, opts.due_page, skip);
-        };
+        auto fetch = [this, now, &skip]() { return store.queue_due(now, opts.due_page, skip); };
         auto due = co_await net::offload(std::move(fetch));
         if (!due) {
           log::warn("queue_read_failed", {{"error", due.error().message}});
@@ -200,7 +198,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           const bool more = due->size() >= opts.due_page;
           std::vector<Due> found;
           for (auto& m : *due) found.push_back({std::move(m), nullptr});
-          schedule(std::move(found), now);
+          schedule(std::move(found), now, &skip);
           if (more) {
             rescan = true;
             woken = true;
@@ -233,8 +231,11 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     }
   }
 
-  // Splits due messages into (message, domain) jobs and starts workers within the limits.
-  void schedule(std::vector<Due> due, int64_t now) {
+  // Splits due messages into (message, domain) jobs and starts workers within the limits. A
+  // look's messages (`skip` given) make no job of what the look left out: a message read for one
+  // destination must not bring back a job of another that was in hand at the read (it may have
+  // ended since, and the read's copy is stale) or whose destination already has a page waiting.
+  void schedule(std::vector<Due> due, int64_t now, const store::QueueSkip* skip = nullptr) {
     std::vector<std::string> to_start;
     {
       std::lock_guard lk(mu);
@@ -244,6 +245,8 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           const auto& r = m.rcpts[i];
           if (r.state != store::RcptState::kPending || r.next_attempt > now) continue;
           if (in_flight.count({m.id, r.domain})) continue;
+          if (skip && (skip->domains.count(r.domain) || skip->jobs.count({m.id, r.domain})))
+            continue;
           by_domain[r.domain].rcpts.push_back(i);
         }
         for (auto& [domain, job] : by_domain) {
@@ -368,17 +371,25 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       asio::post(net::worker_pool(), [this, job, f = std::move(f), ex, one_done]() mutable {
         try {
           add_notices(job->msg, f);
-          const bool taken = record(f.rec);
-          keep(*job, std::move(f.rec), taken);
         } catch (const std::exception& e) {
-          // Kept like an outcome the store refused, so that the job leaves flight once it is
-          // recorded, not at the next restart. A notice whose composition threw is not in it.
-          log::error("queue_finalize_failed",
-                     {{"queue_id", std::to_string(job->msg.id)},
-                      {"error", e.what()},
-                      {"next", "kept in memory, recorded again later without the notices left"}});
-          keep(*job, std::move(f.rec), false);
+          // The outcome is recorded all the same (the job leaves flight), without the notices
+          // whose composition threw.
+          log::error("queue_notice_failed",
+                     {{"queue_id", std::to_string(job->msg.id)}, {"error", e.what()}});
         }
+        // The store marks the delay notice sent only when one is in the record: one skipped
+        // (no INBOX for a moment) or lost above is tried again by the next attempt or job.
+        f.rec.delay_notice = std::any_of(f.rec.notices.begin(), f.rec.notices.end(),
+                                         [](const store::Notice& n) { return n.delay; });
+        bool taken = false;
+        try {
+          taken = record(f.rec);
+        } catch (const std::exception& e) {
+          log::error("queue_finalize_failed", {{"queue_id", std::to_string(job->msg.id)},
+                                               {"error", e.what()},
+                                               {"next", "kept in memory, recorded again later"}});
+        }
+        keep(*job, std::move(f.rec), taken);
         asio::post(ex, one_done);
       });
     }
@@ -603,9 +614,26 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       f.rec.addresses.push_back(r.address);
     }
     // `m` is this job's snapshot: another job of the message (another domain) may have sent
-    // the notice since. The store puts it in only for the first (Notice::delay).
+    // the notice since. The store puts it in only for the first (Notice::delay), so that one
+    // names every recipient still waiting, those of the message's other destinations too (as
+    // the snapshot has them).
     f.rec.delay_notice =
         !m.delay_notified && !f.delayed.empty() && now - m.created >= opts.delay_notice_after;
+    if (f.rec.delay_notice) {
+      for (const auto& r : m.rcpts) {
+        if (r.domain == j.domain || r.state != store::RcptState::kPending) continue;
+        if (!notify_has(r.notify, "DELAY", true) || iequals(r.notify, "NEVER")) continue;
+        DsnRecipient d;
+        d.final_recipient = r.address;
+        d.original_recipient = r.orcpt;
+        d.action = "delayed";
+        d.remote_mta = r.last_host;
+        d.diagnostic = r.last_reply.empty() ? "not attempted yet" : r.last_reply;
+        d.last_attempt = r.last_attempt;
+        d.retry_until = m.expires;
+        f.delayed.push_back(d);
+      }
+    }
     return f;
   }
 

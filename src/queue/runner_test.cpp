@@ -394,9 +394,9 @@ TEST_F(RunnerTest, AnOutcomeForAMessageDeletedMeanwhileIsDropped) {
   stop();
 }
 
-// Composing a bounce throws: the outcome is still recorded at a later look, and the message
-// leaves the queue. It stayed in flight, unrecorded, until the next restart.
-TEST_F(RunnerTest, AnOutcomeWhoseNoticeThrowsIsRecordedLater) {
+// Composing a bounce throws: the outcome is still recorded, without it, and the message leaves
+// the queue. It stayed in flight, unrecorded, until the next restart.
+TEST_F(RunnerTest, AnOutcomeWhoseNoticeThrowsIsRecordedAnyway) {
   imap::server::testing::FaultyStore faulty(*a_);
   faulty.throw_instead = true;
   faulty.fail("get_mailbox");  // add_notices looks up the sender's INBOX
@@ -509,6 +509,9 @@ TEST_F(RunnerTest, OneDelayNoticePerMessageWhateverItsDestinations) {
   auto notices = inbox(*a_, alice_);
   ASSERT_EQ(notices.size(), 1u);
   EXPECT_NE(notices[0].find("Action: delayed"), std::string::npos) << notices[0];
+  // It names both recipients, the other job's too.
+  EXPECT_NE(notices[0].find("x@down.test"), std::string::npos) << notices[0];
+  EXPECT_NE(notices[0].find("y@down2.test"), std::string::npos) << notices[0];
   EXPECT_TRUE(must(a_->queue_get(id)).delay_notified);
 }
 

@@ -342,12 +342,12 @@ Result<bool> SqliteStore::set_send_suspended(Id account, bool on, std::string_vi
 Result<std::vector<QueuedMessage>> SqliteStore::queue_due(int64_t now, size_t limit,
                                                           const QueueSkip& skip) {
   return read<std::vector<QueuedMessage>>([&](Db& db) -> Result<std::vector<QueuedMessage>> {
-    // Recipient by recipient in due order (the partial index queue_rcpts_due is in that order:
-    // no sort), stopping at the limit. What `skip` names is stepped over unread, so a backlog
-    // to one destination that the runner already holds cannot fill every place in the answer
-    // and hide the messages of other destinations behind it.
+    // Recipient by recipient in due order (the partial index queue_rcpts_due is in that order
+    // and holds both columns: no sort, no table row read), stopping at the limit. What `skip` names
+    // is stepped over unread, so a backlog to one destination that the runner already holds cannot
+    // fill every place in the answer and hide the messages of other destinations behind it.
     TG_ASSIGN(Stmt s, db.prepare("SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 AND "
-                                 "next_attempt <= ? ORDER BY next_attempt, id"));
+                                 "next_attempt <= ? ORDER BY next_attempt, queue_id, domain"));
     s.bind(1, now);
     std::vector<Id> ids;
     std::set<Id> taken;

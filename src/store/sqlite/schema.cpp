@@ -256,11 +256,17 @@ CREATE INDEX blobs_logged ON blobs(log_segment, log_at) WHERE in_file = 2;
 )sql",
     // 6 -> 7: when an administrator last lifted the account's sending suspension (refusals
     // before it do not count toward the next one); the account's plan ('' = the default);
-    // when its owner was last warned of the sending limits.
+    // when its owner was last warned of the sending limits; the queue's due index covers what
+    // queue_due reads.
     R"sql(
 ALTER TABLE accounts ADD COLUMN send_allowed_since INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE accounts ADD COLUMN plan TEXT NOT NULL DEFAULT '';
 ALTER TABLE accounts ADD COLUMN send_warned_at INTEGER NOT NULL DEFAULT 0;
+-- queue_due walks the due recipients in index order, stepping over those the runner holds: with
+-- their message and domain in the index it reads no row of the table.
+DROP INDEX queue_rcpts_due;
+CREATE INDEX queue_rcpts_due ON queue_rcpts(next_attempt, queue_id, domain, state)
+  WHERE state = 0;
 )sql",
 };
 

@@ -51,14 +51,16 @@ std::string suspension_notice(const store::Account& a, const SendPolicy& p, int6
 }
 
 // Into the owner's INBOX whatever its quota says (like a bounce): a full mailbox must not
-// swallow what explains the account's state. Best effort.
-void notify_owner(store::Store& store, store::ChangeHub* hub, store::Id account,
-                  const std::string& raw, int64_t now) {
+// swallow what explains the account's state.
+Status notify_owner(store::Store& store, store::ChangeHub* hub, store::Id account,
+                    const std::string& raw, int64_t now) {
   store::DeliveryTarget inbox;
   inbox.account_id = account;
   inbox.enforce_quota = false;
   auto r = store.deliver(raw, index::build(raw), {inbox}, now);
-  if (r) publish(hub, *r);
+  if (!r) return r.error();
+  publish(hub, *r);
+  return {};
 }
 
 // Suspends sending, then tells the owner (the history, and a notice: notify_owner). False, and
@@ -74,7 +76,7 @@ Result<bool> suspend(store::Store& store, store::ChangeHub* hub, const store::Ac
   e.kind = "send_suspended";
   e.detail = "Sending suspended: " + reason + ".";
   (void)store.add_event(e);
-  notify_owner(store, hub, a.id, suspension_notice(a, p, now), now);
+  (void)notify_owner(store, hub, a.id, suspension_notice(a, p, now), now);  // the history has it
   return true;
 }
 
@@ -92,6 +94,10 @@ void note_refusal(store::Store& store, store::ChangeHub* hub, store::Id account,
 }
 
 }  // namespace
+
+bool needs_limit_warning(const store::Submission& sub, const store::SubmitResult& r) {
+  return sub.limits && r.usage && reaches_warning_level(*sub.limits, *r.usage, sub.recipients);
+}
 
 bool reaches_warning_level(const store::SendLimits& l, const store::SendUsage& u,
                            int64_t recipients) {
@@ -133,13 +139,13 @@ Status warn_near_limit(store::Store& store, store::ChangeHub* hub, store::Id acc
       hours +
       "-hour window. If you did not send these messages, change your password and "
       "revoke the app-specific passwords you do not use.\n";
-  notify_owner(store, hub, account,
-               mime::compose_notice("postmaster@" + hostname, a->address,
-                                    "送信量が上限の 80% に達しました / You have used 80% of your "
-                                    "sending limit",
-                                    body, now, hostname),
-               now);
-  return {};
+  return notify_owner(
+      store, hub, account,
+      mime::compose_notice("postmaster@" + hostname, a->address,
+                           "送信量が上限の 80% に達しました / You have used 80% of your "
+                           "sending limit",
+                           body, now, hostname),
+      now);
 }
 
 const store::SendLimits& SendPolicy::limits_for(std::string_view plan) const {
@@ -250,7 +256,7 @@ Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std
   auto r = store.submit(raw, idx, sub, req.now);
   if (!r) return submission_refused(store, hub, sub, raw, r.error(), policy, suspended_now);
   publish(hub, r->delivered);
-  if (sub.limits && r->usage && reaches_warning_level(*sub.limits, *r->usage, sub.recipients))
+  if (needs_limit_warning(sub, *r))
     (void)warn_near_limit(store, hub, sub.account_id, *sub.limits, *r->usage, policy.hostname,
                           req.now);
   return r;

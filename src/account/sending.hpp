@@ -89,8 +89,11 @@ Status check_can_send(store::Store& store, store::ChangeHub* hub, store::Id acco
 // `usage` (store::SubmitResult::usage, this one included) is there, the one before was below.
 bool reaches_warning_level(const store::SendLimits& limits, const store::SendUsage& usage,
                            int64_t recipients);
-// The warning, in the owner's INBOX (Japanese and English; not held to the quota). Store calls:
-// not on a network thread.
+// The same for a stored submission: whether `r` (its result) calls for the warning.
+bool needs_limit_warning(const store::Submission& sub, const store::SubmitResult& r);
+// The warning, in the owner's INBOX (Japanese and English; not held to the quota), recorded so
+// that the window sends no other; an error when it could not be delivered. Store calls: not on
+// a network thread.
 Status warn_near_limit(store::Store& store, store::ChangeHub* hub, store::Id account,
                        const store::SendLimits& limits, const store::SendUsage& usage,
                        const std::string& hostname, int64_t now);

@@ -195,9 +195,8 @@ int cmd_account(const Args& args) {
     std::cout << "two-factor sign-in: " << (a->two_factor ? "on" : "off") << "\n";
     // A plan no longer configured: the default plan's limits apply, as the server applies them.
     const config::Plan* plan = find_plan(env->cfg, a->plan);
-    if (!plan) plan = find_plan(env->cfg, "");
-    int64_t msgs = plan ? plan->messages_per_day : env->cfg.messages_per_day;
-    int64_t rcpts = plan ? plan->recipients_per_day : env->cfg.recipients_per_day;
+    if (!plan) plan = find_plan(env->cfg, "");  // the configuration always has it
+    const int64_t msgs = plan->messages_per_day, rcpts = plan->recipients_per_day;
     auto u = s.send_usage(a->id, system_clock().now_unix(), 86400);
     if (u.ok())
       std::cout << fmt::format(

@@ -111,8 +111,7 @@ int cmd_serve(const Args& args) {
   sub_ctx.mode = smtp::server::Mode::kSubmission;
   sub_ctx.allow_auth_without_tls = cfg.dev;
   sub_ctx.dkim_key_dir = dkim_key_dir(cfg);
-  sub_ctx.send_policy.limits = {cfg.messages_per_day, cfg.recipients_per_day, 86400};
-  for (const config::Plan& p : cfg.plans) {
+  for (const config::Plan& p : cfg.plans) {  // the default plan is among them (config)
     store::SendLimits l{p.messages_per_day, p.recipients_per_day, 86400};
     if (p.name == cfg.default_plan) {
       sub_ctx.send_policy.limits = l;

@@ -280,18 +280,23 @@ LoginResult Authenticator::login(std::string_view username, std::string_view pas
     return fail(0, "");
   }
   const store::Account& account = *acc;
+  bool foreign_authzid = false;
   if (!ctx.authzid.empty()) {
     auto as = resolve_user(ctx.authzid);
     if (!as && as.code() != Errc::kNotFound) {
       r.internal_error = as.error().message;
       return r;
     }
-    r.other_authzid = !as || as->id != account.id;
-    if (r.other_authzid)
-      return fail(account.id, who + " asked to act as \"" + clean_text(ctx.authzid, 100) +
-                                  "\", which is another user: signing in on behalf of someone "
-                                  "else is not supported. Leave the authorization name empty.");
+    foreign_authzid = !as || as->id != account.id;
   }
+  // Said only after the password was right: before, the answer would tell a stranger which user
+  // names exist (AUTHORIZATIONFAILED for them, AUTHENTICATIONFAILED for the others).
+  auto refuse_authzid = [&] {
+    r.other_authzid = true;
+    return fail(account.id, who + " asked to act as \"" + clean_text(ctx.authzid, 100) +
+                                "\", which is another user: signing in on behalf of someone "
+                                "else is not supported. Leave the authorization name empty.");
+  };
   const std::string old_tls = old_tls_name(ctx);
   const bool refuse_tls = !old_tls.empty() && policy_.refuse_old_tls;
   const std::string tls_note =
@@ -342,6 +347,7 @@ LoginResult Authenticator::login(std::string_view username, std::string_view pas
     if (refuse_tls)
       return fail(account.id,
                   who + " used app password '" + matched->label + "' but was refused." + tls_note);
+    if (foreign_authzid) return refuse_authzid();
     (void)store_.note_app_password_use(matched->id, now, clean_text(ctx.remote_ip, 64),
                                        clean_text(trim(ctx.client_name), 64));
     throttle_->ips.success(ctx.remote_ip, now_ms);
@@ -362,6 +368,7 @@ LoginResult Authenticator::login(std::string_view username, std::string_view pas
                                   tls_note);
     if (refuse_tls)
       return fail(account.id, who + " used the account password but was refused." + tls_note);
+    if (foreign_authzid) return refuse_authzid();
     throttle_->ips.success(ctx.remote_ip, now_ms);
     record(account.id, true,
            who + " signed in over " + protocol_name(ctx) + " with the account password." +

@@ -163,6 +163,10 @@ TEST_F(AuthTest, AuthorizationNameMustBeTheSameAccount) {
   EXPECT_NE(d.find("act as \"other@tegami.test\""), std::string::npos) << d;
   c.authzid = "nobody@tegami.test";
   EXPECT_EQ(a.login("demo", outlook_password, c).status, LoginStatus::kFailed);
+  // With a wrong password, or for a user that does not exist, it is an ordinary failure.
+  c.authzid = "other@tegami.test";
+  EXPECT_FALSE(a.login("demo", "abcd-efgh-ijkl-mnop", c).other_authzid);
+  EXPECT_FALSE(a.login("nobody", "abcd-efgh-ijkl-mnop", c).other_authzid);
 }
 
 TEST_F(AuthTest, EmptyAndOverlongPasswordsFail) {

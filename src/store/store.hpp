@@ -427,11 +427,11 @@ class Store {
   // Records a refused submission; returns the refusals in the window, this one included, that
   // came after the account's last suspension was lifted.
   virtual Result<int64_t> note_send_refusal(Id account, int64_t now, int64_t window) = 0;
-  // Suspends sending, or lifts it: the refusals so far then no longer count toward the next
-  // suspension (an account still at its limit is not suspended again at its next refusal).
   // Records that the owner is being warned of the sending limits; false when a warning was
   // already recorded within `window` before `now` (then none is sent).
   virtual Result<bool> note_send_warning(Id account, int64_t now, int64_t window) = 0;
+  // Suspends sending, or lifts it: the refusals so far then no longer count toward the next
+  // suspension (an account still at its limit is not suspended again at its next refusal).
   // True when this call changed the state (of two sessions suspending at once, one does).
   virtual Result<bool> set_send_suspended(Id account, bool on, std::string_view reason,
                                           int64_t now) = 0;

@@ -46,11 +46,8 @@ std::string safe_param(std::string_view v) {
 }  // namespace
 
 std::string Reply::str() const {
-  std::string first = text.substr(0, text.find('\n'));
-  std::string out = std::to_string(code);
-  if (!enhanced.empty()) out += " " + enhanced;
-  if (!first.empty()) out += " " + first;
-  return out;
+  std::string out = full();
+  return out.substr(0, out.find('\n'));
 }
 
 std::string Reply::full() const {

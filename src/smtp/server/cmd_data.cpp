@@ -332,19 +332,6 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
   const store::Id queue_id = r->queue_id();
   if (r->queued && ctx_.on_queued) ctx_.on_queued(std::move(*r->queued), raw);
   co_await report_local_success(t, *raw, now);
-  const store::Submission& sub = owned->sub;
-  if (sub.limits && r->usage &&
-      account::reaches_warning_level(*sub.limits, *r->usage, sub.recipients)) {
-    // The owner's warning mail at 80 % of a daily limit (at most once per window).
-    const std::string& hostname = ctx_.send_policy.hostname;
-    auto warn = [st, hub, &sub, &r, &hostname, now]() {
-      return account::warn_near_limit(*st, hub, sub.account_id, *sub.limits, *r->usage, hostname,
-                                      now);
-    };
-    Status warned = co_await net::offload(std::move(warn));
-    if (!warned)
-      log::warn("send_warning_failed", {{"conn", conn_id_}, {"error", warned.error().message}});
-  }
   ++delivered_;
   log::info("smtp_submitted", {{"id", id},
                                {"conn", conn_id_},
@@ -356,6 +343,20 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
                                {"queue_id", std::to_string(queue_id)},
                                {"size", std::to_string(raw->size())}});
   reply(250, "2.0.0", "OK " + id + (req.remote.empty() ? " delivered" : " queued for delivery"));
+  const store::Submission& sub = owned->sub;
+  if (account::needs_limit_warning(sub, *r)) {
+    // The owner's warning mail at 80 % of a daily limit (at most once per window), after the
+    // reply: the message is durable, the client need not wait for another commit.
+    co_await io_.flush();
+    const std::string& hostname = ctx_.send_policy.hostname;
+    auto warn = [st, hub, &sub, &r, &hostname, now]() {
+      return account::warn_near_limit(*st, hub, sub.account_id, *sub.limits, *r->usage, hostname,
+                                      now);
+    };
+    Status warned = co_await net::offload(std::move(warn));
+    if (!warned)
+      log::warn("send_warning_failed", {{"conn", conn_id_}, {"error", warned.error().message}});
+  }
 }
 
 // DSN NOTIFY=SUCCESS for recipients on this server (RFC 3461 §6.2: the final delivery reports

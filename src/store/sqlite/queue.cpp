@@ -223,7 +223,6 @@ Result<SubmitResult> write_submission(WriteCtx& ctx, const PreparedBlob& b, std:
                         "sending is suspended for " + a.address + ": " + a.send_suspended_reason);
     }
     const SendLimits& l = *sub.limits;
-    TG_ASSIGN(SendUsage u, usage_in(ctx.db, a.id, now, l.window));
     if (l.recipients > 0 && sub.recipients > l.recipients) {
       // No waiting makes room for it: a permanent refusal, which is no sign of spam either.
       return make_error(Errc::kTooBig,
@@ -232,6 +231,7 @@ Result<SubmitResult> write_submission(WriteCtx& ctx, const PreparedBlob& b, std:
                             " your account may send to per " + std::to_string(l.window / 3600) +
                             " hours; send it in several messages");
     }
+    TG_ASSIGN(SendUsage u, usage_in(ctx.db, a.id, now, l.window));
     bool over_messages = l.messages > 0 && u.messages + 1 > l.messages;
     bool over_rcpts = l.recipients > 0 && u.recipients + sub.recipients > l.recipients;
     if (over_messages || over_rcpts) {
@@ -295,19 +295,17 @@ Result<SendUsage> SqliteStore::send_usage(Id account, int64_t now, int64_t windo
 
 Result<int64_t> SqliteStore::note_send_refusal(Id account, int64_t now, int64_t window) {
   return write<int64_t>([&](WriteCtx& ctx) -> Result<int64_t> {
-    TG_TRY(load_account(ctx.db, account));
+    TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT send_allowed_since FROM accounts WHERE id = ?"));
+    s.bind(1, account);
+    TG_ASSIGN(bool row, s.step());
+    if (!row) return make_error(Errc::kNotFound, "no such account");
+    const int64_t since = s.i64(0);
     TG_TRY(log_send(ctx.db, account, now, 0, true));
-    int64_t since = 0;
-    {
-      TG_ASSIGN(Stmt s, ctx.db.prepare("SELECT send_allowed_since FROM accounts WHERE id = ?"));
-      s.bind(1, account);
-      TG_ASSIGN(bool row, s.step());
-      if (row) since = s.i64(0);
-    }
-    // Refusals at or before the last lifting of a suspension are forgiven.
+    // Refusals at or before the last lifting of a suspension are forgiven; this one counts even
+    // in that very second (an empty window).
     if (since > 0) window = std::max<int64_t>(0, std::min(window, now - since));
     TG_ASSIGN(SendUsage u, usage_in(ctx.db, account, now, window));
-    return u.refusals;
+    return std::max<int64_t>(u.refusals, 1);
   });
 }
 

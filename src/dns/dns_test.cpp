@@ -121,6 +121,28 @@ TEST(Fake, RecordsFailuresAndLog) {
   EXPECT_EQ(r.query_count(), 0u);
 }
 
+// mx() answers "nodata" as no records (secure after set_secure), NXDOMAIN as kNotFound.
+TEST(Fake, MxNodataAndNxdomain) {
+  FakeResolver r;
+  r.add_a("host.test", "192.0.2.1");
+  auto nodata = r.mx("host.test");
+  ASSERT_TRUE(nodata) << nodata.error().message;
+  EXPECT_TRUE(nodata->records.empty());
+  EXPECT_FALSE(nodata->secure);
+  r.set_secure("host.test", RrType::kMx);
+  ASSERT_TRUE(r.mx("host.test"));
+  EXPECT_TRUE(r.mx("host.test")->secure);
+  r.set_secure("only-denial.test", RrType::kMx);  // exists, without records
+  auto denial = r.mx("Only-Denial.test.");
+  ASSERT_TRUE(denial) << denial.error().message;
+  EXPECT_TRUE(denial->records.empty());
+  EXPECT_TRUE(denial->secure);
+  EXPECT_EQ(r.mx("nope.test").code(), Errc::kNotFound);
+  EXPECT_EQ(r.a("only-denial.test").code(), Errc::kNotFound);  // other types: nodata as before
+  r.set_failure("host.test", RrType::kMx, Errc::kPerm);
+  EXPECT_EQ(r.mx("host.test").code(), Errc::kPerm);
+}
+
 // ---- libunbound against a real unbound server on loopback ----
 
 const std::string kLongA(200, 'a');
@@ -243,7 +265,12 @@ TEST_F(UnboundTest, NxdomainAndNodata) {
   auto nodata = resolver_->aaaa("mx2.example.test");
   ASSERT_FALSE(nodata);
   EXPECT_EQ(nodata.code(), Errc::kNotFound);
-  EXPECT_EQ(resolver_->mx("mx1.example.test").code(), Errc::kNotFound);
+  // MX "nodata" is an answer without records (here not validated); NXDOMAIN stays kNotFound.
+  auto no_mx = resolver_->mx("mx1.example.test");
+  ASSERT_TRUE(no_mx) << no_mx.error().message;
+  EXPECT_TRUE(no_mx->records.empty());
+  EXPECT_FALSE(no_mx->secure);
+  EXPECT_EQ(resolver_->mx("nope.example.test").code(), Errc::kNotFound);
   EXPECT_EQ(resolver_->tlsa("_25._tcp.mx2.example.test").code(), Errc::kNotFound);
   EXPECT_EQ(resolver_->txt("bad name.test").code(), Errc::kInvalidData);
 }

@@ -91,7 +91,8 @@ void FakeResolver::clear_queries() {
   queries_.clear();
 }
 
-Result<FakeResolver::Entry> FakeResolver::find(std::string_view name, RrType type) {
+Result<FakeResolver::Entry> FakeResolver::find(std::string_view name, RrType type,
+                                               bool nodata_is_answer) {
   std::string key;
   if (type == RrType::kPtr) {
     auto rev = reverse_name(name);
@@ -111,6 +112,10 @@ Result<FakeResolver::Entry> FakeResolver::find(std::string_view name, RrType typ
   }
   if (it == entries_.end() ||
       (it->second.strings.empty() && it->second.mx.empty() && it->second.tlsa.empty())) {
+    auto first = entries_.lower_bound(Key{key, RrType::kA});  // kA: the first RrType
+    bool exists = first != entries_.end() && first->first.first == key;
+    if (!exists) return make_error(Errc::kNotFound, key + " does not exist (NXDOMAIN, fake)");
+    if (nodata_is_answer) return it != entries_.end() ? it->second : Entry{};
     return make_error(Errc::kNotFound, key + " has no " + rr_type_name(type) + " records");
   }
   return it->second;
@@ -131,7 +136,7 @@ Result<Answer<std::string>> FakeResolver::txt(std::string_view name) {
 }
 
 Result<Answer<MxRecord>> FakeResolver::mx(std::string_view name) {
-  auto e = find(name, RrType::kMx);
+  auto e = find(name, RrType::kMx, /*nodata_is_answer=*/true);
   if (!e) return e.error();
   auto recs = std::move(e->mx);
   std::stable_sort(recs.begin(), recs.end(), [](const MxRecord& a, const MxRecord& b) {

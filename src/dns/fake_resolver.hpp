@@ -1,7 +1,9 @@
 // An in-memory Resolver for unit tests of other modules (SPF, DKIM, DMARC, the queue).
 // Names are compared case-insensitively, a trailing dot is ignored. A name with records of some
 // type but not the one asked answers kNotFound ("nodata"), an unknown name kNotFound
-// ("NXDOMAIN"); set_failure overrides both. Thread-safe; every lookup is logged.
+// ("NXDOMAIN"); set_failure overrides both. mx() answers "nodata" as the Resolver interface says:
+// no records, secure when set_secure(name, kMx) was called (a name known only from that call
+// exists too). Thread-safe; every lookup is logged.
 #pragma once
 
 #include <map>
@@ -55,8 +57,10 @@ class FakeResolver final : public Resolver {
     Errc failure = Errc::kTemporary;
   };
   static std::string key_name(std::string_view name);
-  // Returns the entry or an error; logs the query. Caller holds no lock.
-  Result<Entry> find(std::string_view name, RrType type);
+  // Returns the entry or an error; logs the query. Caller holds no lock. With
+  // `nodata_is_answer`, a name that exists (has an entry of any type) without records of `type`
+  // gives an entry without records instead of kNotFound.
+  Result<Entry> find(std::string_view name, RrType type, bool nodata_is_answer = false);
   Entry& entry(std::string_view name, RrType type);
 
   mutable std::mutex mu_;

@@ -28,9 +28,9 @@ struct Answer {
   bool secure = false;  // validated by DNSSEC
 };
 
-// Errors: kNotFound for NXDOMAIN or no records of the type ("nodata"), kTemporary for SERVFAIL,
-// timeouts and network trouble, kInvalidData for a malformed name, kPerm for a bogus (failed
-// DNSSEC validation) answer.
+// Errors: kNotFound for NXDOMAIN or no records of the type ("nodata"; except mx(), below),
+// kTemporary for SERVFAIL, timeouts and network trouble, kInvalidData for a malformed name, kPerm
+// for a bogus (failed DNSSEC validation) answer.
 // Record types, for FakeResolver::set_failure and query logs.
 enum class RrType { kA, kAaaa, kMx, kTxt, kTlsa, kPtr };
 const char* rr_type_name(RrType t);
@@ -39,8 +39,12 @@ class Resolver {
  public:
   virtual ~Resolver() = default;
   virtual Result<Answer<std::string>> txt(std::string_view name) = 0;  // each TXT's strings joined
-  virtual Result<Answer<MxRecord>> mx(std::string_view name) = 0;      // sorted by preference
-  virtual Result<Answer<std::string>> a(std::string_view name) = 0;    // dotted quads
+  // Sorted by preference. Unlike the other lookups, "nodata" (the name exists without MX records)
+  // is an answer: no records, `secure` telling whether that denial was DNSSEC-validated (RFC 7672
+  // §2.2.1 needs it for a domain without MX). NXDOMAIN is still kNotFound. An RFC 7505 null MX is
+  // one record with an empty host.
+  virtual Result<Answer<MxRecord>> mx(std::string_view name) = 0;
+  virtual Result<Answer<std::string>> a(std::string_view name) = 0;  // dotted quads
   virtual Result<Answer<std::string>> aaaa(std::string_view name) = 0;
   virtual Result<Answer<TlsaRecord>> tlsa(std::string_view name) = 0;
   // Reverse lookup of an IPv4 or IPv6 address in text form (SPF "ptr", %{p}): host names, lower

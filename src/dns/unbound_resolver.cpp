@@ -1,9 +1,9 @@
 // Resolver over libunbound. Queries go to libunbound's background thread (ub_resolve_async with
 // ub_ctx_async threaded); one processor thread per resolver waits on ub_fd and runs ub_process,
 // whose callbacks wake the calling (worker) thread. The caller waits at most the timeout, then
-// cancels. DNSSEC status from result->secure / result->bogus (RFC 4035 §4.3). Answers: RFC 1035
-// §4.1.1 RCODEs (3 NXDOMAIN, 2 SERVFAIL), "nodata" = NOERROR without records of the type (RFC 2308
-// §2.2).
+// cancels. DNSSEC status from result->secure / result->bogus (RFC 4035 §4.3), which covers a
+// denial of existence too. Answers: RFC 1035 §4.1.1 RCODEs (3 NXDOMAIN, 2 SERVFAIL), "nodata" =
+// NOERROR without records of the type (RFC 2308 §2.2).
 #include <poll.h>
 #include <unbound.h>
 #include <unistd.h>
@@ -65,7 +65,7 @@ class UnboundResolver final : public Resolver {
     return lookup<std::string>(name, kTypeTxt, decode_txt);
   }
   Result<Answer<MxRecord>> mx(std::string_view name) override {
-    auto r = lookup<MxRecord>(name, kTypeMx, decode_mx);
+    auto r = lookup<MxRecord>(name, kTypeMx, decode_mx, /*nodata_is_answer=*/true);
     if (r) {
       std::stable_sort(
           r->records.begin(), r->records.end(),
@@ -89,8 +89,11 @@ class UnboundResolver final : public Resolver {
   }
 
  private:
+  // `nodata_is_answer`: "nodata" is an Answer without records (its `secure` from the validator)
+  // instead of kNotFound.
   template <class T, class Decode>
-  Result<Answer<T>> lookup(std::string_view raw_name, int type, Decode decode) {
+  Result<Answer<T>> lookup(std::string_view raw_name, int type, Decode decode,
+                           bool nodata_is_answer = false) {
     auto name = normalize_name(raw_name);
     if (!name) return name.error();
     ub_result* raw = nullptr;
@@ -109,7 +112,14 @@ class UnboundResolver final : public Resolver {
     if (!res->havedata) {
       if (res->nxdomain || res->rcode == kRcodeNxdomain)
         return make_error(Errc::kNotFound, *name + " does not exist (NXDOMAIN)");
-      if (res->rcode == 0) return make_error(Errc::kNotFound, *name + " has no such records");
+      if (res->rcode == 0) {
+        if (nodata_is_answer) {
+          Answer<T> none;
+          none.secure = res->secure != 0;
+          return none;
+        }
+        return make_error(Errc::kNotFound, *name + " has no such records");
+      }
       return make_error(Errc::kTemporary,
                         "DNS lookup of " + *name + " failed with " +
                             (res->rcode == kRcodeServfail ? std::string("SERVFAIL")

@@ -43,11 +43,12 @@ Route find_route(dns::Resolver& dns, client::StsCache& sts, const std::string& d
                  const RouteOptions& opts, int64_t now) {
   struct Target {
     std::string host;
-    bool mx_secure;
+    bool mx_secure;  // the MX answer (or its denial) that named this host was validated
   };
   std::vector<Target> targets;
   auto mx = dns.mx(domain);
-  if (mx.ok()) {
+  const bool has_mx = mx.ok() && !mx->records.empty();
+  if (has_mx) {
     const auto& recs = mx->records;
     if (recs.size() == 1 && (recs[0].host.empty() || recs[0].host == ".")) {
       return failure(true, domain + " does not accept mail (null MX, RFC 7505)", "5.1.10");
@@ -56,11 +57,16 @@ Route find_route(dns::Resolver& dns, client::StsCache& sts, const std::string& d
       if (r.host.empty() || r.host == ".") continue;
       targets.push_back({r.host, mx->secure});
     }
+  } else if (mx.ok()) {
+    // No MX ("nodata"): the domain itself, if it has an address (RFC 5321 §5.1). When that
+    // denial was validated, the domain is a host like a validated MX host: DANE with its TLSA
+    // records at _<port>._tcp.<domain> when its addresses are validated too (RFC 7672 §2.2.1,
+    // §2.2.2). An insecure denial may be forged, so the domain then goes without DANE.
+    targets.push_back({domain, mx->secure});
   } else if (mx.code() == Errc::kNotFound) {
-    // No MX: the domain itself, if it has an address (RFC 5321 §5.1). NXDOMAIN and "no address
-    // either" both mean there is nowhere to deliver.
-    targets.push_back({domain, false});
+    return failure(true, "the domain " + domain + " does not exist", "5.1.2");
   } else if (mx.code() == Errc::kPerm) {
+    // A bogus MX answer or denial: nothing from it is used (RFC 7672 §2.2.1).
     return failure(false, "the DNS answer for " + domain + " failed DNSSEC validation", "4.4.3");
   } else {
     return failure(false, "DNS lookup of " + domain + " failed: " + mx.error().message, "4.4.3");
@@ -126,10 +132,11 @@ Route find_route(dns::Resolver& dns, client::StsCache& sts, const std::string& d
     if (temporary) {
       return failure(false, "DNS lookup of the mail servers of " + domain + " failed", "4.4.3");
     }
-    if (mx.ok()) {
+    if (has_mx) {
       return failure(false, "the mail servers of " + domain + " have no address", "4.4.4");
     }
-    return failure(true, "the domain " + domain + " does not exist or has no mail server", "5.1.2");
+    return failure(true, "the domain " + domain + " has no mail server (no MX, no address)",
+                   "5.1.2");
   }
   return route;
 }

@@ -4,8 +4,9 @@
 //   NXDOMAIN -> permanent failure; RFC 7505 null MX ("0 .") -> permanent failure.
 // - RFC 7672 DANE: when the MX answer and the host's address answer are DNSSEC-validated and the
 //   host publishes TLSA records at _<port>._tcp.<host>, STARTTLS with those records is required.
-//   A TLSA lookup that fails other than by a denial of existence (bogus, SERVFAIL, timeout)
-//   skips the host (RFC 7672 §2.2).
+//   A domain without MX is its own host: DANE applies to it when the denial of its MX records
+//   was validated (§2.2.1). A TLSA lookup that fails other than by a denial of existence (bogus,
+//   SERVFAIL, timeout) skips the host (RFC 7672 §2.2).
 // - RFC 8461 MTA-STS: when the domain's policy is "enforce", only MX hosts matching the policy
 //   are used, with PKIX certificate checks. DANE takes precedence (RFC 8461 §2).
 #pragma once

@@ -134,6 +134,83 @@ TEST_F(RouteTest, DaneHostWhoseTlsaLookupFailsIsNotUsed) {
   EXPECT_EQ(names(route("dane.test")), (std::vector<std::string>{"mx.dane.test", "mx2.dane.test"}));
 }
 
+size_t tlsa_queries(const dns::FakeResolver& r) {
+  size_t n = 0;
+  for (const auto& q : r.queries()) n += q.type == dns::RrType::kTlsa;
+  return n;
+}
+
+// RFC 7672 §2.2.1: a domain without MX records is its own host. With a validated denial of its
+// MX records and validated addresses, its TLSA records (_25._tcp.<domain>) apply as for an MX
+// host; an insecure denial may be forged, so then DANE is not used.
+TEST_F(RouteTest, DaneForDomainWithoutMx) {
+  dns_.add_a("nomx.test", "127.0.0.1");
+  dns_.set_secure("nomx.test", dns::RrType::kA);
+  dns_.add_tlsa("_25._tcp.nomx.test", dns::TlsaRecord{3, 1, 1, std::string(32, 'x')});
+  dns_.set_secure("_25._tcp.nomx.test", dns::RrType::kTlsa);
+
+  // Insecure "no MX": opportunistic, the TLSA records are not even looked up.
+  Route r = route("nomx.test");
+  ASSERT_EQ(names(r), (std::vector<std::string>{"nomx.test"}));
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+  EXPECT_EQ(tlsa_queries(dns_), 0u);
+
+  // Validated "no MX": DANE, the certificate checked against the domain's name.
+  dns_.set_secure("nomx.test", dns::RrType::kMx);
+  auto mx = dns_.mx("nomx.test");
+  ASSERT_TRUE(mx) << mx.error().message;
+  EXPECT_TRUE(mx->records.empty());
+  EXPECT_TRUE(mx->secure);
+  dns_.clear_queries();
+  r = route("nomx.test");
+  ASSERT_EQ(names(r), (std::vector<std::string>{"nomx.test"})) << r.error;
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kDane);
+  EXPECT_EQ(r.hosts[0].tls.verify_name, "nomx.test");
+  ASSERT_EQ(r.hosts[0].tls.tlsa.size(), 1u);
+  EXPECT_EQ(r.hosts[0].tls.tlsa[0].usage, 3);
+  ASSERT_EQ(tlsa_queries(dns_), 1u);
+  bool asked = false;
+  for (const auto& q : dns_.queries()) asked = asked || q.name == "_25._tcp.nomx.test";
+  EXPECT_TRUE(asked);
+
+  // Addresses not validated: no DANE.
+  dns_.set_secure("nomx.test", dns::RrType::kA, false);
+  EXPECT_EQ(route("nomx.test").hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+  dns_.set_secure("nomx.test", dns::RrType::kA);
+
+  // TLSA lookup failed: the domain is not used, the attempt deferred.
+  dns_.set_failure("_25._tcp.nomx.test", dns::RrType::kTlsa, Errc::kTemporary);
+  r = route("nomx.test");
+  EXPECT_TRUE(r.hosts.empty());
+  EXPECT_FALSE(r.permanent);
+  EXPECT_EQ(r.status, "4.4.3");
+  dns_.set_failure("_25._tcp.nomx.test", dns::RrType::kTlsa, Errc::kPerm);
+  r = route("nomx.test");
+  EXPECT_TRUE(r.hosts.empty());
+  EXPECT_FALSE(r.permanent);
+  EXPECT_EQ(r.status, "4.7.5");
+
+  // No TLSA records (a denial of existence): usable without DANE.
+  dns_.set_failure("_25._tcp.nomx.test", dns::RrType::kTlsa, Errc::kNotFound);
+  r = route("nomx.test");
+  ASSERT_EQ(names(r), (std::vector<std::string>{"nomx.test"}));
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+
+  // A bogus MX denial: nothing is used, deferred.
+  dns_.set_failure("nomx.test", dns::RrType::kMx, Errc::kPerm);
+  r = route("nomx.test");
+  EXPECT_TRUE(r.hosts.empty());
+  EXPECT_FALSE(r.permanent);
+  EXPECT_EQ(r.status, "4.4.3");
+
+  // A validated "no MX" for a name without addresses: nowhere to deliver.
+  dns_.set_secure("noaddr.test", dns::RrType::kMx);
+  r = route("noaddr.test");
+  EXPECT_TRUE(r.hosts.empty());
+  EXPECT_TRUE(r.permanent);
+  EXPECT_EQ(r.status, "5.1.2");
+}
+
 TEST_F(RouteTest, MtaStsEnforceKeepsListedHostsWithCertificateChecks) {
   client::testing::TempDir dir;
   client::testing::TestPki pki(dir, {"mta-sts.sts.test"});

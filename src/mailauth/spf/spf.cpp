@@ -278,6 +278,8 @@ class Evaluator {
           if (mx.code() == Errc::kInvalidData) return no_match();
           return stop(Verdict::kTempError, "DNS error looking up the MX of " + *t);
         }
+        // No MX records ("nodata") is a void lookup like NXDOMAIN (RFC 7208 §4.6.4).
+        if (mx->records.empty()) return count_void() ? no_match() : void_limit();
         if (mx->records.size() > static_cast<size_t>(limits_.mx_addresses))
           return stop(Verdict::kPermError, *t + " has more than 10 MX records (RFC 7208 4.6.4)");
         for (const auto& rec : mx->records) {

@@ -455,6 +455,24 @@ TEST(Check, VoidLookupLimit) {
   EXPECT_EQ(o.void_lookups, 3);
 }
 
+// "mx" on a name that exists without MX records ("nodata", which the resolver answers as no
+// records, validated or not) is a void lookup like NXDOMAIN (RFC 7208 §4.6.4).
+TEST(Check, MxNodataIsVoid) {
+  dns::FakeResolver r;
+  r.add_txt("example.com",
+            "v=spf1 mx:n1.example.com mx:n2.example.com mx:n3.example.com ip4:192.0.2.1 -all");
+  r.add_a("n1.example.com", "198.51.100.1");
+  r.add_txt("n2.example.com", "x");
+  r.set_secure("n3.example.com", dns::RrType::kMx);  // a validated denial
+  auto o = run(r);
+  EXPECT_EQ(o.verdict, Verdict::kPermError) << o.reason;
+  EXPECT_EQ(o.void_lookups, 3);
+  r.add_mx("n3.example.com", 10, "n1.example.com");
+  auto two = run(r);
+  EXPECT_EQ(two.verdict, Verdict::kPass) << two.reason;
+  EXPECT_EQ(two.void_lookups, 2);
+}
+
 TEST(Check, MxLimit) {
   dns::FakeResolver r;
   r.add_txt("example.com", "v=spf1 mx -all");

@@ -8,7 +8,7 @@ build_pkgs=(cmake ninja-build g++ ccache mold pkg-config
   libssl-dev libsqlite3-dev libsodium-dev libicu-dev libfmt-dev zlib1g-dev
   libunbound-dev libpsl-dev libcurl4-openssl-dev libjemalloc-dev
   libgtest-dev libgmock-dev openssl ca-certificates)
-test_pkgs=(python3 swaks libnet-ssleay-perl isync curl clang-14 libclang-rt-14-dev procps iproute2 unbound clang-format python3-dkim python3-nacl neomutt)
+test_pkgs=(python3 swaks libnet-ssleay-perl isync curl clang-14 libclang-rt-14-dev procps iproute2 unbound clang-format python3-dkim python3-nacl neomutt ldnsutils)
 
 pkgs=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then pkgs+=("${test_pkgs[@]}"); fi

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "dns/fake_resolver.hpp"
@@ -302,6 +303,145 @@ TEST_F(UnboundTest, BogusAnswerIsPerm) {
   auto mx = (*r)->mx("example.test");
   ASSERT_FALSE(mx);
   EXPECT_EQ(mx.code(), Errc::kPerm) << mx.error().message;
+}
+
+// ---- DNSSEC: a zone signed with ldns-signzone, validated by libunbound ----
+
+const char kTlsaHex[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+// signed.test: an MX host with addresses and TLSA, a name without MX (nomx), records added after
+// signing (tampered: a changed A RRset; unsigned: an RRset without signature). Skipped when
+// unbound or ldnsutils is missing.
+class SignedZoneTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!LocalDnsServer::signing_available()) return;
+    SignedZone z;
+    z.name = "signed.test.";
+    z.records = {
+        "signed.test. 300 IN MX 10 mx.signed.test.",
+        "mx.signed.test. 300 IN A 192.0.2.10",
+        "mx.signed.test. 300 IN AAAA 2001:db8::10",
+        "_25._tcp.mx.signed.test. 300 IN TLSA 3 1 1 "s + kTlsaHex,
+        "nomx.signed.test. 300 IN A 192.0.2.11",
+        "tampered.signed.test. 300 IN A 192.0.2.12",
+    };
+    z.added_after_signing = {
+        "tampered.signed.test. 300 IN A 192.0.2.66",
+        "unsigned.signed.test. 300 IN A 192.0.2.67",
+    };
+    LocalZoneData data;
+    data.signed_zones = {z};
+    auto s = LocalDnsServer::start(data);
+    if (s) {
+      server_ = std::move(*s);
+    } else {
+      start_error_ = s.error().message;
+    }
+  }
+  static void TearDownTestSuite() { server_.reset(); }
+
+  void SetUp() override {
+    if (!LocalDnsServer::signing_available())
+      GTEST_SKIP() << "unbound or ldnsutils (ldns-keygen, ldns-signzone) is not installed";
+    ASSERT_TRUE(server_) << start_error_;
+    resolver_ = make(server_->trust_anchor_file());
+    ASSERT_TRUE(resolver_);
+  }
+
+  static std::unique_ptr<Resolver> make(const std::string& anchor) {
+    ResolverOptions opts;
+    opts.forwarder = server_->forwarder();
+    opts.trust_anchor_file = anchor;
+    auto r = make_unbound_resolver(opts);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? std::move(*r) : nullptr;
+  }
+
+  static inline std::unique_ptr<LocalDnsServer> server_;
+  static inline std::string start_error_;
+  std::unique_ptr<Resolver> resolver_;
+};
+
+TEST_F(SignedZoneTest, ValidatedAnswersAreSecure) {
+  auto mx = resolver_->mx("signed.test");
+  ASSERT_TRUE(mx) << mx.error().message;
+  ASSERT_EQ(mx->records.size(), 1u);
+  EXPECT_EQ(mx->records[0].host, "mx.signed.test");
+  EXPECT_TRUE(mx->secure);
+  auto a = resolver_->a("mx.signed.test");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->records, std::vector<std::string>{"192.0.2.10"});
+  EXPECT_TRUE(a->secure);
+  auto aaaa = resolver_->aaaa("mx.signed.test");
+  ASSERT_TRUE(aaaa) << aaaa.error().message;
+  EXPECT_TRUE(aaaa->secure);
+  auto tlsa = resolver_->tlsa("_25._tcp.mx.signed.test");
+  ASSERT_TRUE(tlsa) << tlsa.error().message;
+  ASSERT_EQ(tlsa->records.size(), 1u);
+  EXPECT_EQ(tlsa->records[0].usage, 3);
+  EXPECT_EQ(tlsa->records[0].data.size(), 32u);
+  EXPECT_TRUE(tlsa->secure);
+}
+
+// A validated NODATA (NSEC proof) for MX is an answer without records, secure; NXDOMAIN stays
+// kNotFound; other types' denials stay kNotFound.
+TEST_F(SignedZoneTest, SecureDenials) {
+  auto nomx = resolver_->mx("nomx.signed.test");
+  ASSERT_TRUE(nomx) << nomx.error().message;
+  EXPECT_TRUE(nomx->records.empty());
+  EXPECT_TRUE(nomx->secure);
+  EXPECT_EQ(resolver_->mx("nope.signed.test").code(), Errc::kNotFound);
+  EXPECT_EQ(resolver_->tlsa("_25._tcp.nomx.signed.test").code(), Errc::kNotFound);
+  EXPECT_EQ(resolver_->aaaa("nomx.signed.test").code(), Errc::kNotFound);
+}
+
+// Without a trust anchor the same answers come back, not validated.
+TEST_F(SignedZoneTest, WithoutAnchorNothingIsSecure) {
+  auto plain = make("");
+  ASSERT_TRUE(plain);
+  auto mx = plain->mx("signed.test");
+  ASSERT_TRUE(mx) << mx.error().message;
+  EXPECT_FALSE(mx->secure);
+  auto nomx = plain->mx("nomx.signed.test");
+  ASSERT_TRUE(nomx) << nomx.error().message;
+  EXPECT_FALSE(nomx->secure);
+  auto tampered = plain->a("tampered.signed.test");
+  ASSERT_TRUE(tampered) << tampered.error().message;  // not validated, so not caught
+  EXPECT_FALSE(tampered->secure);
+}
+
+// A record added after signing: the changed RRset's signature fails, the new RRset has none.
+// (The new name is asked first: once the resolver holds an NSEC record covering it, it answers
+// NXDOMAIN from that proof without asking, RFC 8198.)
+TEST_F(SignedZoneTest, ChangedAfterSigningIsBogus) {
+  auto unsigned_rrset = resolver_->a("unsigned.signed.test");
+  ASSERT_FALSE(unsigned_rrset);
+  EXPECT_EQ(unsigned_rrset.code(), Errc::kPerm) << unsigned_rrset.error().message;
+  auto changed = resolver_->a("tampered.signed.test");
+  ASSERT_FALSE(changed);
+  EXPECT_EQ(changed.code(), Errc::kPerm) << changed.error().message;
+  // The rest of the zone still validates.
+  auto a = resolver_->a("nomx.signed.test");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_TRUE(a->secure);
+}
+
+// A DS anchor whose digest does not match the zone's key: every answer is bogus, denials too.
+TEST_F(SignedZoneTest, WrongAnchorIsBogus) {
+  std::ifstream in(server_->trust_anchor_file());
+  std::string ds((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(ds.empty());
+  size_t last = ds.find_last_of("0123456789abcdef");
+  ASSERT_NE(last, std::string::npos);
+  ds[last] = ds[last] == '0' ? '1' : '0';
+  std::string wrong = server_->dir() + "/wrong-anchor.ds";
+  std::ofstream(wrong) << ds;
+  auto r = make(wrong);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->mx("signed.test").code(), Errc::kPerm);
+  EXPECT_EQ(r->mx("nomx.signed.test").code(), Errc::kPerm);
+  EXPECT_EQ(r->tlsa("_25._tcp.mx.signed.test").code(), Errc::kPerm);
 }
 
 TEST_F(UnboundTest, ConcurrentLookupsFromManyThreads) {

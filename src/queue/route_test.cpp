@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "dns/fake_resolver.hpp"
+#include "dns/local_server.hpp"
 #include "smtp/client/https_test_server.hpp"
 #include "smtp/client/test_certs.hpp"
 
@@ -209,6 +210,70 @@ TEST_F(RouteTest, DaneForDomainWithoutMx) {
   EXPECT_TRUE(r.hosts.empty());
   EXPECT_TRUE(r.permanent);
   EXPECT_EQ(r.status, "5.1.2");
+}
+
+// The same rules with the libunbound resolver validating a zone signed with ldns-signzone
+// (served by unbound on loopback): DANE for an MX host and for a domain without MX, none for an
+// unsigned zone, and a TLSA RRset changed after signing (bogus) skips the host. Skipped when
+// unbound or ldnsutils is missing.
+TEST(RouteDnssec, DaneFromASignedZone) {
+  if (!dns::LocalDnsServer::signing_available())
+    GTEST_SKIP() << "unbound or ldnsutils (ldns-keygen, ldns-signzone) is not installed";
+  const std::string tlsa = " 300 IN TLSA 3 1 1 " + std::string(64, 'a');
+  dns::SignedZone z;
+  z.name = "signed.test";
+  z.records = {
+      "signed.test. 300 IN MX 10 mx.signed.test.", "mx.signed.test. 300 IN A 127.0.0.1",
+      "_25._tcp.mx.signed.test." + tlsa,           "nomx.signed.test. 300 IN A 127.0.0.2",
+      "_25._tcp.nomx.signed.test." + tlsa,         "badtlsa.signed.test. 300 IN A 127.0.0.3",
+      "_25._tcp.badtlsa.signed.test." + tlsa,
+  };
+  // A record added to a signed RRset: its signature no longer matches. (A new name would not
+  // do: the NSEC record cached from the MX denial of badtlsa proves that it does not exist.)
+  z.added_after_signing = {"_25._tcp.badtlsa.signed.test. 300 IN TLSA 3 1 1 " +
+                           std::string(64, 'b')};
+  dns::LocalZoneData data;
+  data.signed_zones = {z};
+  data.static_zones = {"plain.test."};
+  data.local_data = {"nomx.plain.test. IN A 127.0.0.4",
+                     "_25._tcp.nomx.plain.test. IN TLSA 3 1 1 " + std::string(64, 'a')};
+  auto server = dns::LocalDnsServer::start(data);
+  ASSERT_TRUE(server) << server.error().message;
+  dns::ResolverOptions ro;
+  ro.forwarder = (*server)->forwarder();
+  ro.trust_anchor_file = (*server)->trust_anchor_file();
+  auto resolver = dns::make_unbound_resolver(ro);
+  ASSERT_TRUE(resolver) << resolver.error().message;
+  client::StsCache sts;
+  RouteOptions opts;
+  opts.mta_sts = false;
+  auto route = [&](const std::string& d) { return find_route(**resolver, sts, d, opts, 1000); };
+
+  Route mx = route("signed.test");
+  ASSERT_EQ(names(mx), (std::vector<std::string>{"mx.signed.test"})) << mx.error;
+  EXPECT_EQ(mx.hosts[0].tls.policy, client::TlsPolicy::kDane);
+  EXPECT_EQ(mx.hosts[0].tls.verify_name, "mx.signed.test");
+  ASSERT_EQ(mx.hosts[0].tls.tlsa.size(), 1u);
+  EXPECT_EQ(mx.hosts[0].tls.tlsa[0].data, std::string(32, '\xaa'));
+
+  Route nomx = route("nomx.signed.test");
+  ASSERT_EQ(names(nomx), (std::vector<std::string>{"nomx.signed.test"})) << nomx.error;
+  EXPECT_EQ(nomx.hosts[0].tls.policy, client::TlsPolicy::kDane);
+  EXPECT_EQ(nomx.hosts[0].tls.verify_name, "nomx.signed.test");
+  EXPECT_EQ(nomx.hosts[0].ips, std::vector<std::string>{"127.0.0.2"});
+
+  Route plain = route("nomx.plain.test");  // not signed: an insecure denial
+  ASSERT_EQ(names(plain), (std::vector<std::string>{"nomx.plain.test"})) << plain.error;
+  EXPECT_EQ(plain.hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+
+  Route bad = route("badtlsa.signed.test");
+  EXPECT_TRUE(bad.hosts.empty());
+  EXPECT_FALSE(bad.permanent);
+  EXPECT_EQ(bad.status, "4.7.5") << bad.error;
+
+  Route none = route("nope.signed.test");
+  EXPECT_TRUE(none.permanent);
+  EXPECT_EQ(none.status, "5.1.2");
 }
 
 TEST_F(RouteTest, MtaStsEnforceKeepsListedHostsWithCertificateChecks) {

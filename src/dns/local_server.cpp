@@ -63,19 +63,16 @@ void stop_process(pid_t pid) {
   waitpid(pid, &status, 0);
 }
 
-std::string log_tail(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  std::string s = ss.str();
-  return s.size() > 600 ? s.substr(s.size() - 600) : s;
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream f(path);
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+std::string log_tail(const std::string& path) {
+  std::string s = read_file(path);
+  return s.size() > 600 ? s.substr(s.size() - 600) : s;
 }
 
 // Runs `argv` in `dir` with stdout to `out` and stderr to `err`; true when it exits with 0.

@@ -18,6 +18,8 @@ Route failure(bool permanent, std::string error, std::string status) {
 struct Addresses {
   std::vector<std::string> ips;
   bool secure = true;  // every answer that had records was validated
+  // A lookup failed other than by a denial of existence: trouble (kTemporary) or a bogus
+  // answer (kPerm), which proves nothing about the host either (RFC 7672 §2.1.1: not used).
   bool temporary = false;
 };
 
@@ -29,7 +31,7 @@ Addresses addresses(dns::Resolver& dns, const std::string& host) {
     if (r->ok()) {
       out.ips.insert(out.ips.end(), (*r)->records.begin(), (*r)->records.end());
       out.secure = out.secure && (*r)->secure;
-    } else if (r->code() == Errc::kTemporary) {
+    } else if (r->code() == Errc::kTemporary || r->code() == Errc::kPerm) {
       out.temporary = true;
     }
   }

@@ -204,6 +204,14 @@ TEST_F(RouteTest, DaneForDomainWithoutMx) {
   EXPECT_FALSE(r.permanent);
   EXPECT_EQ(r.status, "4.4.3");
 
+  // A bogus address answer for the domain proves nothing: deferred, not bounced.
+  dns_.set_secure("bogusaddr.test", dns::RrType::kMx);
+  dns_.set_failure("bogusaddr.test", dns::RrType::kA, Errc::kPerm);
+  r = route("bogusaddr.test");
+  EXPECT_TRUE(r.hosts.empty());
+  EXPECT_FALSE(r.permanent);
+  EXPECT_EQ(r.status, "4.4.3");
+
   // A validated "no MX" for a name without addresses: nowhere to deliver.
   dns_.set_secure("noaddr.test", dns::RrType::kMx);
   r = route("noaddr.test");

@@ -66,8 +66,21 @@ struct Record {
   std::vector<store::RcptUpdate> updates;
   bool delay_notice = false;
   std::vector<store::Notice> notices;
+  std::vector<std::string> kinds;      // parallel to notices ("failure", ...), for the log
   std::vector<std::string> addresses;  // parallel to updates, for the log
 };
+
+const char* kind_name(DsnKind k) {
+  switch (k) {
+    case DsnKind::kFailure:
+      return "failure";
+    case DsnKind::kDelay:
+      return "delay";
+    case DsnKind::kSuccess:
+      return "success";
+  }
+  return "notice";
+}
 
 std::string status_of(const client::Reply& r) {
   if (!r.enhanced.empty()) return r.enhanced;
@@ -675,6 +688,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       n.target.mailbox_id = inbox->id;
       n.target.enforce_quota = false;  // a bounce is never lost to a full mailbox
       n.delay = kind == DsnKind::kDelay;
+      f.rec.kinds.push_back(kind_name(kind));
       f.rec.notices.push_back(std::move(n));
     };
     if (!f.failed.empty()) make(DsnKind::kFailure, std::move(f.failed));
@@ -690,9 +704,34 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     unrecorded.push_back(std::move(rec));
   }
 
-  // Writes one outcome to the store; false (logged) when it must be written again later.
-  bool record(const Record& rec) {
-    return recorded(rec, store.queue_update(rec.id, rec.updates, rec.delay_notice, rec.notices));
+  // Writes one outcome to the store; false (logged) when it must be written again later. A
+  // notice the store left out because its mailbox is gone (the sender's account was deleted
+  // since it was composed) is logged and taken out of `rec`: nobody is left to tell.
+  bool record(Record& rec) {
+    auto r = store.queue_update(rec.id, rec.updates, rec.delay_notice, rec.notices);
+    if (!r) return recorded(rec, r.error());
+    std::vector<bool> dropped(rec.notices.size(), false);
+    for (const auto& d : r->dropped) {
+      if (d.index >= rec.notices.size()) continue;
+      dropped[d.index] = true;
+      const store::Notice& n = rec.notices[d.index];
+      log::warn("queue_notice_dropped",
+                {{"queue_id", std::to_string(rec.id)},
+                 {"domain", rec.domain},
+                 {"notice", d.index < rec.kinds.size() ? rec.kinds[d.index] : "notice"},
+                 {"account", std::to_string(n.target.account_id)},
+                 {"mailbox", std::to_string(n.target.mailbox_id)},
+                 {"reason", d.reason},
+                 {"next", "outcome recorded without it"}});
+    }
+    if (!r->dropped.empty()) {
+      std::vector<store::Notice> kept;
+      for (size_t i = 0; i < rec.notices.size(); ++i)
+        if (!dropped[i]) kept.push_back(std::move(rec.notices[i]));
+      rec.notices = std::move(kept);
+      rec.kinds.clear();  // no longer parallel; only the log used them
+    }
+    return recorded(rec, Status{});
   }
 
   // After the store's answer `st` to one outcome: logs it, and asks for the next due retry.

@@ -9,6 +9,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <sqlite3.h>
+
 #include <atomic>
 #include <filesystem>
 #include <functional>
@@ -406,6 +408,46 @@ TEST_F(RunnerTest, AnOutcomeWhoseNoticeThrowsIsRecordedAnyway) {
   ASSERT_TRUE(eventually([&] { return !a_->queue_get(id).ok(); }, 5)) << "still in flight";
   EXPECT_EQ(faulty.calls("queue_update"), 1);
   stop();  // before `faulty` goes
+}
+
+// The sender's account is deleted after its bounce was composed and before the outcome is
+// written: the outcome is recorded without the bounce (logged as queue_notice_dropped) and the
+// message leaves the queue. The store refused the whole update, and the runner wrote the same
+// outcome again at every full look until a restart.
+TEST_F(RunnerTest, ABounceWhoseMailboxIsGoneIsDroppedAndTheOutcomeRecorded) {
+  imap::server::testing::FaultyStore faulty(*a_);
+  std::atomic<bool> deleted{false};
+  const std::string db_path = dir_ + "/a/tegami.db";
+  const store::Id account = alice_.id;
+  // No Store method deletes an account yet: behind the store's back, with its foreign keys.
+  faulty.before_call = [&deleted, db_path, account](const std::string& method) {
+    if (method != "queue_update" || deleted.exchange(true)) return;
+    sqlite3* db = nullptr;
+    if (sqlite3_open(db_path.c_str(), &db) == SQLITE_OK) {
+      sqlite3_busy_timeout(db, 5000);
+      const std::string sql =
+          "PRAGMA foreign_keys = ON; DELETE FROM accounts WHERE id = " + std::to_string(account);
+      if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+        ADD_FAILURE() << "cannot delete the account: " << sqlite3_errmsg(db);
+    }
+    sqlite3_close(db);
+  };
+  start(faulty);
+  store::Id id = enqueue({"nobody@ok.test"});  // 550 5.1.1 from our MX: a bounce is due
+  ::testing::internal::CaptureStderr();
+  runner_->wake();
+  const bool gone = eventually([&] { return !a_->queue_get(id).ok(); }, 5);
+  // Several full looks (idle_poll 200 ms): the outcome is not written again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  const int updates = faulty.calls("queue_update");
+  stop();  // before `faulty` goes
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(deleted);
+  EXPECT_TRUE(gone) << "the outcome was not recorded";
+  EXPECT_EQ(updates, 1);
+  EXPECT_NE(log.find("queue_notice_dropped"), std::string::npos) << log;
+  EXPECT_NE(log.find("notice=failure"), std::string::npos) << log;
+  EXPECT_EQ(log.find("queue_update_failed"), std::string::npos) << log;
 }
 
 TEST_F(RunnerTest, NotifySuccessToAServerWithoutDsnGetsARelayedReport) {

@@ -230,6 +230,18 @@ struct Notice {
   bool delay = false;
 };
 
+// A notice that queue_update left out because the mailbox it was for no longer exists (its
+// account was deleted while the outcome was being written): nobody is left to read it.
+struct DroppedNotice {
+  size_t index = 0;    // into queue_update's `notices`
+  std::string reason;  // the store's words, for the caller's log
+};
+
+// What queue_update did besides recording the outcomes.
+struct QueueUpdated {
+  std::vector<DroppedNotice> dropped;
+};
+
 // ---------------------------------------------------------------- sending limits
 
 struct SendLimits {
@@ -447,13 +459,19 @@ class Store {
   virtual Result<int64_t> queue_next_due() = 0;
   // Applies outcomes, marks the delay notice sent when asked, and delivers `notices` (bounces;
   // a `delay` one only when this call is the one that marks it) in the same transaction; a
-  // message with no pending recipient left is removed. kNotFound means, and only means, that
-  // the message is not queued (deleted meanwhile; ids are never used twice). Returns once
+  // message with no pending recipient left is removed. A notice whose target mailbox or
+  // account no longer exists (deleted after the notice was composed) is left out and named in
+  // the answer's `dropped`; the outcomes are recorded all the same, and a delay notice left out
+  // so does not mark the message (a later job may compose one for a mailbox that exists). Any
+  // other failure of a notice (disk full, a mailbox out of UIDs) fails the call and nothing is
+  // recorded: the caller keeps the outcome and tries again. kNotFound means, and only means,
+  // that the message is not queued (deleted meanwhile; ids are never used twice). Returns once
   // committed, without waiting for that commit's own fsync: it is on disk with the next
   // durable commit or within milliseconds. A power loss before that undoes it, and the queue
   // then tries those recipients again (sent twice at worst, never lost).
-  virtual Status queue_update(Id id, const std::vector<RcptUpdate>& updates, bool delay_notified,
-                              const std::vector<Notice>& notices) = 0;
+  virtual Result<QueueUpdated> queue_update(Id id, const std::vector<RcptUpdate>& updates,
+                                            bool delay_notified,
+                                            const std::vector<Notice>& notices) = 0;
   // queue_update() without notices, for a caller that must not wait: `done` gets the Status on
   // a store thread once committed as queue_update() commits (it must only hand the result on).
   virtual void post_queue_update(Id id, std::vector<RcptUpdate> updates, bool delay_notified,

@@ -423,7 +423,9 @@ class Store {
 
   // Submission (port 587/465): everything in one transaction. With limits: a suspended account
   // gets kPerm, an account over a limit gets kLimit (nothing is stored) whose message names the
-  // limit; the caller then records the refusal (note_send_refusal) and replies. `idx` is read
+  // limit; the caller then records the refusal (note_send_refusal) and replies. A submission
+  // with more recipients than limits->recipients (no waiting makes room) gets kTooBig, which
+  // the caller tells from a storage kTooBig by that same comparison. `idx` is read
   // only when s.local is not empty: a message only queued for other servers is stored raw.
   virtual Result<SubmitResult> submit(std::string_view raw, const index::MessageIndex& idx,
                                       const Submission& s, int64_t internal_date) = 0;

@@ -139,6 +139,9 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   std::atomic<bool> stopped{false};
   bool woken = false;  // on strand: look again before waiting
   bool rescan = true;  // on strand: that look reads every due message from the store
+  // On strand: where the last full page of a burst of looks ended; the next look goes on from
+  // there (queue_id 0: from the start).
+  store::QueueDuePlace due_after;
   // On strand: when to look at every due message again (an absolute time, so that a stream of
   // new messages does not keep pushing a retry back).
   std::chrono::steady_clock::time_point next_scan{};
@@ -201,18 +204,28 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           for (const auto& [domain, q] : waiting)
             if (q.size() >= opts.due_page) skip.domains.insert(domain);
         }
+        // A look after a full page goes on where that page ended: from the start, each look of
+        // a burst stepped over every recipient the earlier ones had taken (after a restart with
+        // a large backlog, the walks added up to the square of the backlog).
+        skip.after = std::move(due_after);
+        due_after = {};
         auto fetch = [this, now, &skip]() { return store.queue_due(now, opts.due_page, skip); };
         auto due = co_await net::offload(std::move(fetch));
         if (!due) {
           log::warn("queue_read_failed", {{"error", due.error().message}});
         } else {
-          // A full page: more may be due behind it. Each look takes new jobs only, so this
-          // ends; a destination with a page of jobs waiting is skipped, so memory stays bounded.
+          // A full page: more may be due behind it, and the next look begins where this one
+          // ended. Each look takes new jobs only, so this ends; a destination with a page of
+          // jobs waiting is skipped, so memory stays bounded. A burst that reaches the end
+          // after beginning part way wraps around: one more look from the start, for what
+          // became takeable behind its place meanwhile (a destination whose page drained).
           const bool more = due->size() >= opts.due_page;
+          const bool wrap = !more && skip.after.queue_id != 0;
+          if (more) due_after = store::queue_due_place(due->back(), now, skip);
           std::vector<Due> found;
           for (auto& m : *due) found.push_back({std::move(m), nullptr});
           schedule(std::move(found), now, &skip);
-          if (more) {
+          if (more || wrap) {
             rescan = true;
             woken = true;
           }

@@ -602,6 +602,29 @@ TEST_F(RunnerTest, ABacklogToOneDestinationDoesNotHoldUpOthers) {
   stop();  // before the staller goes
 }
 
+// A backlog of many destinations, several pages long (as after a restart): one burst of looks
+// gives every destination its job, each look going on where the last full page ended and the
+// burst wrapping around to the start at the end.
+TEST_F(RunnerTest, ABurstOfLooksReachesEveryDestinationOfABacklog) {
+  Staller staller(port_);
+  opts_.due_page = 5;
+  opts_.idle_poll = std::chrono::seconds(60);  // no timer look helps: only the first burst
+  opts_.command_timeout = std::chrono::seconds(4);
+  for (int i = 0; i < 12; ++i) {
+    const std::string d = "s" + std::to_string(i) + ".stall.test";
+    dns_.add_mx(d, 10, "mx.stall.test");
+    enqueue({"x@" + d});
+  }
+  enqueue({"bob@ok.test"});
+  imap::server::testing::FaultyStore counted(*a_);
+  start(counted);
+  ASSERT_TRUE(eventually([&] { return inbox(*b_, bob_).size() == 1; }, 3));
+  EXPECT_TRUE(eventually([&] { return staller.connected() >= 12; }, 3)) << staller.connected();
+  // Pages of 5, 5 and 3 messages, then the wrap finds nothing new.
+  EXPECT_EQ(counted.calls("queue_due"), 4);
+  stop();  // before the staller and `counted` go
+}
+
 // ok.test's first MX misbehaves; the message must reach the second one, once.
 void first_mx_misbehaves(dns::FakeResolver& dns) {
   dns.clear();

@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "base/result.hpp"
@@ -202,11 +203,22 @@ struct QueuedMessage {
   std::vector<QueueRecipient> rcpts;
 };
 
+// A place in queue_due's walk: a pending recipient's (next_attempt, message, domain), the
+// order in which the walk reads them. queue_id 0: the start.
+struct QueueDuePlace {
+  int64_t next_attempt = 0;
+  Id queue_id = 0;
+  std::string domain;
+};
+
 // What a queue_due caller already holds, left out of the answer so that it neither fills the
 // limit nor is read again.
 struct QueueSkip {
   std::set<std::pair<Id, std::string>> jobs;  // (message, destination domain)
   std::set<std::string> domains;              // every recipient of these domains
+  // The walk begins after this place (where the previous page ended: see queue_due), so that a
+  // burst of looks does not step over everything the earlier ones found again.
+  QueueDuePlace after;
 };
 
 // One recipient's outcome after an attempt.
@@ -452,7 +464,10 @@ class Store {
 
   // The queue. queue_due: up to `limit` messages with a pending recipient due at `now` that
   // `skip` does not name, in the order such a recipient became due (then queue order), each
-  // with all its recipients.
+  // with all its recipients. A message is in the answer at its first such recipient in the
+  // walk's order (next_attempt, message, domain): a page that is full ended at the last
+  // message's first one (queue_due_place), and the next page may begin after it
+  // (QueueSkip::after) without missing anything behind that place.
   virtual Result<std::vector<QueuedMessage>> queue_due(int64_t now, size_t limit,
                                                        const QueueSkip& skip) = 0;
   virtual Result<std::vector<QueuedMessage>> queue_list() = 0;
@@ -481,5 +496,21 @@ class Store {
   virtual Status queue_retry(Id id, int64_t now) = 0;  // every pending recipient due now
   virtual Status queue_delete(Id id) = 0;
 };
+
+// Where a full page of queue_due(now, limit, skip) ended: the first recipient of its last
+// message, `m`, after skip.after that is pending, due at `now` and not named by `skip`
+// (queue_id 0 when none).
+inline QueueDuePlace queue_due_place(const QueuedMessage& m, int64_t now, const QueueSkip& skip) {
+  auto key = [](const QueueDuePlace& p) { return std::tie(p.next_attempt, p.queue_id, p.domain); };
+  QueueDuePlace best;
+  for (const auto& r : m.rcpts) {
+    if (r.state != RcptState::kPending || r.next_attempt > now) continue;
+    if (skip.domains.count(r.domain) || skip.jobs.count({m.id, r.domain})) continue;
+    QueueDuePlace p{r.next_attempt, m.id, r.domain};
+    if (skip.after.queue_id != 0 && !(key(skip.after) < key(p))) continue;
+    if (best.queue_id == 0 || key(p) < key(best)) best = std::move(p);
+  }
+  return best;
+}
 
 }  // namespace tegami::store

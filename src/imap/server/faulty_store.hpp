@@ -268,6 +268,7 @@ class FaultyStore final : public store::Store {
   }
   Result<std::vector<store::QueuedMessage>> queue_due(int64_t now, size_t limit,
                                                       const store::QueueSkip& skip) override {
+    if (auto e = fault("queue_due")) return *e;
     return inner_.queue_due(now, limit, skip);
   }
   Result<std::vector<store::QueuedMessage>> queue_list() override { return inner_.queue_list(); }

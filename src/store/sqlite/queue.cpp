@@ -344,9 +344,19 @@ Result<std::vector<QueuedMessage>> SqliteStore::queue_due(int64_t now, size_t li
     // and holds both columns: no sort, no table row read), stopping at the limit. What `skip` names
     // is stepped over unread, so a backlog to one destination that the runner already holds cannot
     // fill every place in the answer and hide the messages of other destinations behind it.
-    TG_ASSIGN(Stmt s, db.prepare("SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 AND "
-                                 "next_attempt <= ? ORDER BY next_attempt, queue_id, domain"));
+    // From skip.after on (a seek in the same index), when the caller goes on with a burst.
+    const bool from_place = skip.after.queue_id != 0;
+    TG_ASSIGN(Stmt s,
+              db.prepare(from_place ? "SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 "
+                                      "AND next_attempt <= ? AND (next_attempt, queue_id, "
+                                      "domain) > (?, ?, ?) ORDER BY next_attempt, queue_id, domain"
+                                    : "SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 "
+                                      "AND next_attempt <= ? ORDER BY next_attempt, queue_id, "
+                                      "domain"));
     s.bind(1, now);
+    if (from_place) {
+      s.bind(2, skip.after.next_attempt).bind(3, skip.after.queue_id).bind(4, skip.after.domain);
+    }
     std::vector<Id> ids;
     std::set<Id> taken;
     while (ids.size() < limit) {

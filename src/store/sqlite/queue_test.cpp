@@ -216,6 +216,73 @@ TEST_F(QueueTest, DueLeavesOutWhatTheCallerHolds) {
   EXPECT_TRUE(store_->queue_due(99, 10, {})->empty());
 }
 
+// A page may begin where the previous full one ended (QueueSkip::after, queue_due_place), so
+// that a burst of looks walks the due recipients once instead of stepping over everything the
+// earlier looks took at each look; nothing behind the place is missed.
+TEST_F(QueueTest, DuePagesGoOnWhereTheLastOneEnded) {
+  Account a = account("alice@example.org");
+  // m1: b.example due at 100, a.example at 300; m2 at 200; m3 (two domains) at 300; m4 at 400.
+  Id m1 = send(a, {"x@a.example", "x@b.example"}, 1000)->queue_id();
+  Id m2 = send(a, {"y@c.example"}, 1000)->queue_id();
+  Id m3 = send(a, {"z@d.example", "z@e.example"}, 1000)->queue_id();
+  Id m4 = send(a, {"w@f.example"}, 1000)->queue_id();
+  ASSERT_TRUE(store_->queue_retry(m1, 300).ok());
+  ASSERT_TRUE(store_->queue_retry(m2, 200).ok());
+  ASSERT_TRUE(store_->queue_retry(m3, 300).ok());
+  ASSERT_TRUE(store_->queue_retry(m4, 400).ok());
+  auto q1 = *store_->queue_get(m1);
+  ASSERT_TRUE(store_
+                  ->queue_update(m1, {{q1.rcpts[1].id, RcptState::kPending, 100, "451", "mx", 0}},
+                                 false, {})
+                  .ok());
+  auto page = [&](const QueueSkip& skip, std::vector<Id>* ids) {
+    auto due = store_->queue_due(1000, 2, skip);
+    EXPECT_TRUE(due.ok());
+    ids->clear();
+    if (!due.ok() || due->empty()) return QueuedMessage{};
+    for (const auto& q : *due) ids->push_back(q.id);
+    return due->back();
+  };
+  std::vector<Id> ids;
+  QueueSkip skip;
+  QueuedMessage last = page(skip, &ids);
+  EXPECT_EQ(ids, (std::vector<Id>{m1, m2}));  // m1 at its b.example recipient (100)
+  // The last message is m2, at its only recipient.
+  skip.after = queue_due_place(last, 1000, skip);
+  EXPECT_EQ(skip.after.queue_id, m2);
+  EXPECT_EQ(skip.after.next_attempt, 200);
+  EXPECT_EQ(skip.after.domain, "c.example");
+  // The next page goes on from there: m1 again for its a.example recipient at 300 (the caller
+  // holds both of m1's jobs after the first page, and says so), then m3.
+  skip.jobs = {{m1, "a.example"}, {m1, "b.example"}, {m2, "c.example"}};
+  last = page(skip, &ids);
+  EXPECT_EQ(ids, (std::vector<Id>{m3, m4}));
+  // m3 ended the page at its first recipient: its second one (same time, later domain) comes
+  // after the place, and the caller holds it with the first.
+  QueueDuePlace at_m3 = queue_due_place(*store_->queue_get(m3), 1000, skip);
+  EXPECT_EQ(at_m3.queue_id, m3);
+  EXPECT_EQ(at_m3.domain, "d.example");
+  skip.after = queue_due_place(last, 1000, skip);
+  EXPECT_EQ(skip.after.queue_id, m4);
+  skip.jobs.insert({{m3, "d.example"}, {m3, "e.example"}, {m4, "f.example"}});
+  page(skip, &ids);
+  EXPECT_TRUE(ids.empty()) << "the end: the caller wraps around to the start";
+  // From the start, with what the caller holds, nothing is left either; once m2's job ends
+  // (its recipient still due), the start finds it behind the old place.
+  skip.after = {};
+  page(skip, &ids);
+  EXPECT_TRUE(ids.empty());
+  skip.jobs.erase({m2, "c.example"});
+  page(skip, &ids);
+  EXPECT_EQ(ids, (std::vector<Id>{m2}));
+  // A place never goes back: a recipient of the message before the place does not count.
+  QueueSkip from_m2;
+  from_m2.after = QueueDuePlace{200, m2, "c.example"};
+  QueueDuePlace p = queue_due_place(*store_->queue_get(m1), 1000, from_m2);
+  EXPECT_EQ(p.next_attempt, 300);
+  EXPECT_EQ(p.domain, "a.example");
+}
+
 // Each destination domain of a message is its own job, and every job works from the same
 // snapshot without the delay mark: only the first queue_update that marks the message puts
 // its delay notice in. A later one gives its notice's prepared content back (a file here).

@@ -235,6 +235,10 @@ store::Submission submission_for(const SendRequest& req, const SendPolicy& polic
   return sub;
 }
 
+bool more_recipients_than_a_window(const store::Submission& sub) {
+  return sub.limits && sub.limits->recipients > 0 && sub.recipients > sub.limits->recipients;
+}
+
 Error submission_refused(store::Store& store, store::ChangeHub* hub, const store::Submission& sub,
                          std::string_view raw, const Error& e, const SendPolicy& policy,
                          bool* suspended_now) {

@@ -71,6 +71,10 @@ Result<store::SubmitResult> send(store::Store& store, store::ChangeHub* hub, std
 // counts toward suspension and may suspend the account, setting *suspended_now; kOverQuota names
 // the full mailbox). submission_refused makes store calls: not on a network thread.
 store::Submission submission_for(const SendRequest& req, const SendPolicy& policy);
+// Whether `sub` has more recipients than its limits allow in a whole window: the store refuses
+// it with kTooBig before anything else (no waiting makes room for it). The store's own
+// kTooBig (a value too large for the database) is a different failure: this tells them apart.
+bool more_recipients_than_a_window(const store::Submission& sub);
 Error submission_refused(store::Store& store, store::ChangeHub* hub, const store::Submission& sub,
                          std::string_view raw, const Error& e, const SendPolicy& policy,
                          bool* suspended_now);

@@ -66,8 +66,21 @@ struct Record {
   std::vector<store::RcptUpdate> updates;
   bool delay_notice = false;
   std::vector<store::Notice> notices;
+  std::vector<std::string> kinds;      // parallel to notices ("failure", ...), for the log
   std::vector<std::string> addresses;  // parallel to updates, for the log
 };
+
+const char* kind_name(DsnKind k) {
+  switch (k) {
+    case DsnKind::kFailure:
+      return "failure";
+    case DsnKind::kDelay:
+      return "delay";
+    case DsnKind::kSuccess:
+      return "success";
+  }
+  return "notice";
+}
 
 std::string status_of(const client::Reply& r) {
   if (!r.enhanced.empty()) return r.enhanced;
@@ -126,6 +139,9 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   std::atomic<bool> stopped{false};
   bool woken = false;  // on strand: look again before waiting
   bool rescan = true;  // on strand: that look reads every due message from the store
+  // On strand: where the last full page of a burst of looks ended; the next look goes on from
+  // there (queue_id 0: from the start).
+  store::QueueDuePlace due_after;
   // On strand: when to look at every due message again (an absolute time, so that a stream of
   // new messages does not keep pushing a retry back).
   std::chrono::steady_clock::time_point next_scan{};
@@ -188,18 +204,28 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           for (const auto& [domain, q] : waiting)
             if (q.size() >= opts.due_page) skip.domains.insert(domain);
         }
+        // A look after a full page goes on where that page ended: from the start, each look of
+        // a burst stepped over every recipient the earlier ones had taken (after a restart with
+        // a large backlog, the walks added up to the square of the backlog).
+        skip.after = std::move(due_after);
+        due_after = {};
         auto fetch = [this, now, &skip]() { return store.queue_due(now, opts.due_page, skip); };
         auto due = co_await net::offload(std::move(fetch));
         if (!due) {
           log::warn("queue_read_failed", {{"error", due.error().message}});
         } else {
-          // A full page: more may be due behind it. Each look takes new jobs only, so this
-          // ends; a destination with a page of jobs waiting is skipped, so memory stays bounded.
+          // A full page: more may be due behind it, and the next look begins where this one
+          // ended. Each look takes new jobs only, so this ends; a destination with a page of
+          // jobs waiting is skipped, so memory stays bounded. A burst that reaches the end
+          // after beginning part way wraps around: one more look from the start, for what
+          // became takeable behind its place meanwhile (a destination whose page drained).
           const bool more = due->size() >= opts.due_page;
+          const bool wrap = !more && skip.after.queue_id != 0;
+          if (more) due_after = store::queue_due_place(due->back(), now, skip);
           std::vector<Due> found;
           for (auto& m : *due) found.push_back({std::move(m), nullptr});
           schedule(std::move(found), now, &skip);
-          if (more) {
+          if (more || wrap) {
             rescan = true;
             woken = true;
           }
@@ -675,6 +701,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       n.target.mailbox_id = inbox->id;
       n.target.enforce_quota = false;  // a bounce is never lost to a full mailbox
       n.delay = kind == DsnKind::kDelay;
+      f.rec.kinds.push_back(kind_name(kind));
       f.rec.notices.push_back(std::move(n));
     };
     if (!f.failed.empty()) make(DsnKind::kFailure, std::move(f.failed));
@@ -690,9 +717,34 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     unrecorded.push_back(std::move(rec));
   }
 
-  // Writes one outcome to the store; false (logged) when it must be written again later.
-  bool record(const Record& rec) {
-    return recorded(rec, store.queue_update(rec.id, rec.updates, rec.delay_notice, rec.notices));
+  // Writes one outcome to the store; false (logged) when it must be written again later. A
+  // notice the store left out because its mailbox is gone (the sender's account was deleted
+  // since it was composed) is logged and taken out of `rec`: nobody is left to tell.
+  bool record(Record& rec) {
+    auto r = store.queue_update(rec.id, rec.updates, rec.delay_notice, rec.notices);
+    if (!r) return recorded(rec, r.error());
+    std::vector<bool> dropped(rec.notices.size(), false);
+    for (const auto& d : r->dropped) {
+      if (d.index >= rec.notices.size()) continue;
+      dropped[d.index] = true;
+      const store::Notice& n = rec.notices[d.index];
+      log::warn("queue_notice_dropped",
+                {{"queue_id", std::to_string(rec.id)},
+                 {"domain", rec.domain},
+                 {"notice", d.index < rec.kinds.size() ? rec.kinds[d.index] : "notice"},
+                 {"account", std::to_string(n.target.account_id)},
+                 {"mailbox", std::to_string(n.target.mailbox_id)},
+                 {"reason", d.reason},
+                 {"next", "outcome recorded without it"}});
+    }
+    if (!r->dropped.empty()) {
+      std::vector<store::Notice> kept;
+      for (size_t i = 0; i < rec.notices.size(); ++i)
+        if (!dropped[i]) kept.push_back(std::move(rec.notices[i]));
+      rec.notices = std::move(kept);
+      rec.kinds.clear();  // no longer parallel; only the log used them
+    }
+    return recorded(rec, Status{});
   }
 
   // After the store's answer `st` to one outcome: logs it, and asks for the next due retry.

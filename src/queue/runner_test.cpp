@@ -9,6 +9,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <sqlite3.h>
+
 #include <atomic>
 #include <filesystem>
 #include <functional>
@@ -408,6 +410,46 @@ TEST_F(RunnerTest, AnOutcomeWhoseNoticeThrowsIsRecordedAnyway) {
   stop();  // before `faulty` goes
 }
 
+// The sender's account is deleted after its bounce was composed and before the outcome is
+// written: the outcome is recorded without the bounce (logged as queue_notice_dropped) and the
+// message leaves the queue. The store refused the whole update, and the runner wrote the same
+// outcome again at every full look until a restart.
+TEST_F(RunnerTest, ABounceWhoseMailboxIsGoneIsDroppedAndTheOutcomeRecorded) {
+  imap::server::testing::FaultyStore faulty(*a_);
+  std::atomic<bool> deleted{false};
+  const std::string db_path = dir_ + "/a/tegami.db";
+  const store::Id account = alice_.id;
+  // No Store method deletes an account yet: behind the store's back, with its foreign keys.
+  faulty.before_call = [&deleted, db_path, account](const std::string& method) {
+    if (method != "queue_update" || deleted.exchange(true)) return;
+    sqlite3* db = nullptr;
+    if (sqlite3_open(db_path.c_str(), &db) == SQLITE_OK) {
+      sqlite3_busy_timeout(db, 5000);
+      const std::string sql =
+          "PRAGMA foreign_keys = ON; DELETE FROM accounts WHERE id = " + std::to_string(account);
+      if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+        ADD_FAILURE() << "cannot delete the account: " << sqlite3_errmsg(db);
+    }
+    sqlite3_close(db);
+  };
+  start(faulty);
+  store::Id id = enqueue({"nobody@ok.test"});  // 550 5.1.1 from our MX: a bounce is due
+  ::testing::internal::CaptureStderr();
+  runner_->wake();
+  const bool gone = eventually([&] { return !a_->queue_get(id).ok(); }, 5);
+  // Several full looks (idle_poll 200 ms): the outcome is not written again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  const int updates = faulty.calls("queue_update");
+  stop();  // before `faulty` goes
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(deleted);
+  EXPECT_TRUE(gone) << "the outcome was not recorded";
+  EXPECT_EQ(updates, 1);
+  EXPECT_NE(log.find("queue_notice_dropped"), std::string::npos) << log;
+  EXPECT_NE(log.find("notice=failure"), std::string::npos) << log;
+  EXPECT_EQ(log.find("queue_update_failed"), std::string::npos) << log;
+}
+
 TEST_F(RunnerTest, NotifySuccessToAServerWithoutDsnGetsARelayedReport) {
   // Our MX does not offer DSN, so the queue reports "relayed" itself (RFC 3461 §6.2).
   enqueue({"bob@ok.test"}, 3600, "SUCCESS,FAILURE");
@@ -558,6 +600,29 @@ TEST_F(RunnerTest, ABacklogToOneDestinationDoesNotHoldUpOthers) {
   ASSERT_TRUE(eventually([&] { return inbox(*b_, bob_).size() == 1; }, 5));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
   stop();  // before the staller goes
+}
+
+// A backlog of many destinations, several pages long (as after a restart): one burst of looks
+// gives every destination its job, each look going on where the last full page ended and the
+// burst wrapping around to the start at the end.
+TEST_F(RunnerTest, ABurstOfLooksReachesEveryDestinationOfABacklog) {
+  Staller staller(port_);
+  opts_.due_page = 5;
+  opts_.idle_poll = std::chrono::seconds(60);  // no timer look helps: only the first burst
+  opts_.command_timeout = std::chrono::seconds(4);
+  for (int i = 0; i < 12; ++i) {
+    const std::string d = "s" + std::to_string(i) + ".stall.test";
+    dns_.add_mx(d, 10, "mx.stall.test");
+    enqueue({"x@" + d});
+  }
+  enqueue({"bob@ok.test"});
+  imap::server::testing::FaultyStore counted(*a_);
+  start(counted);
+  ASSERT_TRUE(eventually([&] { return inbox(*b_, bob_).size() == 1; }, 3));
+  EXPECT_TRUE(eventually([&] { return staller.connected() >= 12; }, 3)) << staller.connected();
+  // Pages of 5, 5 and 3 messages, then the wrap finds nothing new.
+  EXPECT_EQ(counted.calls("queue_due"), 4);
+  stop();  // before the staller and `counted` go
 }
 
 // ok.test's first MX misbehaves; the message must reach the second one, once.

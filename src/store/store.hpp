@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "base/result.hpp"
@@ -202,11 +203,22 @@ struct QueuedMessage {
   std::vector<QueueRecipient> rcpts;
 };
 
+// A place in queue_due's walk: a pending recipient's (next_attempt, message, domain), the
+// order in which the walk reads them. queue_id 0: the start.
+struct QueueDuePlace {
+  int64_t next_attempt = 0;
+  Id queue_id = 0;
+  std::string domain;
+};
+
 // What a queue_due caller already holds, left out of the answer so that it neither fills the
 // limit nor is read again.
 struct QueueSkip {
   std::set<std::pair<Id, std::string>> jobs;  // (message, destination domain)
   std::set<std::string> domains;              // every recipient of these domains
+  // The walk begins after this place (where the previous page ended: see queue_due), so that a
+  // burst of looks does not step over everything the earlier ones found again.
+  QueueDuePlace after;
 };
 
 // One recipient's outcome after an attempt.
@@ -228,6 +240,18 @@ struct Notice {
   // The jobs of one message (one per destination domain) work from the same unmarked
   // snapshot, and each would otherwise add its own.
   bool delay = false;
+};
+
+// A notice that queue_update left out because the mailbox it was for no longer exists (its
+// account was deleted while the outcome was being written): nobody is left to read it.
+struct DroppedNotice {
+  size_t index = 0;    // into queue_update's `notices`
+  std::string reason;  // the store's words, for the caller's log
+};
+
+// What queue_update did besides recording the outcomes.
+struct QueueUpdated {
+  std::vector<DroppedNotice> dropped;
 };
 
 // ---------------------------------------------------------------- sending limits
@@ -411,7 +435,9 @@ class Store {
 
   // Submission (port 587/465): everything in one transaction. With limits: a suspended account
   // gets kPerm, an account over a limit gets kLimit (nothing is stored) whose message names the
-  // limit; the caller then records the refusal (note_send_refusal) and replies. `idx` is read
+  // limit; the caller then records the refusal (note_send_refusal) and replies. A submission
+  // with more recipients than limits->recipients (no waiting makes room) gets kTooBig, which
+  // the caller tells from a storage kTooBig by that same comparison. `idx` is read
   // only when s.local is not empty: a message only queued for other servers is stored raw.
   virtual Result<SubmitResult> submit(std::string_view raw, const index::MessageIndex& idx,
                                       const Submission& s, int64_t internal_date) = 0;
@@ -438,7 +464,10 @@ class Store {
 
   // The queue. queue_due: up to `limit` messages with a pending recipient due at `now` that
   // `skip` does not name, in the order such a recipient became due (then queue order), each
-  // with all its recipients.
+  // with all its recipients. A message is in the answer at its first such recipient in the
+  // walk's order (next_attempt, message, domain): a page that is full ended at the last
+  // message's first one (queue_due_place), and the next page may begin after it
+  // (QueueSkip::after) without missing anything behind that place.
   virtual Result<std::vector<QueuedMessage>> queue_due(int64_t now, size_t limit,
                                                        const QueueSkip& skip) = 0;
   virtual Result<std::vector<QueuedMessage>> queue_list() = 0;
@@ -447,13 +476,19 @@ class Store {
   virtual Result<int64_t> queue_next_due() = 0;
   // Applies outcomes, marks the delay notice sent when asked, and delivers `notices` (bounces;
   // a `delay` one only when this call is the one that marks it) in the same transaction; a
-  // message with no pending recipient left is removed. kNotFound means, and only means, that
-  // the message is not queued (deleted meanwhile; ids are never used twice). Returns once
+  // message with no pending recipient left is removed. A notice whose target mailbox or
+  // account no longer exists (deleted after the notice was composed) is left out and named in
+  // the answer's `dropped`; the outcomes are recorded all the same, and a delay notice left out
+  // so does not mark the message (a later job may compose one for a mailbox that exists). Any
+  // other failure of a notice (disk full, a mailbox out of UIDs) fails the call and nothing is
+  // recorded: the caller keeps the outcome and tries again. kNotFound means, and only means,
+  // that the message is not queued (deleted meanwhile; ids are never used twice). Returns once
   // committed, without waiting for that commit's own fsync: it is on disk with the next
   // durable commit or within milliseconds. A power loss before that undoes it, and the queue
   // then tries those recipients again (sent twice at worst, never lost).
-  virtual Status queue_update(Id id, const std::vector<RcptUpdate>& updates, bool delay_notified,
-                              const std::vector<Notice>& notices) = 0;
+  virtual Result<QueueUpdated> queue_update(Id id, const std::vector<RcptUpdate>& updates,
+                                            bool delay_notified,
+                                            const std::vector<Notice>& notices) = 0;
   // queue_update() without notices, for a caller that must not wait: `done` gets the Status on
   // a store thread once committed as queue_update() commits (it must only hand the result on).
   virtual void post_queue_update(Id id, std::vector<RcptUpdate> updates, bool delay_notified,
@@ -461,5 +496,21 @@ class Store {
   virtual Status queue_retry(Id id, int64_t now) = 0;  // every pending recipient due now
   virtual Status queue_delete(Id id) = 0;
 };
+
+// Where a full page of queue_due(now, limit, skip) ended: the first recipient of its last
+// message, `m`, after skip.after that is pending, due at `now` and not named by `skip`
+// (queue_id 0 when none).
+inline QueueDuePlace queue_due_place(const QueuedMessage& m, int64_t now, const QueueSkip& skip) {
+  auto key = [](const QueueDuePlace& p) { return std::tie(p.next_attempt, p.queue_id, p.domain); };
+  QueueDuePlace best;
+  for (const auto& r : m.rcpts) {
+    if (r.state != RcptState::kPending || r.next_attempt > now) continue;
+    if (skip.domains.count(r.domain) || skip.jobs.count({m.id, r.domain})) continue;
+    QueueDuePlace p{r.next_attempt, m.id, r.domain};
+    if (skip.after.queue_id != 0 && !(key(skip.after) < key(p))) continue;
+    if (best.queue_id == 0 || key(p) < key(best)) best = std::move(p);
+  }
+  return best;
+}
 
 }  // namespace tegami::store

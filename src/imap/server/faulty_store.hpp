@@ -3,6 +3,7 @@
 // counts the calls of each method (calls()), to check how often a command goes to the store.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,10 @@ class FaultyStore final : public store::Store {
   std::string fail_method;  // the method to fail, "" for none
   Errc fail_code = Errc::kInternal;
   bool throw_instead = false;
+  // Called with the method's name before each counted call is forwarded (set it before the
+  // store is shared): a test changes the store under its caller, e.g. deletes something the
+  // caller has just read.
+  std::function<void(const std::string& method)> before_call;
 
   using Domain = store::Domain;
   using Account = store::Account;
@@ -263,13 +268,15 @@ class FaultyStore final : public store::Store {
   }
   Result<std::vector<store::QueuedMessage>> queue_due(int64_t now, size_t limit,
                                                       const store::QueueSkip& skip) override {
+    if (auto e = fault("queue_due")) return *e;
     return inner_.queue_due(now, limit, skip);
   }
   Result<std::vector<store::QueuedMessage>> queue_list() override { return inner_.queue_list(); }
   Result<store::QueuedMessage> queue_get(Id id) override { return inner_.queue_get(id); }
   Result<int64_t> queue_next_due() override { return inner_.queue_next_due(); }
-  Status queue_update(Id id, const std::vector<store::RcptUpdate>& u, bool delay_notified,
-                      const std::vector<store::Notice>& notices) override {
+  Result<store::QueueUpdated> queue_update(Id id, const std::vector<store::RcptUpdate>& u,
+                                           bool delay_notified,
+                                           const std::vector<store::Notice>& notices) override {
     if (auto e = fault("queue_update")) return *e;
     return inner_.queue_update(id, u, delay_notified, notices);
   }
@@ -303,6 +310,7 @@ class FaultyStore final : public store::Store {
 
  private:
   std::optional<Error> fault(const char* method) {
+    if (before_call) before_call(method);
     {
       std::lock_guard lk(mu_);
       ++calls_[method];

@@ -203,9 +203,11 @@ std::string notify_text(uint8_t n) {
 
 }  // namespace
 
-// A submission refused by the sending policy: 451 4.7.0 naming when the window frees up, or
-// 550 5.7.1 while sending is suspended.
-void Session::reply_send_refused(const Error& e, bool suspended_now, const char* what) {
+// A submission refused by the sending policy: 451 4.7.0 naming when the window frees up,
+// 550 5.5.3 for more recipients than a whole window allows, or 550 5.7.1 while sending is
+// suspended. Any other error, a kTooBig of the storage itself too, gets reply_for()'s reply.
+void Session::reply_send_refused(const Error& e, bool suspended_now, const char* what,
+                                 bool too_many_rcpts) {
   if (e.code == Errc::kLimit) {
     std::string text;
     int64_t when = account::limit_reset_time(e.message, &text);
@@ -216,7 +218,7 @@ void Session::reply_send_refused(const Error& e, bool suspended_now, const char*
       msg += " Sending is now suspended for this account; see the mail in your inbox.";
     }
     reply(451, "4.7.0", msg);
-  } else if (e.code == Errc::kTooBig) {  // more recipients than a whole day allows
+  } else if (e.code == Errc::kTooBig && too_many_rcpts) {  // no waiting makes room for it
     reply(550, "5.5.3", "Too many recipients: " + e.message);
   } else if (e.code == Errc::kPerm) {
     reply(550, "5.7.1",
@@ -323,7 +325,8 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
                                           {"code", errc_name(refused.code)},
                                           {"suspended_now", suspended_now ? "yes" : "no"},
                                           {"remote", s.remote_ip()}});
-    reply_send_refused(refused, suspended_now, "deliver");
+    reply_send_refused(refused, suspended_now, "deliver",
+                       account::more_recipients_than_a_window(owned->sub));
     co_return;
   }
   account::publish(hub, r->delivered);

@@ -131,7 +131,7 @@ asio::awaitable<void> Session::on_mail(const proto::Command& c) {
         co_return;
       }
       if (!k.can) {
-        reply_send_refused(k.can.error(), k.suspended_now, "mail");
+        reply_send_refused(k.can.error(), k.suspended_now, "mail", /*too_many_rcpts=*/false);
         co_return;
       }
       sender_check_ =

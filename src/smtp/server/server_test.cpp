@@ -975,6 +975,42 @@ TEST(SmtpSubmission, RecipientLimitIsCheckedWithTheContent) {
   EXPECT_EQ(usage.refusals, 1);
 }
 
+// More recipients in one message than the account may send to in a whole day: a permanent
+// 550 5.5.3 that names the limit. A kTooBig of the storage itself (SQLITE_TOOBIG) is another
+// failure, worded as one (552 5.3.4), not as too many recipients.
+TEST(SmtpSubmission, TooManyRecipientsForADayIsToldFromAStorageTooBig) {
+  World w;
+  imap::server::testing::FaultyStore faulty(*w.store);
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.store = &faulty;
+  c.send_policy.limits = {100, 2, 86400};
+  const std::string login =
+      "EHLO laptop\r\nAUTH PLAIN " + plain("alice", World::kPassword) + "\r\n";
+  const std::string three =
+      "MAIL FROM:<alice@example.com>\r\nRCPT TO:<x@remote.example>\r\n"
+      "RCPT TO:<y@remote.example>\r\nRCPT TO:<z@remote.example>\r\nDATA\r\n"
+      "From: alice@example.com\r\n\r\nhi\r\n.\r\n";
+  auto r = replies(w.run_with(c, login + three + "QUIT\r\n", 4096, true, false));
+  ASSERT_EQ(r.size(), 3u + 6 + 1);
+  EXPECT_EQ(r[8].substr(0, 30), "550 5.5.3 Too many recipients:") << r[8];
+  EXPECT_NE(r[8].find("more than the 2"), std::string::npos) << r[8];
+  // The same store error for a message within the limit.
+  const std::string one =
+      "MAIL FROM:<alice@example.com>\r\nRCPT TO:<x@remote.example>\r\nDATA\r\n"
+      "From: alice@example.com\r\n\r\nhi\r\n.\r\n";
+  faulty.fail_code = Errc::kTooBig;
+  faulty.fail("post_submit");
+  r = replies(w.run_with(c, login + one + "QUIT\r\n", 4096, true, false));
+  ASSERT_EQ(r.size(), 3u + 4 + 1);
+  EXPECT_EQ(r[6].substr(0, 10), "552 5.3.4 ") << r[6];
+  EXPECT_EQ(r[6].find("recipients"), std::string::npos) << r[6];
+  faulty.fail("");
+  EXPECT_TRUE(w.must(w.store->queue_list()).empty());
+  // Neither counts toward suspension.
+  EXPECT_EQ(w.must(w.store->send_usage(w.alice.id, std::time(nullptr), 86400)).refusals, 0);
+}
+
 // One transaction: a local recipient whose mailbox is full refuses the whole submission, by
 // name, and nothing is queued for the other recipient.
 TEST(SmtpSubmission, AFullLocalMailboxIsNamedAndNothingIsQueued) {

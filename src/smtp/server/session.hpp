@@ -71,7 +71,10 @@ class Session {
   // Submission: signs (DKIM), prepends `received` and stores, in one worker-pool job.
   asio::awaitable<void> submit(const Transaction& t, std::string received, std::string content,
                                const std::string& id, int64_t now);
-  void reply_send_refused(const Error& e, bool suspended_now, const char* what);
+  // `too_many_rcpts`: the transaction has more recipients than the account may send to in a
+  // whole window (account::more_recipients_than_a_window), so the store's kTooBig means that.
+  void reply_send_refused(const Error& e, bool suspended_now, const char* what,
+                          bool too_many_rcpts);
   asio::awaitable<void> report_local_success(const Transaction& t, const std::string& raw,
                                              int64_t now);
   std::string received_header(const std::string& id) const;

@@ -180,19 +180,24 @@ Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view ra
   return blob_id;
 }
 
+Result<Id> target_mailbox(Db& db, const DeliveryTarget& t) {
+  Result<Mailbox> m = t.mailbox_id == 0 ? load_mailbox_by_name(db, t.account_id, "INBOX")
+                                        : load_mailbox(db, t.mailbox_id);
+  if (!m) return m.error();
+  if (m->account_id != t.account_id) {
+    return make_error(Errc::kNotFound, "the mailbox does not belong to the account");
+  }
+  return m->id;
+}
+
 Result<std::vector<Delivered>> insert_messages(WriteCtx& ctx, Id blob_id, int64_t size,
                                                const std::vector<DeliveryTarget>& targets,
                                                int64_t internal_date) {
   std::vector<Id> boxes;
   boxes.reserve(targets.size());
   for (const auto& t : targets) {
-    Result<Mailbox> m = t.mailbox_id == 0 ? load_mailbox_by_name(ctx.db, t.account_id, "INBOX")
-                                          : load_mailbox(ctx.db, t.mailbox_id);
-    if (!m) return m.error();
-    if (m->account_id != t.account_id) {
-      return make_error(Errc::kNotFound, "the mailbox does not belong to the account");
-    }
-    boxes.push_back(m->id);
+    TG_ASSIGN(Id box, target_mailbox(ctx.db, t));
+    boxes.push_back(box);
   }
   std::vector<Delivered> out;
   for (size_t i = 0; i < targets.size(); ++i) {

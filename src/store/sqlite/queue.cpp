@@ -344,9 +344,19 @@ Result<std::vector<QueuedMessage>> SqliteStore::queue_due(int64_t now, size_t li
     // and holds both columns: no sort, no table row read), stopping at the limit. What `skip` names
     // is stepped over unread, so a backlog to one destination that the runner already holds cannot
     // fill every place in the answer and hide the messages of other destinations behind it.
-    TG_ASSIGN(Stmt s, db.prepare("SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 AND "
-                                 "next_attempt <= ? ORDER BY next_attempt, queue_id, domain"));
+    // From skip.after on (a seek in the same index), when the caller goes on with a burst.
+    const bool from_place = skip.after.queue_id != 0;
+    TG_ASSIGN(Stmt s,
+              db.prepare(from_place ? "SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 "
+                                      "AND next_attempt <= ? AND (next_attempt, queue_id, "
+                                      "domain) > (?, ?, ?) ORDER BY next_attempt, queue_id, domain"
+                                    : "SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 "
+                                      "AND next_attempt <= ? ORDER BY next_attempt, queue_id, "
+                                      "domain"));
     s.bind(1, now);
+    if (from_place) {
+      s.bind(2, skip.after.next_attempt).bind(3, skip.after.queue_id).bind(4, skip.after.domain);
+    }
     std::vector<Id> ids;
     std::set<Id> taken;
     while (ids.size() < limit) {
@@ -402,8 +412,8 @@ void discard_blob(WriteCtx& ctx, const PreparedBlob& b) {
   if (b.log) ctx.log_unused.push_back(b.log.place());
 }
 
-// One notice into its mailbox. queue_update's kNotFound means that the message is not queued
-// (store.hpp), so a mailbox that is gone is reported otherwise.
+// One notice into its mailbox, which target_mailbox() found. queue_update's kNotFound means
+// that the message is not queued (store.hpp), so a failure here is reported otherwise.
 Status put_notice(WriteCtx& ctx, const Notice& n, const PreparedBlob& b) {
   Status st = [&]() -> Status {
     TG_ASSIGN(Id blob_id, insert_blob(ctx, b, n.raw, &n.idx));
@@ -416,10 +426,14 @@ Status put_notice(WriteCtx& ctx, const Notice& n, const PreparedBlob& b) {
   return st;
 }
 
-// queue_update()'s transaction; `blobs` are the notices' prepared contents.
+// queue_update()'s transaction; `blobs` are the notices' prepared contents. A notice whose
+// mailbox or account is gone (deleted since the notice was composed) is left out, its content
+// given back, and named in `out`: the outcomes must not wait for a mailbox that will not come
+// back (written again at every look, the same notice failed the same way until a restart).
 Status apply_queue_update(WriteCtx& ctx, Id id, const std::vector<RcptUpdate>& updates,
                           bool delay_notified, const std::vector<Notice>& notices,
-                          const std::vector<PreparedBlob>& blobs) {
+                          const std::vector<PreparedBlob>& blobs, QueueUpdated* out) {
+  if (out) out->dropped.clear();
   TG_TRY(load_queued(ctx.db, id));
   for (const auto& u : updates) {
     TG_ASSIGN(Stmt s, ctx.db.prepare("UPDATE queue_rcpts SET state = ?, next_attempt = ?, "
@@ -431,15 +445,32 @@ Status apply_queue_update(WriteCtx& ctx, Id id, const std::vector<RcptUpdate>& u
                u.reply, u.host, u.rcpt_id, id);
     TG_TRY(s.run());
   }
+  // Which notices have a mailbox to go to. Only "no such mailbox or account" drops one; any
+  // other error fails the whole update, so that nothing is lost.
+  std::vector<std::optional<std::string>> gone(notices.size());
+  bool delay_gone = false;
+  for (size_t i = 0; i < notices.size(); ++i) {
+    Result<Id> box = target_mailbox(ctx.db, notices[i].target);
+    if (box) continue;
+    if (box.code() != Errc::kNotFound) return box.error();
+    gone[i] = box.error().message;
+    if (notices[i].delay) delay_gone = true;
+  }
   // Marked here and only once: the first of the message's jobs to get here sends the notice.
+  // Not by a delay notice that has no mailbox any more: a later job may have one.
   bool marked = false;
-  if (delay_notified) {
+  if (delay_notified && !delay_gone) {
     TG_TRY(
         ctx.db.run("UPDATE queue SET delay_notified = 1 WHERE id = ? AND delay_notified = 0", id));
     marked = ctx.db.changes() > 0;
   }
   for (size_t i = 0; i < notices.size(); ++i) {
     const Notice& n = notices[i];
+    if (gone[i]) {
+      discard_blob(ctx, blobs[i]);
+      if (out) out->dropped.push_back({i, *gone[i]});
+      continue;
+    }
     if (n.delay && !marked) {
       discard_blob(ctx, blobs[i]);
       continue;
@@ -459,25 +490,29 @@ Status apply_queue_update(WriteCtx& ctx, Id id, const std::vector<RcptUpdate>& u
 
 }  // namespace
 
-Status SqliteStore::queue_update(Id id, const std::vector<RcptUpdate>& updates, bool delay_notified,
-                                 const std::vector<Notice>& notices) {
+Result<QueueUpdated> SqliteStore::queue_update(Id id, const std::vector<RcptUpdate>& updates,
+                                               bool delay_notified,
+                                               const std::vector<Notice>& notices) {
   std::vector<PreparedBlob> blobs;
   for (const auto& n : notices) {
     blobs.push_back(prepare_blob(n.raw, &n.idx));
-    if (!blobs.back().status.ok()) return blobs.back().status;
+    if (!blobs.back().status.ok()) return blobs.back().status.error();
   }
-  return write_status(
+  QueueUpdated out;
+  Status st = write_status(
       [&](WriteCtx& ctx) {
-        return apply_queue_update(ctx, id, updates, delay_notified, notices, blobs);
+        return apply_queue_update(ctx, id, updates, delay_notified, notices, blobs, &out);
       },
       Writer::Sync::kWithNext);  // redone when lost: at worst a message is sent again
+  if (!st) return st.error();
+  return out;
 }
 
 void SqliteStore::post_queue_update(Id id, std::vector<RcptUpdate> updates, bool delay_notified,
                                     std::function<void(Status)> done) {
   writer_->post(
       [id, updates = std::move(updates), delay_notified](WriteCtx& ctx) {
-        return apply_queue_update(ctx, id, updates, delay_notified, {}, {});
+        return apply_queue_update(ctx, id, updates, delay_notified, {}, {}, nullptr);
       },
       std::move(done), Writer::Sync::kWithNext);
 }

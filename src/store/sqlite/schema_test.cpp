@@ -50,6 +50,8 @@ TEST_F(SchemaTest, HotQueriesUseIndexes) {
       "time, id LIMIT 1",
       "SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 AND next_attempt <= 5 ORDER BY "
       "next_attempt, queue_id, domain",
+      "SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 AND next_attempt <= 5 AND "
+      "(next_attempt, queue_id, domain) > (1, 2, 'x') ORDER BY next_attempt, queue_id, domain",
   };
   for (const char* q : queries) {
     for (const auto& step : plan(db, q)) {
@@ -65,6 +67,16 @@ TEST_F(SchemaTest, HotQueriesUseIndexes) {
   ASSERT_FALSE(due.empty());
   for (const auto& step : due) EXPECT_EQ(step.find("TEMP B-TREE"), std::string::npos) << step;
   EXPECT_NE(due[0].find("COVERING INDEX queue_rcpts_due"), std::string::npos) << due[0];
+  // A page that goes on after the previous one seeks to its place in the same index.
+  auto next = plan(db,
+                   "SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 AND next_attempt <= 5 "
+                   "AND (next_attempt, queue_id, domain) > (1, 2, 'x') ORDER BY next_attempt, "
+                   "queue_id, domain");
+  ASSERT_FALSE(next.empty());
+  for (const auto& step : next) EXPECT_EQ(step.find("TEMP B-TREE"), std::string::npos) << step;
+  EXPECT_NE(next[0].find("COVERING INDEX queue_rcpts_due ((next_attempt,queue_id,domain)>"),
+            std::string::npos)
+      << next[0];
   // changes_since must find a few recent changes through the modseq indexes.
   const std::pair<const char*, const char*> forced[] = {
       {"SELECT uid FROM messages INDEXED BY messages_modseq WHERE mailbox_id = 1 AND modseq > 7 "

@@ -143,8 +143,9 @@ class SqliteStore final : public Store {
   Result<std::vector<QueuedMessage>> queue_list() override;
   Result<QueuedMessage> queue_get(Id id) override;
   Result<int64_t> queue_next_due() override;
-  Status queue_update(Id id, const std::vector<RcptUpdate>& updates, bool delay_notified,
-                      const std::vector<Notice>& notices) override;
+  Result<QueueUpdated> queue_update(Id id, const std::vector<RcptUpdate>& updates,
+                                    bool delay_notified,
+                                    const std::vector<Notice>& notices) override;
   void post_queue_update(Id id, std::vector<RcptUpdate> updates, bool delay_notified,
                          std::function<void(Status)> done) override;
   Status queue_retry(Id id, int64_t now) override;
@@ -282,6 +283,9 @@ Result<CopyResult> copy_in_txn(WriteCtx& ctx, Id from, const std::vector<uint32_
 // message alone is stored; a later insert of the same content with an index fills it in.
 Result<Id> insert_blob(WriteCtx& ctx, const PreparedBlob& b, std::string_view raw,
                        const index::MessageIndex* idx);
+// The mailbox a delivery target names (its account's INBOX for mailbox_id 0); kNotFound when
+// that mailbox, or its account, does not exist or the mailbox is another account's.
+Result<Id> target_mailbox(Db& db, const DeliveryTarget& t);
 // Adds one message row per target (checking ownership and quotas).
 Result<std::vector<Delivered>> insert_messages(WriteCtx& ctx, Id blob_id, int64_t size,
                                                const std::vector<DeliveryTarget>& targets,

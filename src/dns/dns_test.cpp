@@ -144,6 +144,47 @@ TEST(Fake, MxNodataAndNxdomain) {
   EXPECT_EQ(r.mx("host.test").code(), Errc::kPerm);
 }
 
+// add_cname: lookups of an alias answer the target's records (or its failure or denial), with
+// the end of the chain as canonical_name and `secure` only for a chain secure at every link.
+TEST(Fake, Cname) {
+  FakeResolver r;
+  r.add_a("target.test", "192.0.2.7");
+  r.set_secure("target.test", RrType::kA);
+  r.add_cname("Alias.test.", "middle.test", /*secure=*/true);
+  r.add_cname("middle.test", "Target.test");
+  auto a = r.a("alias.test");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->records, std::vector<std::string>{"192.0.2.7"});
+  EXPECT_EQ(a->canonical_name, "target.test");
+  EXPECT_FALSE(a->secure);  // middle.test -> target.test is not secure
+  r.add_cname("middle.test", "target.test", /*secure=*/true);
+  a = r.a("alias.test");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_TRUE(a->secure);
+  EXPECT_EQ(a->canonical_name, "target.test");
+  r.set_secure("target.test", RrType::kA, false);
+  EXPECT_FALSE(r.a("alias.test")->secure);  // the target's answer counts too
+
+  auto direct = r.a("target.test");
+  ASSERT_TRUE(direct);
+  EXPECT_EQ(direct->canonical_name, "");
+  EXPECT_EQ(r.aaaa("alias.test").code(), Errc::kNotFound);           // the target's nodata
+  EXPECT_EQ(r.tlsa("_25._tcp.alias.test").code(), Errc::kNotFound);  // another name
+  r.set_failure("target.test", RrType::kAaaa, Errc::kPerm);
+  EXPECT_EQ(r.aaaa("alias.test").code(), Errc::kPerm);
+  auto mx = r.mx("alias.test");  // mx() follows too: the target exists without MX
+  ASSERT_TRUE(mx) << mx.error().message;
+  EXPECT_TRUE(mx->records.empty());
+  EXPECT_EQ(mx->canonical_name, "target.test");
+
+  r.add_cname("dangling.test", "nowhere.test", true);
+  EXPECT_EQ(r.a("dangling.test").code(), Errc::kNotFound);
+  r.add_cname("loop1.test", "loop2.test", true);
+  r.add_cname("loop2.test", "loop1.test", true);
+  EXPECT_EQ(r.a("loop1.test").code(), Errc::kTemporary);
+  EXPECT_EQ(r.queries().back().name, "loop1.test");  // logged as asked
+}
+
 // ---- libunbound against a real unbound server on loopback ----
 
 const std::string kLongA(200, 'a');
@@ -232,9 +273,11 @@ TEST_F(UnboundTest, AddressesAndCname) {
   auto aaaa = resolver_->aaaa("mx1.example.test");
   ASSERT_TRUE(aaaa) << aaaa.error().message;
   EXPECT_EQ(aaaa->records, std::vector<std::string>{"2001:db8::25"});
-  auto alias = resolver_->a("alias.example.test");
+  EXPECT_EQ(a->canonical_name, "");  // not an alias
+  auto alias = resolver_->a("Alias.Example.Test.");
   ASSERT_TRUE(alias) << alias.error().message;
   EXPECT_EQ(alias->records, std::vector<std::string>{"192.0.2.3"});
+  EXPECT_EQ(alias->canonical_name, "mx2.example.test");  // libunbound's canonname
 }
 
 TEST_F(UnboundTest, Tlsa) {
@@ -309,9 +352,9 @@ TEST_F(UnboundTest, BogusAnswerIsPerm) {
 
 const char kTlsaHex[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-// signed.test: an MX host with addresses and TLSA, a name without MX (nomx), records added after
-// signing (tampered: a changed A RRset; unsigned: an RRset without signature). Skipped when
-// unbound or ldnsutils is missing.
+// signed.test: an MX host with addresses and TLSA, an alias of it, a name without MX (nomx),
+// records added after signing (tampered: a changed A RRset; unsigned: an RRset without
+// signature). Skipped when unbound or ldnsutils is missing.
 class SignedZoneTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -325,6 +368,7 @@ class SignedZoneTest : public ::testing::Test {
         "_25._tcp.mx.signed.test. 300 IN TLSA 3 1 1 "s + kTlsaHex,
         "nomx.signed.test. 300 IN A 192.0.2.11",
         "tampered.signed.test. 300 IN A 192.0.2.12",
+        "alias.signed.test. 300 IN CNAME mx.signed.test.",
     };
     z.added_after_signing = {
         "tampered.signed.test. 300 IN A 192.0.2.66",
@@ -382,6 +426,22 @@ TEST_F(SignedZoneTest, ValidatedAnswersAreSecure) {
   EXPECT_EQ(tlsa->records[0].usage, 3);
   EXPECT_EQ(tlsa->records[0].data.size(), 32u);
   EXPECT_TRUE(tlsa->secure);
+}
+
+// A signed CNAME to a signed name: the answer is secure and names the end of the chain.
+TEST_F(SignedZoneTest, ValidatedCnameReportsCanonicalName) {
+  auto a = resolver_->a("alias.signed.test");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->records, std::vector<std::string>{"192.0.2.10"});
+  EXPECT_TRUE(a->secure);
+  EXPECT_EQ(a->canonical_name, "mx.signed.test");
+  auto aaaa = resolver_->aaaa("alias.signed.test");
+  ASSERT_TRUE(aaaa) << aaaa.error().message;
+  EXPECT_TRUE(aaaa->secure);
+  EXPECT_EQ(aaaa->canonical_name, "mx.signed.test");
+  auto direct = resolver_->a("mx.signed.test");
+  ASSERT_TRUE(direct) << direct.error().message;
+  EXPECT_EQ(direct->canonical_name, "");
 }
 
 // A validated NODATA (NSEC proof) for MX is an answer without records, secure; NXDOMAIN stays

@@ -57,6 +57,11 @@ void FakeResolver::add_ptr(std::string_view ip, std::string_view host) {
   entries_[Key{ptr_key(ip), RrType::kPtr}].strings.push_back(key_name(host));
 }
 
+void FakeResolver::add_cname(std::string_view alias, std::string_view target, bool secure) {
+  std::lock_guard lock(mu_);
+  cnames_[key_name(alias)] = Cname{key_name(target), secure};
+}
+
 void FakeResolver::set_failure(std::string_view name, RrType type, Errc code) {
   std::lock_guard lock(mu_);
   auto& e = type == RrType::kPtr ? entries_[Key{ptr_key(name), type}] : entry(name, type);
@@ -73,6 +78,7 @@ void FakeResolver::set_secure(std::string_view name, RrType type, bool secure) {
 void FakeResolver::clear() {
   std::lock_guard lock(mu_);
   entries_.clear();
+  cnames_.clear();
   queries_.clear();
 }
 
@@ -105,6 +111,22 @@ Result<FakeResolver::Entry> FakeResolver::find(std::string_view name, RrType typ
   }
   std::lock_guard lock(mu_);
   queries_.push_back(Query{type, type == RrType::kPtr ? std::string(name) : key});
+  std::string canonical;
+  bool chain_secure = true;
+  for (int links = 0; type != RrType::kPtr; ++links) {
+    auto c = cnames_.find(key);
+    if (c == cnames_.end()) break;
+    if (links == 8) return make_error(Errc::kTemporary, "CNAME chain of " + key + " too long");
+    chain_secure = chain_secure && c->second.secure;
+    key = c->second.target;
+    canonical = key;
+  }
+  // The answer as a resolver gives it after following the chain.
+  auto found = [&](Entry e) {
+    e.secure = e.secure && chain_secure;
+    e.canonical_name = canonical;
+    return e;
+  };
   auto it = entries_.find(Key{key, type});
   if (it != entries_.end() && it->second.has_failure) {
     return make_error(it->second.failure, std::string("lookup of ") + rr_type_name(type) + " " +
@@ -115,24 +137,25 @@ Result<FakeResolver::Entry> FakeResolver::find(std::string_view name, RrType typ
     auto first = entries_.lower_bound(Key{key, RrType::kA});  // kA: the first RrType
     bool exists = first != entries_.end() && first->first.first == key;
     if (!exists) return make_error(Errc::kNotFound, key + " does not exist (NXDOMAIN, fake)");
-    if (nodata_is_answer) return it != entries_.end() ? it->second : Entry{};
+    if (nodata_is_answer) return found(it != entries_.end() ? it->second : Entry{});
     return make_error(Errc::kNotFound, key + " has no " + rr_type_name(type) + " records");
   }
-  return it->second;
+  return found(it->second);
 }
 
 template <class T>
-static Answer<T> answer(std::vector<T> recs, bool secure) {
+static Answer<T> answer(std::vector<T> recs, const auto& entry) {
   Answer<T> a;
   a.records = std::move(recs);
-  a.secure = secure;
+  a.secure = entry.secure;
+  a.canonical_name = entry.canonical_name;
   return a;
 }
 
 Result<Answer<std::string>> FakeResolver::txt(std::string_view name) {
   auto e = find(name, RrType::kTxt);
   if (!e) return e.error();
-  return answer(std::move(e->strings), e->secure);
+  return answer(std::move(e->strings), *e);
 }
 
 Result<Answer<MxRecord>> FakeResolver::mx(std::string_view name) {
@@ -142,31 +165,31 @@ Result<Answer<MxRecord>> FakeResolver::mx(std::string_view name) {
   std::stable_sort(recs.begin(), recs.end(), [](const MxRecord& a, const MxRecord& b) {
     return a.preference < b.preference;
   });
-  return answer(std::move(recs), e->secure);
+  return answer(std::move(recs), *e);
 }
 
 Result<Answer<std::string>> FakeResolver::a(std::string_view name) {
   auto e = find(name, RrType::kA);
   if (!e) return e.error();
-  return answer(std::move(e->strings), e->secure);
+  return answer(std::move(e->strings), *e);
 }
 
 Result<Answer<std::string>> FakeResolver::aaaa(std::string_view name) {
   auto e = find(name, RrType::kAaaa);
   if (!e) return e.error();
-  return answer(std::move(e->strings), e->secure);
+  return answer(std::move(e->strings), *e);
 }
 
 Result<Answer<TlsaRecord>> FakeResolver::tlsa(std::string_view name) {
   auto e = find(name, RrType::kTlsa);
   if (!e) return e.error();
-  return answer(std::move(e->tlsa), e->secure);
+  return answer(std::move(e->tlsa), *e);
 }
 
 Result<Answer<std::string>> FakeResolver::ptr(std::string_view ip) {
   auto e = find(ip, RrType::kPtr);
   if (!e) return e.error();
-  return answer(std::move(e->strings), e->secure);
+  return answer(std::move(e->strings), *e);
 }
 
 }  // namespace tegami::dns

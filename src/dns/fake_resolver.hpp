@@ -3,7 +3,7 @@
 // type but not the one asked answers kNotFound ("nodata"), an unknown name kNotFound
 // ("NXDOMAIN"); set_failure overrides both. mx() answers "nodata" as the Resolver interface says:
 // no records, secure when set_secure(name, kMx) was called (a name known only from that call
-// exists too). Thread-safe; every lookup is logged.
+// exists too). add_cname makes a name an alias. Thread-safe; every lookup is logged.
 #pragma once
 
 #include <map>
@@ -29,6 +29,12 @@ class FakeResolver final : public Resolver {
   void add_aaaa(std::string_view name, std::string ip);
   void add_tlsa(std::string_view name, TlsaRecord rec);
   void add_ptr(std::string_view ip, std::string_view host);  // ip in any text form
+  // Makes `alias` a CNAME for `target`: lookups of the alias (every type but PTR) answer what
+  // lookups of the target answer, failures and denials included, with `canonical_name` set to
+  // the end of the chain (chains are followed, at most 8 links; longer is kTemporary). The
+  // answer is `secure` only when every link was added with `secure` and the target's answer is
+  // secure, as a validating resolver reports a chain. The alias's own entries are not used.
+  void add_cname(std::string_view alias, std::string_view target, bool secure = false);
   // Every later lookup of (name, type) fails with `code` (kTemporary, kPerm, kNotFound...).
   void set_failure(std::string_view name, RrType type, Errc code);
   // Marks answers for (name, type) as DNSSEC-validated.
@@ -55,16 +61,22 @@ class FakeResolver final : public Resolver {
     bool secure = false;
     bool has_failure = false;
     Errc failure = Errc::kTemporary;
+    std::string canonical_name;  // set in find()'s copy for an alias
+  };
+  struct Cname {
+    std::string target;
+    bool secure = false;
   };
   static std::string key_name(std::string_view name);
   // Returns the entry or an error; logs the query. Caller holds no lock. With
   // `nodata_is_answer`, a name that exists (has an entry of any type) without records of `type`
-  // gives an entry without records instead of kNotFound.
+  // gives an entry without records instead of kNotFound. Follows CNAMEs (not for PTR).
   Result<Entry> find(std::string_view name, RrType type, bool nodata_is_answer = false);
   Entry& entry(std::string_view name, RrType type);
 
   mutable std::mutex mu_;
   std::map<Key, Entry> entries_;
+  std::map<std::string, Cname> cnames_;  // by alias
   std::vector<Query> queries_;
 };
 

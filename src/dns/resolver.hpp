@@ -25,7 +25,11 @@ struct TlsaRecord {
 template <class T>
 struct Answer {
   std::vector<T> records;
-  bool secure = false;  // validated by DNSSEC
+  bool secure = false;  // validated by DNSSEC (for an alias: every link of the CNAME chain too)
+  // The name the records belong to when the name asked is an alias (the end of its CNAME chain,
+  // lower case, no trailing dot); empty when it is not an alias. RFC 7672 §2.2.2 needs it for
+  // A/AAAA answers: with a secure chain, the TLSA records are looked up at this name first.
+  std::string canonical_name;
 };
 
 // Errors: kNotFound for NXDOMAIN or no records of the type ("nodata"; except mx(), below),

@@ -2,8 +2,10 @@
 // ub_ctx_async threaded); one processor thread per resolver waits on ub_fd and runs ub_process,
 // whose callbacks wake the calling (worker) thread. The caller waits at most the timeout, then
 // cancels. DNSSEC status from result->secure / result->bogus (RFC 4035 §4.3), which covers a
-// denial of existence too. Answers: RFC 1035 §4.1.1 RCODEs (3 NXDOMAIN, 2 SERVFAIL), "nodata" =
-// NOERROR without records of the type (RFC 2308 §2.2).
+// denial of existence too, and every link of a CNAME chain (the validator marks an answer secure
+// only when all its RRsets are). result->canonname is the end of the chain, NULL without one.
+// Answers: RFC 1035 §4.1.1 RCODEs (3 NXDOMAIN, 2 SERVFAIL), "nodata" = NOERROR without records
+// of the type (RFC 2308 §2.2).
 #include <poll.h>
 #include <unbound.h>
 #include <unistd.h>
@@ -116,6 +118,7 @@ class UnboundResolver final : public Resolver {
         if (nodata_is_answer) {
           Answer<T> none;
           none.secure = res->secure != 0;
+          none.canonical_name = canonical(*res, *name);
           return none;
         }
         return make_error(Errc::kNotFound, *name + " has no such records");
@@ -127,6 +130,7 @@ class UnboundResolver final : public Resolver {
     }
     Answer<T> out;
     out.secure = res->secure != 0;
+    out.canonical_name = canonical(*res, *name);
     for (int i = 0; res->data[i] != nullptr; ++i) {
       auto rec = decode(std::string_view(res->data[i], static_cast<size_t>(res->len[i])));
       if (rec) out.records.push_back(std::move(*rec));
@@ -137,6 +141,15 @@ class UnboundResolver final : public Resolver {
   }
 
   static constexpr int kTimedOut = -1000;
+
+  // The end of the CNAME chain when `name` is an alias, else "" (libunbound leaves canonname
+  // NULL without a CNAME; it gives the name with a trailing dot).
+  static std::string canonical(const ub_result& res, const std::string& name) {
+    if (res.canonname == nullptr) return "";
+    auto n = normalize_name(res.canonname);
+    if (!n || *n == name) return "";
+    return *n;
+  }
 
   // Starts the query and waits for its answer up to timeout_. On timeout the query is cancelled;
   // when the answer is being delivered at that very moment, waits for it instead.

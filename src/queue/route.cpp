@@ -21,21 +21,29 @@ struct Addresses {
   // A lookup failed other than by a denial of existence: trouble (kTemporary) or a bogus
   // answer (kPerm), which proves nothing about the host either (RFC 7672 §2.1.1: not used).
   bool temporary = false;
+  // The end of the host's CNAME chain when it is an alias; empty when it is not, or when the
+  // A and AAAA answers name different ends (then only the name as given is used).
+  std::string canonical;
 };
 
 Addresses addresses(dns::Resolver& dns, const std::string& host) {
   Addresses out;
   auto a = dns.a(host);
   auto aaaa = dns.aaaa(host);
+  bool first = true, agree = true;
   for (auto* r : {&a, &aaaa}) {
     if (r->ok()) {
       out.ips.insert(out.ips.end(), (*r)->records.begin(), (*r)->records.end());
       out.secure = out.secure && (*r)->secure;
+      if (first) out.canonical = (*r)->canonical_name;
+      agree = agree && out.canonical == (*r)->canonical_name;
+      first = false;
     } else if (r->code() == Errc::kTemporary || r->code() == Errc::kPerm) {
       out.temporary = true;
     }
   }
   if (out.ips.empty()) out.secure = false;
+  if (!agree) out.canonical.clear();
   return out;
 }
 
@@ -95,29 +103,51 @@ Route find_route(dns::Resolver& dns, client::StsCache& sts, const std::string& d
     h.name = t.host;
     h.ips = std::move(ad.ips);
     h.tls.verify_name = t.host;
-    bool dane_done = false;
+    bool dane_done = false, tlsa_failed = false;
     if (opts.dane && t.mx_secure && ad.secure) {
-      auto tlsa = dns.tlsa("_" + std::to_string(opts.port) + "._tcp." + t.host);
-      if (tlsa.ok() && tlsa->secure && !tlsa->records.empty()) {
-        h.tls.policy = client::TlsPolicy::kDane;
-        h.tls.tlsa = tlsa->records;
-        dane_done = true;
-      } else if (!tlsa.ok() && tlsa.code() != Errc::kNotFound) {
-        // RFC 7672 §2.2: with a DNSSEC-validated MX and address, only a denial of existence
-        // (kNotFound) lets the host go without DANE. A bogus answer, SERVFAIL or a timeout may
-        // be an attacker who drops the TLSA query and then strips STARTTLS: not used.
-        if (tlsa.code() == Errc::kPerm) {
-          skipped = t.host + ": its TLSA records failed DNSSEC validation";
-          skipped_status = "4.7.5";
-        } else {
-          skipped = t.host + ": the DNS lookup of its TLSA records failed (" +
-                    tlsa.error().message +
-                    "), and a host with DNSSEC-signed records is not used without them (DANE)";
-          skipped_status = "4.4.3";
+      // Candidate TLSA base domains (RFC 7672 §2.2.2): for an alias, the end of its CNAME chain
+      // first, then the name as given. `ad.secure` says the whole chain was validated (a
+      // validating resolver marks an answer secure only then); with an insecure link the
+      // addresses are insecure too and DANE does not apply at all.
+      std::vector<std::string> bases;
+      if (!ad.canonical.empty()) bases.push_back(ad.canonical);
+      bases.push_back(t.host);
+      for (const auto& base : bases) {
+        auto tlsa = dns.tlsa("_" + std::to_string(opts.port) + "._tcp." + base);
+        if (tlsa.ok() && tlsa->secure && !tlsa->records.empty()) {
+          h.tls.policy = client::TlsPolicy::kDane;
+          h.tls.tlsa = tlsa->records;
+          // SNI and the primary reference identifier are the TLSA base domain; a DANE-TA(2)
+          // certificate may name the other name of the chain instead (§3.2.2).
+          h.tls.verify_name = base;
+          for (const auto& other : bases) {
+            if (other != base) h.tls.verify_alt_names.push_back(other);
+          }
+          dane_done = true;
+          break;
         }
-        continue;
+        if (!tlsa.ok() && tlsa.code() != Errc::kNotFound) {
+          // RFC 7672 §2.2: with a DNSSEC-validated MX and address, only a denial of existence
+          // (kNotFound) lets the host go without DANE (or on to the next candidate). A bogus
+          // answer, SERVFAIL or a timeout may be an attacker who drops the TLSA query and then
+          // strips STARTTLS: the host is not used.
+          std::string where = base == t.host ? t.host : t.host + " (an alias of " + base + ")";
+          if (tlsa.code() == Errc::kPerm) {
+            skipped = where + ": its TLSA records failed DNSSEC validation";
+            skipped_status = "4.7.5";
+          } else {
+            skipped = where + ": the DNS lookup of its TLSA records failed (" +
+                      tlsa.error().message +
+                      "), and a host with DNSSEC-signed records is not used without them (DANE)";
+            skipped_status = "4.4.3";
+          }
+          tlsa_failed = true;
+          break;
+        }
+        // A denial of existence, or records that are not validated: the next candidate.
       }
     }
+    if (tlsa_failed) continue;
     if (!dane_done && enforce) {
       if (!client::sts_mx_matches(policy, t.host)) {
         skipped = t.host + " is not listed in the MTA-STS policy of " + domain;

@@ -5,8 +5,10 @@
 // - RFC 7672 DANE: when the MX answer and the host's address answer are DNSSEC-validated and the
 //   host publishes TLSA records at _<port>._tcp.<host>, STARTTLS with those records is required.
 //   A domain without MX is its own host: DANE applies to it when the denial of its MX records
-//   was validated (§2.2.1). A TLSA lookup that fails other than by a denial of existence (bogus,
-//   SERVFAIL, timeout) skips the host (RFC 7672 §2.2).
+//   was validated (§2.2.1). A host that is an alias with a validated CNAME chain has its TLSA
+//   records looked up at the end of the chain first, then (after a denial) at the name as given
+//   (§2.2.2). A TLSA lookup that fails other than by a denial of existence (bogus, SERVFAIL,
+//   timeout) skips the host (RFC 7672 §2.2).
 // - RFC 8461 MTA-STS: when the domain's policy is "enforce", only MX hosts matching the policy
 //   are used, with PKIX certificate checks. DANE takes precedence (RFC 8461 §2).
 #pragma once
@@ -22,7 +24,7 @@
 namespace tegami::queue {
 
 struct RouteHost {
-  std::string name;              // MX host name
+  std::string name;              // MX host name (as given, before CNAME expansion)
   std::vector<std::string> ips;  // IPv4 first, then IPv6
   smtp::client::TlsOptions tls;  // policy for this host
 };

@@ -220,10 +220,141 @@ TEST_F(RouteTest, DaneForDomainWithoutMx) {
   EXPECT_EQ(r.status, "5.1.2");
 }
 
+bool asked_tlsa(const dns::FakeResolver& r, const std::string& name) {
+  for (const auto& q : r.queries()) {
+    if (q.type == dns::RrType::kTlsa && q.name == name) return true;
+  }
+  return false;
+}
+
+// RFC 7672 §2.2.2: an MX host that is an alias with a validated CNAME chain has its TLSA records
+// looked up at the end of the chain first (the TLSA base domain, SNI and primary name for the
+// certificate), then after a denial at the name as given; the certificate may carry either.
+class RouteCnameTest : public RouteTest {
+ protected:
+  RouteCnameTest() {
+    dns_.add_mx("cname.test", 10, "mx.cname.test");
+    dns_.set_secure("cname.test", dns::RrType::kMx);
+    dns_.add_cname("mx.cname.test", "mx.provider.test", /*secure=*/true);
+    dns_.add_a("mx.provider.test", "127.0.0.1");
+    dns_.set_secure("mx.provider.test", dns::RrType::kA);
+  }
+  void tlsa(const std::string& host, uint8_t usage) {
+    dns_.add_tlsa("_25._tcp." + host, dns::TlsaRecord{usage, 1, 1, std::string(32, 'x')});
+    dns_.set_secure("_25._tcp." + host, dns::RrType::kTlsa);
+  }
+};
+
+TEST_F(RouteCnameTest, SecureAliasUsesTheTlsaRecordsOfItsTarget) {
+  tlsa("mx.provider.test", 3);
+  tlsa("mx.cname.test", 2);  // not reached: the expanded name comes first
+  Route r = route("cname.test");
+  ASSERT_EQ(names(r), (std::vector<std::string>{"mx.cname.test"})) << r.error;
+  EXPECT_EQ(r.hosts[0].ips, std::vector<std::string>{"127.0.0.1"});
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kDane);
+  ASSERT_EQ(r.hosts[0].tls.tlsa.size(), 1u);
+  EXPECT_EQ(r.hosts[0].tls.tlsa[0].usage, 3);
+  EXPECT_EQ(r.hosts[0].tls.verify_name, "mx.provider.test");
+  EXPECT_EQ(r.hosts[0].tls.verify_alt_names, std::vector<std::string>{"mx.cname.test"});
+  EXPECT_EQ(tlsa_queries(dns_), 1u);
+  EXPECT_TRUE(asked_tlsa(dns_, "_25._tcp.mx.provider.test"));
+}
+
+TEST_F(RouteCnameTest, TlsaOnlyAtTheNameAsGiven) {
+  tlsa("mx.cname.test", 2);
+  Route r = route("cname.test");
+  ASSERT_EQ(names(r), (std::vector<std::string>{"mx.cname.test"})) << r.error;
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kDane);
+  ASSERT_EQ(r.hosts[0].tls.tlsa.size(), 1u);
+  EXPECT_EQ(r.hosts[0].tls.tlsa[0].usage, 2);
+  EXPECT_EQ(r.hosts[0].tls.verify_name, "mx.cname.test");
+  EXPECT_EQ(r.hosts[0].tls.verify_alt_names, std::vector<std::string>{"mx.provider.test"});
+  auto q = dns_.queries();
+  ASSERT_EQ(tlsa_queries(dns_), 2u);
+  std::vector<std::string> order;
+  for (const auto& x : q) {
+    if (x.type == dns::RrType::kTlsa) order.push_back(x.name);
+  }
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"_25._tcp.mx.provider.test", "_25._tcp.mx.cname.test"}));
+
+  // Records at the expanded name that are not validated count as none there: the next name.
+  dns_.add_tlsa("_25._tcp.mx.provider.test", dns::TlsaRecord{3, 1, 1, std::string(32, 'y')});
+  r = route("cname.test");
+  ASSERT_EQ(r.hosts.size(), 1u) << r.error;
+  EXPECT_EQ(r.hosts[0].tls.verify_name, "mx.cname.test");
+  ASSERT_EQ(r.hosts[0].tls.tlsa.size(), 1u);
+  EXPECT_EQ(r.hosts[0].tls.tlsa[0].usage, 2);
+
+  // Neither name has validated TLSA records: no DANE, the host name as given for SNI.
+  dns_.clear_queries();
+  dns_.set_failure("_25._tcp.mx.cname.test", dns::RrType::kTlsa, Errc::kNotFound);
+  r = route("cname.test");
+  ASSERT_EQ(r.hosts.size(), 1u) << r.error;
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+  EXPECT_EQ(r.hosts[0].tls.verify_name, "mx.cname.test");
+  EXPECT_TRUE(r.hosts[0].tls.verify_alt_names.empty());
+  EXPECT_EQ(tlsa_queries(dns_), 2u);
+}
+
+// A failed TLSA lookup at either name skips the host, as for a host that is not an alias.
+TEST_F(RouteCnameTest, FailedTlsaLookupAtEitherNameSkipsTheHost) {
+  tlsa("mx.cname.test", 3);
+  dns_.set_failure("_25._tcp.mx.provider.test", dns::RrType::kTlsa, Errc::kTemporary);
+  Route r = route("cname.test");
+  EXPECT_TRUE(r.hosts.empty());
+  EXPECT_FALSE(r.permanent);
+  EXPECT_EQ(r.status, "4.4.3");
+  EXPECT_NE(r.error.find("mx.cname.test (an alias of mx.provider.test)"), std::string::npos)
+      << r.error;
+  EXPECT_FALSE(asked_tlsa(dns_, "_25._tcp.mx.cname.test"));
+
+  dns_.set_failure("_25._tcp.mx.provider.test", dns::RrType::kTlsa, Errc::kNotFound);
+  dns_.set_failure("_25._tcp.mx.cname.test", dns::RrType::kTlsa, Errc::kPerm);
+  r = route("cname.test");
+  EXPECT_TRUE(r.hosts.empty());
+  EXPECT_EQ(r.status, "4.7.5") << r.error;
+}
+
+// A chain with an insecure link: the addresses are not validated either (a validating
+// resolver reports the chain's weakest status), so neither name is used for DANE.
+TEST_F(RouteCnameTest, InsecureChainIsNotExpanded) {
+  tlsa("mx.provider.test", 3);
+  tlsa("mx.cname.test", 3);
+  dns_.add_cname("mx.cname.test", "mx.provider.test", /*secure=*/false);
+  Route r = route("cname.test");
+  ASSERT_EQ(names(r), (std::vector<std::string>{"mx.cname.test"})) << r.error;
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+  EXPECT_EQ(r.hosts[0].tls.verify_name, "mx.cname.test");
+  EXPECT_TRUE(r.hosts[0].tls.verify_alt_names.empty());
+  EXPECT_EQ(tlsa_queries(dns_), 0u);
+
+  // A secure alias of a target whose addresses are not validated: the same.
+  dns_.add_cname("mx.cname.test", "mx.provider.test", /*secure=*/true);
+  dns_.set_secure("mx.provider.test", dns::RrType::kA, false);
+  r = route("cname.test");
+  ASSERT_EQ(r.hosts.size(), 1u) << r.error;
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+  EXPECT_EQ(tlsa_queries(dns_), 0u);
+}
+
+// A domain without MX that is itself an alias (RFC 7672 §2.2.2, non-MX destination).
+TEST_F(RouteCnameTest, DomainWithoutMxThatIsAnAlias) {
+  dns_.add_cname("www.cname.test", "mx.provider.test", /*secure=*/true);
+  dns_.set_secure("mx.provider.test", dns::RrType::kMx);  // its validated "no MX"
+  tlsa("mx.provider.test", 3);
+  Route r = route("www.cname.test");
+  ASSERT_EQ(names(r), (std::vector<std::string>{"www.cname.test"})) << r.error;
+  EXPECT_EQ(r.hosts[0].tls.policy, client::TlsPolicy::kDane);
+  EXPECT_EQ(r.hosts[0].tls.verify_name, "mx.provider.test");
+  EXPECT_EQ(r.hosts[0].tls.verify_alt_names, std::vector<std::string>{"www.cname.test"});
+}
+
 // The same rules with the libunbound resolver validating a zone signed with ldns-signzone
-// (served by unbound on loopback): DANE for an MX host and for a domain without MX, none for an
-// unsigned zone, and a TLSA RRset changed after signing (bogus) skips the host. Skipped when
-// unbound or ldnsutils is missing.
+// (served by unbound on loopback): DANE for an MX host, for MX hosts that are aliases (TLSA at
+// the end of the chain, or at the name as given; none for a chain into an unsigned zone) and for
+// a domain without MX, none for an unsigned zone, and a TLSA RRset changed after signing (bogus)
+// skips the host. Skipped when unbound or ldnsutils is missing.
 TEST(RouteDnssec, DaneFromASignedZone) {
   if (!dns::LocalDnsServer::signing_available())
     GTEST_SKIP() << "unbound or ldnsutils (ldns-keygen, ldns-signzone) is not installed";
@@ -231,10 +362,25 @@ TEST(RouteDnssec, DaneFromASignedZone) {
   dns::SignedZone z;
   z.name = "signed.test";
   z.records = {
-      "signed.test. 300 IN MX 10 mx.signed.test.", "mx.signed.test. 300 IN A 127.0.0.1",
-      "_25._tcp.mx.signed.test." + tlsa,           "nomx.signed.test. 300 IN A 127.0.0.2",
-      "_25._tcp.nomx.signed.test." + tlsa,         "badtlsa.signed.test. 300 IN A 127.0.0.3",
+      "signed.test. 300 IN MX 10 mx.signed.test.",
+      "mx.signed.test. 300 IN A 127.0.0.1",
+      "_25._tcp.mx.signed.test." + tlsa,
+      "nomx.signed.test. 300 IN A 127.0.0.2",
+      "_25._tcp.nomx.signed.test." + tlsa,
+      "badtlsa.signed.test. 300 IN A 127.0.0.3",
       "_25._tcp.badtlsa.signed.test." + tlsa,
+      // An MX host that is an alias of mx (TLSA at the end of the chain).
+      "alias.signed.test. 300 IN MX 10 mxalias.signed.test.",
+      "mxalias.signed.test. 300 IN CNAME mx.signed.test.",
+      // An alias whose target has no TLSA records: those of the name as given.
+      "fallback.signed.test. 300 IN MX 10 fbalias.signed.test.",
+      "fbalias.signed.test. 300 IN CNAME fbtarget.signed.test.",
+      "fbtarget.signed.test. 300 IN A 127.0.0.5",
+      "_25._tcp.fbalias.signed.test. 300 IN TLSA 2 0 1 " + std::string(64, 'c'),
+      // An alias of a name in an unsigned zone: the chain is not secure.
+      "insecure.signed.test. 300 IN MX 10 out.signed.test.",
+      "out.signed.test. 300 IN CNAME host.plain.test.",
+      "_25._tcp.out.signed.test." + tlsa,
   };
   // A record added to a signed RRset: its signature no longer matches. (A new name would not
   // do: the NSEC record cached from the MX denial of badtlsa proves that it does not exist.)
@@ -244,7 +390,9 @@ TEST(RouteDnssec, DaneFromASignedZone) {
   data.signed_zones = {z};
   data.static_zones = {"plain.test."};
   data.local_data = {"nomx.plain.test. IN A 127.0.0.4",
-                     "_25._tcp.nomx.plain.test. IN TLSA 3 1 1 " + std::string(64, 'a')};
+                     "_25._tcp.nomx.plain.test. IN TLSA 3 1 1 " + std::string(64, 'a'),
+                     "host.plain.test. IN A 127.0.0.6",
+                     "_25._tcp.host.plain.test. IN TLSA 3 1 1 " + std::string(64, 'a')};
   auto server = dns::LocalDnsServer::start(data);
   ASSERT_TRUE(server) << server.error().message;
   dns::ResolverOptions ro;
@@ -263,6 +411,31 @@ TEST(RouteDnssec, DaneFromASignedZone) {
   EXPECT_EQ(mx.hosts[0].tls.verify_name, "mx.signed.test");
   ASSERT_EQ(mx.hosts[0].tls.tlsa.size(), 1u);
   EXPECT_EQ(mx.hosts[0].tls.tlsa[0].data, std::string(32, '\xaa'));
+
+  // RFC 7672 §2.2.2 with real CNAMEs: the end of a validated chain is the TLSA base domain.
+  Route alias = route("alias.signed.test");
+  ASSERT_EQ(names(alias), (std::vector<std::string>{"mxalias.signed.test"})) << alias.error;
+  EXPECT_EQ(alias.hosts[0].ips, std::vector<std::string>{"127.0.0.1"});
+  EXPECT_EQ(alias.hosts[0].tls.policy, client::TlsPolicy::kDane);
+  EXPECT_EQ(alias.hosts[0].tls.verify_name, "mx.signed.test");
+  EXPECT_EQ(alias.hosts[0].tls.verify_alt_names, std::vector<std::string>{"mxalias.signed.test"});
+  ASSERT_EQ(alias.hosts[0].tls.tlsa.size(), 1u);
+  EXPECT_EQ(alias.hosts[0].tls.tlsa[0].data, std::string(32, '\xaa'));
+
+  Route fallback = route("fallback.signed.test");
+  ASSERT_EQ(names(fallback), (std::vector<std::string>{"fbalias.signed.test"})) << fallback.error;
+  EXPECT_EQ(fallback.hosts[0].tls.policy, client::TlsPolicy::kDane);
+  EXPECT_EQ(fallback.hosts[0].tls.verify_name, "fbalias.signed.test");
+  EXPECT_EQ(fallback.hosts[0].tls.verify_alt_names,
+            std::vector<std::string>{"fbtarget.signed.test"});
+  ASSERT_EQ(fallback.hosts[0].tls.tlsa.size(), 1u);
+  EXPECT_EQ(fallback.hosts[0].tls.tlsa[0].usage, 2);
+
+  Route insecure = route("insecure.signed.test");
+  ASSERT_EQ(names(insecure), (std::vector<std::string>{"out.signed.test"})) << insecure.error;
+  EXPECT_EQ(insecure.hosts[0].ips, std::vector<std::string>{"127.0.0.6"});
+  EXPECT_EQ(insecure.hosts[0].tls.policy, client::TlsPolicy::kOpportunistic);
+  EXPECT_EQ(insecure.hosts[0].tls.verify_name, "out.signed.test");
 
   Route nomx = route("nomx.signed.test");
   ASSERT_EQ(names(nomx), (std::vector<std::string>{"nomx.signed.test"})) << nomx.error;

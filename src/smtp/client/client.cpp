@@ -270,6 +270,7 @@ asio::awaitable<Status> SmtpConnection::open(Reply* reply) {
   pos_ = 0;
   ClientTlsParams p;
   p.server_name = t.verify_name;
+  p.alt_names = t.verify_alt_names;
   p.ca_file = t.ca_file;
   p.tlsa = t.tlsa;
   p.verify = t.policy == TlsPolicy::kPkix   ? ClientTlsParams::Verify::kPkix

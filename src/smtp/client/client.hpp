@@ -37,7 +37,11 @@ enum class TlsPolicy {
 
 struct TlsOptions {
   TlsPolicy policy = TlsPolicy::kOpportunistic;
-  std::string verify_name;            // the MX host name (SNI is always sent when a name)
+  std::string verify_name;  // the MX host name (SNI is always sent when a name)
+  // kDane: further names a DANE-TA(2) certificate may carry instead of verify_name (which is
+  // the TLSA base domain and the SNI): the other name of a secure CNAME chain, the host name as
+  // given or its expansion (RFC 7672 §3.2.2). Not sent; ignored by the other policies.
+  std::vector<std::string> verify_alt_names;
   std::vector<dns::TlsaRecord> tlsa;  // kDane: the DNSSEC-validated TLSA records of the host
   std::string ca_file;                // kPkix trust anchors; empty = the system's store
   bool require_tls = false;           // no STARTTLS offered -> fail (REQUIRETLS, RFC 8689)

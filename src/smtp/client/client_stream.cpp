@@ -231,6 +231,10 @@ asio::awaitable<TlsOutcome> ClientStream::start_tls(const ClientTlsParams& p) {
       close();
       co_return out;
     }
+    // Further reference identifiers: the other name of a secure CNAME chain (§3.2.2).
+    if (have_name) {
+      for (const auto& n : p.alt_names) SSL_add1_host(s, n.c_str());
+    }
     SSL_dane_set_flags(s, DANE_FLAG_NO_DANE_EE_NAMECHECKS);  // RFC 7672 §3.1.1
     for (const auto& r : p.tlsa) {
       if (r.usage != 2 && r.usage != 3) continue;  // PKIX-TA/EE: unusable in SMTP (§3.1.3)

@@ -28,9 +28,10 @@ namespace asio = boost::asio;
 struct ClientTlsParams {
   enum class Verify { kNone, kPkix, kDane };
   Verify verify = Verify::kNone;
-  std::string server_name;            // SNI and the name checked (kPkix, DANE-TA); may be ""
-  std::string ca_file;                // kPkix: trust anchors; "" = the system's store
-  std::vector<dns::TlsaRecord> tlsa;  // kDane
+  std::string server_name;             // SNI and the name checked (kPkix, DANE-TA); may be ""
+  std::vector<std::string> alt_names;  // kDane: further names a DANE-TA(2) certificate may carry
+  std::string ca_file;                 // kPkix: trust anchors; "" = the system's store
+  std::vector<dns::TlsaRecord> tlsa;   // kDane
 };
 
 struct TlsOutcome {

@@ -261,6 +261,22 @@ TEST(SmtpClientTegami, Dane) {
     ta_name.tls.tlsa = {tlsa(2, 0, 1, ca_cert)};
     auto c4 = co_await connect(ex, kLocalhost, mx.port(), ta_name);
     EXPECT_FALSE(c4.ok());
+    // The name in the certificate among further reference identifiers (RFC 7672 §3.2.2: the
+    // other name of a secure CNAME chain): accepted; a further name that is not in it is not.
+    Options ta_alt = opts(TlsPolicy::kDane, "mx.example.net");
+    ta_alt.tls.verify_alt_names = {"mx.example.org", "mx.example.com"};
+    ta_alt.tls.tlsa = {tlsa(2, 0, 1, ca_cert)};
+    auto c6 = co_await connect(ex, kLocalhost, mx.port(), ta_alt);
+    EXPECT_TRUE(c6.ok()) << c6.error().message;
+    if (c6.ok()) {
+      EXPECT_TRUE((*c6)->tls_verified());
+      co_await (*c6)->quit();
+    }
+    Options ta_alt_wrong = opts(TlsPolicy::kDane, "mx.example.net");
+    ta_alt_wrong.tls.verify_alt_names = {"mx.example.org"};
+    ta_alt_wrong.tls.tlsa = {tlsa(2, 0, 1, ca_cert)};
+    auto c7 = co_await connect(ex, kLocalhost, mx.port(), ta_alt_wrong);
+    EXPECT_FALSE(c7.ok());
 
     // Only unusable records (PKIX-EE, an unknown matching type): TLS is still required, but
     // nothing can be verified.

@@ -557,5 +557,80 @@ TEST(UnboundSetup, BadForwarderIsAnError) {
   EXPECT_FALSE(make_unbound_resolver(opts));
 }
 
+// Run only as the helper process of UnboundDiesWithTheTestProcess (the environment variable
+// says so): starts a server, prints its folder, and ends without the destructor, as a test
+// process that crashes or is killed by a ctest timeout.
+TEST(LocalServerHelper, DISABLED_StartAndDie) {
+  if (std::getenv("TEGAMI_DNS_ORPHAN_HELPER") == nullptr) GTEST_SKIP();
+  LocalZoneData z;
+  z.static_zones = {"example.test."};
+  auto s = LocalDnsServer::start(z);
+  if (!s) _exit(2);
+  std::string line = "DIR=" + (*s)->dir() + "\n";
+  if (write(1, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(3);
+  _exit(0);
+}
+
+// The pids of the processes whose command line names `needle`.
+std::vector<pid_t> processes_naming(const std::string& needle) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream f(e.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (cmd.find(needle) != std::string::npos) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// unbound does not outlive a test process that ends without running the destructor (a crash,
+// a ctest timeout's SIGKILL): it would keep its port and run until the machine stops.
+TEST(LocalServer, UnboundDiesWithTheTestProcess) {
+  if (!LocalDnsServer::available()) GTEST_SKIP() << "unbound is not installed";
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  // The child's environment, built before fork (only async-signal-safe calls after it).
+  std::vector<std::string> env_strings = {"TEGAMI_DNS_ORPHAN_HELPER=1"};
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  std::vector<char*> env;
+  for (auto& e : env_strings) env.push_back(e.data());
+  env.push_back(nullptr);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    execle("/proc/self/exe", "dns_test", "--gtest_also_run_disabled_tests",
+           "--gtest_filter=LocalServerHelper.DISABLED_StartAndDie", static_cast<char*>(nullptr),
+           env.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  size_t at = out.find("DIR=");
+  ASSERT_NE(at, std::string::npos) << out;
+  std::string dir = out.substr(at + 4, out.find('\n', at) - at - 4);
+  ASSERT_EQ(dir.rfind("/tmp/tegami-dns-", 0), 0u) << dir;
+  const std::string conf = dir + "/unbound.conf";
+  std::vector<pid_t> left = processes_naming(conf);
+  for (int i = 0; i < 100 && !left.empty(); ++i) {  // 5 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    left = processes_naming(conf);
+  }
+  EXPECT_TRUE(left.empty()) << "unbound outlived its test process";
+  for (pid_t p : left) kill(p, SIGKILL);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
 }  // namespace
 }  // namespace tegami::dns

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -191,9 +192,14 @@ Result<std::unique_ptr<LocalDnsServer>> LocalDnsServer::start(const LocalZoneDat
       }
       c << "remote-control:\n  control-enable: no\n";
     }
+    const pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) break;
     if (pid == 0) {
+      // unbound ends with the test process even when no destructor runs (a crash, a ctest
+      // timeout's SIGKILL). The signal comes when the forking thread ends: start() is called
+      // from the thread that keeps the server (gtest's main thread).
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(126);
       int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) {
         dup2(fd, 1);

@@ -54,6 +54,8 @@ class LocalDnsServer {
   static constexpr const char* kSignzonePath = "/usr/bin/ldns-signzone";
   static bool signing_available();  // available() and ldns-keygen, ldns-signzone (ldnsutils)
 
+  // unbound gets SIGKILL when the calling thread ends (PR_SET_PDEATHSIG), so that it never
+  // outlives a crashed or killed test: call this from the thread that keeps the server.
   // Signs the signed zones, starts unbound on 127.0.0.1 and a free port and waits (at most 5 s)
   // until it accepts TCP connections. kInternal with the log's tail when it does not come up or
   // a zone cannot be signed; kNotFound when unbound (or, for signed zones, ldnsutils) is missing.

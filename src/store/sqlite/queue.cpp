@@ -501,7 +501,12 @@ Result<QueueUpdated> SqliteStore::queue_update(Id id, const std::vector<RcptUpda
   QueueUpdated out;
   Status st = write_status(
       [&](WriteCtx& ctx) {
-        return apply_queue_update(ctx, id, updates, delay_notified, notices, blobs, &out);
+        Status done = apply_queue_update(ctx, id, updates, delay_notified, notices, blobs, &out);
+        // Rolled back: no row names any notice's content, also of those it did not reach (a
+        // record punched twice, a file checked twice, is no harm).
+        if (!done)
+          for (const auto& b : blobs) discard_blob(ctx, b);
+        return done;
       },
       Writer::Sync::kWithNext);  // redone when lost: at worst a message is sent again
   if (!st) return st.error();

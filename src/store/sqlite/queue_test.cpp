@@ -469,6 +469,29 @@ TEST_F(QueueTest, AFailedUpdateGivesItsNoticesContentsBack) {
   EXPECT_FALSE(std::filesystem::exists(file_of(big2)));
 }
 
+// A submission the sending limits refuse gives its prepared content back: an account over its
+// limit left a file (or body-log record) behind at each try until a restart.
+TEST_F(QueueTest, ARefusedSubmissionGivesItsContentBack) {
+  Account a = account("alice@example.org");
+  const std::string big = sample_message("refused", 300 * 1024);
+  const std::string h = sqlite::sha256_hex(big);
+  const std::string file = dir_ + "/blobs/" + h.substr(0, 2) + "/" + h;
+  Submission s;
+  s.account_id = a.id;
+  s.outbound = outbound({"x@remote.example", "y@remote.example"});
+  s.recipients = 2;
+  s.limits = SendLimits{100, 1, 86400};  // more recipients than a whole day allows
+  s.now = 1000;
+  auto r = store_->submit(big, sample_index("refused"), s, 1000);
+  EXPECT_EQ(r.code(), Errc::kTooBig);
+  EXPECT_FALSE(std::filesystem::exists(file));
+  s.limits = SendLimits{0, 0, 86400};
+  ASSERT_TRUE(store_->set_send_suspended(a.id, true, "test", 1000).ok());
+  r = store_->submit(big, sample_index("refused"), s, 1000);
+  EXPECT_EQ(r.code(), Errc::kPerm);
+  EXPECT_FALSE(std::filesystem::exists(file));
+}
+
 TEST_F(QueueTest, DeleteAndMissing) {
   Account a = account("alice@example.org");
   auto r = send(a, {"x@remote.example"}, 1000);

@@ -209,10 +209,17 @@ Status insert_queue(WriteCtx& ctx, const QueuedMessage& q, Id account, Id blob_i
 
 bool queues(const Submission& sub) { return sub.outbound && !sub.outbound->rcpts.empty(); }
 
+// Gives back a prepared content that no row will name, as insert_blob does for content already
+// stored: its file is unlinked after the commit, its log record punched.
+void discard_blob(WriteCtx& ctx, const PreparedBlob& b) {
+  if (b.in_file) ctx.file_checks.push_back(b.hash);
+  if (b.log) ctx.log_unused.push_back(b.log.place());
+}
+
 // The submission's transaction: limits, the body, local copies, the queue entry, the count.
-Result<SubmitResult> write_submission(WriteCtx& ctx, const PreparedBlob& b, std::string_view raw,
-                                      const index::MessageIndex& idx, const Submission& sub,
-                                      int64_t internal_date) {
+Result<SubmitResult> submission_txn(WriteCtx& ctx, const PreparedBlob& b, std::string_view raw,
+                                    const index::MessageIndex& idx, const Submission& sub,
+                                    int64_t internal_date) {
   const int64_t size = static_cast<int64_t>(raw.size());
   TG_ASSIGN(Account a, load_account(ctx.db, sub.account_id));
   const int64_t now = sub.now > 0 ? sub.now : ctx.now;
@@ -260,6 +267,17 @@ Result<SubmitResult> write_submission(WriteCtx& ctx, const PreparedBlob& b, std:
   TG_TRY(ctx.db.run("DELETE FROM send_log WHERE account_id = ? AND time < ?", a.id,
                     now - kSendLogKeep));
   return out;
+}
+
+// submission_txn(), giving the prepared content back when it fails: a refusal by the limits
+// comes before the content is inserted (insert_blob gives it back itself otherwise; once more
+// is no harm).
+Result<SubmitResult> write_submission(WriteCtx& ctx, const PreparedBlob& b, std::string_view raw,
+                                      const index::MessageIndex& idx, const Submission& sub,
+                                      int64_t internal_date) {
+  Result<SubmitResult> r = submission_txn(ctx, b, raw, idx, sub, internal_date);
+  if (!r) discard_blob(ctx, b);
+  return r;
 }
 
 }  // namespace
@@ -405,13 +423,6 @@ Result<int64_t> SqliteStore::queue_next_due() {
 
 namespace {
 
-// Gives back a prepared content that no row will name, as insert_blob does for content already
-// stored: its file is unlinked after the commit, its log record punched.
-void discard_blob(WriteCtx& ctx, const PreparedBlob& b) {
-  if (b.in_file) ctx.file_checks.push_back(b.hash);
-  if (b.log) ctx.log_unused.push_back(b.log.place());
-}
-
 // One notice into its mailbox, which target_mailbox() found. queue_update's kNotFound means
 // that the message is not queued (store.hpp), so a failure here is reported otherwise.
 Status put_notice(WriteCtx& ctx, const Notice& n, const PreparedBlob& b) {
@@ -501,7 +512,12 @@ Result<QueueUpdated> SqliteStore::queue_update(Id id, const std::vector<RcptUpda
   QueueUpdated out;
   Status st = write_status(
       [&](WriteCtx& ctx) {
-        return apply_queue_update(ctx, id, updates, delay_notified, notices, blobs, &out);
+        Status done = apply_queue_update(ctx, id, updates, delay_notified, notices, blobs, &out);
+        // Rolled back: no row names any notice's content, also of those it did not reach (a
+        // record punched twice, a file checked twice, is no harm).
+        if (!done)
+          for (const auto& b : blobs) discard_blob(ctx, b);
+        return done;
       },
       Writer::Sync::kWithNext);  // redone when lost: at worst a message is sent again
   if (!st) return st.error();

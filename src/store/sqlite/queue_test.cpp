@@ -417,6 +417,81 @@ TEST_F(QueueTest, ANoticeThatFailsOtherwiseRollsBackTheUpdate) {
   EXPECT_EQ(mailbox(a.id, "INBOX").messages, 0u);
 }
 
+// An update that fails gives back the prepared contents of its notices, also of those it did
+// not reach: the file of a bounce for a message deleted meanwhile (kNotFound), and that of a
+// notice after one that failed. They stayed on disk, named by no row, until a restart.
+TEST_F(QueueTest, AFailedUpdateGivesItsNoticesContentsBack) {
+  Account a = account("alice@example.org");
+  const Id inbox = mailbox(a.id, "INBOX").id;
+  auto notice = [&](Id box, const std::string& raw) {
+    Notice n;
+    n.raw = raw;
+    n.idx = sample_index("bounce");
+    n.target = target(a, box);
+    n.target.enforce_quota = false;
+    return n;
+  };
+  auto file_of = [&](const std::string& raw) {
+    const std::string h = sqlite::sha256_hex(raw);
+    return dir_ + "/blobs/" + h.substr(0, 2) + "/" + h;
+  };
+  // Deleted while its bounce was being composed.
+  auto r = send(a, {"x@remote.example"}, 1000);
+  ASSERT_TRUE(r.ok());
+  auto q = *store_->queue_get(r->queue_id());
+  ASSERT_TRUE(store_->queue_delete(q.id).ok());
+  const std::string big1 = sample_message("deleted", 300 * 1024);
+  auto up = store_->queue_update(q.id, {{q.rcpts[0].id, RcptState::kFailed, 0, "550", "", 7}},
+                                 false, {notice(inbox, big1)});
+  EXPECT_EQ(up.code(), Errc::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(file_of(big1)));
+
+  // The first notice fails (its mailbox has used up its UIDs); the second is never reached.
+  r = send(a, {"y@remote.example"}, 1000);
+  ASSERT_TRUE(r.ok());
+  q = *store_->queue_get(r->queue_id());
+  auto created = store_->create_mailbox(a.id, "Other", "");
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  const Id other = created->id;
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/tegami.db").c_str(), &db), SQLITE_OK);
+  const std::string sql =
+      "UPDATE mailboxes SET uid_next = 4294967295 WHERE id = " + std::to_string(inbox);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  open();
+  const std::string big2 = sample_message("unreached", 300 * 1024);
+  up = store_->queue_update(q.id, {{q.rcpts[0].id, RcptState::kFailed, 0, "550", "", 7}}, false,
+                            {notice(inbox, sample_message("b1")), notice(other, big2)});
+  EXPECT_EQ(up.code(), Errc::kLimit);
+  EXPECT_FALSE(std::filesystem::exists(file_of(big2)));
+}
+
+// A submission the sending limits refuse gives its prepared content back: an account over its
+// limit left a file (or body-log record) behind at each try until a restart.
+TEST_F(QueueTest, ARefusedSubmissionGivesItsContentBack) {
+  Account a = account("alice@example.org");
+  const std::string big = sample_message("refused", 300 * 1024);
+  const std::string h = sqlite::sha256_hex(big);
+  const std::string file = dir_ + "/blobs/" + h.substr(0, 2) + "/" + h;
+  Submission s;
+  s.account_id = a.id;
+  s.outbound = outbound({"x@remote.example", "y@remote.example"});
+  s.recipients = 2;
+  s.limits = SendLimits{100, 1, 86400};  // more recipients than a whole day allows
+  s.now = 1000;
+  auto r = store_->submit(big, sample_index("refused"), s, 1000);
+  EXPECT_EQ(r.code(), Errc::kTooBig);
+  EXPECT_FALSE(std::filesystem::exists(file));
+  s.limits = SendLimits{0, 0, 86400};
+  ASSERT_TRUE(store_->set_send_suspended(a.id, true, "test", 1000).ok());
+  r = store_->submit(big, sample_index("refused"), s, 1000);
+  EXPECT_EQ(r.code(), Errc::kPerm);
+  EXPECT_FALSE(std::filesystem::exists(file));
+}
+
 TEST_F(QueueTest, DeleteAndMissing) {
   Account a = account("alice@example.org");
   auto r = send(a, {"x@remote.example"}, 1000);

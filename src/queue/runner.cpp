@@ -219,11 +219,11 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
           // jobs waiting is skipped, so memory stays bounded. A burst that reaches the end
           // after beginning part way wraps around: one more look from the start, for what
           // became takeable behind its place meanwhile (a destination whose page drained).
-          const bool more = due->size() >= opts.due_page;
+          const bool more = due->ended.queue_id != 0;
           const bool wrap = !more && skip.after.queue_id != 0;
-          if (more) due_after = store::queue_due_place(due->back(), now, skip);
+          due_after = std::move(due->ended);
           std::vector<Due> found;
-          for (auto& m : *due) found.push_back({std::move(m), nullptr});
+          for (auto& m : due->messages) found.push_back({std::move(m), nullptr});
           schedule(std::move(found), now, &skip);
           if (more || wrap) {
             rescan = true;

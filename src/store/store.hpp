@@ -14,7 +14,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 #include "base/result.hpp"
@@ -219,6 +218,14 @@ struct QueueSkip {
   // The walk begins after this place (where the previous page ended: see queue_due), so that a
   // burst of looks does not step over everything the earlier ones found again.
   QueueDuePlace after;
+};
+
+// A page of queue_due.
+struct QueueDuePage {
+  std::vector<QueuedMessage> messages;
+  // Where the walk stopped when the page filled up (the row that brought the last message in);
+  // pass it as QueueSkip::after to go on from there. queue_id 0: the walk reached the end.
+  QueueDuePlace ended;
 };
 
 // One recipient's outcome after an attempt.
@@ -464,12 +471,11 @@ class Store {
 
   // The queue. queue_due: up to `limit` messages with a pending recipient due at `now` that
   // `skip` does not name, in the order such a recipient became due (then queue order), each
-  // with all its recipients. A message is in the answer at its first such recipient in the
-  // walk's order (next_attempt, message, domain): a page that is full ended at the last
-  // message's first one (queue_due_place), and the next page may begin after it
-  // (QueueSkip::after) without missing anything behind that place.
-  virtual Result<std::vector<QueuedMessage>> queue_due(int64_t now, size_t limit,
-                                                       const QueueSkip& skip) = 0;
+  // with all its recipients. The walk reads recipients in the order (next_attempt, message,
+  // domain); a message is in the page at its first such recipient. A full page says where it
+  // ended, and the next page may begin after that place (QueueSkip::after) without missing
+  // anything behind it: every row before it was taken or is named by `skip`.
+  virtual Result<QueueDuePage> queue_due(int64_t now, size_t limit, const QueueSkip& skip) = 0;
   virtual Result<std::vector<QueuedMessage>> queue_list() = 0;
   virtual Result<QueuedMessage> queue_get(Id id) = 0;
   // Earliest next_attempt of a pending recipient; 0 when the queue is empty.
@@ -496,21 +502,5 @@ class Store {
   virtual Status queue_retry(Id id, int64_t now) = 0;  // every pending recipient due now
   virtual Status queue_delete(Id id) = 0;
 };
-
-// Where a full page of queue_due(now, limit, skip) ended: the first recipient of its last
-// message, `m`, after skip.after that is pending, due at `now` and not named by `skip`
-// (queue_id 0 when none).
-inline QueueDuePlace queue_due_place(const QueuedMessage& m, int64_t now, const QueueSkip& skip) {
-  auto key = [](const QueueDuePlace& p) { return std::tie(p.next_attempt, p.queue_id, p.domain); };
-  QueueDuePlace best;
-  for (const auto& r : m.rcpts) {
-    if (r.state != RcptState::kPending || r.next_attempt > now) continue;
-    if (skip.domains.count(r.domain) || skip.jobs.count({m.id, r.domain})) continue;
-    QueueDuePlace p{r.next_attempt, m.id, r.domain};
-    if (skip.after.queue_id != 0 && !(key(skip.after) < key(p))) continue;
-    if (best.queue_id == 0 || key(p) < key(best)) best = std::move(p);
-  }
-  return best;
-}
 
 }  // namespace tegami::store

@@ -266,8 +266,8 @@ class FaultyStore final : public store::Store {
                                   int64_t now) override {
     return inner_.set_send_suspended(account, on, reason, now);
   }
-  Result<std::vector<store::QueuedMessage>> queue_due(int64_t now, size_t limit,
-                                                      const store::QueueSkip& skip) override {
+  Result<store::QueueDuePage> queue_due(int64_t now, size_t limit,
+                                        const store::QueueSkip& skip) override {
     if (auto e = fault("queue_due")) return *e;
     return inner_.queue_due(now, limit, skip);
   }

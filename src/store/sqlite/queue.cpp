@@ -355,9 +355,8 @@ Result<bool> SqliteStore::set_send_suspended(Id account, bool on, std::string_vi
   });
 }
 
-Result<std::vector<QueuedMessage>> SqliteStore::queue_due(int64_t now, size_t limit,
-                                                          const QueueSkip& skip) {
-  return read<std::vector<QueuedMessage>>([&](Db& db) -> Result<std::vector<QueuedMessage>> {
+Result<QueueDuePage> SqliteStore::queue_due(int64_t now, size_t limit, const QueueSkip& skip) {
+  return read<QueueDuePage>([&](Db& db) -> Result<QueueDuePage> {
     // Recipient by recipient in due order (the partial index queue_rcpts_due is in that order
     // and holds both columns: no sort, no table row read), stopping at the limit. What `skip` names
     // is stepped over unread, so a backlog to one destination that the runner already holds cannot
@@ -365,29 +364,32 @@ Result<std::vector<QueuedMessage>> SqliteStore::queue_due(int64_t now, size_t li
     // From skip.after on (a seek in the same index), when the caller goes on with a burst.
     const bool from_place = skip.after.queue_id != 0;
     TG_ASSIGN(Stmt s,
-              db.prepare(from_place ? "SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 "
-                                      "AND next_attempt <= ? AND (next_attempt, queue_id, "
-                                      "domain) > (?, ?, ?) ORDER BY next_attempt, queue_id, domain"
-                                    : "SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 "
-                                      "AND next_attempt <= ? ORDER BY next_attempt, queue_id, "
-                                      "domain"));
+              db.prepare(from_place ? "SELECT queue_id, domain, next_attempt FROM queue_rcpts "
+                                      "WHERE state = 0 AND next_attempt <= ? AND (next_attempt, "
+                                      "queue_id, domain) > (?, ?, ?) ORDER BY next_attempt, "
+                                      "queue_id, domain"
+                                    : "SELECT queue_id, domain, next_attempt FROM queue_rcpts "
+                                      "WHERE state = 0 AND next_attempt <= ? ORDER BY "
+                                      "next_attempt, queue_id, domain"));
     s.bind(1, now);
     if (from_place) {
       s.bind(2, skip.after.next_attempt).bind(3, skip.after.queue_id).bind(4, skip.after.domain);
     }
     std::vector<Id> ids;
     std::set<Id> taken;
+    QueueDuePage out;
     while (ids.size() < limit) {
       TG_ASSIGN(bool row, s.step());
       if (!row) break;
       std::pair<Id, std::string> job(s.i64(0), s.text(1));
       if (skip.domains.count(job.second) || skip.jobs.count(job)) continue;
-      if (taken.insert(job.first).second) ids.push_back(job.first);
+      if (!taken.insert(job.first).second) continue;
+      ids.push_back(job.first);
+      if (ids.size() == limit) out.ended = QueueDuePlace{s.i64(2), job.first, job.second};
     }
-    std::vector<QueuedMessage> out;
     for (Id id : ids) {
       TG_ASSIGN(QueuedMessage q, load_queued(db, id));
-      out.push_back(std::move(q));
+      out.messages.push_back(std::move(q));
     }
     return out;
   });

@@ -134,8 +134,9 @@ TEST_F(QueueTest, DueUpdateAndRemoval) {
   ASSERT_TRUE(r.ok());
   auto due = store_->queue_due(2000000000, 10, {});
   ASSERT_TRUE(due.ok());
-  ASSERT_EQ(due->size(), 1u);
-  const auto& q = due->at(0);
+  ASSERT_EQ(due->messages.size(), 1u);
+  EXPECT_EQ(due->ended.queue_id, 0) << "the walk reached the end";
+  const auto& q = due->messages.at(0);
   // First recipient delivered, second deferred by an hour.
   int64_t later = q.rcpts[1].next_attempt + 3600;
   std::vector<RcptUpdate> u = {
@@ -147,7 +148,7 @@ TEST_F(QueueTest, DueUpdateAndRemoval) {
   EXPECT_EQ(*next, later);
   auto none = store_->queue_due(later - 1, 10, {});
   ASSERT_TRUE(none.ok());
-  EXPECT_TRUE(none->empty());
+  EXPECT_TRUE(none->messages.empty());
   auto got = store_->queue_get(q.id);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->rcpts[0].state, RcptState::kDelivered);
@@ -195,7 +196,7 @@ TEST_F(QueueTest, DueLeavesOutWhatTheCallerHolds) {
     auto due = store_->queue_due(1000, limit, skip);
     EXPECT_TRUE(due.ok());
     if (due.ok())
-      for (const auto& q : *due) out.push_back(q.id);
+      for (const auto& q : due->messages) out.push_back(q.id);
     return out;
   };
   EXPECT_EQ(ids(10, {}), (std::vector<Id>{m3, m1, m2}));
@@ -211,14 +212,14 @@ TEST_F(QueueTest, DueLeavesOutWhatTheCallerHolds) {
   // A message comes with all its recipients, the skipped ones too.
   auto due = store_->queue_due(1000, 10, held);
   ASSERT_TRUE(due.ok());
-  ASSERT_EQ(due->size(), 1u);
-  EXPECT_EQ(due->at(0).rcpts.size(), 2u);
-  EXPECT_TRUE(store_->queue_due(99, 10, {})->empty());
+  ASSERT_EQ(due->messages.size(), 1u);
+  EXPECT_EQ(due->messages.at(0).rcpts.size(), 2u);
+  EXPECT_TRUE(store_->queue_due(99, 10, {})->messages.empty());
 }
 
-// A page may begin where the previous full one ended (QueueSkip::after, queue_due_place), so
-// that a burst of looks walks the due recipients once instead of stepping over everything the
-// earlier looks took at each look; nothing behind the place is missed.
+// A page may begin where the previous full one ended (QueueDuePage::ended, QueueSkip::after),
+// so that a burst of looks walks the due recipients once instead of stepping over everything
+// the earlier looks took at each look; nothing behind the place is missed.
 TEST_F(QueueTest, DuePagesGoOnWhereTheLastOneEnded) {
   Account a = account("alice@example.org");
   // m1: b.example due at 100, a.example at 300; m2 at 200; m3 (two domains) at 300; m4 at 400.
@@ -239,33 +240,28 @@ TEST_F(QueueTest, DuePagesGoOnWhereTheLastOneEnded) {
     auto due = store_->queue_due(1000, 2, skip);
     EXPECT_TRUE(due.ok());
     ids->clear();
-    if (!due.ok() || due->empty()) return QueuedMessage{};
-    for (const auto& q : *due) ids->push_back(q.id);
-    return due->back();
+    if (!due.ok()) return QueueDuePlace{};
+    for (const auto& q : due->messages) ids->push_back(q.id);
+    return due->ended;
   };
   std::vector<Id> ids;
   QueueSkip skip;
-  QueuedMessage last = page(skip, &ids);
+  skip.after = page(skip, &ids);
   EXPECT_EQ(ids, (std::vector<Id>{m1, m2}));  // m1 at its b.example recipient (100)
-  // The last message is m2, at its only recipient.
-  skip.after = queue_due_place(last, 1000, skip);
+  // The page ended at m2's only recipient.
   EXPECT_EQ(skip.after.queue_id, m2);
   EXPECT_EQ(skip.after.next_attempt, 200);
   EXPECT_EQ(skip.after.domain, "c.example");
   // The next page goes on from there: m1 again for its a.example recipient at 300 (the caller
-  // holds both of m1's jobs after the first page, and says so), then m3.
+  // holds both of m1's jobs after the first page, and says so), then m3 and m4; m3 came in at
+  // its first recipient, and its second one (same time, later domain) was stepped over.
   skip.jobs = {{m1, "a.example"}, {m1, "b.example"}, {m2, "c.example"}};
-  last = page(skip, &ids);
+  skip.after = page(skip, &ids);
   EXPECT_EQ(ids, (std::vector<Id>{m3, m4}));
-  // m3 ended the page at its first recipient: its second one (same time, later domain) comes
-  // after the place, and the caller holds it with the first.
-  QueueDuePlace at_m3 = queue_due_place(*store_->queue_get(m3), 1000, skip);
-  EXPECT_EQ(at_m3.queue_id, m3);
-  EXPECT_EQ(at_m3.domain, "d.example");
-  skip.after = queue_due_place(last, 1000, skip);
   EXPECT_EQ(skip.after.queue_id, m4);
+  EXPECT_EQ(skip.after.domain, "f.example");
   skip.jobs.insert({{m3, "d.example"}, {m3, "e.example"}, {m4, "f.example"}});
-  page(skip, &ids);
+  EXPECT_EQ(page(skip, &ids).queue_id, 0);
   EXPECT_TRUE(ids.empty()) << "the end: the caller wraps around to the start";
   // From the start, with what the caller holds, nothing is left either; once m2's job ends
   // (its recipient still due), the start finds it behind the old place.
@@ -273,14 +269,18 @@ TEST_F(QueueTest, DuePagesGoOnWhereTheLastOneEnded) {
   page(skip, &ids);
   EXPECT_TRUE(ids.empty());
   skip.jobs.erase({m2, "c.example"});
-  page(skip, &ids);
+  EXPECT_EQ(page(skip, &ids).queue_id, 0) << "a page that is not full reached the end";
   EXPECT_EQ(ids, (std::vector<Id>{m2}));
-  // A place never goes back: a recipient of the message before the place does not count.
+  // A place is where the walk stopped, not a message's earliest recipient: from m2's place,
+  // with nothing held, m1 comes in at its a.example recipient (300), the first after it.
   QueueSkip from_m2;
   from_m2.after = QueueDuePlace{200, m2, "c.example"};
-  QueueDuePlace p = queue_due_place(*store_->queue_get(m1), 1000, from_m2);
-  EXPECT_EQ(p.next_attempt, 300);
-  EXPECT_EQ(p.domain, "a.example");
+  auto due = store_->queue_due(1000, 1, from_m2);
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->messages.size(), 1u);
+  EXPECT_EQ(due->messages[0].id, m1);
+  EXPECT_EQ(due->ended.next_attempt, 300);
+  EXPECT_EQ(due->ended.domain, "a.example");
 }
 
 // Each destination domain of a message is its own job, and every job works from the same

@@ -62,16 +62,16 @@ TEST_F(SchemaTest, HotQueriesUseIndexes) {
   // queue_due stops at its limit: the due recipients come in index order, without a sort of
   // them all first, and from the index alone (it steps over many it does not take).
   auto due = plan(db,
-                  "SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 AND next_attempt <= 5 "
-                  "ORDER BY next_attempt, queue_id, domain");
+                  "SELECT queue_id, domain, next_attempt FROM queue_rcpts WHERE state = 0 AND "
+                  "next_attempt <= 5 ORDER BY next_attempt, queue_id, domain");
   ASSERT_FALSE(due.empty());
   for (const auto& step : due) EXPECT_EQ(step.find("TEMP B-TREE"), std::string::npos) << step;
   EXPECT_NE(due[0].find("COVERING INDEX queue_rcpts_due"), std::string::npos) << due[0];
   // A page that goes on after the previous one seeks to its place in the same index.
   auto next = plan(db,
-                   "SELECT queue_id, domain FROM queue_rcpts WHERE state = 0 AND next_attempt <= 5 "
-                   "AND (next_attempt, queue_id, domain) > (1, 2, 'x') ORDER BY next_attempt, "
-                   "queue_id, domain");
+                   "SELECT queue_id, domain, next_attempt FROM queue_rcpts WHERE state = 0 AND "
+                   "next_attempt <= 5 AND (next_attempt, queue_id, domain) > (1, 2, 'x') ORDER BY "
+                   "next_attempt, queue_id, domain");
   ASSERT_FALSE(next.empty());
   for (const auto& step : next) EXPECT_EQ(step.find("TEMP B-TREE"), std::string::npos) << step;
   EXPECT_NE(next[0].find("COVERING INDEX queue_rcpts_due ((next_attempt,queue_id,domain)>"),

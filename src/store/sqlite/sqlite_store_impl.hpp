@@ -138,8 +138,7 @@ class SqliteStore final : public Store {
   Result<bool> note_send_warning(Id account, int64_t now, int64_t window) override;
   Result<bool> set_send_suspended(Id account, bool on, std::string_view reason,
                                   int64_t now) override;
-  Result<std::vector<QueuedMessage>> queue_due(int64_t now, size_t limit,
-                                               const QueueSkip& skip) override;
+  Result<QueueDuePage> queue_due(int64_t now, size_t limit, const QueueSkip& skip) override;
   Result<std::vector<QueuedMessage>> queue_list() override;
   Result<QueuedMessage> queue_get(Id id) override;
   Result<int64_t> queue_next_due() override;

@@ -719,30 +719,20 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
 
   // Writes one outcome to the store; false (logged) when it must be written again later. A
   // notice the store left out because its mailbox is gone (the sender's account was deleted
-  // since it was composed) is logged and taken out of `rec`: nobody is left to tell.
-  bool record(Record& rec) {
+  // since it was composed) is logged: nobody is left to tell.
+  bool record(const Record& rec) {
     auto r = store.queue_update(rec.id, rec.updates, rec.delay_notice, rec.notices);
     if (!r) return recorded(rec, r.error());
-    std::vector<bool> dropped(rec.notices.size(), false);
     for (const auto& d : r->dropped) {
       if (d.index >= rec.notices.size()) continue;
-      dropped[d.index] = true;
       const store::Notice& n = rec.notices[d.index];
-      log::warn("queue_notice_dropped",
-                {{"queue_id", std::to_string(rec.id)},
-                 {"domain", rec.domain},
-                 {"notice", d.index < rec.kinds.size() ? rec.kinds[d.index] : "notice"},
-                 {"account", std::to_string(n.target.account_id)},
-                 {"mailbox", std::to_string(n.target.mailbox_id)},
-                 {"reason", d.reason},
-                 {"next", "outcome recorded without it"}});
-    }
-    if (!r->dropped.empty()) {
-      std::vector<store::Notice> kept;
-      for (size_t i = 0; i < rec.notices.size(); ++i)
-        if (!dropped[i]) kept.push_back(std::move(rec.notices[i]));
-      rec.notices = std::move(kept);
-      rec.kinds.clear();  // no longer parallel; only the log used them
+      log::warn("queue_notice_dropped", {{"queue_id", std::to_string(rec.id)},
+                                         {"domain", rec.domain},
+                                         {"notice", rec.kinds[d.index]},
+                                         {"account", std::to_string(n.target.account_id)},
+                                         {"mailbox", std::to_string(n.target.mailbox_id)},
+                                         {"reason", d.reason},
+                                         {"next", "outcome recorded without it"}});
     }
     return recorded(rec, Status{});
   }

@@ -162,11 +162,12 @@ int64_t SendPolicy::recipients_per_message_for(std::string_view plan) const {
 
 Status check_can_send(store::Store& store, store::ChangeHub* hub, store::Id account,
                       const SendPolicy& policy, int64_t now, bool* suspended_now,
-                      int64_t* messages_left) {
+                      int64_t* messages_left, std::string* plan) {
   if (suspended_now) *suspended_now = false;
   if (messages_left) *messages_left = 0;
   auto a = store.get_account(account);
   if (!a) return a.error();
+  if (plan) *plan = a->plan;
   if (a->send_suspended) {
     return make_error(Errc::kPerm,
                       "sending is suspended for " + a->address + ": " + a->send_suspended_reason);

@@ -83,10 +83,12 @@ Error submission_refused(store::Store& store, store::ChangeHub* hub, const store
 // ending in " t=<unix>") when the account has already sent its messages for the window; such a
 // refusal counts toward suspension like one after the content. send() stays the authority
 // (recipient limits, races between sessions). *messages_left: how many more messages the window
-// allowed at the check (INT64_MAX without a limit).
+// allowed at the check (INT64_MAX without a limit). *plan: the account's plan as stored now
+// (an administrator may have changed it since the session signed in), whenever the account was
+// read.
 Status check_can_send(store::Store& store, store::ChangeHub* hub, store::Id account,
                       const SendPolicy& policy, int64_t now, bool* suspended_now = nullptr,
-                      int64_t* messages_left = nullptr);
+                      int64_t* messages_left = nullptr, std::string* plan = nullptr);
 
 // PRODUCT.md §6: the owner is warned by mail when a submission takes the account to 80 % of a
 // daily limit (messages or recipients). True for the submission that crossed the level: its

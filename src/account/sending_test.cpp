@@ -168,7 +168,9 @@ TEST(Sending, LimitsComeFromTheAccountsPlan) {
   EXPECT_EQ(attempt(t + 1), errc_name(Errc::kLimit));
   EXPECT_EQ(check_can_send(*w.store, nullptr, w.demo.id, p, t + 2).code(), Errc::kLimit);
   ASSERT_TRUE(w.store->set_plan(w.demo.id, "pro", 0).ok());
-  EXPECT_TRUE(check_can_send(*w.store, nullptr, w.demo.id, p, t + 2).ok());
+  std::string plan;
+  EXPECT_TRUE(check_can_send(*w.store, nullptr, w.demo.id, p, t + 2, nullptr, nullptr, &plan).ok());
+  EXPECT_EQ(plan, "pro");  // as stored now, for a session signed in before the change
   EXPECT_EQ(attempt(t + 3), "ok");
   EXPECT_EQ(attempt(t + 4), "ok");
   EXPECT_EQ(attempt(t + 5), errc_name(Errc::kLimit));

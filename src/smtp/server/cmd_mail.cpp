@@ -104,6 +104,7 @@ asio::awaitable<void> Session::on_mail(const proto::Command& c) {
         Status can;
         bool suspended_now = false;
         int64_t messages_left = 0;
+        std::string plan;  // as stored now
       };
       store::Store* st = ctx_.store;
       store::ChangeHub* hub = ctx_.hub;
@@ -112,16 +113,20 @@ asio::awaitable<void> Session::on_mail(const proto::Command& c) {
       const proto::Path* path = &c.path;
       auto fn = [st, hub, acct, policy, path, now]() {
         Checked k;
+        k.plan = acct->plan;  // unless check_can_send reads the account again
         k.allowed = account::sendable_addresses(*st, *acct);
         if (!k.allowed) return k;
         k.sender_ok = path->null || sender_allowed(*k.allowed, path->mailbox.str());
         if (k.sender_ok) {
           k.can = account::check_can_send(*st, hub, acct->id, *policy, now, &k.suspended_now,
-                                          &k.messages_left);
+                                          &k.messages_left, &k.plan);
         }
         return k;
       };
       Checked k = co_await net::offload(std::move(fn));
+      // The limits of this message (RCPT, the submission) are those of the plan the account
+      // is on now, not at sign-in: a session may outlive an administrator's change.
+      user_->plan = std::move(k.plan);
       if (!k.allowed) {
         reply(reply_for(k.allowed.error(), "mail"));
         co_return;

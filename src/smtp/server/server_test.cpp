@@ -1168,6 +1168,37 @@ TEST(SmtpSubmission, ThePlansRecipientLimit) {
   EXPECT_EQ(r[5].substr(0, 10), "452 4.5.3 ") << r[5];
 }
 
+// A plan changed while a session is signed in applies from that session's next MAIL check:
+// the limits come from the account as stored then, not as it was at AUTH.
+TEST(SmtpSubmission, APlanChangedAfterSignInAppliesAtMail) {
+  World w;
+  imap::server::testing::FaultyStore faulty(*w.store);
+  Context c = w.ctx;
+  c.mode = Mode::kSubmission;
+  c.store = &faulty;
+  c.send_policy.plans = {{"small", {100, 100, 86400}, 1}};
+  bool changed = false;
+  // The MAIL check reads the account's aliases first (account::sendable_addresses): the
+  // administrator's change lands between the sign-in and that check.
+  faulty.before_call = [&](const std::string& method) {
+    if (method == "list_aliases" && !changed) {
+      changed = true;
+      ASSERT_TRUE(w.store->set_plan(w.alice.id, "small", 0).ok());
+    }
+  };
+  std::string out = w.run_with(c,
+                               "EHLO c\r\nAUTH PLAIN " + plain("alice", World::kPassword) +
+                                   "\r\nMAIL FROM:<alice@example.com>\r\nRCPT "
+                                   "TO:<bob@example.com>\r\nRCPT TO:<bob@example.net>\r\nQUIT\r\n",
+                               4096, true, false);
+  auto r = replies(out);
+  ASSERT_TRUE(changed);
+  ASSERT_EQ(r.size(), 7u) << out;
+  EXPECT_EQ(r[4].substr(0, 3), "250") << r[4];
+  EXPECT_EQ(r[5].substr(0, 10), "452 4.5.3 ") << r[5];
+  EXPECT_NE(r[5].find("at most 1"), std::string::npos) << r[5];
+}
+
 // The warning mail at 80 % of a daily limit comes from the session's path too.
 TEST(SmtpSubmission, WarnsAtEightyPercentOfTheDailyLimit) {
   World w;

@@ -231,6 +231,8 @@ asio::awaitable<TlsOutcome> ClientStream::start_tls(const ClientTlsParams& p) {
       close();
       co_return out;
     }
+    // A wildcard names a host only as a whole left-most label, as under PKIX (RFC 6125 §6.4.3).
+    SSL_set_hostflags(s, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     // Further reference identifiers: the other name of a secure CNAME chain (§3.2.2).
     if (have_name) {
       for (const auto& n : p.alt_names) SSL_add1_host(s, n.c_str());

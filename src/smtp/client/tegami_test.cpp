@@ -294,6 +294,33 @@ TEST(SmtpClientTegami, Dane) {
   EXPECT_EQ(w.inbox(w.alice).size(), 1u);
 }
 
+// DANE-TA(2) name checks take a wildcard only as a whole left-most label, as PKIX ones do:
+// "mx*.example.com" does not name mx1.example.com, "*.example.com" does.
+TEST(SmtpClientTegami, DaneTaNameChecksRefusePartialWildcards) {
+  World w;
+  TempDir dir;
+  TestPki partial(dir, {"mx*.example.com"}, "p");
+  TestPki whole(dir, {"*.example.com"}, "w");
+  TegamiMx mx_partial(&w.ctx, partial.chain_file, partial.key_file);
+  TegamiMx mx_whole(&w.ctx, whole.chain_file, whole.key_file);
+  auto body = [&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    Options p = opts(TlsPolicy::kDane, "mx1.example.com");
+    p.tls.tlsa = {tlsa(2, 0, 1, testing::cert_sha256(partial.ca.get()))};
+    auto c1 = co_await connect(ex, kLocalhost, mx_partial.port(), p);
+    EXPECT_FALSE(c1.ok());
+    if (!c1.ok()) EXPECT_EQ(c1.code(), Errc::kTemporary);
+    Options wh = opts(TlsPolicy::kDane, "mx1.example.com");
+    wh.tls.tlsa = {tlsa(2, 0, 1, testing::cert_sha256(whole.ca.get()))};
+    auto c2 = co_await connect(ex, kLocalhost, mx_whole.port(), wh);
+    EXPECT_TRUE(c2.ok()) << c2.error().message;
+    if (c2.ok()) {
+      EXPECT_TRUE((*c2)->tls_verified());
+      co_await (*c2)->quit();
+    }
+  };
+  run(body);
+}
+
 TEST(SmtpClientTegami, DaneEeIgnoresExpiry) {
   World w;
   TempDir dir;

@@ -209,7 +209,9 @@ Result<std::unique_ptr<LocalDnsServer>> LocalDnsServer::start(const LocalZoneDat
       _exit(127);
     }
     for (int i = 0; i < 100; ++i) {  // 5 s
-      if (tcp_listening(port)) {
+      // Ours, not another process that took the free port first: unbound logs "start of
+      // service" only once its sockets are bound (it exits when the port is taken).
+      if (tcp_listening(port) && read_file(log).find("start of service") != std::string::npos) {
         srv->pid_ = pid;
         srv->port_ = port;
         return srv;

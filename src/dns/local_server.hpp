@@ -57,8 +57,10 @@ class LocalDnsServer {
   // unbound gets SIGKILL when the calling thread ends (PR_SET_PDEATHSIG), so that it never
   // outlives a crashed or killed test: call this from the thread that keeps the server.
   // Signs the signed zones, starts unbound on 127.0.0.1 and a free port and waits (at most 5 s)
-  // until it accepts TCP connections. kInternal with the log's tail when it does not come up or
-  // a zone cannot be signed; kNotFound when unbound (or, for signed zones, ldnsutils) is missing.
+  // until it accepts TCP connections and has logged "start of service" (so that the port is its
+  // own, not another process's that took it first). kInternal with the log's tail when it does not
+  // come up or a zone cannot be signed; kNotFound when unbound (or, for signed zones, ldnsutils) is
+  // missing.
   static Result<std::unique_ptr<LocalDnsServer>> start(const LocalZoneData& data);
 
   ~LocalDnsServer();  // SIGTERM, then SIGKILL after 2 s; removes the temporary folder

@@ -75,6 +75,16 @@ Result<QueuedMessage> load_queued(Db& db, Id id) {
   return q;
 }
 
+// kNotFound unless message `id` is queued: the queue row alone (load_queued reads every
+// recipient too), for the writes that only need to know it is there.
+Status check_queued(Db& db, Id id) {
+  TG_ASSIGN(Stmt s, db.prepare("SELECT 1 FROM queue WHERE id = ?"));
+  s.bind(1, id);
+  TG_ASSIGN(bool row, s.step());
+  if (!row) return make_error(Errc::kNotFound, "no queued message " + std::to_string(id));
+  return {};
+}
+
 // send_log keeps running totals per account (sum_* include the row itself, in (time, id)
 // order), so the counts of a window are the newest row's totals minus those of the last row
 // before the window: two index lookups however many rows the window holds.
@@ -447,7 +457,7 @@ Status apply_queue_update(WriteCtx& ctx, Id id, const std::vector<RcptUpdate>& u
                           bool delay_notified, const std::vector<Notice>& notices,
                           const std::vector<PreparedBlob>& blobs, QueueUpdated* out) {
   if (out) out->dropped.clear();
-  TG_TRY(load_queued(ctx.db, id));
+  TG_TRY(check_queued(ctx.db, id));
   for (const auto& u : updates) {
     TG_ASSIGN(Stmt s, ctx.db.prepare("UPDATE queue_rcpts SET state = ?, next_attempt = ?, "
                                      "attempts = attempts + ?, last_attempt = CASE WHEN ? > 0 "
@@ -537,7 +547,7 @@ void SqliteStore::post_queue_update(Id id, std::vector<RcptUpdate> updates, bool
 
 Status SqliteStore::queue_retry(Id id, int64_t now) {
   return write_status([&](WriteCtx& ctx) -> Status {
-    TG_TRY(load_queued(ctx.db, id));
+    TG_TRY(check_queued(ctx.db, id));
     return ctx.db.run("UPDATE queue_rcpts SET next_attempt = ? WHERE queue_id = ? AND state = 0",
                       now, id);
   });
@@ -545,7 +555,7 @@ Status SqliteStore::queue_retry(Id id, int64_t now) {
 
 Status SqliteStore::queue_delete(Id id) {
   return write_status([&](WriteCtx& ctx) -> Status {
-    TG_TRY(load_queued(ctx.db, id));
+    TG_TRY(check_queued(ctx.db, id));
     TG_TRY(ctx.db.run("DELETE FROM queue WHERE id = ?", id));
     return collect_garbage(ctx);
   });

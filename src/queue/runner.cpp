@@ -230,15 +230,20 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
             woken = true;
           }
         }
-        auto next_fn = [this]() { return store.queue_next_due(); };
-        auto next = co_await net::offload(std::move(next_fn));
-        // Wait for the next due time. Something already due is in flight (or waits for a
-        // connection slot): a finishing worker wakes the loop.
-        std::chrono::milliseconds wait = opts.idle_poll;
-        int64_t secs = next && *next > 0 ? *next - system_clock().now_unix() : 0;
-        if (secs > 0) wait = std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(secs));
-        next_scan =
-            std::chrono::steady_clock::now() + std::max(wait, std::chrono::milliseconds(50));
+        if (!rescan) {
+          // Wait for the next due time. Something already due is in flight (or waits for a
+          // connection slot): a finishing worker wakes the loop. Not read while another look
+          // follows at once (`rescan` is only set together with `woken`): the look that ends
+          // the burst sets the time.
+          auto next_fn = [this]() { return store.queue_next_due(); };
+          auto next = co_await net::offload(std::move(next_fn));
+          std::chrono::milliseconds wait = opts.idle_poll;
+          int64_t secs = next && *next > 0 ? *next - system_clock().now_unix() : 0;
+          if (secs > 0)
+            wait = std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(secs));
+          next_scan =
+              std::chrono::steady_clock::now() + std::max(wait, std::chrono::milliseconds(50));
+        }
       }
       if (!given.empty() || !full) {
         // Just queued (the ones a full look found are in flight already and are skipped), or a

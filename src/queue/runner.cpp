@@ -96,6 +96,8 @@ bool starts_with_code(std::string_view s) {
          std::isdigit(static_cast<unsigned char>(s[2])) && (s.size() == 3 || s[3] == ' ');
 }
 
+// Whether the recipient's NOTIFY asks for `what` (`dflt` without NOTIFY); false for NEVER,
+// which names nothing else (RFC 3461 §4.1).
 bool notify_has(const std::string& notify, std::string_view what, bool dflt) {
   if (notify.empty()) return dflt;
   for (auto part : split(notify, ','))
@@ -625,21 +627,17 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         if (o.relayed && notify_has(r.notify, "SUCCESS", false)) f.succeeded.push_back(d);
       } else if (o.kind == Outcome::kPerm || now >= m.expires) {
         u.state = store::RcptState::kFailed;
-        if (o.kind != Outcome::kPerm) {
-          d.diagnostic = o.reply;
-          if (d.status.empty() || d.status[0] != '5') d.status = "4.4.7";  // delivery time expired
-        }
+        if (o.kind != Outcome::kPerm && (d.status.empty() || d.status[0] != '5'))
+          d.status = "4.4.7";  // delivery time expired
         d.action = "failed";
-        if (notify_has(r.notify, "FAILURE", true) && !iequals(r.notify, "NEVER"))
-          f.failed.push_back(d);
+        if (notify_has(r.notify, "FAILURE", true)) f.failed.push_back(d);
       } else {
         u.state = store::RcptState::kPending;
         u.next_attempt = now + retry_delay(r.attempts + 1, opts.retry_first, opts.retry_max);
         if (u.next_attempt > m.expires) u.next_attempt = m.expires;
         d.action = "delayed";
         d.retry_until = m.expires;
-        if (notify_has(r.notify, "DELAY", true) && !iequals(r.notify, "NEVER"))
-          f.delayed.push_back(d);
+        if (notify_has(r.notify, "DELAY", true)) f.delayed.push_back(d);
       }
       f.rec.updates.push_back(std::move(u));
       f.rec.addresses.push_back(r.address);
@@ -653,7 +651,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     if (f.rec.delay_notice) {
       for (const auto& r : m.rcpts) {
         if (r.domain == j.domain || r.state != store::RcptState::kPending) continue;
-        if (!notify_has(r.notify, "DELAY", true) || iequals(r.notify, "NEVER")) continue;
+        if (!notify_has(r.notify, "DELAY", true)) continue;
         DsnRecipient d;
         d.final_recipient = r.address;
         d.original_recipient = r.orcpt;

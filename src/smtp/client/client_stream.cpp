@@ -212,6 +212,9 @@ asio::awaitable<TlsOutcome> ClientStream::start_tls(const ClientTlsParams& p) {
   const std::string& name = p.server_name;
   bool have_name = !name.empty() && !is_ip_literal(name);
   if (have_name) SSL_set_tlsext_host_name(s, name.c_str());
+  // A wildcard names a host only as a whole left-most label (RFC 6125 §6.4.3): for the PKIX
+  // and the DANE-TA(2) name checks alike.
+  SSL_set_hostflags(s, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 
   bool dane_usable = false;
   if (p.verify == Verify::kPkix) {
@@ -220,7 +223,6 @@ asio::awaitable<TlsOutcome> ClientStream::start_tls(const ClientTlsParams& p) {
       close();
       co_return out;
     }
-    SSL_set_hostflags(s, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     SSL_set1_host(s, name.c_str());
   } else if (p.verify == Verify::kDane) {
     // The TLSA base domain is the reference identifier for DANE-TA(2) (RFC 7672 §3.2.2).
@@ -231,8 +233,6 @@ asio::awaitable<TlsOutcome> ClientStream::start_tls(const ClientTlsParams& p) {
       close();
       co_return out;
     }
-    // A wildcard names a host only as a whole left-most label, as under PKIX (RFC 6125 §6.4.3).
-    SSL_set_hostflags(s, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     // Further reference identifiers: the other name of a secure CNAME chain (§3.2.2).
     if (have_name) {
       for (const auto& n : p.alt_names) SSL_add1_host(s, n.c_str());

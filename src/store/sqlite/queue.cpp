@@ -500,8 +500,10 @@ Status apply_queue_update(WriteCtx& ctx, Id id, const std::vector<RcptUpdate>& u
     }
     TG_TRY(put_notice(ctx, n, blobs[i]));
   }
-  TG_ASSIGN(Stmt left,
-            ctx.db.prepare("SELECT COUNT(*) FROM queue_rcpts WHERE queue_id = ? AND state = 0"));
+  // Whether a recipient is still pending: the first one found answers (a count read every
+  // recipient row of the message at each outcome).
+  TG_ASSIGN(Stmt left, ctx.db.prepare("SELECT EXISTS (SELECT 1 FROM queue_rcpts WHERE queue_id "
+                                      "= ? AND state = 0)"));
   left.bind(1, id);
   TG_ASSIGN(bool row, left.step());
   if (row && left.i64(0) == 0) {

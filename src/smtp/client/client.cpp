@@ -236,6 +236,8 @@ asio::awaitable<Status> SmtpConnection::open(Reply* reply) {
   ReadResult g = co_await read_reply(opts_.command_timeout);
   if (!g.ok()) co_return io_error(g, "the greeting");
   if (g.reply.code != 220) {
+    // RFC 5321 §4.3.2: 220 is the greeting's only success; 554 (or a 4xx) refuses.
+    if (!refusal(g.reply)) co_return io_error(unexpected(g.reply, "220"), "the greeting");
     Errc code = g.reply.permanent() ? Errc::kPerm : Errc::kTemporary;
     Error e = co_await refuse(code, "greeting refused", g.reply, reply);
     co_return e;

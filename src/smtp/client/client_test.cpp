@@ -364,6 +364,19 @@ TEST(SmtpClient, TwoGreetingRepliesAreOutOfStep) {
   EXPECT_EQ(srv.join(), V{});  // nothing sent, not even QUIT
 }
 
+// 220 is the greeting's only success, 4xx and 5xx refuse: any other code is no greeting.
+TEST(SmtpClient, GreetingThatIsNeither220NorARefusalIsAProtocolError) {
+  FakeServer srv([](Peer& p) {
+    p.send("250 mx.example\r\n");
+    p.wait_close();
+  });
+  Error why = refusal(srv.port());
+  EXPECT_EQ(why.code, Errc::kTemporary);
+  EXPECT_THAT(why.message, HasSubstr("protocol error in the reply to the greeting: unexpected "
+                                     "250 mx.example (expected 220)"));
+  EXPECT_EQ(srv.join(), V{});  // nothing sent, not even QUIT
+}
+
 // The second greeting line comes after EHLO was written: it is read as the EHLO reply, and
 // EHLO's only success is 250.
 TEST(SmtpClient, ALateSecondGreetingIsNotTakenForTheEhloReply) {

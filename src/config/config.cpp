@@ -254,14 +254,14 @@ const Plan* find_plan(const Config& c, std::string_view name) {
 }
 
 Result<Config> load_text(std::string_view text, const std::string& origin) {
-  std::vector<std::string> tables;
+  std::vector<TableHeader> tables;
   auto table = parse_toml(text, &tables);
   if (!table.ok()) return make_error(Errc::kInvalidData, origin + " " + table.error().message);
   Config c;
   // A [plans.NAME] table is a plan even when it sets nothing (every value then inherited).
-  for (const auto& t : tables) {
+  for (const auto& [t, line] : tables) {
     if (t.rfind("plans.", 0) != 0 || t.find('.', 6) != std::string::npos) continue;
-    if (auto p = plan_named(c, t.substr(6), 0); !p.ok())
+    if (auto p = plan_named(c, t.substr(6), line); !p.ok())
       return make_error(Errc::kInvalidData, origin + " " + p.error().message);
   }
   for (const auto& [key, value] : *table) {

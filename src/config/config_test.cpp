@@ -69,6 +69,11 @@ TEST(Config, AnEmptyPlanTableIsAPlan) {
   EXPECT_EQ(find_plan(*e, "")->name, "basic");
   EXPECT_EQ(find_plan(*e, "")->quota, 5LL * 1024 * 1024 * 1024);
   EXPECT_FALSE(load_text("[plans.Bad]\n", "t.toml").ok());
+  // The error names the header's line.
+  auto bad = load_text("[quota]\ndefault = 9\n\n[plans.Bad]\n", "t.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("line 4: plan name 'Bad'"), std::string::npos)
+      << bad.error().message;
 }
 
 TEST(Config, ReadsEveryKind) {

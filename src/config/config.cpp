@@ -222,7 +222,7 @@ Status set_plan_key(Config& c, const std::string& key, const Value& v) {
 }
 
 // Plans not configured get PRODUCT.md §7's list; a plan's unset values come from [limits] and
-// [quota]; the default plan must exist.
+// [quota], its recipients_per_message is at most the server's; the default plan must exist.
 Status resolve_plans(Config& c, const std::string& origin) {
   if (c.plans.empty()) {
     constexpr int64_t kGiB = 1024LL * 1024 * 1024;
@@ -235,7 +235,10 @@ Status resolve_plans(Config& c, const std::string& origin) {
     if (p.quota < 0) p.quota = c.default_quota;
     if (p.messages_per_day < 0) p.messages_per_day = c.messages_per_day;
     if (p.recipients_per_day < 0) p.recipients_per_day = c.recipients_per_day;
-    if (p.recipients_per_message < 0) p.recipients_per_message = c.recipients_per_message;
+    // limits.recipients_per_message is the server's (LIMITS RCPTMAX): a plan can only lower it,
+    // so a plan's 0 (none of its own) or a higher value is the server's, as the session applies.
+    if (p.recipients_per_message <= 0 || p.recipients_per_message > c.recipients_per_message)
+      p.recipients_per_message = c.recipients_per_message;
   }
   if (!find_plan(c, c.default_plan))
     return make_error(

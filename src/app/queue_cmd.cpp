@@ -120,9 +120,9 @@ int cmd_queue(const Args& args) {
     int64_t now = system_clock().now_unix();
     std::vector<store::Id> ids;
     if (all) {
-      auto all = s.queue_list();
-      if (!all.ok()) return fail(all.error().message);
-      for (const auto& q : *all) ids.push_back(q.id);
+      auto queued = s.queue_list();
+      if (!queued.ok()) return fail(queued.error().message);
+      for (const auto& q : *queued) ids.push_back(q.id);
     } else {
       auto id = parse_id(w[1]);
       if (!id) return fail("'" + w[1] + "' is not a queue ID (see tegami queue list)");

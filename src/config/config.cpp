@@ -222,7 +222,7 @@ Status set_plan_key(Config& c, const std::string& key, const Value& v) {
 }
 
 // Plans not configured get PRODUCT.md §7's list; a plan's unset values come from [limits] and
-// [quota]; the default plan must exist.
+// [quota], its recipients_per_message is at most the server's; the default plan must exist.
 Status resolve_plans(Config& c, const std::string& origin) {
   if (c.plans.empty()) {
     constexpr int64_t kGiB = 1024LL * 1024 * 1024;
@@ -235,7 +235,10 @@ Status resolve_plans(Config& c, const std::string& origin) {
     if (p.quota < 0) p.quota = c.default_quota;
     if (p.messages_per_day < 0) p.messages_per_day = c.messages_per_day;
     if (p.recipients_per_day < 0) p.recipients_per_day = c.recipients_per_day;
-    if (p.recipients_per_message < 0) p.recipients_per_message = c.recipients_per_message;
+    // limits.recipients_per_message is the server's (LIMITS RCPTMAX): a plan can only lower it,
+    // so a plan's 0 (none of its own) or a higher value is the server's, as the session applies.
+    if (p.recipients_per_message <= 0 || p.recipients_per_message > c.recipients_per_message)
+      p.recipients_per_message = c.recipients_per_message;
   }
   if (!find_plan(c, c.default_plan))
     return make_error(
@@ -254,14 +257,14 @@ const Plan* find_plan(const Config& c, std::string_view name) {
 }
 
 Result<Config> load_text(std::string_view text, const std::string& origin) {
-  std::vector<std::string> tables;
+  std::vector<TableHeader> tables;
   auto table = parse_toml(text, &tables);
   if (!table.ok()) return make_error(Errc::kInvalidData, origin + " " + table.error().message);
   Config c;
   // A [plans.NAME] table is a plan even when it sets nothing (every value then inherited).
-  for (const auto& t : tables) {
+  for (const auto& [t, line] : tables) {
     if (t.rfind("plans.", 0) != 0 || t.find('.', 6) != std::string::npos) continue;
-    if (auto p = plan_named(c, t.substr(6), 0); !p.ok())
+    if (auto p = plan_named(c, t.substr(6), line); !p.ok())
       return make_error(Errc::kInvalidData, origin + " " + p.error().message);
   }
   for (const auto& [key, value] : *table) {

@@ -26,7 +26,7 @@ struct Plan {
   int64_t quota = 0;  // bytes, 0 = unlimited
   int64_t messages_per_day = 0;
   int64_t recipients_per_day = 0;
-  int64_t recipients_per_message = 0;
+  int64_t recipients_per_message = 0;  // at most limits.recipients_per_message (load_text)
 };
 
 struct Config {

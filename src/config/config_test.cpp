@@ -49,6 +49,14 @@ recipients_per_message = 50
   EXPECT_EQ(pro->messages_per_day, 5000);
   EXPECT_EQ(pro->recipients_per_day, 300);
   EXPECT_EQ(pro->recipients_per_message, 50);
+  // A plan can only lower the server's recipients per message: 0 or more is the server's.
+  auto up = load_text(
+      "[limits]\nrecipients_per_message = 40\n[plans.a]\nrecipients_per_message = "
+      "0\n[plans.b]\nrecipients_per_message = 90\n[quota]\ndefault_plan = \"a\"\n",
+      "t.toml");
+  ASSERT_TRUE(up.ok()) << up.error().message;
+  EXPECT_EQ(find_plan(*up, "a")->recipients_per_message, 40);
+  EXPECT_EQ(find_plan(*up, "b")->recipients_per_message, 40);
   EXPECT_EQ(find_plan(*c, "")->name, "basic");
   EXPECT_EQ(find_plan(*c, "")->messages_per_day, 1000);
 
@@ -69,6 +77,11 @@ TEST(Config, AnEmptyPlanTableIsAPlan) {
   EXPECT_EQ(find_plan(*e, "")->name, "basic");
   EXPECT_EQ(find_plan(*e, "")->quota, 5LL * 1024 * 1024 * 1024);
   EXPECT_FALSE(load_text("[plans.Bad]\n", "t.toml").ok());
+  // The error names the header's line.
+  auto bad = load_text("[quota]\ndefault = 9\n\n[plans.Bad]\n", "t.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("line 4: plan name 'Bad'"), std::string::npos)
+      << bad.error().message;
 }
 
 TEST(Config, ReadsEveryKind) {

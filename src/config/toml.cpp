@@ -21,7 +21,7 @@ namespace {
 
 class Parser {
  public:
-  Parser(std::string_view t, std::vector<std::string>* tables) : t_(t), tables_(tables) {}
+  Parser(std::string_view t, std::vector<TableHeader>* tables) : t_(t), tables_(tables) {}
 
   Result<Table> run() {
     Table out;
@@ -30,6 +30,7 @@ class Parser {
       skip_ws_comments_newlines();
       if (eof()) return out;
       if (peek() == '[') {
+        const int header_line = line_;
         ++p_;
         if (!eof() && peek() == '[') return err("arrays of tables ([[...]]) are not supported");
         std::string name;
@@ -50,7 +51,7 @@ class Parser {
         ++p_;
         if (auto e = end_of_line(); !e.ok()) return e.error();
         prefix = name + ".";
-        if (tables_) tables_->push_back(name);
+        if (tables_) tables_->push_back({name, header_line});
         continue;
       }
       int key_line = line_;
@@ -251,14 +252,14 @@ class Parser {
   }
 
   std::string_view t_;
-  std::vector<std::string>* tables_ = nullptr;
+  std::vector<TableHeader>* tables_ = nullptr;
   size_t p_ = 0;
   int line_ = 1;
 };
 
 }  // namespace
 
-Result<Table> parse_toml(std::string_view text, std::vector<std::string>* tables) {
+Result<Table> parse_toml(std::string_view text, std::vector<TableHeader>* tables) {
   return Parser(text, tables).run();
 }
 

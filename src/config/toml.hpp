@@ -27,8 +27,14 @@ struct Value {
 // Keys are flattened with dots: "limits.message_size".
 using Table = std::map<std::string, Value>;
 
-// Parse error messages have the form "line N: ...". `tables` (when given) gets the name of
-// each [table] header, in order, so that an empty table is seen too.
-Result<Table> parse_toml(std::string_view text, std::vector<std::string>* tables = nullptr);
+// A [table] header: its name and the line it is on.
+struct TableHeader {
+  std::string name;
+  int line = 0;
+};
+
+// Parse error messages have the form "line N: ...". `tables` (when given) gets each [table]
+// header, in order, so that an empty table is seen too.
+Result<Table> parse_toml(std::string_view text, std::vector<TableHeader>* tables = nullptr);
 
 }  // namespace tegami::config

@@ -117,6 +117,7 @@ asio::awaitable<void> Session::deliver(std::string content) {
     in.helo = helo_;
     in.mail_from = t.from.null ? std::string() : t.from.mailbox.str();
     in.authserv_id = ctx_.authserv_id.empty() ? ctx_.hostname : ctx_.authserv_id;
+    in.from = &from;  // parsed once, above
     dns::Resolver* resolver = ctx_.resolver;
     auto check = [resolver, &content, &in]() {
       AuthCheckOutcome o = check_message(*resolver, content, in);
@@ -131,7 +132,10 @@ asio::awaitable<void> Session::deliver(std::string content) {
     junk = ao.junk && ctx_.dmarc_junk;
   }
   if (ctx_.mode == Mode::kSubmission) {
-    co_await submit(t, format_received(ri), std::move(content), id, ri.time);
+    std::string received = format_received(ri);
+    std::string signing_domain = from_domain(from);  // no temporaries in co_await (g++ 12)
+    co_await submit(t, std::move(received), std::move(content), std::move(signing_domain), id,
+                    ri.time);
     co_return;
   }
   std::string raw = auth_header + format_received(ri) + content;
@@ -232,7 +236,8 @@ void Session::reply_send_refused(const Error& e, bool suspended_now, const char*
 // Submission (RFC 6409): local copies, the queue entry and the count toward the sender's daily
 // limits in one transaction; 451 4.7.0 naming when the window frees up when a limit is reached.
 asio::awaitable<void> Session::submit(const Transaction& t, std::string received,
-                                      std::string content, const std::string& id, int64_t now) {
+                                      std::string content, std::string signing_domain,
+                                      const std::string& id, int64_t now) {
   account::SendRequest req;
   req.account_id = user_->id;
   req.plan = user_->plan;
@@ -265,7 +270,7 @@ asio::awaitable<void> Session::submit(const Transaction& t, std::string received
   auto owned = std::make_shared<store::OwnedSubmission>();  // its raw is shared with the queue
   // Signed with the From domain's DKIM keys, if it has any (`tegami domain add` makes them).
   const std::string& key_dir = ctx_.dkim_key_dir;
-  std::string domain = key_dir.empty() ? std::string() : from_domain(content);
+  std::string domain = key_dir.empty() ? std::string() : std::move(signing_domain);
   const bool sign = !domain.empty() && mailauth::dkim::has_domain_keys(key_dir, domain);
   // Signing is CPU work for the worker pool, which hands the submission to the store's writer
   // and goes on. A message that needs no signature and no file of its own in the store is

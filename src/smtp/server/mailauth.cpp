@@ -226,10 +226,11 @@ std::vector<std::string> from_addresses(std::string_view message, int* fields) {
   return out;
 }
 
-std::string from_domain(std::string_view message) {
-  auto addrs = from_addresses(message);
-  return addrs.empty() ? std::string() : domain_of(addrs.front());
+std::string from_domain(const std::vector<std::string>& from) {
+  return from.empty() ? std::string() : domain_of(from.front());
 }
+
+std::string from_domain(std::string_view message) { return from_domain(from_addresses(message)); }
 
 AuthCheckOutcome check_message(dns::Resolver& resolver, std::string_view message,
                                const AuthCheckInput& in) {
@@ -250,7 +251,9 @@ AuthCheckOutcome check_message(dns::Resolver& resolver, std::string_view message
   }
   // RFC 7489 §6.6.1: every author domain counts, not only the first address's.
   std::vector<std::string> authors;
-  for (const auto& a : from_addresses(message)) authors.push_back(domain_of(a));
+  const std::vector<std::string> parsed =
+      in.from ? std::vector<std::string>() : from_addresses(message);
+  for (const auto& a : in.from ? *in.from : parsed) authors.push_back(domain_of(a));
   dmarc::AuthorsEvaluation decided = dmarc::evaluate_authors(resolver, di, authors);
   const dmarc::Evaluation& ev = decided.evaluation;
 

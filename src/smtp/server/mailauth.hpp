@@ -17,6 +17,9 @@ struct AuthCheckInput {
   std::string helo;       // the EHLO/HELO name
   std::string mail_from;  // the reverse-path, "" for <>
   std::string authserv_id;
+  // The From addresses (from_addresses()) when the caller has them already; nullptr: parsed
+  // from the message here.
+  const std::vector<std::string>* from = nullptr;
 };
 
 struct AuthCheckOutcome {
@@ -51,5 +54,7 @@ std::vector<std::string> from_addresses(std::string_view message, int* fields = 
 // has no From field, several From fields, or no domain in it. For signing: DMARC looks at every
 // address.
 std::string from_domain(std::string_view message);
+// The same for addresses from_addresses() returned (the first one's domain, "" for none).
+std::string from_domain(const std::vector<std::string>& from);
 
 }  // namespace tegami::smtp::server

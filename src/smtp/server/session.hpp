@@ -68,9 +68,10 @@ class Session {
 
   // Adds the Received: header, indexes and delivers, then replies (cmd_data.cpp).
   asio::awaitable<void> deliver(std::string content);
-  // Submission: signs (DKIM), prepends `received` and stores, in one worker-pool job.
+  // Submission: signs (DKIM, with the keys of `signing_domain`, the From field's domain),
+  // prepends `received` and stores, in one worker-pool job.
   asio::awaitable<void> submit(const Transaction& t, std::string received, std::string content,
-                               const std::string& id, int64_t now);
+                               std::string signing_domain, const std::string& id, int64_t now);
   // `too_many_rcpts`: the transaction has more recipients than the account may send to in a
   // whole window (account::more_recipients_than_a_window), so the store's kTooBig means that.
   void reply_send_refused(const Error& e, bool suspended_now, const char* what,
